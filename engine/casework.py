@@ -1,0 +1,131 @@
+"""The clerk's and applicant's use cases: start a case, claim, release and complete a task.
+
+Each one is a small function handed to `runtime.change_case`, so each runs in the one transaction
+with the optimistic lock; the checks (membership, form schema, task still open) happen inside it,
+so a failed check writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Connection, insert, select, update
+
+from . import clock, indexes
+from .assignment import Actor, candidate_group, check_may_handle
+from .audit import GENESIS
+from .db import Database
+from .errors import NotFound, OnewindowError, StaleTaskError
+from .forms import validate_form
+from .runtime import SUBMITTED, CaseContext, change_case, load_case_row, load_specs, save_case, script_engine
+from .state import SERIALIZER_VERSION
+from .tables import cases, items, process_versions, task_index, users
+
+
+@dataclass(frozen=True)
+class StartedCase:
+    case_no: str
+    status: str
+    version: int
+
+
+def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor) -> StartedCase:
+    """Open a case of the item's latest version (the case stays pinned to it) and run to its first wait."""
+    if not isinstance(data, dict):
+        raise OnewindowError("申请数据必须是一个对象（JSON object）")
+    now = clock.now()
+    with db.transaction() as conn:
+        item = conn.execute(select(items).where(items.c.code == item_code)).one_or_none()
+        if item is None:
+            raise NotFound(f"事项 {item_code} 不存在或尚未部署；请从事项列表中选择。")
+        version = conn.execute(select(process_versions.c.id, process_versions.c.number,
+                                      process_versions.c.content_hash)
+                               .where(process_versions.c.item_id == item.id,
+                                      process_versions.c.number == item.latest_version)).one()
+        specs = load_specs(conn, version.content_hash, version.id)
+        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        case_id = conn.execute(insert(cases).values(
+            case_no=uuid.uuid4().hex[:32], item_id=item.id, version_id=version.id,
+            applicant_id=_user_id(conn, actor), status=SUBMITTED, state="", serializer_version=SERIALIZER_VERSION,
+            lock_version=0, audit_seq=0, audit_head=GENESIS, created_at=now, updated_at=now,
+        ).returning(cases.c.id)).scalar_one()
+        case_no = f"{now:%Y%m%d}{case_id:06d}"
+        conn.execute(update(cases).where(cases.c.id == case_id).values(case_no=case_no))
+        ctx = CaseContext(conn, load_case_row(conn, case_no), specs, workflow, actor, now, SUBMITTED)
+        ctx.record("case_started", item=item_code, version=version.number, data=data)
+        ctx.advance()
+        save_case(ctx)
+        return StartedCase(case_no, ctx.status, version.number)
+
+
+def _user_id(conn: Connection, actor: Actor) -> int | None:
+    return conn.execute(select(users.c.id).where(users.c.username == actor.username)).scalar_one_or_none()
+
+
+def case_of_task(db: Database, task_id: str) -> str:
+    """The case number an open task belongs to (from the task index: open tasks only)."""
+    with db.reading() as conn:
+        case_no = conn.execute(select(cases.c.case_no).join(task_index, task_index.c.case_id == cases.c.id)
+                               .where(task_index.c.task_id == task_id)).scalar_one_or_none()
+    if case_no is None:
+        raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+    return case_no
+
+
+def _open_task(ctx: CaseContext, task_id: str):
+    task = ctx.task(task_id)
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+    return task
+
+
+def claim_task(db: Database, task_id: str, actor: Actor) -> str:
+    """签收: the task becomes the actor's; others in the group see it taken."""
+
+    def claim(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        check_may_handle(actor, candidate_group(task.task_spec.lane), indexes.assignee_of(task), "签收")
+        task._set_internal_data(**{indexes.ASSIGNEE_KEY: actor.username})
+        ctx.record("task_claimed", task.task_spec.bpmn_id, task_id=task_id)
+        return ctx.case.case_no
+
+    return change_case(db, case_of_task(db, task_id), actor, claim)
+
+
+def release_task(db: Database, task_id: str, actor: Actor) -> str:
+    """Give a claimed task back to its group."""
+
+    def release(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        check_may_handle(actor, candidate_group(task.task_spec.lane), indexes.assignee_of(task), "退回组内")
+        task.internal_data.pop(indexes.ASSIGNEE_KEY, None)
+        ctx.record("task_released", task.task_spec.bpmn_id, task_id=task_id)
+        return ctx.case.case_no
+
+    return change_case(db, case_of_task(db, task_id), actor, release)
+
+
+def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor) -> str:
+    """Validate `data` against the task's form, run the task, advance; returns the case number."""
+
+    def complete(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        check_may_handle(actor, candidate_group(task.task_spec.lane), indexes.assignee_of(task), "办理")
+        form = indexes.task_form(task)
+        if form is not None:
+            validate_form(ctx.specs.forms[form], data, form)
+        task.data.update(data)
+        task.run()
+        ctx.record("task_completed", task.task_spec.bpmn_id, task_id=task_id,
+                   name=task.task_spec.bpmn_name, data=data)
+        ctx.apply_status_of(task)
+        ctx.advance()
+        return ctx.case.case_no
+
+    return change_case(db, case_of_task(db, task_id), actor, complete)

@@ -1,0 +1,50 @@
+"""The one clock of the engine.
+
+Nothing in the engine reads the wall clock directly: deadlines, timers and audit times all come
+from `now()`, so tests (and `onewindow tick --now`) can travel in time. SpiffWorkflow's timer code
+calls `datetime.now(timezone.utc)` itself; `install()` points that module at this clock too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    """Current time, timezone-aware UTC; the frozen time while `frozen_at` is active."""
+    return _frozen if _frozen is not None else datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def frozen_at(moment: datetime) -> Iterator[None]:
+    """Run a block as if the time were `moment` (naive times are taken as UTC)."""
+    global _frozen
+    previous = _frozen
+    _frozen = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        yield
+    finally:
+        _frozen = previous
+
+
+class _EngineDatetime(datetime):
+    """`datetime` whose `now()` asks the engine clock; swapped into SpiffWorkflow's timer module."""
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[override]
+        current = now()
+        return current.astimezone(tz) if tz is not None else current.replace(tzinfo=None)
+
+
+def install() -> None:
+    """Make SpiffWorkflow's timer events use the engine clock (idempotent)."""
+    from SpiffWorkflow.bpmn.specs.event_definitions import timer
+
+    timer.datetime = _EngineDatetime
+
+
+install()

@@ -1,0 +1,215 @@
+"""Lint: every mistake in a package that we can see before a clerk does.
+
+Runs before every deploy (an error blocks it) and on its own (`onewindow lint`, the studio). Each
+finding names the file and the BPMN element id and says how to fix it, in words an analyst uses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from .bpmn import (
+    FORM_SCHEMA_PROPERTY,
+    FORM_UI_PROPERTY,
+    NS,
+    lane_of,
+    process_ids,
+    spiff_properties,
+    user_tasks,
+)
+from .errors import OnewindowError, ScriptError
+from .package import ProcessPackage
+from .safexml import parse_xml
+from .scripting import compile_expression, compile_script
+from .specs import FORMS_PREFIX, build_specs
+
+HANDLING_MODES = ("direct", "committed", "joint", "report-up", "restricted")
+REQUIRED_METADATA = ("code", "name", "department", "handling_mode")
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" or "warning"
+    message: str
+    fix: str
+    element_id: str | None = None
+    file: str | None = None
+
+    def __str__(self) -> str:
+        where = ":".join(p for p in (self.file, self.element_id) if p)
+        return f"{self.severity}: {where + ': ' if where else ''}{self.message} — {self.fix}"
+
+
+@dataclass
+class LintReport:
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [asdict(f) for f in self.findings]
+
+
+def main_process_id(package: ProcessPackage) -> str | None:
+    """The process a case starts: `process_id` in item.json, else the only executable main process."""
+    if package.metadata.get("process_id"):
+        return str(package.metadata["process_id"])
+    found = [pid for name, text in package.main_bpmn_files().items()
+             for pid in process_ids(parse_xml(text, name), executable_only=True)]
+    return found[0] if len(found) == 1 else None
+
+
+def lint_package(package: ProcessPackage) -> LintReport:
+    findings: list[Finding] = []
+    findings += _lint_metadata(package)
+    trees: dict[str, etree._ElementTree] = {}
+    for name, text in package.bpmn_files().items():
+        try:
+            trees[name] = parse_xml(text, name)
+        except OnewindowError as exc:
+            findings.append(Finding("error", exc.message, "fix the XML and save the diagram again", file=name))
+    for called in package.missing:
+        findings.append(Finding("error", f"call activity calls process '{called}', which no file defines",
+                                "add its BPMN to processes/shared/ or correct calledElement"))
+    for name, tree in trees.items():
+        findings += _lint_tree(package, name, tree)
+    if not any(f.severity == "error" for f in findings):
+        findings += _lint_spec(package)
+    return LintReport(findings)
+
+
+def _lint_metadata(package: ProcessPackage) -> list[Finding]:
+    findings = []
+    for key in REQUIRED_METADATA:
+        if not package.metadata.get(key):
+            findings.append(Finding("error", f"item.json has no '{key}'",
+                                    f"add \"{key}\" to item.json", file="item.json"))
+    mode = package.metadata.get("handling_mode")
+    if mode and mode not in HANDLING_MODES:
+        findings.append(Finding("error", f"handling_mode '{mode}' is not one of the five rules",
+                                "use one of: " + ", ".join(HANDLING_MODES), file="item.json"))
+    if package.main_bpmn_files() and main_process_id(package) is None:
+        findings.append(Finding("error", "cannot tell which process a case starts",
+                                "mark exactly one process isExecutable=\"true\" or set process_id in item.json",
+                                file="item.json"))
+    return findings
+
+
+def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> list[Finding]:
+    findings: list[Finding] = []
+    lanes = lane_of(tree)
+    has_lanes = bool(tree.getroot().find(".//bpmn:lane", NS) is not None)
+    for task in user_tasks(tree):
+        element = task.get("id")
+        label = task.get("name") or element
+        props = spiff_properties(task)
+        form = props.get(FORM_SCHEMA_PROPERTY)
+        if not form:
+            findings.append(Finding("error", f"user task '{label}' names no form",
+                                    f"set the property {FORM_SCHEMA_PROPERTY} to a JSON Schema file in forms/",
+                                    element, name))
+        else:
+            findings += _lint_form(package, form, element, name, schema=True)
+        if props.get(FORM_UI_PROPERTY):
+            findings += _lint_form(package, props[FORM_UI_PROPERTY], element, name, schema=False)
+        if has_lanes and element not in lanes:
+            findings.append(Finding("error", f"user task '{label}' is in no lane, so nobody may handle it",
+                                    "move it into the lane of the window that handles it", element, name))
+    findings += _lint_gateways(tree, name)
+    findings += _lint_expressions(tree, name)
+    return findings
+
+
+def _lint_form(package: ProcessPackage, form: str, element: str, file: str, schema: bool) -> list[Finding]:
+    text = package.files.get(FORMS_PREFIX + form)
+    if text is None:
+        return [Finding("error", f"form file '{form}' is missing", f"add forms/{form} or correct the property",
+                        element, file)]
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [Finding("error", f"form file '{form}' is not valid JSON (line {exc.lineno}: {exc.msg})",
+                        "fix the JSON", element, file)]
+    if not schema:
+        return []
+    try:
+        Draft202012Validator.check_schema(document)
+    except SchemaError as exc:
+        return [Finding("error", f"form '{form}' is not a valid JSON Schema: {exc.message}",
+                        "fix the schema (JSON Schema draft 2020-12)", element, file)]
+    if document.get("type", "object") != "object":
+        return [Finding("error", f"form '{form}' must describe an object", "set \"type\": \"object\"",
+                        element, file)]
+    return []
+
+
+def _lint_gateways(tree: etree._ElementTree, file: str) -> list[Finding]:
+    findings = []
+    flows = {f.get("id"): f for f in tree.getroot().iterfind(".//bpmn:sequenceFlow", NS)}
+    for gateway in tree.getroot().iterfind(".//bpmn:exclusiveGateway", NS):
+        outgoing = [flows[ref.text.strip()] for ref in gateway.iterfind("./bpmn:outgoing", NS)
+                    if ref.text and ref.text.strip() in flows]
+        if len(outgoing) < 2:
+            continue
+        default = gateway.get("default")
+        for flow in outgoing:
+            if flow.get("id") != default and flow.find("./bpmn:conditionExpression", NS) is None:
+                findings.append(Finding(
+                    "error", f"flow '{flow.get('name') or flow.get('id')}' leaving gateway "
+                             f"'{gateway.get('name') or gateway.get('id')}' has no condition",
+                    "give it a condition, or make it the gateway's default flow", flow.get("id"), file))
+    return findings
+
+
+def _lint_expressions(tree: etree._ElementTree, file: str) -> list[Finding]:
+    findings = []
+    root = tree.getroot()
+    checks: list[tuple[etree._Element, str, str]] = []
+    for condition in root.iterfind(".//bpmn:conditionExpression", NS):
+        checks.append((condition.getparent(), condition.text or "", "eval"))
+    for tag in ("timeDuration", "timeDate", "timeCycle"):
+        for timer in root.iterfind(f".//bpmn:{tag}", NS):
+            checks.append((timer.getparent().getparent(), timer.text or "", "eval"))
+    for script in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS):
+        checks.append((script.getparent(), script.text or "", "exec"))
+    for prop in ("preScript", "postScript"):
+        for script in root.iterfind(f".//bpmn:extensionElements/spiffworkflow:{prop}", NS):
+            checks.append((script.getparent().getparent(), script.text or "", "exec"))
+    for element, source, mode in checks:
+        if not source.strip():
+            findings.append(Finding("error", "empty expression or script", "write it, or remove the element",
+                                    element.get("id"), file))
+            continue
+        try:
+            (compile_expression if mode == "eval" else compile_script)(source.strip())
+        except ScriptError as exc:
+            findings.append(Finding("error", exc.message,
+                                    "use only plain expressions on the form data: no imports, no names "
+                                    "starting with '_', no eval/exec", element.get("id"), file))
+    return findings
+
+
+def _lint_spec(package: ProcessPackage) -> list[Finding]:
+    """Let SpiffWorkflow's parser (XSD validation included) judge what our rules do not cover."""
+    process_id = main_process_id(package)
+    try:
+        build_specs(package.files, process_id or "")
+    except ValidationException as exc:
+        return [Finding("error", str(exc).splitlines()[0], "correct the element as the message says",
+                        exc.id or None, exc.file_name or None)]
+    except OnewindowError as exc:
+        return [Finding("error", exc.message, "correct the diagram as the message says")]
+    return []

@@ -1,0 +1,136 @@
+"""Process packages: what an analyst deploys.
+
+A package is one item's metadata (`item.json`), its BPMN file(s), the BPMN of the shared call
+activities it calls (from `processes/shared/`), and the JSON Schema form files its user tasks name
+(from the package folder or `forms/`). It is read into memory as `files` (name → text) so that the
+same object can come from a folder, an upload or the studio, and be hashed and stored as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import settings
+from .bpmn import called_elements, form_names, process_ids
+from .errors import PackageError
+from .safexml import parse_xml
+from .specs import FORMS_PREFIX
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+SHARED_PREFIX = "shared/"
+
+
+@dataclass
+class ProcessPackage:
+    """An item's deployable content; `files` keys are `main.bpmn`-style names, `shared/…`, `forms/…`."""
+
+    metadata: dict[str, Any]
+    files: dict[str, str]
+    source: str = "<memory>"
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return str(self.metadata.get("code", ""))
+
+    def bpmn_files(self) -> dict[str, str]:
+        return {name: text for name, text in self.files.items() if name.endswith(".bpmn")}
+
+    def main_bpmn_files(self) -> dict[str, str]:
+        return {n: t for n, t in self.bpmn_files().items() if not n.startswith(SHARED_PREFIX)}
+
+    def content_hash(self) -> str:
+        """SHA-256 over metadata and files in a canonical form: equal content, equal hash."""
+        canonical = json.dumps({"metadata": self.metadata, "files": self.files}, sort_keys=True,
+                               ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_package(path: str | Path, processes_dir: Path | None = None,
+                 forms_dir: Path | None = None) -> ProcessPackage:
+    """Read an item folder (or a single BPMN file) plus the shared processes and forms it refers to."""
+    path = Path(path)
+    processes_dir = processes_dir or settings.PROCESSES_DIR
+    forms_dir = forms_dir or settings.FORMS_DIR
+    if path.is_file():
+        folder, bpmn_paths = path.parent, [path]
+    elif path.is_dir():
+        folder, bpmn_paths = path, sorted(path.glob("*.bpmn"))
+    else:
+        raise PackageError(f"{path}: no such file or folder; give an item folder or a .bpmn file.")
+    if not bpmn_paths:
+        raise PackageError(f"{path}: no .bpmn file in this folder; an item folder holds item.json and its diagram.")
+
+    metadata = _read_metadata(folder / "item.json")
+    files = {p.name: _read_text(p) for p in bpmn_paths}
+    package = ProcessPackage(metadata=metadata, files=files, source=str(path))
+    _add_shared_processes(package, processes_dir / "shared")
+    _add_forms(package, [folder, forms_dir])
+    return package
+
+
+def _read_text(path: Path) -> str:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise PackageError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES} byte limit per file.")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackageError(f"{path}: not UTF-8 text; save it as UTF-8.") from exc
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise PackageError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+    if not isinstance(data, dict):
+        raise PackageError(f"{path}: must hold a JSON object with the item's code, name and department.")
+    return data
+
+
+def _add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
+    """Pull in every shared BPMN file that defines a process the package calls, transitively."""
+    available: dict[str, Path] = {}
+    if shared_dir.is_dir():
+        for bpmn_path in sorted(shared_dir.glob("*.bpmn")):
+            for process_id in process_ids(parse_xml(_read_text(bpmn_path), bpmn_path.name)):
+                available[process_id] = bpmn_path
+    pending = list(package.bpmn_files().items())
+    defined = {pid for name, text in pending for pid in process_ids(parse_xml(text, name))}
+    while pending:
+        name, text = pending.pop()
+        for called in called_elements(parse_xml(text, name)):
+            if called in defined:
+                continue
+            if called not in available:
+                package.missing.append(called)
+                defined.add(called)
+                continue
+            shared_path = available[called]
+            shared_name = SHARED_PREFIX + shared_path.name
+            if shared_name not in package.files:
+                shared_text = _read_text(shared_path)
+                package.files[shared_name] = shared_text
+                pending.append((shared_name, shared_text))
+                defined.update(process_ids(parse_xml(shared_text, shared_name)))
+
+
+def _add_forms(package: ProcessPackage, search_dirs: list[Path]) -> None:
+    for name, text in list(package.bpmn_files().items()):
+        for form in form_names(parse_xml(text, name)):
+            key = FORMS_PREFIX + form
+            if key in package.files:
+                continue
+            for directory in search_dirs:
+                candidate = directory / form
+                if candidate.is_file():
+                    package.files[key] = _read_text(candidate)
+                    break
+

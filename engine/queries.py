@@ -1,0 +1,142 @@
+"""Read models for screens and the command line: plain queries on tables shaped for them.
+
+Nothing here deserializes a workflow: open tasks come from `task_index`, history from
+`audit_events`. A form's schema comes from the version's cached files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from .assignment import Actor
+from .db import Database
+from .errors import NotFound, StaleTaskError
+from .runtime import load_specs
+from .tables import audit_events, cases, items, process_versions, task_index, timer_index
+
+
+def _utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    task_id: str
+    case_no: str
+    item_code: str
+    item_name: str
+    element_id: str
+    name: str
+    lane: str | None
+    candidate_group: str | None
+    assignee: str | None
+    form: str | None
+    created_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_items(db: Database) -> list[dict[str, Any]]:
+    with db.reading() as conn:
+        rows = conn.execute(select(items).order_by(items.c.department, items.c.code)).all()
+    return [{"code": r.code, "name": r.name, "department": r.department, "handling_mode": r.handling_mode,
+             "latest_version": r.latest_version, "guide": r.guide} for r in rows]
+
+
+def open_tasks(db: Database, actor: Actor | None = None, case_no: str | None = None,
+               limit: int = 200) -> list[TaskRow]:
+    """Open tasks, newest first; with `actor`, only those of the actor's groups (or claimed by them)."""
+    query = (select(task_index, cases.c.case_no, items.c.code.label("item_code"), items.c.name.label("item_name"))
+             .join(cases, cases.c.id == task_index.c.case_id).join(items, items.c.id == cases.c.item_id)
+             .order_by(task_index.c.created_at.desc(), task_index.c.task_id).limit(limit))
+    if case_no is not None:
+        query = query.where(cases.c.case_no == case_no)
+    if actor is not None and not actor.is_admin:
+        visible = [task_index.c.assignee == actor.username]
+        if actor.groups:
+            visible.append(task_index.c.candidate_group.in_(sorted(actor.groups)))
+        if "clerk" in actor.roles:
+            visible.append(task_index.c.candidate_group.is_(None))
+        query = query.where(or_(*visible))
+    with db.reading() as conn:
+        rows = conn.execute(query).all()
+    return [TaskRow(r.task_id, r.case_no, r.item_code, r.item_name, r.element_id, r.name, r.lane,
+                    r.candidate_group, r.assignee, r.form, _utc(r.created_at)) for r in rows]
+
+
+def task_detail(db: Database, task_id: str) -> dict[str, Any]:
+    """An open task with its form's JSON Schema and UI schema, for rendering."""
+    with db.reading() as conn:
+        row = conn.execute(
+            select(task_index, cases.c.case_no, cases.c.version_id, process_versions.c.content_hash,
+                   items.c.name.label("item_name"))
+            .join(cases, cases.c.id == task_index.c.case_id)
+            .join(process_versions, process_versions.c.id == cases.c.version_id)
+            .join(items, items.c.id == cases.c.item_id)
+            .where(task_index.c.task_id == task_id)).one_or_none()
+        if row is None:
+            raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+        specs = load_specs(conn, row.content_hash, row.version_id)
+    schema = json.loads(specs.forms[row.form]) if row.form else {"type": "object", "properties": {}}
+    ui_name = _ui_schema_name(specs, row.element_id)
+    ui = json.loads(specs.forms[ui_name]) if ui_name and ui_name in specs.forms else {}
+    return {"task_id": row.task_id, "case_no": row.case_no, "item_name": row.item_name,
+            "element_id": row.element_id, "name": row.name, "lane": row.lane,
+            "candidate_group": row.candidate_group, "assignee": row.assignee, "form": row.form,
+            "schema": schema, "ui_schema": ui}
+
+
+def _ui_schema_name(specs, element_id: str) -> str | None:
+    for spec in [specs.spec, *specs.subprocess_specs.values()]:
+        task_spec = spec.task_specs.get(element_id)
+        if task_spec is not None and hasattr(task_spec, "extensions"):
+            return task_spec.extensions.get("properties", {}).get("formUiSchemaFilename")
+    return None
+
+
+def case_detail(db: Database, case_no: str) -> dict[str, Any]:
+    with db.reading() as conn:
+        row = conn.execute(
+            select(cases.c.id, cases.c.case_no, cases.c.status, cases.c.created_at, cases.c.updated_at,
+                   cases.c.closed_at, cases.c.serializer_version, cases.c.lock_version,
+                   items.c.code.label("item_code"), items.c.name.label("item_name"),
+                   process_versions.c.number.label("version"))
+            .join(items, items.c.id == cases.c.item_id)
+            .join(process_versions, process_versions.c.id == cases.c.version_id)
+            .where(cases.c.case_no == case_no)).one_or_none()
+        if row is None:
+            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+        timers = conn.execute(select(timer_index.c.element_id, timer_index.c.due_at)
+                              .where(timer_index.c.case_id == row.id)).all()
+    return {
+        "case_no": row.case_no, "item_code": row.item_code, "item_name": row.item_name,
+        "version": row.version, "status": row.status, "created_at": _utc(row.created_at),
+        "updated_at": _utc(row.updated_at), "closed_at": _utc(row.closed_at),
+        "serializer_version": row.serializer_version, "lock_version": row.lock_version,
+        "open_tasks": [t.to_dict() for t in open_tasks(db, case_no=case_no)],
+        "timers": [{"element_id": t.element_id, "due_at": _utc(t.due_at)} for t in timers],
+    }
+
+
+def case_history(db: Database, case_no: str) -> list[dict[str, Any]]:
+    with db.reading() as conn:
+        case_id = _case_id(conn, case_no)
+        rows = conn.execute(select(audit_events).where(audit_events.c.case_id == case_id)
+                            .order_by(audit_events.c.seq)).all()
+    return [{"seq": r.seq, "at": _utc(r.at), "actor": r.actor, "type": r.type, "element_id": r.element_id,
+             "data": r.data, "hash": r.hash, "prev_hash": r.prev_hash} for r in rows]
+
+
+def _case_id(conn: Connection, case_no: str) -> int:
+    case_id = conn.execute(select(cases.c.id).where(cases.c.case_no == case_no)).scalar_one_or_none()
+    if case_id is None:
+        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+    return case_id

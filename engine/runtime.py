@@ -1,0 +1,167 @@
+"""The one rule of the runtime: every change to a case goes through `change_case`.
+
+Inside ONE transaction it loads the case with its lock version, rebuilds the workflow from the
+stored state and the version's cached specs, lets the caller's change act on it, lets SpiffWorkflow
+advance, and then writes everything the change touched: the serialized state, the case status, the
+task and timer indexes, and the audit events, bumping the lock version. A concurrent writer that got
+there first makes the final `UPDATE … WHERE lock_version = ?` match nothing: this attempt raises
+`ConflictError` and the transaction rolls back, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
+from sqlalchemy import Connection, Row, select, update
+
+from . import clock, indexes
+from .assignment import SYSTEM, Actor
+from .audit import AuditEvent, chain_events, insert_events
+from .db import Database
+from .errors import ConflictError, NotFound, OnewindowError, ScriptError
+from .scripting import make_script_engine
+from .specs import ProcessSpecs, spec_cache
+from .state import SERIALIZER_VERSION, dump_state, load_state
+from .tables import cases, process_versions
+
+T = TypeVar("T")
+
+CASE_STATUS_PROPERTY = "caseStatus"
+SUBMITTED = "submitted"
+OPEN = "in_progress"
+COMPLETED = "completed"
+TERMINAL = frozenset({"approved", "refused", "withdrawn", COMPLETED})
+
+script_engine = make_script_engine()
+
+
+@dataclass
+class CaseContext:
+    """What a change sees: the case row, its workflow, the actor, the time, and events to record."""
+
+    conn: Connection
+    case: Row
+    specs: ProcessSpecs
+    workflow: BpmnWorkflow
+    actor: Actor
+    now: datetime
+    status: str
+    events: list[AuditEvent] = field(default_factory=list)
+
+    def record(self, type_: str, element_id: str | None = None, actor: Actor | None = None,
+               **data: Any) -> None:
+        self.events.append(AuditEvent(type_, (actor or self.actor).username, element_id, data))
+
+    def task(self, task_id: str) -> Task | None:
+        try:
+            return self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, SpiffWorkflowException):
+            return None
+
+    def advance(self) -> None:
+        """Let SpiffWorkflow run every engine task it can, recording each completed step."""
+        try:
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps(did_complete_task=self.completed_by_engine)
+        except SpiffWorkflowException as exc:
+            raise _diagram_error(exc) from exc
+
+    def completed_by_engine(self, task: Task) -> None:
+        spec = task.task_spec
+        if getattr(spec, "bpmn_id", None) is None:
+            return
+        self.record("step_completed", spec.bpmn_id, actor=SYSTEM, name=spec.bpmn_name or spec.bpmn_id)
+        self.apply_status_of(task)
+
+    def apply_status_of(self, task: Task) -> None:
+        """A task or end event may carry `caseStatus` (a spiffworkflow property): the case takes it."""
+        properties = task.task_spec.extensions.get("properties", {}) if hasattr(task.task_spec, "extensions") else {}
+        new_status = properties.get(CASE_STATUS_PROPERTY)
+        if new_status and new_status != self.status:
+            self.record("status_changed", task.task_spec.bpmn_id, actor=SYSTEM,
+                        old=self.status, new=new_status)
+            self.status = new_status
+
+
+def _diagram_error(exc: SpiffWorkflowException) -> OnewindowError:
+    """SpiffWorkflow's errors name the task; turn them into a message that names the element."""
+    task = getattr(exc, "task", None)
+    element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task else None
+    cause = getattr(exc, "exception", None) or exc
+    detail = getattr(cause, "message", None) or str(cause)
+    where = f"element {element}: " if element else ""
+    return ScriptError(f"{where}{detail} — the diagram's condition or script failed; ask an analyst to fix it.")
+
+
+def load_specs(conn: Connection, content_hash: str, version_id: int) -> ProcessSpecs:
+    """The specs of a version, from the in-process cache or, once, from the version's stored files."""
+
+    def load() -> tuple[dict[str, str], str]:
+        row = conn.execute(select(process_versions.c.files, process_versions.c.process_id)
+                           .where(process_versions.c.id == version_id)).one()
+        return row.files, row.process_id
+
+    return spec_cache.get(content_hash, load)
+
+
+def load_case_row(conn: Connection, case_no: str, skip_locked: bool = False) -> Row:
+    query = (select(cases, process_versions.c.content_hash)
+             .join(process_versions, process_versions.c.id == cases.c.version_id)
+             .where(cases.c.case_no == case_no))
+    if skip_locked and conn.dialect.name == "postgresql":
+        row = conn.execute(query.with_for_update(skip_locked=True, of=cases)).one_or_none()
+        if row is None:
+            raise ConflictError(f"办件 {case_no} 正由另一进程处理，本次跳过。")
+        return row
+    row = conn.execute(query).one_or_none()
+    if row is None:
+        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+    return row
+
+
+def change_case(db: Database, case_no: str, actor: Actor, change: Callable[[CaseContext], T],
+                skip_locked: bool = False) -> T:
+    """Apply `change` to case `case_no` in one transaction; see the module docstring.
+
+    `skip_locked` (the scheduler's way) takes the case row with `FOR UPDATE SKIP LOCKED` on
+    PostgreSQL and gives up with a `ConflictError` if another worker holds it.
+    """
+    now = clock.now()
+    with db.transaction() as conn:
+        row = load_case_row(conn, case_no, skip_locked)
+        specs = load_specs(conn, row.content_hash, row.version_id)
+        workflow = load_state(row.state, specs, script_engine)
+        ctx = CaseContext(conn, row, specs, workflow, actor, now, row.status)
+        result = change(ctx)
+        save_case(ctx)
+        return result
+
+
+def save_case(ctx: CaseContext) -> None:
+    """Write state, status, indexes and audit events of `ctx`, guarded by the lock version."""
+    row, conn = ctx.case, ctx.conn
+    closing = ctx.workflow.completed and row.closed_at is None
+    if closing:
+        if ctx.status not in TERMINAL:
+            ctx.status = COMPLETED
+        ctx.record("case_closed", actor=SYSTEM, status=ctx.status)
+    rows, seq, head = chain_events(row.id, row.case_no, row.audit_seq, row.audit_head, ctx.now, ctx.events)
+    result = conn.execute(
+        update(cases)
+        .where(cases.c.id == row.id, cases.c.lock_version == row.lock_version)
+        .values(state=dump_state(ctx.workflow), serializer_version=SERIALIZER_VERSION, status=ctx.status,
+                lock_version=row.lock_version + 1, audit_seq=seq, audit_head=head, updated_at=ctx.now,
+                closed_at=ctx.now if closing else row.closed_at)
+    )
+    if result.rowcount != 1:
+        raise ConflictError(f"办件 {row.case_no} 刚被他人修改，本次操作未保存；请刷新后重试。")
+    indexes.rewrite(conn, row.id, ctx.workflow, ctx.now)
+    insert_events(conn, rows)
+

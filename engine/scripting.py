@@ -1,0 +1,91 @@
+"""The restricted evaluator for gateway conditions, scripts and timer expressions in diagrams.
+
+SpiffWorkflow's default environment is plain `eval`/`exec`: anything in a diagram could import
+`subprocess`. Here every expression and script is compiled by RestrictedPython (`compile_restricted`)
+and run with its guards: names and attributes starting with `_` are refused at compile time,
+`import` does not exist, and only a whitelist of builtins is present.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from RestrictedPython import compile_restricted, limited_builtins, safe_builtins, utility_builtins
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from .errors import ScriptError
+
+_BUILTINS: dict[str, Any] = {
+    **safe_builtins,
+    **limited_builtins,
+    **{name: utility_builtins[name] for name in ("math", "random", "string") if name in utility_builtins},
+    "dict": dict, "list": list, "set": set, "frozenset": frozenset, "sum": sum, "min": min, "max": max,
+    "any": any, "all": all, "enumerate": enumerate, "sorted": sorted, "reversed": reversed, "map": map,
+    "filter": filter, "zip": zip, "len": len, "round": round, "abs": abs,
+}
+_BUILTINS.pop("__import__", None)
+
+_GUARDS: dict[str, Any] = {
+    "__builtins__": _BUILTINS,
+    "_getattr_": safer_getattr,
+    "_getitem_": default_guarded_getitem,
+    "_getiter_": default_guarded_getiter,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_write_": full_write_guard,
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_expression(expression: str):
+    """Compile a condition or timer expression; refused constructs raise `ScriptError`."""
+    return _compile(expression, "eval")
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_script(script: str):
+    """Compile a script task's body; refused constructs raise `ScriptError`."""
+    return _compile(script, "exec")
+
+
+def _compile(source: str, mode: str):
+    try:
+        return compile_restricted(source, filename="<diagram>", mode=mode)
+    except SyntaxError as exc:
+        reasons = exc.msg if isinstance(exc.msg, tuple) else (exc.msg,)
+        raise ScriptError("refused by the restricted evaluator: " + "; ".join(map(str, reasons))) from exc
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    """Evaluates in a fresh namespace built from the task data plus the guards, never the real builtins."""
+
+    def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
+        namespace = {**(external_context or {}), **context, **_GUARDS}
+        return eval(compile_expression(expression), namespace)
+
+    def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
+        namespace = {**(external_context or {}), **context, **_GUARDS}
+        exec(compile_script(script), namespace)
+        for name, value in namespace.items():
+            if name in _GUARDS or (external_context and name in external_context) or callable(value):
+                continue
+            context[name] = value
+        for name in [n for n in context if n not in namespace]:
+            del context[name]
+        return True
+
+    def call_service(self, context: dict, **kwargs: Any) -> Any:
+        raise ScriptError("service tasks are not available in onewindow diagrams")
+
+
+def make_script_engine() -> PythonScriptEngine:
+    return PythonScriptEngine(environment=RestrictedEnvironment())

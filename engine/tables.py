@@ -1,0 +1,147 @@
+"""The tables, as SQLAlchemy Core objects (the Alembic migrations in `migrations/` create them).
+
+Two kinds live here. The write model: `cases.state` holds the serialized workflow, guarded by the
+`cases.lock_version` counter. The read model: `task_index` and `timer_index`, rewritten in the same
+transaction as the state, so the desk and the scheduler never deserialize a workflow to answer a query.
+`audit_events` is append-only, chained by hash per case.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(128), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(256), nullable=False),
+    Column("department", String(128), nullable=False),
+    Column("handling_mode", String(32), nullable=False),
+    Column("latest_version", Integer, nullable=False),
+    Column("guide", JSON, nullable=False),
+)
+
+process_versions = Table(
+    "process_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("process_id", String(256), nullable=False),
+    Column("files", JSON, nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("lint_report", JSON, nullable=False),
+    Column("deployed_by", String(64), nullable=False),
+    Column("deployed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("item_id", "number"),
+    UniqueConstraint("item_id", "content_hash"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_no", String(32), nullable=False, unique=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("version_id", Integer, ForeignKey("process_versions.id"), nullable=False),
+    Column("applicant_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("status", String(32), nullable=False, index=True),
+    Column("state", Text, nullable=False),
+    Column("serializer_version", String(16), nullable=False),
+    Column("lock_version", Integer, nullable=False),
+    Column("audit_seq", Integer, nullable=False),
+    Column("audit_head", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+)
+
+task_index = Table(
+    "task_index",
+    metadata,
+    Column("task_id", String(36), primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("element_id", String(256), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("lane", String(128), nullable=True),
+    Column("candidate_group", String(128), nullable=True, index=True),
+    Column("assignee", String(64), nullable=True, index=True),
+    Column("form", String(256), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+timer_index = Table(
+    "timer_index",
+    metadata,
+    Column("task_id", String(36), primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("element_id", String(256), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("element_id", String(256), nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("case_id", "seq"),
+)
