@@ -65,3 +65,17 @@ def _fire_timers(ctx: CaseContext) -> list[str]:
     for element in fired:
         ctx.record("timer_fired", element)
     return fired
+
+
+def start_background(db: Database, interval_seconds: float = 10.0):
+    """Run `tick` every `interval_seconds` in a background thread (embedded mode; docker runs `onewindow scheduler`).
+
+    Returns the started APScheduler so the caller can shut it down.
+    """
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(daemon=True)
+    scheduler.add_job(tick, "interval", seconds=interval_seconds, args=[db], id="onewindow-tick",
+                      max_instances=1, coalesce=True)
+    scheduler.start()
+    return scheduler
