@@ -21,7 +21,7 @@ from .audit import GENESIS
 from .db import Database
 from .errors import NotFound, OnewindowError, StaleTaskError
 from .forms import validate_form
-from .runtime import SUBMITTED, CaseContext, change_case, load_case_row, load_specs, save_case, script_engine
+from .runtime import OPEN, SUBMITTED, CaseContext, change_case, load_case_row, load_specs, save_case, script_engine
 from .state import SERIALIZER_VERSION
 from .tables import cases, items, process_versions, task_index, users
 
@@ -125,6 +125,8 @@ def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor
         ctx.record("task_completed", task.task_spec.bpmn_id, task_id=task_id,
                    name=task.task_spec.bpmn_name, data=data)
         ctx.apply_status_of(task)
+        if ctx.status == SUBMITTED:
+            ctx.set_status(OPEN, task.task_spec.bpmn_id)
         ctx.advance()
         return ctx.case.case_no
 

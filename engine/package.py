@@ -95,6 +95,14 @@ def _read_metadata(path: Path) -> dict[str, Any]:
     return data
 
 
+def _tree_or_none(text: str, name: str):
+    """A parsed tree, or None for a file lint will report as unreadable (so lint can list every problem)."""
+    try:
+        return parse_xml(text, name)
+    except PackageError:
+        return None
+
+
 def _add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
     """Pull in every shared BPMN file that defines a process the package calls, transitively."""
     available: dict[str, Path] = {}
@@ -102,11 +110,12 @@ def _add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
         for bpmn_path in sorted(shared_dir.glob("*.bpmn")):
             for process_id in process_ids(parse_xml(_read_text(bpmn_path), bpmn_path.name)):
                 available[process_id] = bpmn_path
-    pending = list(package.bpmn_files().items())
-    defined = {pid for name, text in pending for pid in process_ids(parse_xml(text, name))}
+    pending = [(name, tree) for name, text in package.bpmn_files().items()
+               if (tree := _tree_or_none(text, name)) is not None]
+    defined = {pid for _name, tree in pending for pid in process_ids(tree)}
     while pending:
-        name, text = pending.pop()
-        for called in called_elements(parse_xml(text, name)):
+        _name, tree = pending.pop()
+        for called in called_elements(tree):
             if called in defined:
                 continue
             if called not in available:
@@ -118,13 +127,15 @@ def _add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
             if shared_name not in package.files:
                 shared_text = _read_text(shared_path)
                 package.files[shared_name] = shared_text
-                pending.append((shared_name, shared_text))
-                defined.update(process_ids(parse_xml(shared_text, shared_name)))
+                shared_tree = parse_xml(shared_text, shared_name)
+                pending.append((shared_name, shared_tree))
+                defined.update(process_ids(shared_tree))
 
 
 def _add_forms(package: ProcessPackage, search_dirs: list[Path]) -> None:
     for name, text in list(package.bpmn_files().items()):
-        for form in form_names(parse_xml(text, name)):
+        tree = _tree_or_none(text, name)
+        for form in form_names(tree) if tree is not None else []:
             key = FORMS_PREFIX + form
             if key in package.files:
                 continue

@@ -84,9 +84,12 @@ class CaseContext:
         """A task or end event may carry `caseStatus` (a spiffworkflow property): the case takes it."""
         properties = task.task_spec.extensions.get("properties", {}) if hasattr(task.task_spec, "extensions") else {}
         new_status = properties.get(CASE_STATUS_PROPERTY)
-        if new_status and new_status != self.status:
-            self.record("status_changed", task.task_spec.bpmn_id, actor=SYSTEM,
-                        old=self.status, new=new_status)
+        if new_status:
+            self.set_status(new_status, task.task_spec.bpmn_id)
+
+    def set_status(self, new_status: str, element_id: str | None = None) -> None:
+        if new_status != self.status:
+            self.record("status_changed", element_id, actor=SYSTEM, old=self.status, new=new_status)
             self.status = new_status
 
 
@@ -142,6 +145,21 @@ def change_case(db: Database, case_no: str, actor: Actor, change: Callable[[Case
         result = change(ctx)
         save_case(ctx)
         return result
+
+
+def load_workflow(db: Database, case_no: str) -> BpmnWorkflow:
+    """The case's workflow as stored, for reading only (nothing is written back)."""
+    with db.reading() as conn:
+        row = load_case_row(conn, case_no)
+        return load_state(row.state, load_specs(conn, row.content_hash, row.version_id), script_engine)
+
+
+def rebuild_indexes(db: Database, case_no: str) -> None:
+    """Rewrite a case's task and timer index rows from its stored state (the read model is derived)."""
+    with db.transaction() as conn:
+        row = load_case_row(conn, case_no)
+        workflow = load_state(row.state, load_specs(conn, row.content_hash, row.version_id), script_engine)
+        indexes.rewrite(conn, row.id, workflow, clock.now())
 
 
 def save_case(ctx: CaseContext) -> None:

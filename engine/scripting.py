@@ -27,12 +27,14 @@ from .errors import ScriptError
 _BUILTINS: dict[str, Any] = {
     **safe_builtins,
     **limited_builtins,
-    **{name: utility_builtins[name] for name in ("math", "random", "string") if name in utility_builtins},
+    "math": utility_builtins["math"],
     "dict": dict, "list": list, "set": set, "frozenset": frozenset, "sum": sum, "min": min, "max": max,
     "any": any, "all": all, "enumerate": enumerate, "sorted": sorted, "reversed": reversed, "map": map,
     "filter": filter, "zip": zip, "len": len, "round": round, "abs": abs,
 }
-_BUILTINS.pop("__import__", None)
+# No randomness (a case must re-execute to the same outcome), no attribute writes by name.
+for _name in ("__import__", "setattr", "delattr", "random", "string"):
+    _BUILTINS.pop(_name, None)
 
 _GUARDS: dict[str, Any] = {
     "__builtins__": _BUILTINS,

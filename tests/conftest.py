@@ -28,17 +28,27 @@ POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_UR
 
 @pytest.fixture(scope="session")
 def _postgres_schema():
-    """On PostgreSQL: drop everything once per run and migrate from scratch."""
+    """On PostgreSQL: a schema of this run's own, migrated from scratch, dropped at the end.
+
+    A schema per run (through `search_path`) lets several runs share the one `test` database.
+    """
     if not POSTGRES_URL:
         yield None
         return
-    db = Database(POSTGRES_URL)
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    name = f"ow_test_{os.getpid()}"
+    admin = Database(POSTGRES_URL)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {name}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
+    db = Database(url)
     schema.upgrade(db)
     db.dispose()
-    yield POSTGRES_URL
+    yield url
+    with admin.engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture

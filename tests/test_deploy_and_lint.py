@@ -1,0 +1,160 @@
+"""Deployment and lint: immutable numbered versions, no-op redeploys, errors that name the element.
+
+Serves S-9 (catalogue changes are recorded) and S-17 (flows change without a programmer, safely).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine.deployment import deploy_package
+from engine.errors import LintFailed, PackageError
+from engine.lint import lint_package
+from engine.package import load_package
+from engine.tables import process_versions
+
+ROOT = Path(__file__).resolve().parent.parent
+JOINT = ROOT / "processes" / "demo-joint-review"
+
+
+@pytest.fixture
+def package_dir(tmp_path) -> Path:
+    """A private copy of the joint-review item (with its forms) to break in each test."""
+    folder = tmp_path / "item"
+    shutil.copytree(JOINT, folder)
+    for form in ("accept.json", "accept-uischema.json", "review.json", "issue.json"):
+        shutil.copy(ROOT / "forms" / form, folder / form)
+    return folder
+
+
+def _edit(folder: Path, old: str, new: str) -> None:
+    path = folder / "joint-review.bpmn"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _findings(folder: Path):
+    return lint_package(load_package(folder)).findings
+
+
+def test_deploy_stores_an_immutable_numbered_version_and_identical_content_is_a_no_op(db, package_dir):
+    first = deploy_package(db, load_package(package_dir), "analyst-a")
+    again = deploy_package(db, load_package(package_dir), "analyst-b")
+    assert (first.created, first.version) == (True, 1)
+    assert (again.created, again.version) == (False, 1)
+    assert "identical to version 1" in again.message
+    _edit(package_dir, 'name="办结发证"', 'name="办结并发证"')
+    second = deploy_package(db, load_package(package_dir), "analyst-b")
+    assert (second.created, second.version) == (True, 2)
+    assert second.content_hash != first.content_hash
+    with db.reading() as conn:
+        rows = conn.execute(select(process_versions).order_by(process_versions.c.number)).all()
+    assert [(r.number, r.deployed_by, r.content_hash) for r in rows] == [
+        (1, "analyst-a", first.content_hash), (2, "analyst-b", second.content_hash)]
+    assert all(r.deployed_at is not None and "joint-review.bpmn" in r.files for r in rows)
+    assert "办结并发证" not in rows[0].files["joint-review.bpmn"]
+
+
+def test_the_demo_item_lints_clean(package_dir):
+    assert _findings(package_dir) == []
+
+
+def test_a_user_task_without_a_form_is_an_error_naming_the_element(package_dir):
+    _edit(package_dir, '<spiffworkflow:property name="formJsonSchemaFilename" value="issue.json" />', "")
+    errors = [f for f in _findings(package_dir) if f.severity == "error"]
+    assert [(f.element_id, f.file) for f in errors] == [("issue", "joint-review.bpmn")]
+    assert "formJsonSchemaFilename" in errors[0].fix
+
+
+def test_a_missing_form_file_is_an_error(package_dir):
+    _edit(package_dir, 'value="issue.json"', 'value="no-such-form.json"')
+    errors = _findings(package_dir)
+    assert [(f.element_id, "no-such-form.json" in f.message) for f in errors] == [("issue", True)]
+
+
+def test_a_form_that_is_not_a_valid_json_schema_is_an_error(package_dir):
+    (package_dir / "issue.json").write_text('{"type": "object", "properties": {"x": {"type": "strnig"}}}')
+    errors = _findings(package_dir)
+    assert [f.element_id for f in errors] == ["issue"]
+    assert "JSON Schema" in errors[0].message
+
+
+def test_a_user_task_outside_every_lane_is_an_error(package_dir):
+    _edit(package_dir, "<bpmn:flowNodeRef>issue</bpmn:flowNodeRef>", "")
+    errors = _findings(package_dir)
+    assert [f.element_id for f in errors] == ["issue"]
+    assert "lane" in errors[0].message
+
+
+def test_a_gateway_flow_without_condition_is_an_error_naming_the_flow(package_dir):
+    _edit(package_dir, '<bpmn:parallelGateway id="join"', '<bpmn:exclusiveGateway id="join"')
+    _edit(package_dir, "</bpmn:parallelGateway>\n    <bpmn:userTask id=\"issue\"",
+          "</bpmn:exclusiveGateway>\n    <bpmn:userTask id=\"issue\"")
+    _edit(package_dir, '<bpmn:outgoing>f_join_issue</bpmn:outgoing>',
+          '<bpmn:outgoing>f_join_issue</bpmn:outgoing><bpmn:outgoing>f_join_end</bpmn:outgoing>')
+    _edit(package_dir, '<bpmn:sequenceFlow id="f_issue_end"',
+          '<bpmn:sequenceFlow id="f_join_end" sourceRef="join" targetRef="end" />\n'
+          '    <bpmn:sequenceFlow id="f_issue_end"')
+    errors = _findings(package_dir)
+    assert sorted(f.element_id for f in errors) == ["f_join_end", "f_join_issue"]
+
+
+def test_an_escaping_condition_is_refused_at_lint(package_dir):
+    _edit(package_dir, '<bpmn:sequenceFlow id="f_join_issue" sourceRef="join" targetRef="issue" />',
+          '<bpmn:sequenceFlow id="f_join_issue" sourceRef="join" targetRef="issue">'
+          '<bpmn:conditionExpression>().__class__.__bases__[0].__subclasses__()</bpmn:conditionExpression>'
+          '</bpmn:sequenceFlow>')
+    errors = _findings(package_dir)
+    assert [f.element_id for f in errors] == ["f_join_issue"]
+    assert "__class__" in errors[0].message
+
+
+def test_malformed_xml_is_refused_with_the_file_name(package_dir):
+    _edit(package_dir, "</bpmn:process>", "</bpmn:proces>")
+    errors = _findings(package_dir)
+    assert errors and errors[0].file == "joint-review.bpmn" and "well-formed" in errors[0].message
+
+
+def test_xml_entities_are_refused_before_parsing(db, package_dir):
+    path = package_dir / "joint-review.bpmn"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('<?xml version="1.0" encoding="UTF-8"?>',
+                                 '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>')
+                    .replace('name="受理"', 'name="&e;"'))
+    errors = _findings(package_dir)
+    assert [f.file for f in errors] == ["joint-review.bpmn"] and "DOCTYPE" in errors[0].message
+    with pytest.raises(LintFailed):
+        deploy_package(db, load_package(package_dir), "analyst")
+
+
+def test_an_oversized_file_is_refused_with_the_limit(package_dir):
+    (package_dir / "huge.bpmn").write_text("<x>" + " " * (3 * 1024 * 1024) + "</x>")
+    with pytest.raises(PackageError, match="limit"):
+        load_package(package_dir)
+
+
+def test_an_unknown_bpmn_element_is_reported_by_schema_validation(package_dir):
+    _edit(package_dir, '<bpmn:endEvent id="end" name="办结">', '<bpmn:endEvent id="end" name="办结" bogus="1">')
+    errors = _findings(package_dir)
+    assert errors and "bogus" in errors[0].message
+
+
+def test_missing_item_metadata_blocks_the_deploy(db, package_dir):
+    (package_dir / "item.json").write_text('{"code": "X-1", "name": "无部门事项"}', encoding="utf-8")
+    with pytest.raises(LintFailed) as err:
+        deploy_package(db, load_package(package_dir), "analyst")
+    assert any("department" in f["message"] for f in err.value.findings)
+    with db.reading() as conn:
+        assert conn.execute(select(process_versions)).all() == []
+
+
+def test_a_call_to_an_undefined_process_is_an_error(package_dir):
+    _edit(package_dir, '<bpmn:userTask id="issue" name="办结发证">',
+          '<bpmn:callActivity id="relay" calledElement="no_such_process" />\n    <bpmn:userTask id="issue" name="办结发证">')
+    errors = _findings(package_dir)
+    assert any("no_such_process" in f.message for f in errors)
