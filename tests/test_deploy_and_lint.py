@@ -155,6 +155,7 @@ def test_missing_item_metadata_blocks_the_deploy(db, package_dir):
 
 def test_a_call_to_an_undefined_process_is_an_error(package_dir):
     _edit(package_dir, '<bpmn:userTask id="issue" name="办结发证">',
-          '<bpmn:callActivity id="relay" calledElement="no_such_process" />\n    <bpmn:userTask id="issue" name="办结发证">')
+          '<bpmn:callActivity id="relay" calledElement="no_such_process" />\n'
+          '    <bpmn:userTask id="issue" name="办结发证">')
     errors = _findings(package_dir)
     assert any("no_such_process" in f.message for f in errors)
