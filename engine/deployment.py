@@ -30,15 +30,15 @@ class DeployResult:
     @property
     def message(self) -> str:
         if self.created:
-            return f"deployed {self.item_code} as version {self.version}"
-        return f"{self.item_code}: identical to version {self.version}, nothing deployed"
+            return f"已部署 {self.item_code} 第 {self.version} 版"
+        return f"{self.item_code} 与第 {self.version} 版内容相同，未部署新版本"
 
 
 def deploy_package(db: Database, package: ProcessPackage, deployer: str) -> DeployResult:
     report = lint_package(package)
     if not report.ok:
         raise LintFailed(
-            f"{package.code or package.source}: {len(report.errors)} lint error(s), not deployed: "
+            f"{package.code or package.source}: 检查发现 {len(report.errors)} 个错误，未部署："
             + "; ".join(str(f) for f in report.errors),
             report.to_list(),
         )

@@ -44,7 +44,8 @@ class Finding:
 
     def __str__(self) -> str:
         where = ":".join(p for p in (self.file, self.element_id) if p)
-        return f"{self.severity}: {where + ': ' if where else ''}{self.message} — {self.fix}"
+        label = "错误" if self.severity == "error" else "警告"
+        return f"{label}: {where + ': ' if where else ''}{self.message} — {self.fix}"
 
 
 @dataclass
@@ -80,10 +81,10 @@ def lint_package(package: ProcessPackage) -> LintReport:
         try:
             trees[name] = parse_xml(text, name)
         except OnewindowError as exc:
-            findings.append(Finding("error", exc.message, "fix the XML and save the diagram again", file=name))
+            findings.append(Finding("error", exc.message, "修正 XML 后重新保存流程图", file=name))
     for called in package.missing:
-        findings.append(Finding("error", f"call activity calls process '{called}', which no file defines",
-                                "add its BPMN to processes/shared/ or correct calledElement"))
+        findings.append(Finding("error", f"调用活动调用的流程“{called}”在任何文件中都没有定义",
+                                "把该流程的 BPMN 放到 processes/shared/，或更正 calledElement"))
     for name, tree in trees.items():
         findings += _lint_tree(package, name, tree)
     if not any(f.severity == "error" for f in findings):
@@ -95,15 +96,15 @@ def _lint_metadata(package: ProcessPackage) -> list[Finding]:
     findings = []
     for key in REQUIRED_METADATA:
         if not package.metadata.get(key):
-            findings.append(Finding("error", f"item.json has no '{key}'",
-                                    f"add \"{key}\" to item.json", file="item.json"))
+            findings.append(Finding("error", f"item.json 缺少字段“{key}”",
+                                    f"在 item.json 中填写 \"{key}\"", file="item.json"))
     mode = package.metadata.get("handling_mode")
     if mode and mode not in HANDLING_MODES:
-        findings.append(Finding("error", f"handling_mode '{mode}' is not one of the five rules",
-                                "use one of: " + ", ".join(HANDLING_MODES), file="item.json"))
+        findings.append(Finding("error", f"办理方式 handling_mode“{mode}”不属于五种办理方式",
+                                "改为以下之一：" + ", ".join(HANDLING_MODES), file="item.json"))
     if package.main_bpmn_files() and main_process_id(package) is None:
-        findings.append(Finding("error", "cannot tell which process a case starts",
-                                "mark exactly one process isExecutable=\"true\" or set process_id in item.json",
+        findings.append(Finding("error", "无法确定办件从哪个流程开始",
+                                "只把一个流程标记为 isExecutable=\"true\"，或在 item.json 中填写 process_id",
                                 file="item.json"))
     return findings
 
@@ -118,16 +119,16 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
         props = spiff_properties(task)
         form = props.get(FORM_SCHEMA_PROPERTY)
         if not form:
-            findings.append(Finding("error", f"user task '{label}' names no form",
-                                    f"set the property {FORM_SCHEMA_PROPERTY} to a JSON Schema file in forms/",
+            findings.append(Finding("error", f"用户任务“{label}”没有指定表单",
+                                    f"把属性 {FORM_SCHEMA_PROPERTY} 设为 forms/ 中的一个 JSON Schema 文件",
                                     element, name))
         else:
             findings += _lint_form(package, form, element, name, schema=True)
         if props.get(FORM_UI_PROPERTY):
             findings += _lint_form(package, props[FORM_UI_PROPERTY], element, name, schema=False)
         if has_lanes and element not in lanes:
-            findings.append(Finding("error", f"user task '{label}' is in no lane, so nobody may handle it",
-                                    "move it into the lane of the window that handles it", element, name))
+            findings.append(Finding("error", f"用户任务“{label}”不在任何泳道（lane）中，没有人能办理它",
+                                    "把它移到负责办理的窗口所在的泳道", element, name))
     findings += _lint_gateways(tree, name)
     findings += _lint_expressions(tree, name)
     return findings
@@ -136,22 +137,22 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
 def _lint_form(package: ProcessPackage, form: str, element: str, file: str, schema: bool) -> list[Finding]:
     text = package.files.get(FORMS_PREFIX + form)
     if text is None:
-        return [Finding("error", f"form file '{form}' is missing", f"add forms/{form} or correct the property",
+        return [Finding("error", f"表单文件“{form}”不存在", f"添加 forms/{form}，或更正表单属性",
                         element, file)]
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        return [Finding("error", f"form file '{form}' is not valid JSON (line {exc.lineno}: {exc.msg})",
-                        "fix the JSON", element, file)]
+        return [Finding("error", f"表单文件“{form}”不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）",
+                        "修正 JSON 语法", element, file)]
     if not schema:
         return []
     try:
         Draft202012Validator.check_schema(document)
     except SchemaError as exc:
-        return [Finding("error", f"form '{form}' is not a valid JSON Schema: {exc.message}",
-                        "fix the schema (JSON Schema draft 2020-12)", element, file)]
+        return [Finding("error", f"表单“{form}”不是有效的 JSON Schema：{exc.message}",
+                        "按 JSON Schema draft 2020-12 修正表单", element, file)]
     if document.get("type", "object") != "object":
-        return [Finding("error", f"form '{form}' must describe an object", "set \"type\": \"object\"",
+        return [Finding("error", f"表单“{form}”必须描述一个对象", "设置 \"type\": \"object\"",
                         element, file)]
     return []
 
@@ -168,9 +169,9 @@ def _lint_gateways(tree: etree._ElementTree, file: str) -> list[Finding]:
         for flow in outgoing:
             if flow.get("id") != default and flow.find("./bpmn:conditionExpression", NS) is None:
                 findings.append(Finding(
-                    "error", f"flow '{flow.get('name') or flow.get('id')}' leaving gateway "
-                             f"'{gateway.get('name') or gateway.get('id')}' has no condition",
-                    "give it a condition, or make it the gateway's default flow", flow.get("id"), file))
+                    "error", f"从网关“{gateway.get('name') or gateway.get('id')}”流出的连线"
+                             f"“{flow.get('name') or flow.get('id')}”没有条件",
+                    "为它写条件，或把它设为该网关的默认流（default flow）", flow.get("id"), file))
     return findings
 
 
@@ -190,15 +191,15 @@ def _lint_expressions(tree: etree._ElementTree, file: str) -> list[Finding]:
             checks.append((script.getparent().getparent(), script.text or "", "exec"))
     for element, source, mode in checks:
         if not source.strip():
-            findings.append(Finding("error", "empty expression or script", "write it, or remove the element",
+            findings.append(Finding("error", "表达式或脚本为空", "填写内容，或删除该元素",
                                     element.get("id"), file))
             continue
         try:
             (compile_expression if mode == "eval" else compile_script)(source.strip())
         except ScriptError as exc:
             findings.append(Finding("error", exc.message,
-                                    "use only plain expressions on the form data: no imports, no names "
-                                    "starting with '_', no eval/exec", element.get("id"), file))
+                                    "只使用基于表单数据的普通表达式：不能 import，不能使用以“_”开头的名字，"
+                                    "不能使用 eval/exec", element.get("id"), file))
     return findings
 
 
@@ -208,8 +209,8 @@ def _lint_spec(package: ProcessPackage) -> list[Finding]:
     try:
         build_specs(package.files, process_id or "")
     except ValidationException as exc:
-        return [Finding("error", str(exc).splitlines()[0], "correct the element as the message says",
+        return [Finding("error", str(exc).splitlines()[0], "按提示更正该元素",
                         exc.id or None, exc.file_name or None)]
     except OnewindowError as exc:
-        return [Finding("error", exc.message, "correct the diagram as the message says")]
+        return [Finding("error", exc.message, "按提示更正流程图")]
     return []

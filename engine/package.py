@@ -61,9 +61,9 @@ def load_package(path: str | Path, processes_dir: Path | None = None,
     elif path.is_dir():
         folder, bpmn_paths = path, sorted(path.glob("*.bpmn"))
     else:
-        raise PackageError(f"{path}: no such file or folder; give an item folder or a .bpmn file.")
+        raise PackageError(f"{path}: 文件或文件夹不存在；请给出事项文件夹或 .bpmn 文件。")
     if not bpmn_paths:
-        raise PackageError(f"{path}: no .bpmn file in this folder; an item folder holds item.json and its diagram.")
+        raise PackageError(f"{path}: 文件夹中没有 .bpmn 文件；事项文件夹应包含 item.json 和流程图。")
 
     metadata = _read_metadata(folder / "item.json")
     files = {p.name: _read_text(p) for p in bpmn_paths}
@@ -76,11 +76,11 @@ def load_package(path: str | Path, processes_dir: Path | None = None,
 def _read_text(path: Path) -> str:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise PackageError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES} byte limit per file.")
+        raise PackageError(f"{path}: {size} 字节，超过单个文件 {MAX_FILE_BYTES} 字节的上限（size limit）。")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise PackageError(f"{path}: not UTF-8 text; save it as UTF-8.") from exc
+        raise PackageError(f"{path}: 不是 UTF-8 文本；请以 UTF-8 编码保存。") from exc
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:
@@ -89,9 +89,9 @@ def _read_metadata(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
-        raise PackageError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+        raise PackageError(f"{path}: 不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）。") from exc
     if not isinstance(data, dict):
-        raise PackageError(f"{path}: must hold a JSON object with the item's code, name and department.")
+        raise PackageError(f"{path}: 必须是一个 JSON 对象，包含事项的 code、name、department。")
     return data
 
 

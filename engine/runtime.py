@@ -99,8 +99,8 @@ def _diagram_error(exc: SpiffWorkflowException) -> OnewindowError:
     element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task else None
     cause = getattr(exc, "exception", None) or exc
     detail = getattr(cause, "message", None) or str(cause)
-    where = f"element {element}: " if element else ""
-    return ScriptError(f"{where}{detail} — the diagram's condition or script failed; ask an analyst to fix it.")
+    where = f"元素 {element}: " if element else ""
+    return ScriptError(f"{where}{detail} — 流程图中的条件或脚本执行失败；请流程管理员修正。")
 
 
 def load_specs(conn: Connection, content_hash: str, version_id: int) -> ProcessSpecs:

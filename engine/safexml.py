@@ -23,15 +23,15 @@ def parse_xml(content: bytes | str, filename: str) -> etree._ElementTree:
     raw = content.encode("utf-8") if isinstance(content, str) else content
     if len(raw) > MAX_XML_BYTES:
         raise PackageError(
-            f"{filename}: {len(raw)} bytes is over the {MAX_XML_BYTES} byte limit for a diagram; "
-            "split the process into call activities."
+            f"{filename}: {len(raw)} 字节，超过流程图 {MAX_XML_BYTES} 字节的上限（size limit）；"
+            "请把流程拆分为调用活动。"
         )
     if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw:
         raise PackageError(
-            f"{filename}: DOCTYPE and ENTITY declarations are not allowed in BPMN files; "
-            "remove them and save the diagram again."
+            f"{filename}: BPMN 文件中不允许 DOCTYPE 和 ENTITY 声明；"
+            "请删除后重新保存流程图。"
         )
     try:
         return etree.ElementTree(etree.fromstring(raw, _PARSER))
     except etree.XMLSyntaxError as exc:
-        raise PackageError(f"{filename}: not well-formed XML ({exc}); fix the file and deploy again.") from exc
+        raise PackageError(f"{filename}: XML 格式错误（not well-formed: {exc}）；请修正文件后重新部署。") from exc

@@ -64,7 +64,8 @@ def _compile(source: str, mode: str):
         return compile_restricted(source, filename="<diagram>", mode=mode)
     except SyntaxError as exc:
         reasons = exc.msg if isinstance(exc.msg, tuple) else (exc.msg,)
-        raise ScriptError("refused by the restricted evaluator: " + "; ".join(map(str, reasons))) from exc
+        reason = "; ".join(map(str, reasons))
+        raise ScriptError(f"受限求值器拒绝（refused by the restricted evaluator）：{reason}") from exc
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -86,7 +87,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
     def call_service(self, context: dict, **kwargs: Any) -> Any:
-        raise ScriptError("service tasks are not available in onewindow diagrams")
+        raise ScriptError("onewindow 的流程图中不能使用服务任务（service task）")
 
 
 def make_script_engine() -> PythonScriptEngine:

@@ -47,7 +47,7 @@ def test_deploy_stores_an_immutable_numbered_version_and_identical_content_is_a_
     again = deploy_package(db, load_package(package_dir), "analyst-b")
     assert (first.created, first.version) == (True, 1)
     assert (again.created, again.version) == (False, 1)
-    assert "identical to version 1" in again.message
+    assert "与第 1 版内容相同" in again.message
     _edit(package_dir, 'name="办结发证"', 'name="办结并发证"')
     second = deploy_package(db, load_package(package_dir), "analyst-b")
     assert (second.created, second.version) == (True, 2)
@@ -88,7 +88,7 @@ def test_a_user_task_outside_every_lane_is_an_error(package_dir):
     _edit(package_dir, "<bpmn:flowNodeRef>issue</bpmn:flowNodeRef>", "")
     errors = _findings(package_dir)
     assert [f.element_id for f in errors] == ["issue"]
-    assert "lane" in errors[0].message
+    assert "泳道" in errors[0].message
 
 
 def test_a_gateway_flow_without_condition_is_an_error_naming_the_flow(package_dir):
@@ -117,7 +117,7 @@ def test_an_escaping_condition_is_refused_at_lint(package_dir):
 def test_malformed_xml_is_refused_with_the_file_name(package_dir):
     _edit(package_dir, "</bpmn:process>", "</bpmn:proces>")
     errors = _findings(package_dir)
-    assert errors and errors[0].file == "joint-review.bpmn" and "well-formed" in errors[0].message
+    assert errors and errors[0].file == "joint-review.bpmn" and "not well-formed" in errors[0].message
 
 
 def test_xml_entities_are_refused_before_parsing(db, package_dir):
