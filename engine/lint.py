@@ -7,6 +7,7 @@ finding names the file and the BPMN element id and says how to fix it, in words 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -68,8 +69,12 @@ def main_process_id(package: ProcessPackage) -> str | None:
     """The process a case starts: `process_id` in item.json, else the only executable main process."""
     if package.metadata.get("process_id"):
         return str(package.metadata["process_id"])
-    found = [pid for name, text in package.main_bpmn_files().items()
-             for pid in process_ids(parse_xml(text, name), executable_only=True)]
+    found = []
+    for name, text in package.main_bpmn_files().items():
+        try:
+            found += process_ids(parse_xml(text, name), executable_only=True)
+        except OnewindowError:
+            continue  # an unreadable file is reported by its own finding
     return found[0] if len(found) == 1 else None
 
 
@@ -209,8 +214,27 @@ def _lint_spec(package: ProcessPackage) -> list[Finding]:
     try:
         build_specs(package.files, process_id or "")
     except ValidationException as exc:
-        return [Finding("error", str(exc).splitlines()[0], "按提示更正该元素",
-                        exc.id or None, exc.file_name or None)]
+        element = exc.id or _element_at_line(package.files, exc.file_name, getattr(exc, "line_number", None))
+        return [Finding("error", _short_xsd_message(str(exc).splitlines()[0]), "按提示更正该元素",
+                        element or None, exc.file_name or None)]
     except OnewindowError as exc:
         return [Finding("error", exc.message, "按提示更正流程图")]
     return []
+
+
+def _element_at_line(files: dict[str, str], file_name: str | None, line: object) -> str | None:
+    """XSD errors carry a line number, not an element id: the id of the element on that line."""
+    text = files.get(file_name or "")
+    if not text or not isinstance(line, int):
+        return None
+    for element in parse_xml(text, file_name or "").getroot().iter():
+        if element.sourceline == line and element.get("id"):
+            return element.get("id")
+    return None
+
+
+def _short_xsd_message(message: str) -> str:
+    """`{http://www.omg.org/…/MODEL}fooTask` → `bpmn:fooTask`, without the XSD's list of expected elements."""
+    for prefix, uri in NS.items():
+        message = message.replace("{" + uri + "}", prefix + ":")
+    return re.sub(r"\s*Expected is one of \(.*?\)\.*", "", message).strip()

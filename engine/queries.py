@@ -140,3 +140,18 @@ def _case_id(conn: Connection, case_no: str) -> int:
     if case_id is None:
         raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
     return case_id
+
+
+def case_diagram(db: Database, case_no: str) -> str:
+    """The BPMN XML of the version a case is pinned to (its main diagram, not the shared ones), for a viewer."""
+    with db.reading() as conn:
+        row = conn.execute(select(process_versions.c.files, process_versions.c.process_id)
+                           .join(cases, cases.c.version_id == process_versions.c.id)
+                           .where(cases.c.case_no == case_no)).one_or_none()
+    if row is None:
+        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+    diagrams = [text for name, text in sorted(row.files.items())
+                if name.endswith(".bpmn") and not name.startswith("shared/")]
+    if not diagrams:
+        raise NotFound(f"办件 {case_no} 的流程版本没有流程图文件。")
+    return next((text for text in diagrams if f'id="{row.process_id}"' in text), diagrams[0])

@@ -120,6 +120,14 @@ def test_malformed_xml_is_refused_with_the_file_name(package_dir):
     assert errors and errors[0].file == "joint-review.bpmn" and "not well-formed" in errors[0].message
 
 
+def test_malformed_xml_without_process_id_is_still_a_finding(package_dir):
+    (package_dir / "item.json").write_text(
+        '{"code": "X-2", "name": "测试", "department": "测试部门", "handling_mode": "direct"}', encoding="utf-8")
+    _edit(package_dir, "</bpmn:process>", "</bpmn:proces>")
+    files = {f.file for f in _findings(package_dir)}
+    assert "joint-review.bpmn" in files
+
+
 def test_xml_entities_are_refused_before_parsing(db, package_dir):
     path = package_dir / "joint-review.bpmn"
     text = path.read_text(encoding="utf-8")

@@ -13,7 +13,8 @@ from flask import Flask
 from engine.db import Database
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None, db: Database | None = None) -> Flask:
+    """The app for `config`; `db` lets a caller (tests, the CLI) share a `Database` it already holds."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY="dev-only-change-me",
@@ -25,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.from_prefixed_env("ONEWINDOW")
     app.config.update(config or {})
-    app.extensions["onewindow.db"] = Database(app.config["DATABASE_URL"])
+    app.extensions["onewindow.db"] = db or Database(app.config["DATABASE_URL"])
 
     from . import extensions
 
@@ -37,8 +38,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .desk import bp as desk_bp
     from .errors import register_error_handlers
     from .hall import bp as hall_bp
+    from .vendor import bp as vendor_bp
 
-    for blueprint in (auth_bp, hall_bp, desk_bp, cases_bp, api_bp):
+    for blueprint in (auth_bp, hall_bp, desk_bp, cases_bp, api_bp, vendor_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

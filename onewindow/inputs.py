@@ -1,0 +1,67 @@
+"""Reading what an operator types: `--data` JSON (inline or `@file.json`) and `--now` times.
+
+These are argparse `type=` functions, so bad input becomes a one-line usage error with exit
+status 2 that says how to write it correctly, before any database is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+DATA_EXAMPLE = """'{"applicant_name": "张三"}' or @data.json"""
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """`--data`: a JSON object given inline, or `@path` to a file holding one (`@-` reads stdin)."""
+    source = "the text"
+    if text.startswith("@"):
+        source, text = text[1:], _read_data_file(text[1:])
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{source} is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); "
+            f"give a JSON object such as {DATA_EXAMPLE}") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(
+            f"{source} must be a JSON object ({{...}}), not {type(value).__name__}; e.g. {DATA_EXAMPLE}")
+    return value
+
+
+def _read_data_file(name: str) -> str:
+    if name == "-":
+        import sys
+
+        return sys.stdin.read()
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise argparse.ArgumentTypeError(f"no such file {name}; write --data @path/to/data.json") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {name} as UTF-8 text: {exc}") from exc
+
+
+def iso_time(text: str) -> datetime:
+    """`--now`: an ISO 8601 date or time; without an offset it is taken as UTC (the engine's clock)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an ISO 8601 time; write e.g. 2025-03-01T09:00:00+08:00 "
+            "(no offset means UTC)") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds between 0 and 86400")
+    return value

@@ -1,0 +1,52 @@
+"""办件详情: a case's status, open tasks, timers and audit history; and a look-up by case number.
+
+Staff (clerks, supervisors, auditors) see every case with the data of each step; an applicant sees
+the cases they started, with the steps but not the departments' internal data.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from engine import queries
+
+from . import get_db
+from .access import STAFF_ROLES, require_case_access, roles_required
+from .vendor import bpmn_js_available
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+DONE_EVENTS = frozenset({"task_completed", "step_completed"})
+
+
+@bp.route("", methods=["GET"])
+@roles_required()
+def lookup():
+    case_no = request.args.get("no", "").strip()
+    if case_no:
+        return redirect(url_for("cases.case", case_no=case_no))
+    if "no" in request.args:
+        flash("请输入办件编号（受理回执上的 14 位数字）。", "error")
+    return render_template("cases/lookup.html")
+
+
+@bp.route("/<case_no>", methods=["GET"])
+@roles_required()
+def case(case_no: str):
+    db = get_db()
+    history = queries.case_history(db, case_no)
+    require_case_access(current_user.actor, history)
+    actor = current_user.actor
+    done = sorted({e["element_id"] for e in history if e["element_id"] and e["type"] in DONE_EVENTS})
+    return render_template("cases/case.html", case=queries.case_detail(db, case_no), history=history,
+                           show_data=actor.is_admin or bool(actor.roles & STAFF_ROLES),
+                           show_diagram=bpmn_js_available(), done_elements=done)
+
+
+@bp.route("/<case_no>/diagram.bpmn", methods=["GET"])
+@roles_required()
+def diagram(case_no: str):
+    """The diagram of the version this case is pinned to, for the bpmn-js viewer on the case page."""
+    require_case_access(current_user.actor, queries.case_history(get_db(), case_no))
+    return Response(queries.case_diagram(get_db(), case_no), mimetype="application/xml")

@@ -1,0 +1,111 @@
+"""How engine values look on a page: Chinese names for statuses and events, Beijing time for timestamps.
+
+The engine speaks codes (`in_progress`, `task_completed`) and UTC; translating them for people is the
+web layer's job, in this one module, so templates stay free of lookup tables.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from flask import Flask
+
+from .access import ROLE_NAMES
+
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps no daylight saving time
+
+STATUS_NAMES = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "in_progress": "办理中",
+    "awaiting_supplement": "待补正",
+    "approved": "已批准",
+    "refused": "不予许可",
+    "withdrawn": "已撤回",
+    "completed": "已办结",
+}
+
+EVENT_NAMES = {
+    "case_started": "提交申请",
+    "task_claimed": "签收",
+    "task_released": "退回组内",
+    "task_completed": "办理",
+    "step_completed": "流程流转",
+    "status_changed": "状态变更",
+    "case_closed": "办结",
+    "timer_fired": "计时触发",
+}
+
+HANDLING_MODES = {"direct": "即办件", "committed": "承诺件", "joint": "联办件", "report-up": "上报件",
+                  "restricted": "限制件"}
+
+
+def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An ISO timestamp (as the engine's read model gives it) in Beijing time."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the engine stores UTC
+    return moment.astimezone(BEIJING).strftime(fmt)
+
+
+def status_name(code: str | None) -> str:
+    return STATUS_NAMES.get(code or "", code or "")
+
+
+def status_class(code: str | None) -> str:
+    """A CSS class per status family: done, stopped, waiting or running."""
+    if code in ("completed", "approved"):
+        return "status-done"
+    if code in ("refused", "withdrawn"):
+        return "status-stopped"
+    if code == "awaiting_supplement":
+        return "status-waiting"
+    return "status-running"
+
+
+def event_name(code: str) -> str:
+    return EVENT_NAMES.get(code, code)
+
+
+def event_summary(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """An audit event's data as (label, value) pairs for the history table.
+
+    Form data is listed field by field; bookkeeping (task ids, the element's name, shown in its
+    own column) is left out; status codes are shown by their Chinese names.
+    """
+    data = event.get("data") or {}
+    kind = event.get("type")
+    if kind == "status_changed":
+        return [("状态", f"{status_name(data.get('old'))} → {status_name(data.get('new'))}")]
+    if kind == "case_closed":
+        return [("结果", status_name(data.get("status")))]
+    pairs: list[tuple[str, str]] = []
+    if kind == "case_started":
+        pairs += [("事项", _scalar(data.get("item"))), ("流程版本", _scalar(data.get("version")))]
+    for key, value in (data.get("data") or {}).items():
+        pairs.append((key, _scalar(value)))
+    skip = {"task_id", "name", "data", "item", "version"}
+    pairs += [(key, _scalar(value)) for key, value in data.items() if key not in skip]
+    return pairs
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+def register_filters(app: Flask) -> None:
+    app.add_template_filter(local_time, "localtime")
+    app.add_template_filter(status_name, "status_name")
+    app.add_template_filter(status_class, "status_class")
+    app.add_template_filter(event_name, "event_name")
+    app.add_template_filter(event_summary, "event_summary")
+    app.add_template_filter(lambda code: HANDLING_MODES.get(code, code), "handling_mode")
+    app.add_template_filter(lambda code: ROLE_NAMES.get(code, code), "role_name")

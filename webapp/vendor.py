@@ -1,0 +1,32 @@
+"""Third-party browser code served from this site (never a CDN): the bpmn-js viewer from node_modules.
+
+`make install` runs `npm ci`, which puts the exact bpmn-js version from package-lock.json in
+node_modules/; government networks often cannot reach public CDNs, and a CDN would be a third party
+able to run script on every case page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, send_from_directory
+
+from .access import public
+
+bp = Blueprint("vendor", __name__, url_prefix="/vendor")
+
+DEFAULT_BPMN_JS_DIR = Path(__file__).resolve().parent.parent / "node_modules" / "bpmn-js" / "dist"
+
+
+def bpmn_js_dir() -> Path:
+    return Path(current_app.config.get("BPMN_JS_DIR") or DEFAULT_BPMN_JS_DIR)
+
+
+def bpmn_js_available() -> bool:
+    return (bpmn_js_dir() / "bpmn-navigated-viewer.production.min.js").is_file()
+
+
+@bp.route("/bpmn-js/<path:filename>", methods=["GET"])
+@public
+def bpmn_js(filename: str):
+    return send_from_directory(bpmn_js_dir(), filename, max_age=86400)
