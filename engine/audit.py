@@ -54,6 +54,9 @@ def chain_events(case_id: int, case_no: str, last_seq: int, head: str, at: datet
     return rows, seq, head
 
 
+_INSERT_EVENTS = insert(audit_events)
+
+
 def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(audit_events), rows)
+        conn.execute(_INSERT_EVENTS, rows)

@@ -21,9 +21,18 @@ from .audit import GENESIS
 from .db import Database
 from .errors import NotFound, OnewindowError, StaleTaskError
 from .forms import validate_form
-from .runtime import OPEN, SUBMITTED, CaseContext, change_case, load_case_row, load_specs, save_case, script_engine
+from .runtime import (
+    OPEN,
+    SUBMITTED,
+    CaseContext,
+    change_case_of_task,
+    load_case_row,
+    load_specs,
+    save_case,
+    script_engine,
+)
 from .state import SERIALIZER_VERSION
-from .tables import cases, items, process_versions, task_index, users
+from .tables import cases, items, process_versions, users
 
 
 @dataclass(frozen=True)
@@ -68,16 +77,6 @@ def _user_id(conn: Connection, actor: Actor) -> int | None:
     return conn.execute(select(users.c.id).where(users.c.username == actor.username)).scalar_one_or_none()
 
 
-def case_of_task(db: Database, task_id: str) -> str:
-    """The case number an open task belongs to (from the task index: open tasks only)."""
-    with db.reading() as conn:
-        case_no = conn.execute(select(cases.c.case_no).join(task_index, task_index.c.case_id == cases.c.id)
-                               .where(task_index.c.task_id == task_id)).scalar_one_or_none()
-    if case_no is None:
-        raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
-    return case_no
-
-
 def _open_task(ctx: CaseContext, task_id: str):
     task = ctx.task(task_id)
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
@@ -95,7 +94,7 @@ def claim_task(db: Database, task_id: str, actor: Actor) -> str:
         ctx.record("task_claimed", task.task_spec.bpmn_id, task_id=task_id)
         return ctx.case.case_no
 
-    return change_case(db, case_of_task(db, task_id), actor, claim)
+    return change_case_of_task(db, task_id, actor, claim)
 
 
 def release_task(db: Database, task_id: str, actor: Actor) -> str:
@@ -108,7 +107,7 @@ def release_task(db: Database, task_id: str, actor: Actor) -> str:
         ctx.record("task_released", task.task_spec.bpmn_id, task_id=task_id)
         return ctx.case.case_no
 
-    return change_case(db, case_of_task(db, task_id), actor, release)
+    return change_case_of_task(db, task_id, actor, release)
 
 
 def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor) -> str:
@@ -130,4 +129,4 @@ def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor
         ctx.advance()
         return ctx.case.case_no
 
-    return change_case(db, case_of_task(db, task_id), actor, complete)
+    return change_case_of_task(db, task_id, actor, complete)

@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from .assignment import candidate_group
 from .bpmn import FORM_SCHEMA_PROPERTY
@@ -52,14 +52,26 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime) -> None:
+# Built once with bind parameters (see engine/runtime.py): a step runs several of these.
+_OPEN_ROWS = select(task_index.c.task_id, task_index.c.assignee).where(task_index.c.case_id == bindparam("b_case_id"))
+_DELETE_TASK = delete(task_index).where(task_index.c.task_id == bindparam("b_task_id"))
+_INSERT_TASKS = insert(task_index)
+_SET_ASSIGNEE = update(task_index).where(task_index.c.task_id == bindparam("b_task_id"))
+_TIMER_ROWS = select(timer_index.c.task_id, timer_index.c.due_at).where(timer_index.c.case_id == bindparam("b_case_id"))
+_DELETE_TIMER = delete(timer_index).where(timer_index.c.task_id == bindparam("b_task_id"))
+_INSERT_TIMERS = insert(timer_index)
+
+
+def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime, timers: bool = True) -> None:
+    """Bring the case's index rows in line with `workflow`; `timers=False` (a version without timer
+    events, whose cases never have timer rows) skips the timer index."""
     _rewrite_tasks(conn, case_id, workflow, now)
-    _rewrite_timers(conn, case_id, workflow)
+    if timers:
+        _rewrite_timers(conn, case_id, workflow)
 
 
 def _rewrite_tasks(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime) -> None:
-    existing = {r.task_id: r.assignee for r in conn.execute(
-        select(task_index.c.task_id, task_index.c.assignee).where(task_index.c.case_id == case_id))}
+    existing = {r.task_id: r.assignee for r in conn.execute(_OPEN_ROWS, {"b_case_id": case_id})}
     wanted: dict[str, dict[str, Any]] = {}
     for task in open_human_tasks(workflow):
         spec = task.task_spec
@@ -68,26 +80,25 @@ def _rewrite_tasks(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: 
             "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "candidate_group": candidate_group(spec.lane),
             "assignee": assignee_of(task), "form": task_form(task), "created_at": now,
         }
-    gone = [task_id for task_id in existing if task_id not in wanted]
+    gone = [{"b_task_id": task_id} for task_id in existing if task_id not in wanted]
     if gone:
-        conn.execute(delete(task_index).where(task_index.c.task_id.in_(gone)))
+        conn.execute(_DELETE_TASK, gone)
     new_rows = [row for task_id, row in wanted.items() if task_id not in existing]
     if new_rows:
-        conn.execute(insert(task_index), new_rows)
-    for task_id, row in wanted.items():
-        if task_id in existing and existing[task_id] != row["assignee"]:
-            conn.execute(update(task_index).where(task_index.c.task_id == task_id)
-                         .values(assignee=row["assignee"]))
+        conn.execute(_INSERT_TASKS, new_rows)
+    changed = [{"b_task_id": task_id, "assignee": row["assignee"]} for task_id, row in wanted.items()
+               if task_id in existing and existing[task_id] != row["assignee"]]
+    if changed:
+        conn.execute(_SET_ASSIGNEE, changed)
 
 
 def _rewrite_timers(conn: Connection, case_id: int, workflow: BpmnWorkflow) -> None:
-    existing = {r.task_id: _as_utc(r.due_at) for r in conn.execute(
-        select(timer_index.c.task_id, timer_index.c.due_at).where(timer_index.c.case_id == case_id))}
+    existing = {r.task_id: _as_utc(r.due_at) for r in conn.execute(_TIMER_ROWS, {"b_case_id": case_id})}
     wanted = waiting_timers(workflow)
     stale = [t for t in existing if t not in wanted or existing[t] != wanted[t][1]]
     if stale:
-        conn.execute(delete(timer_index).where(timer_index.c.task_id.in_(stale)))
+        conn.execute(_DELETE_TIMER, [{"b_task_id": t} for t in stale])
     rows = [{"task_id": t, "case_id": case_id, "element_id": element, "due_at": due}
             for t, (element, due) in wanted.items() if t not in existing or t in stale]
     if rows:
-        conn.execute(insert(timer_index), rows)
+        conn.execute(_INSERT_TIMERS, rows)

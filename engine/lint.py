@@ -69,24 +69,20 @@ def main_process_id(package: ProcessPackage) -> str | None:
     """The process a case starts: `process_id` in item.json, else the only executable main process."""
     if package.metadata.get("process_id"):
         return str(package.metadata["process_id"])
-    found = []
-    for name, text in package.main_bpmn_files().items():
-        try:
-            found += process_ids(parse_xml(text, name), executable_only=True)
-        except OnewindowError:
-            continue  # an unreadable file is reported by its own finding
+    found = [pid for name, text in package.main_bpmn_files().items()
+             for pid in process_ids(parse_xml(text, name), executable_only=True)]
     return found[0] if len(found) == 1 else None
 
 
 def lint_package(package: ProcessPackage) -> LintReport:
     findings: list[Finding] = []
-    findings += _lint_metadata(package)
     trees: dict[str, etree._ElementTree] = {}
     for name, text in package.bpmn_files().items():
         try:
             trees[name] = parse_xml(text, name)
         except OnewindowError as exc:
             findings.append(Finding("error", exc.message, "修正 XML 后重新保存流程图", file=name))
+    findings[:0] = _lint_metadata(package, diagrams_readable=not findings)
     for called in package.missing:
         findings.append(Finding("error", f"调用活动调用的流程“{called}”在任何文件中都没有定义",
                                 "把该流程的 BPMN 放到 processes/shared/，或更正 calledElement"))
@@ -97,7 +93,7 @@ def lint_package(package: ProcessPackage) -> LintReport:
     return LintReport(findings)
 
 
-def _lint_metadata(package: ProcessPackage) -> list[Finding]:
+def _lint_metadata(package: ProcessPackage, diagrams_readable: bool) -> list[Finding]:
     findings = []
     for key in REQUIRED_METADATA:
         if not package.metadata.get(key):
@@ -107,7 +103,7 @@ def _lint_metadata(package: ProcessPackage) -> list[Finding]:
     if mode and mode not in HANDLING_MODES:
         findings.append(Finding("error", f"办理方式 handling_mode“{mode}”不属于五种办理方式",
                                 "改为以下之一：" + ", ".join(HANDLING_MODES), file="item.json"))
-    if package.main_bpmn_files() and main_process_id(package) is None:
+    if diagrams_readable and package.main_bpmn_files() and main_process_id(package) is None:
         findings.append(Finding("error", "无法确定办件从哪个流程开始",
                                 "只把一个流程标记为 isExecutable=\"true\"，或在 item.json 中填写 process_id",
                                 file="item.json"))

@@ -19,17 +19,17 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from . import clock, indexes
 from .assignment import SYSTEM, Actor
 from .audit import AuditEvent, chain_events, insert_events
 from .db import Database
-from .errors import ConflictError, NotFound, OnewindowError, ScriptError
+from .errors import ConflictError, NotFound, OnewindowError, ScriptError, StaleTaskError
 from .scripting import make_script_engine
 from .specs import ProcessSpecs, spec_cache
 from .state import SERIALIZER_VERSION, dump_state, load_state
-from .tables import cases, process_versions
+from .tables import cases, process_versions, task_index
 
 T = TypeVar("T")
 
@@ -114,16 +114,25 @@ def load_specs(conn: Connection, content_hash: str, version_id: int) -> ProcessS
     return spec_cache.get(content_hash, load)
 
 
+# The statements of the hot path are built once, with bind parameters: SQLAlchemy then finds their
+# compiled form at once instead of deriving a cache key from a new statement tree on every call
+# (measured by bench/engine_step.py: about 0.07 ms a statement).
+_CASE_ROW = select(cases, process_versions.c.content_hash).join(
+    process_versions, process_versions.c.id == cases.c.version_id)
+_CASE_BY_NO = _CASE_ROW.where(cases.c.case_no == bindparam("b_case_no"))
+_CASE_BY_NO_SKIP_LOCKED = _CASE_BY_NO.with_for_update(skip_locked=True, of=cases)
+_CASE_BY_TASK = _CASE_ROW.join(task_index, task_index.c.case_id == cases.c.id).where(
+    task_index.c.task_id == bindparam("b_task_id"))
+_SAVE_CASE = update(cases).where(cases.c.id == bindparam("b_id"), cases.c.lock_version == bindparam("b_lock_version"))
+
+
 def load_case_row(conn: Connection, case_no: str, skip_locked: bool = False) -> Row:
-    query = (select(cases, process_versions.c.content_hash)
-             .join(process_versions, process_versions.c.id == cases.c.version_id)
-             .where(cases.c.case_no == case_no))
     if skip_locked and conn.dialect.name == "postgresql":
-        row = conn.execute(query.with_for_update(skip_locked=True, of=cases)).one_or_none()
+        row = conn.execute(_CASE_BY_NO_SKIP_LOCKED, {"b_case_no": case_no}).one_or_none()
         if row is None:
             raise ConflictError(f"办件 {case_no} 正由另一进程处理，本次跳过。")
         return row
-    row = conn.execute(query).one_or_none()
+    row = conn.execute(_CASE_BY_NO, {"b_case_no": case_no}).one_or_none()
     if row is None:
         raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
     return row
@@ -138,13 +147,26 @@ def change_case(db: Database, case_no: str, actor: Actor, change: Callable[[Case
     """
     now = clock.now()
     with db.transaction() as conn:
-        row = load_case_row(conn, case_no, skip_locked)
-        specs = load_specs(conn, row.content_hash, row.version_id)
-        workflow = load_state(row.state, specs, script_engine)
-        ctx = CaseContext(conn, row, specs, workflow, actor, now, row.status)
-        result = change(ctx)
-        save_case(ctx)
-        return result
+        return _apply(conn, load_case_row(conn, case_no, skip_locked), actor, change, now)
+
+
+def change_case_of_task(db: Database, task_id: str, actor: Actor, change: Callable[[CaseContext], T]) -> T:
+    """`change_case` for the case an open task belongs to, found in the task index inside the same transaction."""
+    now = clock.now()
+    with db.transaction() as conn:
+        row = conn.execute(_CASE_BY_TASK, {"b_task_id": task_id}).one_or_none()
+        if row is None:
+            raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+        return _apply(conn, row, actor, change, now)
+
+
+def _apply(conn: Connection, row: Row, actor: Actor, change: Callable[[CaseContext], T], now: datetime) -> T:
+    specs = load_specs(conn, row.content_hash, row.version_id)
+    workflow = load_state(row.state, specs, script_engine)
+    ctx = CaseContext(conn, row, specs, workflow, actor, now, row.status)
+    result = change(ctx)
+    save_case(ctx)
+    return result
 
 
 def load_workflow(db: Database, case_no: str) -> BpmnWorkflow:
@@ -171,15 +193,14 @@ def save_case(ctx: CaseContext) -> None:
             ctx.status = COMPLETED
         ctx.record("case_closed", actor=SYSTEM, status=ctx.status)
     rows, seq, head = chain_events(row.id, row.case_no, row.audit_seq, row.audit_head, ctx.now, ctx.events)
-    result = conn.execute(
-        update(cases)
-        .where(cases.c.id == row.id, cases.c.lock_version == row.lock_version)
-        .values(state=dump_state(ctx.workflow), serializer_version=SERIALIZER_VERSION, status=ctx.status,
-                lock_version=row.lock_version + 1, audit_seq=seq, audit_head=head, updated_at=ctx.now,
-                closed_at=ctx.now if closing else row.closed_at)
-    )
+    result = conn.execute(_SAVE_CASE, {
+        "b_id": row.id, "b_lock_version": row.lock_version,
+        "state": dump_state(ctx.workflow), "serializer_version": SERIALIZER_VERSION, "status": ctx.status,
+        "lock_version": row.lock_version + 1, "audit_seq": seq, "audit_head": head, "updated_at": ctx.now,
+        "closed_at": ctx.now if closing else row.closed_at,
+    })
     if result.rowcount != 1:
         raise ConflictError(f"办件 {row.case_no} 刚被他人修改，本次操作未保存；请刷新后重试。")
-    indexes.rewrite(conn, row.id, ctx.workflow, ctx.now)
+    indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, timers=ctx.specs.has_timers)
     insert_events(conn, rows)
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .errors import PackageError
@@ -28,6 +30,19 @@ class ProcessSpecs:
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
     forms: dict[str, str]
+    has_timers: bool = True  # False: no timer event anywhere, so its cases never need the timer index
+
+
+def _has_timers(specs: list[BpmnProcessSpec]) -> bool:
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            if isinstance(definition, TimerEventDefinition):
+                return True
+            if isinstance(definition, MultipleEventDefinition) and any(
+                    isinstance(d, TimerEventDefinition) for d in definition.event_definitions):
+                return True
+    return False
 
 
 def build_specs(files: dict[str, str], process_id: str) -> ProcessSpecs:
@@ -42,7 +57,7 @@ def build_specs(files: dict[str, str], process_id: str) -> ProcessSpecs:
     except ValidationException as exc:
         raise PackageError(f"{exc.file_name or ''} {exc.id or ''}: {exc}".strip()) from exc
     forms = {name.removeprefix(FORMS_PREFIX): text for name, text in files.items() if name.startswith(FORMS_PREFIX)}
-    return ProcessSpecs(spec, subprocess_specs, forms)
+    return ProcessSpecs(spec, subprocess_specs, forms, _has_timers([spec, *subprocess_specs.values()]))
 
 
 class SpecCache:
