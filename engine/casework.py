@@ -64,7 +64,7 @@ def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor)
             applicant_id=_user_id(conn, actor), status=SUBMITTED, state="", serializer_version=SERIALIZER_VERSION,
             lock_version=0, audit_seq=0, audit_head=GENESIS, created_at=now, updated_at=now,
         ).returning(cases.c.id)).scalar_one()
-        case_no = f"{now:%Y%m%d}{case_id:06d}"
+        case_no = f"{clock.local_date(now):%Y%m%d}{case_id:06d}"
         conn.execute(update(cases).where(cases.c.id == case_id).values(case_no=case_no))
         ctx = CaseContext(conn, load_case_row(conn, case_no), specs, workflow, actor, now, SUBMITTED)
         ctx.record("case_started", item=item_code, version=version.number, data=data)

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 _frozen: datetime | None = None
+
+# The district keeps China Standard Time (no daylight saving): dates people read — case numbers,
+# working days — are local dates, never the UTC date.
+LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 
 
 def now() -> datetime:
     """Current time, timezone-aware UTC; the frozen time while `frozen_at` is active."""
     return _frozen if _frozen is not None else datetime.now(UTC)
+
+
+def local_date(moment: datetime | None = None) -> date:
+    """The district's calendar date at `moment` (default: now)."""
+    return (moment or now()).astimezone(LOCAL_TZ).date()
 
 
 @contextlib.contextmanager

@@ -31,6 +31,7 @@ from .safexml import parse_xml
 from .scripting import compile_expression, compile_script
 from .specs import FORMS_PREFIX, build_specs
 
+_UNQUOTED_TIME = re.compile(r"(R\d*/)?P[\dYMWDTHS.]+|\d{4}-\d{2}-\d{2}(T[\d:.]+)?([+-]\d{2}:?\d{2}|Z)?")
 HANDLING_MODES = ("direct", "committed", "joint", "report-up", "restricted")
 REQUIRED_METADATA = ("code", "name", "department", "handling_mode")
 
@@ -184,7 +185,12 @@ def _lint_expressions(tree: etree._ElementTree, file: str) -> list[Finding]:
         checks.append((condition.getparent(), condition.text or "", "eval"))
     for tag in ("timeDuration", "timeDate", "timeCycle"):
         for timer in root.iterfind(f".//bpmn:{tag}", NS):
-            checks.append((timer.getparent().getparent(), timer.text or "", "eval"))
+            element, value = timer.getparent().getparent(), (timer.text or "").strip()
+            if _UNQUOTED_TIME.fullmatch(value):
+                findings.append(Finding("error", f"定时器的值 {value} 没有加引号，会被当作表达式求值而失败",
+                                        f'写成 "{value}"（带双引号）', element.get("id"), file))
+                continue
+            checks.append((element, value, "eval"))
     for script in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS):
         checks.append((script.getparent(), script.text or "", "exec"))
     for prop in ("preScript", "postScript"):

@@ -8,7 +8,9 @@ and run with its guards: names and attributes starting with `_` are refused at c
 
 from __future__ import annotations
 
+import ast
 import functools
+import operator
 from typing import Any
 
 from RestrictedPython import compile_restricted, limited_builtins, safe_builtins, utility_builtins
@@ -36,6 +38,17 @@ _BUILTINS: dict[str, Any] = {
 for _name in ("__import__", "setattr", "delattr", "random", "string"):
     _BUILTINS.pop(_name, None)
 
+_INPLACE = {"+=": operator.add, "-=": operator.sub, "*=": operator.mul, "/=": operator.truediv,
+            "//=": operator.floordiv, "%=": operator.mod, "**=": operator.pow}
+
+
+def _inplacevar(op: str, target: Any, value: Any) -> Any:
+    """`x += 1` compiles to `x = _inplacevar_("+=", x, 1)`: arithmetic only, no in-place mutation."""
+    if op not in _INPLACE:
+        raise ScriptError(f"不支持的复合赋值 {op}；请写成 x = x ... y 的形式")
+    return _INPLACE[op](target, value)
+
+
 _GUARDS: dict[str, Any] = {
     "__builtins__": _BUILTINS,
     "_getattr_": safer_getattr,
@@ -44,6 +57,7 @@ _GUARDS: dict[str, Any] = {
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
+    "_inplacevar_": _inplacevar,
 }
 
 
@@ -60,6 +74,16 @@ def compile_script(script: str):
 
 
 def _compile(source: str, mode: str):
+    """Refuse what can only fail at run time (import, print) here, so lint reports it before deploy."""
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError as exc:
+        raise ScriptError(f"语法错误（syntax error）：第 {exc.lineno} 行 {exc.msg}") from exc
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            raise ScriptError(f"第 {node.lineno} 行：流程图中的脚本不能使用 import（no imports）")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            raise ScriptError(f"第 {node.lineno} 行：流程图中的脚本不能使用 print；把结果赋给一个变量")
     try:
         return compile_restricted(source, filename="<diagram>", mode=mode)
     except SyntaxError as exc:

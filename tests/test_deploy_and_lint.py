@@ -167,3 +167,13 @@ def test_a_call_to_an_undefined_process_is_an_error(package_dir):
           '    <bpmn:userTask id="issue" name="办结发证">')
     errors = _findings(package_dir)
     assert any("no_such_process" in f.message for f in errors)
+
+
+def test_an_unquoted_timer_value_is_an_error_naming_the_event(package_dir):
+    _edit(package_dir, '<bpmn:userTask id="issue" name="办结发证">',
+          '<bpmn:boundaryEvent id="remind" attachedToRef="issue" cancelActivity="false">'
+          '<bpmn:timerEventDefinition id="td"><bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>'
+          '</bpmn:boundaryEvent>\n    <bpmn:userTask id="issue" name="办结发证">')
+    errors = _findings(package_dir)
+    assert [f.element_id for f in errors] == ["remind"]
+    assert '"P1D"' in errors[0].fix

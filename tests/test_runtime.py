@@ -190,3 +190,9 @@ def test_a_failing_script_names_its_element_and_no_case_is_left_behind(db, clerk
     with db.reading() as conn:
         assert conn.execute(select(func.count()).select_from(cases)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(audit_events)).scalar_one() == 0
+
+
+def test_case_numbers_carry_the_local_date_not_the_utc_date(db, joint, clerk):
+    with clock.frozen_at(datetime(2026, 3, 1, 23, 30, tzinfo=UTC)):  # 07:30 on 2 March in the district
+        case = start_case(db, "DEMO-001", {}, clerk)
+    assert case.case_no.startswith("20260302")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import ScriptError
-from engine.scripting import RestrictedEnvironment
+from engine.scripting import RestrictedEnvironment, compile_script
 
 ESCAPES = [
     "().__class__.__bases__[0].__subclasses__()",
@@ -57,3 +57,15 @@ def test_plain_computation_on_form_data_works_and_writes_back_only_data():
     assert data == {"members": [{"income": 1200}, {"income": 800}], "total": 2000, "per_head": 1000.0}
     assert env.evaluate("per_head < 1100 and len(members) == 2", data) is True
     assert env.evaluate("math.floor(per_head / 3)", data) == 333
+
+
+def test_augmented_assignment_is_plain_arithmetic():
+    data = {"n": 1, "s": "a"}
+    RestrictedEnvironment().execute("n += 2\nn *= 3\ns += 'b'", data)
+    assert data == {"n": 9, "s": "ab"}
+
+
+@pytest.mark.parametrize("script", ["import os", "x = 1\nprint(x)"])
+def test_imports_and_print_are_refused_when_compiled_so_lint_sees_them(script):
+    with pytest.raises(ScriptError, match=r"import|print"):
+        compile_script(script)
