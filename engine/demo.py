@@ -46,6 +46,12 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("housing", "住建审查 李强", ("clerk",), ("住建审查",)),
     DemoUser("fire", "消防审查 赵磊", ("clerk",), ("消防审查",)),
     DemoUser("env", "环保审查 陈静", ("clerk",), ("环保审查",)),
+    DemoUser("hrss", "人社局窗口 孙丽", ("clerk",), ("人社局窗口",)),
+    DemoUser("town", "梁子镇便民服务中心 何平", ("clerk",), ("镇便民服务中心窗口",)),
+    DemoUser("civil", "区民政局 郑伟", ("clerk",), ("区民政局审批",)),
+    DemoUser("zj-window", "住建局窗口 钱进", ("clerk",), ("住建局窗口",)),
+    DemoUser("zj-planning", "住建局规划股 冯涛", ("clerk",), ("住建局规划股",)),
+    DemoUser("zj-leader", "住建局分管领导 韩梅", ("clerk",), ("住建局分管领导",)),
     DemoUser("applicant", "申请人 张三", ("applicant",)),
 )
 
