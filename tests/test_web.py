@@ -366,3 +366,12 @@ def test_submission_is_converted_to_the_schema_types():
     assert data == {"count": 3, "ratio": 2.5, "agree": True, "when": "2025-03-01", "kinds": ["甲", "乙"], "level": 2}
     data, problems = parse_submission(SCHEMA, MultiDict([("count", "three")]))
     assert problems == {"count": ["请输入整数，例如 12"]} and data["agree"] is False
+
+
+def test_without_a_configured_key_each_installation_makes_its_own_secret(tmp_path):
+    from webapp import instance_secret_key
+
+    first = instance_secret_key(tmp_path / "secret_key")
+    assert len(first) >= 40 and first == instance_secret_key(tmp_path / "secret_key")
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert first != instance_secret_key(tmp_path / "other" / "secret_key")

@@ -6,10 +6,14 @@ what is wrong and how to fix it) to a page or, under /api/v1, to JSON — never 
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from engine import settings
 from engine.db import Database
 
 
@@ -17,7 +21,6 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
     """The app for `config`; `db` lets a caller (tests, the CLI) share a `Database` it already holds."""
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY="dev-only-change-me",
         DATABASE_URL=None,
         BABEL_DEFAULT_LOCALE="zh",
         WTF_CSRF_TIME_LIMIT=None,
@@ -26,6 +29,8 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
     )
     app.config.from_prefixed_env("ONEWINDOW")
     app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key()
     app.extensions["onewindow.db"] = db or Database(app.config["DATABASE_URL"])
 
     from . import extensions
@@ -44,6 +49,23 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app
+
+
+def instance_secret_key(path: Path | None = None) -> str:
+    """The session-signing key when ONEWINDOW_SECRET_KEY is not set: random, made once per instance.
+
+    A fixed default would let anyone forge a login on a `make run` installation; a key kept in
+    instance/ (mode 0600) is shared by every worker of that installation and survives restarts.
+    """
+    path = path or settings.INSTANCE_DIR / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
 
 
 def get_db() -> Database:
