@@ -15,7 +15,7 @@ from .db import Database
 from .errors import NotFound, OnewindowError, PermissionDenied
 from .tables import api_tokens, groups, memberships, users
 
-ROLES = ("applicant", "clerk", "supervisor", "analyst", "auditor", "admin")
+ROLES = ("applicant", "clerk", "chief", "supervisor", "analyst", "auditor", "admin")
 _hasher = PasswordHasher()
 
 

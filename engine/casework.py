@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, insert, select, update
 
-from . import clock, indexes
+from . import caseclock, clock, indexes
 from .assignment import Actor, candidate_group, check_may_handle
 from .audit import GENESIS
 from .db import Database
@@ -25,13 +25,14 @@ from .runtime import (
     OPEN,
     SUBMITTED,
     CaseContext,
+    apply_change,
+    change_case,
     change_case_of_task,
     load_case_row,
     load_specs,
-    save_case,
     script_engine,
 )
-from .state import SERIALIZER_VERSION
+from .state import SERIALIZER_VERSION, dump_state
 from .tables import cases, items, process_versions, users
 
 
@@ -61,16 +62,20 @@ def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor)
             task.data.update(data)
         case_id = conn.execute(insert(cases).values(
             case_no=uuid.uuid4().hex[:32], item_id=item.id, version_id=version.id,
-            applicant_id=_user_id(conn, actor), status=SUBMITTED, state="", serializer_version=SERIALIZER_VERSION,
-            lock_version=0, audit_seq=0, audit_head=GENESIS, created_at=now, updated_at=now,
+            applicant_id=_user_id(conn, actor), status=SUBMITTED, state=dump_state(workflow),
+            serializer_version=SERIALIZER_VERSION, lock_version=0, audit_seq=0, audit_head=GENESIS,
+            created_at=now, updated_at=now,
         ).returning(cases.c.id)).scalar_one()
         case_no = f"{clock.local_date(now):%Y%m%d}{case_id:06d}"
         conn.execute(update(cases).where(cases.c.id == case_id).values(case_no=case_no))
-        ctx = CaseContext(conn, load_case_row(conn, case_no), specs, workflow, actor, now, SUBMITTED)
-        ctx.record("case_started", item=item_code, version=version.number, data=data)
-        ctx.advance()
-        save_case(ctx)
-        return StartedCase(case_no, ctx.status, version.number)
+
+        def begin(ctx: CaseContext) -> str:
+            ctx.record("case_started", item=item_code, version=version.number, data=data)
+            ctx.advance()
+            return ctx.status
+
+        status = apply_change(conn, load_case_row(conn, case_no), actor, begin, now)
+        return StartedCase(case_no, status, version.number)
 
 
 def _user_id(conn: Connection, actor: Actor) -> int | None:
@@ -121,6 +126,7 @@ def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor
             validate_form(ctx.specs.forms[form], data, form)
         task.data.update(data)
         task.run()
+        ctx.completed_elements.append(task.task_spec.bpmn_id)
         ctx.record("task_completed", task.task_spec.bpmn_id, task_id=task_id,
                    name=task.task_spec.bpmn_name, data=data)
         ctx.apply_status_of(task)
@@ -130,3 +136,13 @@ def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, complete)
+
+
+def extend_deadline(db: Database, case_no: str, days: int, reason: str, actor: Actor) -> str:
+    """延期: a chief's approved extension of the case's time limit, refused once the deadline has passed."""
+
+    def extend(ctx: CaseContext) -> str:
+        caseclock.extend(ctx, days, reason)
+        return ctx.case.case_no
+
+    return change_case(db, case_no, actor, extend)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta, timezone
 
-_frozen: datetime | None = None
+# Per thread (and per asyncio task): a scheduler tick running at a chosen time in one thread of
+# the web process must not move the clock of the requests served by the others.
+_frozen: ContextVar[datetime | None] = ContextVar("onewindow_frozen_clock", default=None)
 
 # The district keeps China Standard Time (no daylight saving): dates people read — case numbers,
 # working days — are local dates, never the UTC date.
@@ -20,7 +23,8 @@ LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 
 def now() -> datetime:
     """Current time, timezone-aware UTC; the frozen time while `frozen_at` is active."""
-    return _frozen if _frozen is not None else datetime.now(UTC)
+    frozen = _frozen.get()
+    return frozen if frozen is not None else datetime.now(UTC)
 
 
 def local_date(moment: datetime | None = None) -> date:
@@ -30,14 +34,12 @@ def local_date(moment: datetime | None = None) -> date:
 
 @contextlib.contextmanager
 def frozen_at(moment: datetime) -> Iterator[None]:
-    """Run a block as if the time were `moment` (naive times are taken as UTC)."""
-    global _frozen
-    previous = _frozen
-    _frozen = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """Run a block as if the time were `moment` (naive times are taken as UTC), in this thread only."""
+    token = _frozen.set(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     try:
         yield
     finally:
-        _frozen = previous
+        _frozen.reset(token)
 
 
 class _EngineDatetime(datetime):

@@ -21,6 +21,7 @@ from .bpmn import FORM_SCHEMA_PROPERTY
 from .tables import task_index, timer_index
 
 ASSIGNEE_KEY = "onewindow_assignee"
+STEP_DUE_KEY = "onewindow_step_due"
 
 
 def open_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
@@ -33,6 +34,12 @@ def task_form(task: Task) -> str | None:
 
 def assignee_of(task: Task) -> str | None:
     return task._get_internal_data(ASSIGNEE_KEY)
+
+
+def step_due(task: Task) -> datetime | None:
+    """The step's own deadline, stamped on the task by the case clock (`stepLimitDays`)."""
+    value = task._get_internal_data(STEP_DUE_KEY)
+    return datetime.fromisoformat(value) if value else None
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
@@ -78,7 +85,7 @@ def _rewrite_tasks(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: 
         wanted[str(task.id)] = {
             "task_id": str(task.id), "case_id": case_id, "element_id": spec.bpmn_id,
             "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "candidate_group": candidate_group(spec.lane),
-            "assignee": assignee_of(task), "form": task_form(task), "created_at": now,
+            "assignee": assignee_of(task), "form": task_form(task), "created_at": now, "due_at": step_due(task),
         }
     gone = [{"b_task_id": task_id} for task_id in existing if task_id not in wanted]
     if gone:

@@ -131,6 +131,12 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
         if has_lanes and element not in lanes:
             findings.append(Finding("error", f"用户任务“{label}”不在任何泳道（lane）中，没有人能办理它",
                                     "把它移到负责办理的窗口所在的泳道", element, name))
+    for kind in ("task", "manualTask"):
+        for task in tree.getroot().iterfind(f".//bpmn:{kind}", NS):
+            findings.append(Finding(
+                "error", f"无类型任务“{task.get('name') or task.get('id')}”（bpmn:{kind}）在运行时会停下等人办理，"
+                         "却没有表单和办理人", "改为用户任务（userTask，指定表单和泳道）或脚本任务（scriptTask）",
+                task.get("id"), name))
     findings += _lint_gateways(tree, name)
     findings += _lint_expressions(tree, name)
     return findings

@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from . import caseclock, clock
 from .assignment import Actor
 from .db import Database
 from .errors import NotFound, StaleTaskError
 from .runtime import load_specs
-from .tables import audit_events, cases, items, process_versions, task_index, timer_index
+from .tables import audit_events, case_warnings, cases, clock_pauses, items, process_versions, task_index, timer_index
+from .workdays import load_calendar
 
 
 def _utc(moment: datetime | None) -> str | None:
@@ -107,6 +109,7 @@ def case_detail(db: Database, case_no: str) -> dict[str, Any]:
         row = conn.execute(
             select(cases.c.id, cases.c.case_no, cases.c.status, cases.c.created_at, cases.c.updated_at,
                    cases.c.closed_at, cases.c.serializer_version, cases.c.lock_version,
+                   *[cases.c[column] for column in caseclock.CLOCK_COLUMNS],
                    items.c.code.label("item_code"), items.c.name.label("item_name"),
                    process_versions.c.number.label("version"))
             .join(items, items.c.id == cases.c.item_id)
@@ -116,6 +119,7 @@ def case_detail(db: Database, case_no: str) -> dict[str, Any]:
             raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
         timers = conn.execute(select(timer_index.c.element_id, timer_index.c.due_at)
                               .where(timer_index.c.case_id == row.id)).all()
+        time_limit = _clock_view(conn, row)
     return {
         "case_no": row.case_no, "item_code": row.item_code, "item_name": row.item_name,
         "version": row.version, "status": row.status, "created_at": _utc(row.created_at),
@@ -123,6 +127,34 @@ def case_detail(db: Database, case_no: str) -> dict[str, Any]:
         "serializer_version": row.serializer_version, "lock_version": row.lock_version,
         "open_tasks": [t.to_dict() for t in open_tasks(db, case_no=case_no)],
         "timers": [{"element_id": t.element_id, "due_at": _utc(t.due_at)} for t in timers],
+        "clock": time_limit,
+    }
+
+
+def _clock_view(conn: Connection, row) -> dict[str, Any]:
+    """Deadline, working days used and remaining, paused intervals and warnings, as the case page shows them."""
+    values = caseclock.clock_values(row)
+    pauses = conn.execute(select(clock_pauses).where(clock_pauses.c.case_id == row.id)
+                          .order_by(clock_pauses.c.started_at)).all()
+    warnings = conn.execute(select(case_warnings).where(case_warnings.c.case_id == row.id)
+                            .order_by(case_warnings.c.raised_at, case_warnings.c.id)).all()
+    used = caseclock.working_days_used(load_calendar(conn), values, clock.now())
+    limit = None if values["committed_days"] is None else values["committed_days"] + values["extension_days"]
+    return {
+        "started_at": _utc(values["clock_started_at"]), "stopped_at": _utc(values["clock_stopped_at"]),
+        "committed_days": values["committed_days"], "statutory_days": values["statutory_days"],
+        "extension_days": values["extension_days"],
+        "committed_deadline": _utc(values["committed_deadline"]),
+        "statutory_deadline": _utc(values["statutory_deadline"]),
+        "working_days_used": used,
+        "working_days_remaining": None if used is None or limit is None else limit - used,
+        "paused": values["paused_since"] is not None, "paused_working_days": values["paused_days"],
+        "pauses": [{"element_id": p.element_id, "reason": p.reason, "started_at": _utc(p.started_at),
+                    "ended_at": _utc(p.ended_at), "working_days": p.working_days} for p in pauses],
+        "warning_level": values["warning_level"],
+        "warnings": [{"level": w.level, "kind": w.kind, "element_id": w.element_id, "task_id": w.task_id or None,
+                      "due_at": _utc(w.due_at), "raised_at": _utc(w.raised_at), "notified": w.notified,
+                      "acknowledged_by": w.acknowledged_by} for w in warnings],
     }
 
 

@@ -11,6 +11,7 @@ there first makes the final `UPDATE … WHERE lock_version = ?` match nothing: t
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from sqlalchemy import Connection, Row, bindparam, select, update
 
-from . import clock, indexes
+from . import caseclock, clock, indexes
 from .assignment import SYSTEM, Actor
 from .audit import AuditEvent, chain_events, insert_events
 from .db import Database
@@ -30,6 +31,7 @@ from .scripting import make_script_engine
 from .specs import ProcessSpecs, spec_cache
 from .state import SERIALIZER_VERSION, dump_state, load_state
 from .tables import cases, process_versions, task_index
+from .workdays import WorkCalendar, load_calendar
 
 T = TypeVar("T")
 
@@ -39,7 +41,27 @@ OPEN = "in_progress"
 COMPLETED = "completed"
 TERMINAL = frozenset({"approved", "refused", "withdrawn", COMPLETED})
 
-script_engine = make_script_engine()
+_calendar_of_change: ContextVar[Callable[[], WorkCalendar] | None] = ContextVar("calendar_of_change", default=None)
+
+
+def workdays(n: int) -> str:
+    """`workdays(3)` in a timer: an ISO duration to the same time of day, 3 working days later.
+
+    Working days come from the calendar of the change being made (holidays and overrides included).
+    """
+    if not isinstance(n, int) or n < 0:
+        raise ScriptError("workdays(n) 需要一个非负整数，例如 workdays(3)")
+    get_calendar = _calendar_of_change.get()
+    if get_calendar is None:
+        raise ScriptError("workdays() 只能在办件流转中使用")
+    now = clock.now()
+    local = now.astimezone(clock.LOCAL_TZ)
+    target_day = get_calendar().add_working_days(local.date(), n)
+    target = datetime.combine(target_day, local.timetz())
+    return f"PT{max(int((target - local).total_seconds()), 0)}S"
+
+
+script_engine = make_script_engine({"workdays": workdays})
 
 
 @dataclass
@@ -54,6 +76,20 @@ class CaseContext:
     now: datetime
     status: str
     events: list[AuditEvent] = field(default_factory=list)
+    completed_elements: list[str] = field(default_factory=list)
+    discarded: bool = False  # set by a change that found nothing to do: nothing is written
+    clock_changes: caseclock.ClockChanges = field(default_factory=caseclock.ClockChanges)
+    _calendar: WorkCalendar | None = None
+
+    def __post_init__(self) -> None:
+        self.clock = caseclock.clock_values(self.case)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar with today's overrides, read at most once per change."""
+        if self._calendar is None:
+            self._calendar = load_calendar(self.conn)
+        return self._calendar
 
     def record(self, type_: str, element_id: str | None = None, actor: Actor | None = None,
                **data: Any) -> None:
@@ -78,6 +114,7 @@ class CaseContext:
         if getattr(spec, "bpmn_id", None) is None:
             return
         self.record("step_completed", spec.bpmn_id, actor=SYSTEM, name=spec.bpmn_name or spec.bpmn_id)
+        self.completed_elements.append(spec.bpmn_id)
         self.apply_status_of(task)
 
     def apply_status_of(self, task: Task) -> None:
@@ -106,10 +143,10 @@ def _diagram_error(exc: SpiffWorkflowException) -> OnewindowError:
 def load_specs(conn: Connection, content_hash: str, version_id: int) -> ProcessSpecs:
     """The specs of a version, from the in-process cache or, once, from the version's stored files."""
 
-    def load() -> tuple[dict[str, str], str]:
-        row = conn.execute(select(process_versions.c.files, process_versions.c.process_id)
-                           .where(process_versions.c.id == version_id)).one()
-        return row.files, row.process_id
+    def load() -> tuple[dict[str, str], str, dict]:
+        row = conn.execute(select(process_versions.c.files, process_versions.c.process_id,
+                                  process_versions.c.metadata).where(process_versions.c.id == version_id)).one()
+        return row.files, row.process_id, row.metadata
 
     return spec_cache.get(content_hash, load)
 
@@ -147,7 +184,7 @@ def change_case(db: Database, case_no: str, actor: Actor, change: Callable[[Case
     """
     now = clock.now()
     with db.transaction() as conn:
-        return _apply(conn, load_case_row(conn, case_no, skip_locked), actor, change, now)
+        return apply_change(conn, load_case_row(conn, case_no, skip_locked), actor, change, now)
 
 
 def change_case_of_task(db: Database, task_id: str, actor: Actor, change: Callable[[CaseContext], T]) -> T:
@@ -157,15 +194,21 @@ def change_case_of_task(db: Database, task_id: str, actor: Actor, change: Callab
         row = conn.execute(_CASE_BY_TASK, {"b_task_id": task_id}).one_or_none()
         if row is None:
             raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
-        return _apply(conn, row, actor, change, now)
+        return apply_change(conn, row, actor, change, now)
 
 
-def _apply(conn: Connection, row: Row, actor: Actor, change: Callable[[CaseContext], T], now: datetime) -> T:
+def apply_change(conn: Connection, row: Row, actor: Actor, change: Callable[[CaseContext], T], now: datetime) -> T:
+    """Inside an open transaction: rebuild the case of `row`, apply `change`, save everything."""
     specs = load_specs(conn, row.content_hash, row.version_id)
     workflow = load_state(row.state, specs, script_engine)
     ctx = CaseContext(conn, row, specs, workflow, actor, now, row.status)
-    result = change(ctx)
-    save_case(ctx)
+    token = _calendar_of_change.set(lambda: ctx.calendar)
+    try:
+        result = change(ctx)
+        if not ctx.discarded:
+            save_case(ctx)
+    finally:
+        _calendar_of_change.reset(token)
     return result
 
 
@@ -185,8 +228,9 @@ def rebuild_indexes(db: Database, case_no: str) -> None:
 
 
 def save_case(ctx: CaseContext) -> None:
-    """Write state, status, indexes and audit events of `ctx`, guarded by the lock version."""
+    """Write state, clock, status, indexes and audit events of `ctx`, guarded by the lock version."""
     row, conn = ctx.case, ctx.conn
+    caseclock.advance_clock(ctx)
     closing = ctx.workflow.completed and row.closed_at is None
     if closing:
         if ctx.status not in TERMINAL:
@@ -197,10 +241,11 @@ def save_case(ctx: CaseContext) -> None:
         "b_id": row.id, "b_lock_version": row.lock_version,
         "state": dump_state(ctx.workflow), "serializer_version": SERIALIZER_VERSION, "status": ctx.status,
         "lock_version": row.lock_version + 1, "audit_seq": seq, "audit_head": head, "updated_at": ctx.now,
-        "closed_at": ctx.now if closing else row.closed_at,
+        "closed_at": ctx.now if closing else row.closed_at, **ctx.clock,
     })
     if result.rowcount != 1:
         raise ConflictError(f"办件 {row.case_no} 刚被他人修改，本次操作未保存；请刷新后重试。")
     indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, timers=ctx.specs.has_timers)
+    caseclock.write(conn, row.id, ctx.clock_changes)
     insert_events(conn, rows)
 

@@ -1,6 +1,7 @@
 """The scheduler tick: fire due timers, each case through the one transaction.
 
-A tick reads the timer index for cases with a timer due at `now`, then advances each case with
+A tick reads the timer index for cases with a timer due at `now` (and the case index for clocks
+that need a look: a yellow or red warning, a step deadline), then advances each case with
 `runtime.change_case(skip_locked=True)`: on PostgreSQL the case row is taken `FOR UPDATE SKIP
 LOCKED` in the same transaction that fires its timers, so several schedulers never fire one timer
 twice (a case another worker holds is skipped); on SQLite writers are serialized by the database.
@@ -34,10 +35,13 @@ class TickReport:
 
 
 def due_cases(db: Database, now: datetime, limit: int = 500) -> list[str]:
-    query = (select(cases.c.case_no).join(timer_index, timer_index.c.case_id == cases.c.id)
-             .where(timer_index.c.due_at <= now).order_by(timer_index.c.due_at).limit(limit))
+    """Cases with a diagram timer due, or whose clock needs a look (a warning or a step deadline)."""
+    timers = (select(cases.c.case_no).join(timer_index, timer_index.c.case_id == cases.c.id)
+              .where(timer_index.c.due_at <= now).order_by(timer_index.c.due_at).limit(limit))
+    checks = (select(cases.c.case_no).where(cases.c.next_check_at <= now)
+              .order_by(cases.c.next_check_at).limit(limit))
     with db.reading() as conn:
-        return list(dict.fromkeys(conn.execute(query).scalars()))
+        return list(dict.fromkeys([*conn.execute(timers).scalars(), *conn.execute(checks).scalars()]))
 
 
 def tick(db: Database, now: datetime | None = None) -> TickReport:
@@ -64,6 +68,9 @@ def _fire_timers(ctx: CaseContext) -> list[str]:
     fired = [element for task_id, element in before.items() if task_id not in after]
     for element in fired:
         ctx.record("timer_fired", element)
+    check = ctx.clock["next_check_at"]
+    if not fired and (check is None or check > ctx.now):
+        ctx.discarded = True  # another worker got here first: the case stays exactly as it is
     return fired
 
 

@@ -93,17 +93,25 @@ def _compile(source: str, mode: str):
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    """Evaluates in a fresh namespace built from the task data plus the guards, never the real builtins."""
+    """Evaluates in a fresh namespace built from the task data plus the guards, never the real builtins.
+
+    `functions` are the platform's own helpers offered to diagrams (e.g. `workdays`); like the guards
+    they come last, so task data cannot shadow them.
+    """
+
+    def __init__(self, functions: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.fixed = {**(functions or {}), **_GUARDS}
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
-        namespace = {**(external_context or {}), **context, **_GUARDS}
+        namespace = {**(external_context or {}), **context, **self.fixed}
         return eval(compile_expression(expression), namespace)
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
-        namespace = {**(external_context or {}), **context, **_GUARDS}
+        namespace = {**(external_context or {}), **context, **self.fixed}
         exec(compile_script(script), namespace)
         for name, value in namespace.items():
-            if name in _GUARDS or (external_context and name in external_context) or callable(value):
+            if name in self.fixed or (external_context and name in external_context) or callable(value):
                 continue
             context[name] = value
         for name in [n for n in context if n not in namespace]:
@@ -114,5 +122,5 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         raise ScriptError("onewindow 的流程图中不能使用服务任务（service task）")
 
 
-def make_script_engine() -> PythonScriptEngine:
-    return PythonScriptEngine(environment=RestrictedEnvironment())
+def make_script_engine(functions: dict[str, Any] | None = None) -> PythonScriptEngine:
+    return PythonScriptEngine(environment=RestrictedEnvironment(functions))

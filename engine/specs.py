@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
@@ -23,14 +23,67 @@ from .safexml import parse_xml
 FORMS_PREFIX = "forms/"
 
 
+CLOCK_PROPERTY = "clock"  # "start": the clock starts when this step completes; "pause": stopped while open
+STEP_LIMIT_PROPERTY = "stepLimitDays"  # the step's own limit, in working days
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    """An item's limits in working days (from its guide): what the applicant is promised and what the law allows."""
+
+    committed_days: int | None = None
+    statutory_days: int | None = None
+    warning_days: int = 1
+
+    @classmethod
+    def from_metadata(cls, metadata: dict) -> TimeLimits:
+        guide = metadata.get("guide") or {}
+        committed = guide.get("committed_limit_days", guide.get("time_limit_days"))
+        statutory = guide.get("statutory_limit_days", committed)
+        return cls(_days(committed), _days(statutory), _days(guide.get("warning_days")) or 1)
+
+
+def _days(value) -> int | None:
+    return int(value) if isinstance(value, int | float | str) and str(value).strip().isdigit() else None
+
+
+@dataclass(frozen=True)
+class ClockMarks:
+    """What the diagram says about time, read once per version from `spiffworkflow:property` marks."""
+
+    start_elements: frozenset[str] = frozenset()
+    pause_elements: dict[str, str] = field(default_factory=dict)  # element id → its name (the pause reason)
+    step_limits: dict[str, int] = field(default_factory=dict)  # element id → working days
+
+    @classmethod
+    def from_specs(cls, specs: list[BpmnProcessSpec]) -> ClockMarks:
+        start, pause, limits = set(), {}, {}
+        for spec in specs:
+            for task_spec in spec.task_specs.values():
+                properties = getattr(task_spec, "extensions", {}).get("properties", {})
+                element = getattr(task_spec, "bpmn_id", None)
+                if not properties or element is None:
+                    continue
+                mark = properties.get(CLOCK_PROPERTY, "").strip()
+                if mark == "start":
+                    start.add(element)
+                elif mark == "pause":
+                    pause[element] = task_spec.bpmn_name or element
+                if _days(properties.get(STEP_LIMIT_PROPERTY)) is not None:
+                    limits[element] = _days(properties[STEP_LIMIT_PROPERTY])
+        return cls(frozenset(start), pause, limits)
+
+
 @dataclass(frozen=True)
 class ProcessSpecs:
-    """What `BpmnWorkflow(spec, subprocess_specs)` needs for one version."""
+    """What `BpmnWorkflow(spec, subprocess_specs)` needs for one version, plus what it says about time."""
 
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
     forms: dict[str, str]
     has_timers: bool = True  # False: no timer event anywhere, so its cases never need the timer index
+    clock: ClockMarks = field(default_factory=ClockMarks)
+    limits: TimeLimits = field(default_factory=TimeLimits)
 
 
 def _has_timers(specs: list[BpmnProcessSpec]) -> bool:
@@ -45,7 +98,7 @@ def _has_timers(specs: list[BpmnProcessSpec]) -> bool:
     return False
 
 
-def build_specs(files: dict[str, str], process_id: str) -> ProcessSpecs:
+def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = None) -> ProcessSpecs:
     """Parse a package's files with a fresh parser (SpiffWorkflow refuses duplicate process ids in one)."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for name, text in files.items():
@@ -57,7 +110,9 @@ def build_specs(files: dict[str, str], process_id: str) -> ProcessSpecs:
     except ValidationException as exc:
         raise PackageError(f"{exc.file_name or ''} {exc.id or ''}: {exc}".strip()) from exc
     forms = {name.removeprefix(FORMS_PREFIX): text for name, text in files.items() if name.startswith(FORMS_PREFIX)}
-    return ProcessSpecs(spec, subprocess_specs, forms, _has_timers([spec, *subprocess_specs.values()]))
+    every = [spec, *subprocess_specs.values()]
+    return ProcessSpecs(spec, subprocess_specs, forms, _has_timers(every), ClockMarks.from_specs(every),
+                        TimeLimits.from_metadata(metadata or {}))
 
 
 class SpecCache:
@@ -69,7 +124,7 @@ class SpecCache:
         self._lock = threading.Lock()
 
     def get(self, content_hash: str, load) -> ProcessSpecs:
-        """Specs of the version with `content_hash`, calling `load()` → (files, process_id) on a miss.
+        """Specs of the version with `content_hash`, calling `load()` → (files, process_id, metadata) on a miss.
 
         Keyed by content hash, not row id: equal content parses to equal specs in any database.
         """
@@ -77,8 +132,7 @@ class SpecCache:
             if content_hash in self._entries:
                 self._entries.move_to_end(content_hash)
                 return self._entries[content_hash]
-        files, process_id = load()
-        specs = build_specs(files, process_id)
+        specs = build_specs(*load())
         with self._lock:
             self._entries[content_hash] = specs
             while len(self._entries) > self.capacity:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -105,6 +107,19 @@ cases = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
+    # The working-day clock (engine/caseclock.py): started at acceptance, paused by marked steps.
+    Column("clock_started_at", DateTime(timezone=True), nullable=True),
+    Column("clock_stopped_at", DateTime(timezone=True), nullable=True),
+    Column("committed_days", Integer, nullable=True),
+    Column("statutory_days", Integer, nullable=True),
+    Column("warning_days", Integer, nullable=True),
+    Column("extension_days", Integer, nullable=False, server_default="0"),
+    Column("paused_days", Integer, nullable=False, server_default="0"),
+    Column("paused_since", DateTime(timezone=True), nullable=True),
+    Column("committed_deadline", DateTime(timezone=True), nullable=True),
+    Column("statutory_deadline", DateTime(timezone=True), nullable=True),
+    Column("warning_level", String(16), nullable=False, server_default="none"),
+    Column("next_check_at", DateTime(timezone=True), nullable=True, index=True),
 )
 
 task_index = Table(
@@ -119,6 +134,7 @@ task_index = Table(
     Column("assignee", String(64), nullable=True, index=True),
     Column("form", String(256), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=True, index=True),
 )
 
 timer_index = Table(
@@ -144,4 +160,45 @@ audit_events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("case_id", "seq"),
+)
+
+clock_pauses = Table(
+    "clock_pauses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("element_id", String(256), nullable=True),
+    Column("reason", String(256), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("working_days", Integer, nullable=True),
+)
+
+case_warnings = Table(
+    "case_warnings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("level", String(16), nullable=False),  # yellow (预警) or red (超时)
+    Column("kind", String(16), nullable=False),  # committed, statutory, or step
+    Column("element_id", String(256), nullable=True),
+    Column("task_id", String(36), nullable=False, server_default=""),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("raised_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("notified", JSON, nullable=False),
+    Column("acknowledged_by", String(64), nullable=True),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("case_id", "kind", "level", "task_id"),
+)
+
+calendar_overrides = Table(
+    "calendar_overrides",
+    metadata,
+    # An administrator's correction of the statutory calendar (engine/workdays.py): this day is
+    # working (True) or off (False) whatever the `holidays` package says.
+    Column("day", Date, primary_key=True),
+    Column("working", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
 )

@@ -177,3 +177,10 @@ def test_an_unquoted_timer_value_is_an_error_naming_the_event(package_dir):
     errors = _findings(package_dir)
     assert [f.element_id for f in errors] == ["remind"]
     assert '"P1D"' in errors[0].fix
+
+
+def test_an_untyped_task_that_would_wait_for_nobody_is_an_error(package_dir):
+    _edit(package_dir, '<bpmn:userTask id="issue" name="办结发证">',
+          '<bpmn:task id="note" name="备注" />\n    <bpmn:userTask id="issue" name="办结发证">')
+    errors = _findings(package_dir)
+    assert [f.element_id for f in errors] == ["note"] and "scriptTask" in errors[0].fix

@@ -1,0 +1,158 @@
+"""The working-day case clock (S-7, S-15 自动预警): starts at acceptance, pauses for supplement,
+keeps committed and statutory deadlines apart, warns yellow then red, flags a step over its own
+limit, fires working-day timers, and accepts an extension only before the deadline.
+
+Dates are checked against ../shared/data's calendar (copied to tests/data): 2026 Spring Festival is
+15–23 February, with make-up working Saturdays on 14 and 28 February.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import ACCEPT_DATA, make_actor
+
+from engine import clock, queries
+from engine.casework import complete_task, extend_deadline, start_case
+from engine.deployment import deploy_package
+from engine.errors import OnewindowError, PermissionDenied
+from engine.package import load_package
+from engine.scheduler import tick
+
+CLOCK_ITEM = Path(__file__).resolve().parent / "data" / "clock-item"
+
+
+def local(text: str) -> datetime:
+    """A district-time moment ("2026-02-12 10:00") as UTC."""
+    return datetime.fromisoformat(text).replace(tzinfo=clock.LOCAL_TZ).astimezone(UTC)
+
+
+@pytest.fixture
+def people(db):
+    deploy_package(db, load_package(CLOCK_ITEM), "analyst")
+    return {"window": make_actor(db, "window", ["受理窗口"]), "reviewer": make_actor(db, "reviewer", ["审查组"]),
+            "chief": make_actor(db, "chief", [], ["chief"])}
+
+
+def _open(db, case_no, element):
+    return next(t for t in queries.open_tasks(db, case_no=case_no) if t.element_id == element)
+
+
+def _accept(db, people, at: str, needs_supplement: bool = False) -> str:
+    with clock.frozen_at(local(at)):
+        case = start_case(db, "TEST-CLOCK", {"needs_supplement": needs_supplement}, people["window"])
+        assert queries.case_detail(db, case.case_no)["clock"]["started_at"] is None  # not at application
+        complete_task(db, _open(db, case.case_no, "accept").task_id, ACCEPT_DATA, people["window"])
+    return case.case_no
+
+
+def _clock(db, case_no, at: str):
+    with clock.frozen_at(local(at)):
+        return queries.case_detail(db, case_no)["clock"]
+
+
+def test_deadlines_count_working_days_across_the_spring_festival(db, people):
+    case_no = _accept(db, people, "2026-02-12 10:00")
+    view = _clock(db, case_no, "2026-02-12 10:00")
+    assert view["started_at"] == local("2026-02-12 10:00").isoformat()
+    # 5 working days after Thu 12 Feb: 13, 14 (make-up Sat), 24, 25, 26 → ends 24:00 on 26 Feb.
+    assert view["committed_deadline"] == local("2026-02-27 00:00").isoformat()
+    # 20 working days: …, 27, 28 (make-up Sat), 2–6, 9–13, 16, 17, 18 March.
+    assert view["statutory_deadline"] == local("2026-03-19 00:00").isoformat()
+    assert (view["working_days_used"], view["working_days_remaining"]) == (0, 5)
+    assert _clock(db, case_no, "2026-02-20 12:00")["working_days_used"] == 2  # holidays do not count
+    assert _clock(db, case_no, "2026-02-25 09:00")["working_days_remaining"] == 1
+
+
+def test_yellow_then_red_then_statutory_each_raised_once_by_the_tick(db, people):
+    case_no = _accept(db, people, "2026-02-12 10:00")
+    tick(db, local("2026-02-24 23:59"))
+    assert _clock(db, case_no, "2026-02-24 23:59")["warning_level"] == "none"
+    tick(db, local("2026-02-25 00:01"))
+    view = _clock(db, case_no, "2026-02-25 00:01")
+    assert view["warning_level"] == "yellow"
+    case_level = [w for w in view["warnings"] if w["kind"] != "step"]
+    assert [(w["level"], w["kind"]) for w in case_level] == [("yellow", "committed")]
+    assert "role:supervisor" in case_level[0]["notified"] and "审查组" in case_level[0]["notified"]
+    tick(db, local("2026-02-25 12:00"))  # nothing new in between
+    tick(db, local("2026-02-27 00:30"))
+    tick(db, local("2026-02-27 01:00"))
+    tick(db, local("2026-03-19 08:00"))
+    view = _clock(db, case_no, "2026-03-19 08:00")
+    assert view["warning_level"] == "statutory"
+    assert [(w["level"], w["kind"]) for w in view["warnings"]] == [
+        ("red", "step"), ("yellow", "committed"), ("red", "committed"), ("red", "statutory")]
+    raised = [e for e in queries.case_history(db, case_no) if e["type"] == "warning_raised"]
+    assert len(raised) == 4
+
+
+def test_a_supplement_pause_stops_the_clock_and_moves_both_deadlines(db, people):
+    case_no = _accept(db, people, "2026-03-02 09:00", needs_supplement=True)
+    paused = _clock(db, case_no, "2026-03-04 09:00")
+    assert paused["paused"] and paused["working_days_used"] == 0
+    assert paused["pauses"][0]["reason"] == "等待申请人补正" and paused["pauses"][0]["ended_at"] is None
+    with clock.frozen_at(local("2026-03-05 10:00")):
+        complete_task(db, _open(db, case_no, "supplement").task_id, {"opinion": "同意"}, people["window"])
+    view = _clock(db, case_no, "2026-03-05 10:00")
+    assert not view["paused"] and view["paused_working_days"] == 3  # 3, 4 and 5 March
+    assert view["pauses"][0]["working_days"] == 3
+    assert view["committed_deadline"] == local("2026-03-13 00:00").isoformat()  # 9 Mar + 3 working days
+    assert view["working_days_used"] == 0
+    assert _clock(db, case_no, "2026-03-09 10:00")["working_days_used"] == 2
+
+
+def test_a_step_over_its_own_limit_is_flagged_while_the_case_is_on_time(db, people):
+    case_no = _accept(db, people, "2026-03-05 10:00")
+    review = _open(db, case_no, "review")
+    assert review.task_id
+    tick(db, local("2026-03-09 23:00"))
+    assert [w["kind"] for w in _clock(db, case_no, "2026-03-09 23:00")["warnings"]] == []
+    tick(db, local("2026-03-10 00:10"))  # review ready 5 Mar, 2 working days → ends 24:00 on 9 Mar
+    view = _clock(db, case_no, "2026-03-10 00:10")
+    assert [(w["kind"], w["element_id"]) for w in view["warnings"]] == [("step", "review")]
+    assert view["warning_level"] == "none"  # the case as a whole is on time (deadline 12 March)
+    tick(db, local("2026-03-10 08:00"))
+    assert len(_clock(db, case_no, "2026-03-10 08:00")["warnings"]) == 1
+
+
+def test_a_working_day_timer_chases_the_review_once_without_deciding_anything(db, people):
+    case_no = _accept(db, people, "2026-02-13 16:00")  # Friday before the make-up Saturday
+    detail = queries.case_detail(db, case_no)
+    assert [t["element_id"] for t in detail["timers"]] == ["remind"]
+    assert detail["timers"][0]["due_at"] == local("2026-02-14 16:00").isoformat()  # next working day
+    assert tick(db, local("2026-02-14 15:59")).fired == []
+    report = tick(db, local("2026-02-14 16:01"))
+    assert report.fired == [{"case_no": case_no, "element_id": "remind"}]
+    assert tick(db, local("2026-02-15 16:01")).fired == []
+    assert [t.element_id for t in queries.open_tasks(db, case_no=case_no)] == ["review"]
+
+
+def test_an_extension_needs_a_chief_moves_the_deadline_and_is_refused_after_it(db, people):
+    case_no = _accept(db, people, "2026-03-02 09:00")
+    with clock.frozen_at(local("2026-03-06 10:00")):
+        with pytest.raises(PermissionDenied):
+            extend_deadline(db, case_no, 3, "需现场核查", people["window"])
+        with pytest.raises(OnewindowError, match="理由"):
+            extend_deadline(db, case_no, 3, " ", people["chief"])
+        extend_deadline(db, case_no, 3, "需现场核查", people["chief"])
+    view = _clock(db, case_no, "2026-03-06 10:00")
+    assert view["extension_days"] == 3
+    assert view["committed_deadline"] == local("2026-03-13 00:00").isoformat()  # 9 Mar + 3
+    assert view["statutory_deadline"] == local("2026-04-03 00:00").isoformat()
+    with clock.frozen_at(local("2026-03-13 00:01")), pytest.raises(OnewindowError, match="届满"):
+        extend_deadline(db, case_no, 2, "再次延期", people["chief"])
+    extended = [e for e in queries.case_history(db, case_no) if e["type"] == "deadline_extended"]
+    assert len(extended) == 1 and extended[0]["actor"] == "chief" and extended[0]["data"]["days"] == 3
+
+
+def test_the_clock_stops_when_the_case_closes(db, people):
+    case_no = _accept(db, people, "2026-03-02 09:00")
+    with clock.frozen_at(local("2026-03-03 09:00")):
+        complete_task(db, _open(db, case_no, "review").task_id, {"opinion": "同意"}, people["reviewer"])
+        complete_task(db, _open(db, case_no, "issue").task_id, {"certificate_no": "X"}, people["window"])
+    view = _clock(db, case_no, "2026-04-30 09:00")
+    assert view["stopped_at"] == local("2026-03-03 09:00").isoformat()
+    assert view["working_days_used"] == 1 and view["warning_level"] == "none"
+    assert tick(db, local("2026-04-30 09:00")).fired == []
