@@ -156,3 +156,29 @@ def test_the_clock_stops_when_the_case_closes(db, people):
     assert view["stopped_at"] == local("2026-03-03 09:00").isoformat()
     assert view["working_days_used"] == 1 and view["warning_level"] == "none"
     assert tick(db, local("2026-04-30 09:00")).fired == []
+
+
+def test_the_case_page_and_the_api_show_deadline_days_used_pauses_and_warnings(db, people):
+    from test_web import login, text
+
+    from engine.accounts import issue_token
+    from webapp import create_app
+
+    case_no = _accept(db, people, "2026-03-02 09:00", needs_supplement=True)
+    with clock.frozen_at(local("2026-03-05 10:00")):
+        complete_task(db, _open(db, case_no, "supplement").task_id, {"opinion": "同意"}, people["window"])
+    tick(db, local("2026-03-12 00:30"))  # review (ready 5 Mar, 2 working days) is over its own limit
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": db.url}, db=db)
+    client = app.test_client()
+    login(client, "window")
+    with clock.frozen_at(local("2026-03-12 09:00")):
+        page = text(client.get(f"/cases/{case_no}"))
+        token = issue_token(db, "window")
+        body = client.get(f"/api/v1/cases/{case_no}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert "办理时限" in page and "2026-03-13 00:00" in page  # committed deadline, district time
+    assert "等待申请人补正" in page and "环节时限" in page
+    assert "已用 5 个工作日，剩余 0 个工作日" in page  # the last day: the deadline is tonight
+    assert "黄牌预警" in page
+    assert body["clock"]["working_days_used"] == 5 and body["clock"]["paused_working_days"] == 3
+    assert body["clock"]["warning_level"] == "yellow"
+    assert [w["kind"] for w in body["clock"]["warnings"]] == ["step", "committed"]

@@ -36,7 +36,15 @@ EVENT_NAMES = {
     "status_changed": "状态变更",
     "case_closed": "办结",
     "timer_fired": "计时触发",
+    "clock_started": "开始计时",
+    "clock_paused": "暂停计时",
+    "clock_resumed": "恢复计时",
+    "warning_raised": "时限预警",
+    "deadline_extended": "延期",
 }
+
+WARNING_LEVELS = {"none": "正常", "yellow": "黄牌预警", "red": "红牌超时", "statutory": "超过法定时限"}
+WARNING_KINDS = {"committed": "承诺时限", "statutory": "法定时限", "step": "环节时限"}
 
 HANDLING_MODES = {"direct": "即办件", "committed": "承诺件", "joint": "联办件", "report-up": "上报件",
                   "restricted": "限制件"}
@@ -101,11 +109,21 @@ def _scalar(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def warning_level_name(code: str | None) -> str:
+    return WARNING_LEVELS.get(code or "none", code or "")
+
+
+def warning_kind_name(code: str | None) -> str:
+    return WARNING_KINDS.get(code or "", code or "")
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(local_time, "localtime")
     app.add_template_filter(status_name, "status_name")
     app.add_template_filter(status_class, "status_class")
     app.add_template_filter(event_name, "event_name")
     app.add_template_filter(event_summary, "event_summary")
+    app.add_template_filter(warning_level_name, "warning_level")
+    app.add_template_filter(warning_kind_name, "warning_kind")
     app.add_template_filter(lambda code: HANDLING_MODES.get(code, code), "handling_mode")
     app.add_template_filter(lambda code: ROLE_NAMES.get(code, code), "role_name")

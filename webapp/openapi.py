@@ -114,6 +114,25 @@ _SCHEMAS: dict[str, Any] = {
             "open_tasks": {"type": "array", "items": _ref("Task")},
             "timers": {"type": "array", "items": {"type": "object", "properties": {
                 "element_id": {"type": "string"}, "due_at": {"type": "string", "format": "date-time"}}}},
+            "clock": _ref("Clock"),
+        },
+    },
+    "Clock": {
+        "type": "object",
+        "description": "办理时限：自受理起按工作日计算，补正等暂停环节不计",
+        "properties": {
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "stopped_at": {"type": ["string", "null"], "format": "date-time"},
+            "committed_days": {"type": ["integer", "null"]}, "statutory_days": {"type": ["integer", "null"]},
+            "extension_days": {"type": "integer"},
+            "committed_deadline": {"type": ["string", "null"], "format": "date-time"},
+            "statutory_deadline": {"type": ["string", "null"], "format": "date-time"},
+            "working_days_used": {"type": ["integer", "null"]},
+            "working_days_remaining": {"type": ["integer", "null"]},
+            "paused": {"type": "boolean"}, "paused_working_days": {"type": "integer"},
+            "pauses": {"type": "array", "items": {"type": "object"}},
+            "warning_level": {"type": "string", "enum": ["none", "yellow", "red", "statutory"]},
+            "warnings": {"type": "array", "items": {"type": "object"}},
         },
     },
     "Event": {

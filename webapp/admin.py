@@ -1,0 +1,101 @@
+"""系统管理: the working-day calendar (工作日历), administrators only.
+
+The month grid shows every day as working or off and why (holiday, 调休上班, weekend, or an
+administrator's override with its reason); a form sets a day working or off with a reason, and each
+override can be removed. The engine (`engine.calendar_admin`) validates and records; the routes
+only parse the request.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from engine import calendar_admin, clock
+from engine.errors import OnewindowError
+from engine.workdays import DayInfo
+
+from . import get_db
+from .access import roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ADMIN_ROLES = ("admin",)
+WEEK_HEADER = ("一", "二", "三", "四", "五", "六", "日")
+
+
+@bp.route("/calendar", methods=["GET"])
+@roles_required(*ADMIN_ROLES)
+def calendar():
+    year, month = _month_arg(request.args.get("month"))
+    return _calendar_page(year, month, {"day": request.args.get("day", ""), "working": "", "reason": ""})
+
+
+@bp.route("/calendar/overrides", methods=["POST"])
+@roles_required(*ADMIN_ROLES)
+def set_override():
+    values = {key: request.form.get(key, "").strip() for key in ("day", "working", "reason")}
+    day = _parse_day(values["day"])
+    try:
+        if day is None:
+            raise OnewindowError("请选择要调整的日期")
+        if values["working"] not in ("1", "0"):
+            raise OnewindowError("请选择设为工作日还是休息日")
+        calendar_admin.set_override(get_db(), day, values["working"] == "1", values["reason"],
+                                    current_user.actor.username)
+    except OnewindowError as exc:
+        year, month = (day.year, day.month) if day else _month_arg(request.form.get("month"))
+        return _calendar_page(year, month, values, exc.message), exc.status
+    flash(f"已将 {day.isoformat()} 设为{'工作日' if values['working'] == '1' else '休息日'}。", "success")
+    return redirect(url_for("admin.calendar", month=f"{day:%Y-%m}"))
+
+
+@bp.route("/calendar/overrides/<day>/delete", methods=["POST"])
+@roles_required(*ADMIN_ROLES)
+def remove_override(day: str):
+    parsed = _parse_day(day)
+    if parsed is None:
+        raise OnewindowError(f"日期 {day} 无效")
+    removed = calendar_admin.remove_override(get_db(), parsed, current_user.actor.username)
+    flash(f"已取消 {removed.day.isoformat()} 的调整，该日恢复按法定安排计算。", "success")
+    return redirect(url_for("admin.calendar", month=request.form.get("month") or f"{parsed:%Y-%m}"))
+
+
+def _calendar_page(year: int, month: int, values: dict[str, str], form_error: str | None = None):
+    days = calendar_admin.month_view(get_db(), year, month)
+    first = date(year, month, 1)
+    previous = date(year - 1, 12, 1) if month == 1 else date(year, month - 1, 1)
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return render_template(
+        "admin/calendar.html", year=year, month=month, weeks=_weeks(days), week_header=WEEK_HEADER,
+        working_days=sum(1 for d in days if d.working), day_count=len(days),
+        previous=f"{previous:%Y-%m}", following=f"{following:%Y-%m}", this_month=f"{clock.local_date():%Y-%m}",
+        month_key=f"{first:%Y-%m}", overrides=calendar_admin.list_overrides(get_db(), year),
+        values=values, form_error=form_error)
+
+
+def _weeks(days: list[DayInfo]) -> list[list[DayInfo | None]]:
+    """The month as rows of seven cells, Monday first; None for the blanks before and after."""
+    cells: list[Any] = [None] * days[0].day.weekday() + list(days)
+    cells += [None] * (-len(cells) % 7)
+    return [cells[i:i + 7] for i in range(0, len(cells), 7)]
+
+
+def _month_arg(text: str | None) -> tuple[int, int]:
+    if not text:
+        today = clock.local_date()
+        return today.year, today.month
+    parsed = _parse_day(f"{text}-01")
+    if parsed is None or not 2 <= parsed.year <= 9998:
+        raise OnewindowError(f"月份“{text}”无效；请写成 2026-02 的形式")
+    return parsed.year, parsed.month
+
+
+def _parse_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
