@@ -126,10 +126,9 @@ def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor
             validate_form(ctx.specs.forms[form], data, form)
         task.data.update(data)
         task.run()
-        ctx.completed_elements.append(task.task_spec.bpmn_id)
         ctx.record("task_completed", task.task_spec.bpmn_id, task_id=task_id,
                    name=task.task_spec.bpmn_name, data=data)
-        ctx.apply_status_of(task)
+        ctx.after_completion(task)
         if ctx.status == SUBMITTED:
             ctx.set_status(OPEN, task.task_spec.bpmn_id)
         ctx.advance()

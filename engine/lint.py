@@ -138,6 +138,7 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
                          "却没有表单和办理人", "改为用户任务（userTask，指定表单和泳道）或脚本任务（scriptTask）",
                 task.get("id"), name))
     findings += _lint_gateways(tree, name)
+    findings += _lint_timeout_paths(tree, name)
     findings += _lint_expressions(tree, name)
     return findings
 
@@ -180,6 +181,39 @@ def _lint_gateways(tree: etree._ElementTree, file: str) -> list[Finding]:
                     "error", f"从网关“{gateway.get('name') or gateway.get('id')}”流出的连线"
                              f"“{flow.get('name') or flow.get('id')}”没有条件",
                     "为它写条件，或把它设为该网关的默认流（default flow）", flow.get("id"), file))
+    return findings
+
+
+def _lint_timeout_paths(tree: etree._ElementTree, file: str) -> list[Finding]:
+    """A timeout never approves a licence on its own: no path from a timer may reach an approving end
+    event without passing a person's decision (a user task)."""
+    root = tree.getroot()
+    by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
+    outgoing: dict[str, list[str]] = {}
+    for flow in root.iterfind(".//bpmn:sequenceFlow", NS):
+        outgoing.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    findings = []
+    for definition in root.iterfind(".//bpmn:timerEventDefinition", NS):
+        timer = definition.getparent()
+        pending, seen = list(outgoing.get(timer.get("id"), [])), set()
+        while pending:
+            element_id = pending.pop()
+            if element_id in seen or element_id not in by_id:
+                continue
+            seen.add(element_id)
+            element = by_id[element_id]
+            kind = etree.QName(element).localname
+            if kind == "userTask":
+                continue
+            if kind == "endEvent" and spiff_properties(element).get("caseStatus") == "approved":
+                timer_name = timer.get("name") or timer.get("id")
+                findings.append(Finding(
+                    "error", f"定时器“{timer_name}”超时后不经任何人审批就能走到批准的结束事件"
+                             f"“{element.get('name') or element_id}”",
+                    "超时只能催办、提醒或转交他人办理：在这条路径上加入用户任务，或改为不批准的结束",
+                    timer.get("id"), file))
+                break
+            pending += outgoing.get(element_id, [])
     return findings
 
 

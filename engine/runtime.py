@@ -20,22 +20,23 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from . import caseclock, clock, indexes
-from .assignment import SYSTEM, Actor
+from .assignment import SYSTEM, Actor, candidate_group
 from .audit import AuditEvent, chain_events, insert_events
 from .db import Database
 from .errors import ConflictError, NotFound, OnewindowError, ScriptError, StaleTaskError
 from .scripting import make_script_engine
 from .specs import ProcessSpecs, spec_cache
 from .state import SERIALIZER_VERSION, dump_state, load_state
-from .tables import cases, process_versions, task_index
+from .tables import cases, notifications, process_versions, task_index
 from .workdays import WorkCalendar, load_calendar
 
 T = TypeVar("T")
 
 CASE_STATUS_PROPERTY = "caseStatus"
+NOTIFY_PROPERTY = "notify"  # who is told when the element completes: chief, group, supervisor, group:<code>
 SUBMITTED = "submitted"
 OPEN = "in_progress"
 COMPLETED = "completed"
@@ -78,6 +79,7 @@ class CaseContext:
     events: list[AuditEvent] = field(default_factory=list)
     completed_elements: list[str] = field(default_factory=list)
     discarded: bool = False  # set by a change that found nothing to do: nothing is written
+    notifications: list[dict[str, Any]] = field(default_factory=list)
     clock_changes: caseclock.ClockChanges = field(default_factory=caseclock.ClockChanges)
     _calendar: WorkCalendar | None = None
 
@@ -114,20 +116,35 @@ class CaseContext:
         if getattr(spec, "bpmn_id", None) is None:
             return
         self.record("step_completed", spec.bpmn_id, actor=SYSTEM, name=spec.bpmn_name or spec.bpmn_id)
-        self.completed_elements.append(spec.bpmn_id)
-        self.apply_status_of(task)
+        self.after_completion(task)
 
-    def apply_status_of(self, task: Task) -> None:
-        """A task or end event may carry `caseStatus` (a spiffworkflow property): the case takes it."""
-        properties = task.task_spec.extensions.get("properties", {}) if hasattr(task.task_spec, "extensions") else {}
-        new_status = properties.get(CASE_STATUS_PROPERTY)
-        if new_status:
-            self.set_status(new_status, task.task_spec.bpmn_id)
+    def after_completion(self, task: Task) -> None:
+        """What the diagram marks on a completed element: a new case status, people to notify."""
+        self.completed_elements.append(task.task_spec.bpmn_id)
+        properties = _properties(task)
+        if properties.get(CASE_STATUS_PROPERTY):
+            self.set_status(properties[CASE_STATUS_PROPERTY], task.task_spec.bpmn_id)
+        if properties.get(NOTIFY_PROPERTY):
+            self.notify(task, properties[NOTIFY_PROPERTY])
+
+    def notify(self, task: Task, who: str) -> None:
+        """催办 and the like: a notification per recipient, and one audit event naming them all."""
+        group = candidate_group(task.task_spec.lane) or "clerk"
+        named = {"chief": f"chief:{group}", "group": f"group:{group}", "supervisor": "role:supervisor"}
+        recipients = [named.get(token.strip(), token.strip()) for token in who.split(",") if token.strip()]
+        message = f"办件 {self.case.case_no}：{task.task_spec.bpmn_name or task.task_spec.bpmn_id}"
+        self.notifications += [{"recipient": r, "kind": "chase", "element_id": task.task_spec.bpmn_id,
+                                "message": message, "created_at": self.now} for r in recipients]
+        self.record("notified", task.task_spec.bpmn_id, actor=SYSTEM, recipients=recipients, message=message)
 
     def set_status(self, new_status: str, element_id: str | None = None) -> None:
         if new_status != self.status:
             self.record("status_changed", element_id, actor=SYSTEM, old=self.status, new=new_status)
             self.status = new_status
+
+
+def _properties(task: Task) -> dict[str, str]:
+    return getattr(task.task_spec, "extensions", {}).get("properties", {})
 
 
 def _diagram_error(exc: SpiffWorkflowException) -> OnewindowError:
@@ -247,5 +264,7 @@ def save_case(ctx: CaseContext) -> None:
         raise ConflictError(f"办件 {row.case_no} 刚被他人修改，本次操作未保存；请刷新后重试。")
     indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, timers=ctx.specs.has_timers)
     caseclock.write(conn, row.id, ctx.clock_changes)
+    if ctx.notifications:
+        conn.execute(insert(notifications), [{"case_id": row.id, **n} for n in ctx.notifications])
     insert_events(conn, rows)
 

@@ -202,3 +202,16 @@ calendar_overrides = Table(
     Column("set_by", String(64), nullable=False),
     Column("set_at", DateTime(timezone=True), nullable=False),
 )
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("recipient", String(160), nullable=False, index=True),  # "group:<code>", "chief:<code>", "role:<role>"
+    Column("kind", String(32), nullable=False),  # chase (催办), warning, …
+    Column("element_id", String(256), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=True),
+)

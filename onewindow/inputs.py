@@ -1,4 +1,4 @@
-"""Reading what an operator types: `--data` JSON (inline or `@file.json`) and `--now` times.
+"""Reading what an operator types: `--data` JSON (inline or `@file.json`), `--now` times, dates.
 
 These are argparse `type=` functions, so bad input becomes a one-line usage error with exit
 status 2 that says how to write it correctly, before any database is touched.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +65,33 @@ def positive_float(text: str) -> float:
     if not 0 < value <= 86400:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds between 0 and 86400")
     return value
+
+
+def iso_date(text: str) -> date:
+    """A calendar date, `YYYY-MM-DD` (a local date: working days are counted on the district's dates)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD, e.g. 2026-02-14") from exc
+
+
+def year_month(text: str) -> tuple[int, int]:
+    """A month, `YYYY-MM` (e.g. 2026-02)."""
+    try:
+        first = date.fromisoformat(f"{text.strip()}-01")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a month; write YYYY-MM, e.g. 2026-02") from exc
+    return first.year, first.month
+
+
+def year(text: str) -> int:
+    if not (text.strip().isdigit() and 1 <= int(text) <= 9998):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a year; write e.g. 2026")
+    return int(text)
+
+
+def day_count(text: str) -> int:
+    """A number of working days: a whole number, 0 or more."""
+    if not text.strip().isdigit() or int(text) > 100_000:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days; write a whole number from 0, e.g. 20")
+    return int(text)

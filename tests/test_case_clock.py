@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ACCEPT_DATA, make_actor
+from sqlalchemy import select
 
 from engine import clock, queries
 from engine.casework import complete_task, extend_deadline, start_case
@@ -20,6 +21,7 @@ from engine.deployment import deploy_package
 from engine.errors import OnewindowError, PermissionDenied
 from engine.package import load_package
 from engine.scheduler import tick
+from engine.tables import notifications
 
 CLOCK_ITEM = Path(__file__).resolve().parent / "data" / "clock-item"
 
@@ -127,6 +129,12 @@ def test_a_working_day_timer_chases_the_review_once_without_deciding_anything(db
     assert report.fired == [{"case_no": case_no, "element_id": "remind"}]
     assert tick(db, local("2026-02-15 16:01")).fired == []
     assert [t.element_id for t in queries.open_tasks(db, case_no=case_no)] == ["review"]
+    with db.reading() as conn:  # the chase told the review group and its chief, once
+        sent = conn.execute(select(notifications.c.recipient, notifications.c.kind, notifications.c.created_at)
+                            .order_by(notifications.c.recipient)).all()
+    assert [(n.recipient, n.kind) for n in sent] == [("chief:审查组", "chase"), ("group:审查组", "chase")]
+    notified = [e for e in queries.case_history(db, case_no) if e["type"] == "notified"]
+    assert len(notified) == 1 and notified[0]["element_id"] == "chase"
 
 
 def test_an_extension_needs_a_chief_moves_the_deadline_and_is_refused_after_it(db, people):

@@ -184,3 +184,20 @@ def test_an_untyped_task_that_would_wait_for_nobody_is_an_error(package_dir):
           '<bpmn:task id="note" name="备注" />\n    <bpmn:userTask id="issue" name="办结发证">')
     errors = _findings(package_dir)
     assert [f.element_id for f in errors] == ["note"] and "scriptTask" in errors[0].fix
+
+
+def test_a_timer_path_that_approves_without_a_person_is_an_error(package_dir):
+    _edit(package_dir, '<bpmn:userTask id="issue" name="办结发证">',
+          '<bpmn:boundaryEvent id="auto" name="三日未办" attachedToRef="issue">'
+          '<bpmn:outgoing>f_auto</bpmn:outgoing><bpmn:timerEventDefinition id="ta">'
+          '<bpmn:timeDuration>"P3D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>'
+          '<bpmn:scriptTask id="stamp" name="自动盖章"><bpmn:incoming>f_auto</bpmn:incoming>'
+          '<bpmn:outgoing>f_stamp</bpmn:outgoing><bpmn:script>approved = True</bpmn:script></bpmn:scriptTask>'
+          '<bpmn:endEvent id="auto_ok"><bpmn:extensionElements><spiffworkflow:properties>'
+          '<spiffworkflow:property name="caseStatus" value="approved" /></spiffworkflow:properties>'
+          '</bpmn:extensionElements><bpmn:incoming>f_stamp</bpmn:incoming></bpmn:endEvent>'
+          '<bpmn:sequenceFlow id="f_auto" sourceRef="auto" targetRef="stamp" />'
+          '<bpmn:sequenceFlow id="f_stamp" sourceRef="stamp" targetRef="auto_ok" />'
+          '\n    <bpmn:userTask id="issue" name="办结发证">')
+    errors = _findings(package_dir)
+    assert [f.element_id for f in errors] == ["auto"] and "用户任务" in errors[0].fix

@@ -1,4 +1,4 @@
-"""The working-day case clock, warnings and step deadlines.
+"""The working-day case clock, warnings, step deadlines and notifications (催办).
 
 Clock columns live on the case row (already loaded and written by every change, so keeping the
 clock costs no extra statement); paused intervals and warnings are rows of their own; the task
@@ -67,9 +67,21 @@ def upgrade() -> None:
         sa.Column("acknowledged_at", TZ, nullable=True),
         sa.UniqueConstraint("case_id", "kind", "level", "task_id"),
     )
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+        sa.Column("recipient", sa.String(160), nullable=False, index=True),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("element_id", sa.String(256), nullable=True),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.Column("read_at", TZ, nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notifications")
     op.drop_table("case_warnings")
     op.drop_table("clock_pauses")
     with op.batch_alter_table("task_index") as batch:
