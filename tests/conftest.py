@@ -21,6 +21,7 @@ from engine.package import load_package
 from engine.tables import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(__file__).resolve().parent / "data"
 PROCESSES = ROOT / "processes"
 POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgresql") \
     else ""
