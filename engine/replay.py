@@ -52,6 +52,7 @@ class Step:
     produced: list[dict[str, Any]]
     active_after: list[str] = field(default_factory=list)  # elements open after this change (tokens)
     completed: list[str] = field(default_factory=list)  # elements completed in this change
+    changed: dict[str, list[Any]] = field(default_factory=dict)  # case data this change set: key → [old, new]
 
     @property
     def identical(self) -> bool:
@@ -60,7 +61,8 @@ class Step:
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "at": self.at, "actor": self.actor, "input": self.input,
                 "element_id": self.element_id, "identical": self.identical, "recorded": self.recorded,
-                "produced": self.produced, "active_after": self.active_after, "completed": self.completed}
+                "produced": self.produced, "active_after": self.active_after, "completed": self.completed,
+                "changed": self.changed}
 
 
 @dataclass
@@ -97,6 +99,7 @@ def _replay(db: Database, scratch: Database, case_no: str, history: list[dict[st
     steps: list[Step] = []
     task_ids: dict[str, str] = {}  # recorded task id → the re-executed task's id
     seen = 0
+    data: dict[str, Any] = {}
     for index, group in enumerate(_changes(history)):
         first = group[0]
         at = _moment(first["at"])
@@ -113,9 +116,13 @@ def _replay(db: Database, scratch: Database, case_no: str, history: list[dict[st
         produced_all = queries.case_history(scratch, case_no)
         produced = produced_all[seen:]
         seen = len(produced_all)
+        workflow = load_workflow(scratch, case_no)
+        now_data = dict(workflow.last_task.data) if workflow.last_task is not None else {}
         step = Step(index, first["at"], first["actor"], kind, first["element_id"], _comparable(group),
-                    _comparable(produced), _active(scratch, case_no),
-                    [e["element_id"] for e in produced if e["type"] in ("task_completed", "step_completed")])
+                    _comparable(produced), _active(workflow),
+                    [e["element_id"] for e in produced if e["type"] in ("task_completed", "step_completed")],
+                    _diff(data, now_data))
+        data = now_data
         steps.append(step)
         if not step.identical:
             return ReplayReport(case_no, False, steps, _first_difference(index, group, step))
@@ -204,8 +211,12 @@ def _brief(event: dict[str, Any]) -> str:
     return json.dumps({k: event[k] for k in ("type", "element_id", "data")}, ensure_ascii=False)
 
 
-def _active(scratch: Database, case_no: str) -> list[str]:
-    workflow = load_workflow(scratch, case_no)
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    keys = sorted(set(before) | set(after))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def _active(workflow: BpmnWorkflow) -> list[str]:
     return sorted({t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
                    if getattr(t.task_spec, "bpmn_id", None)})
 

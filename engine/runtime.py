@@ -221,9 +221,12 @@ def apply_change(conn: Connection, row: Row, actor: Actor, change: Callable[[Cas
     ctx = CaseContext(conn, row, specs, workflow, actor, now, row.status)
     token = _calendar_of_change.set(lambda: ctx.calendar)
     try:
-        result = change(ctx)
-        if not ctx.discarded:
-            save_case(ctx)
+        # A change happens at one instant: SpiffWorkflow's timers, `workdays()` and the clock all
+        # see `now`, so re-executing the change at its recorded moment gives the same state.
+        with clock.frozen_at(now):
+            result = change(ctx)
+            if not ctx.discarded:
+                save_case(ctx)
     finally:
         _calendar_of_change.reset(token)
     return result
