@@ -34,8 +34,13 @@ def local_date(moment: datetime | None = None) -> date:
 
 @contextlib.contextmanager
 def frozen_at(moment: datetime) -> Iterator[None]:
-    """Run a block as if the time were `moment` (naive times are taken as UTC), in this thread only."""
-    token = _frozen.set(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    """Run a block as if the time were `moment` (naive times are taken as UTC), in this thread only.
+
+    An aware `moment` in another zone (`tick --now …+08:00`) is converted to UTC: `now()` is always
+    UTC, so times stored without an offset (SQLite) and audit hashes (which cover `at.isoformat()`)
+    are the same whatever zone the caller spoke in.
+    """
+    token = _frozen.set(moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC))
     try:
         yield
     finally:

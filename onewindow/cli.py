@@ -1,4 +1,5 @@
-"""`onewindow`: the operator's command line (init, serve, lint, deploy, casework, tick, bench, users, calendar).
+"""`onewindow`: the operator's command line (init, serve, lint, deploy, casework, tick, bench, users, calendar,
+verify, checkpoint).
 
 Every command prints a readable table, or JSON with `--json` (before or after the command name),
 so the same command serves a person at a terminal and a script. Exit statuses are a contract for
@@ -171,7 +172,7 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     common = _common()
     for register in (_add_setup_commands, _add_case_commands, _add_people_commands, _add_calendar_commands,
-                     _add_run_commands):
+                     _add_audit_commands, _add_run_commands):
         register(commands, common)
     return parser
 
@@ -272,6 +273,17 @@ def _add_calendar_commands(commands, common) -> None:
     sub.add_argument("--as", dest="user", metavar="USER", help="who removes it, for the log (default: cli)")
     sub = _command(actions, common, "overrides", cmd_calendar_overrides, "list the administrator's overrides")
     sub.add_argument("--year", type=year, metavar="YEAR", help="only this year")
+
+
+def _add_audit_commands(commands, common) -> None:
+    sub = _command(commands, common, "verify", cmd_verify,
+                   "check the audit trail: one case's hash chain and checkpoints, or --all (exit 1 if tampered)")
+    sub.add_argument("case_no", nargs="?", metavar="NO", help="the case number")
+    sub.add_argument("--all", action="store_true", help="every case, every checkpoint")
+
+    sub = _command(commands, common, "checkpoint", cmd_checkpoint,
+                   "record the head of every case chain that moved since the last checkpoint (run it periodically)")
+    sub.add_argument("--as", dest="user", metavar="USER", help="record USER as who made it (default: cli)")
 
 
 def _add_run_commands(commands, common) -> None:
@@ -704,6 +716,67 @@ def cmd_calendar_overrides(args: argparse.Namespace, ctx: Context) -> int:
     rows = [_override_row(o) for o in calendar_admin.list_overrides(ctx.db, args.year)]
     ctx.emit(rows, lambda: render_table(rows, OVERRIDE_COLUMNS) if rows
              else "no overrides: the statutory calendar (holidays package) decides every day")
+    return 0
+
+
+# --- audit integrity ------------------------------------------------------------------------------
+
+
+def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
+    """Exit 0: intact; 1: something is broken (each broken case printed with its first broken event)."""
+    import time
+
+    from engine import integrity
+
+    if bool(args.case_no) == bool(args.all):
+        raise UsageError("give one case number, or --all (see `onewindow verify --help`)")
+    if args.case_no:
+        began = time.perf_counter()
+        verdict = integrity.verify_case(ctx.db, args.case_no)
+        payload = {**verdict.to_dict(), "seconds": round(time.perf_counter() - began, 4)}
+        ctx.emit(payload, lambda: _verdict_text(payload))
+        return 0 if verdict.ok else 1
+    report = integrity.verify_all(ctx.db)
+    ctx.emit(report.to_dict(), lambda: _report_text(report.to_dict()))
+    return 0 if report.ok else 1
+
+
+def _verdict_text(verdict: dict[str, Any], indent: str = "") -> str:
+    if verdict["ok"]:
+        return (f"{indent}case {verdict['case_no']}: intact — {verdict['events']} event(s), "
+                f"{verdict['checkpoints']} checkpoint head(s) match")
+    first = verdict["first_broken_event"]
+    lines = [f"{indent}case {verdict['case_no']}: BROKEN"
+             + (f" from event {first}" if first is not None else "") + f" — {verdict['first_problem']}"]
+    rest = [p["what"] for p in verdict["problems"] + verdict["checkpoint_problems"]
+            if p["what"] != verdict["first_problem"]]
+    lines += [f"{indent}    {what}" for what in rest]
+    if verdict["more_problems"]:
+        lines.append(f"{indent}    … and {verdict['more_problems']} more problem(s)")
+    return "\n".join(lines)
+
+
+def _report_text(report: dict[str, Any]) -> str:
+    lines = [_verdict_text(v) for v in report["broken"]]
+    if report["broken_count"] > len(report["broken"]):
+        lines.append(f"… and {report['broken_count'] - len(report['broken'])} more broken case(s)")
+    lines += [f"checkpoints: {p['what']}" for p in report["checkpoint_problems"]]
+    verdict = "all intact" if report["ok"] else (
+        f"{report['broken_count']} broken case(s)"
+        + (f", {len(report['checkpoint_problems'])} checkpoint problem(s)" if report["checkpoint_problems"] else ""))
+    lines.append(f"verified {report['cases']:,} case(s), {report['events']:,} event(s), {report['checkpoints']:,} "
+                 f"checkpoint(s) in {report['seconds']:.2f} s ({report['events_per_second']:,} events/s): {verdict}")
+    latest = report["latest_checkpoint"]
+    lines.append(f"latest checkpoint: {latest['id']} at {latest['at']}, hash {latest['hash']}" if latest
+                 else "no checkpoint yet (onewindow checkpoint)")
+    return "\n".join(lines)
+
+
+def cmd_checkpoint(args: argparse.Namespace, ctx: Context) -> int:
+    from engine import integrity
+
+    result = integrity.make_checkpoint(ctx.db, _setter(ctx, args.user))
+    ctx.emit(result.to_dict(), result.message)
     return 0
 
 

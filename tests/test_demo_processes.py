@@ -4,11 +4,19 @@
   reason (S-6 rule 5, S-7).
 - demo-report-up (上报事项, S-6 rule 4, S-5): a town window accepts, a script computes the household's
   income per head, a call activity relays the case to the district (only the district's group sees
-  that task), a boundary timer reminds the district after one day (催办, S-15), and the accepting
-  window delivers the result.
+  that task), a boundary timer reminds the district after five working days (催办, S-15), and the
+  accepting window delivers the result.
 - demo-committed (承诺件, S-6 rule 2, S-7): acceptance, a seven-day publicity period (an intermediate
   timer whose duration a script computed), a review that an interrupting boundary timer takes away
-  from the planning section after three days and hands to the chief (督办), then the certificate.
+  from the planning section after three working days and hands to the chief (督办), a supplement
+  loop (补正) back to the review, then the certificate.
+- demo-joint-review (联办件, S-6 rule 3): three parallel department reviews, each chased (催办) by a
+  non-interrupting working-day timer that decides nothing.
+
+Time limits (S-7, S-15 自动预警, docs/modeling.md "时限"): the case clock starts at acceptance, not at
+application; the publicity period and the supplement pause stop it; working-day timers and step limits
+fall on the right working day across the 2026 Spring Festival and National Day (the calendar is
+tests/data/cn-calendar-2025-2026.csv).
 
 Every diagram (shared call activities included) must also carry complete BPMN DI, so bpmn-js can draw
 it wherever a case or an item is shown.
@@ -22,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
-from conftest import PROCESSES, deploy, make_actor
+from conftest import ACCEPT_DATA, PROCESSES, deploy, make_actor
 from lxml import etree
 
 from engine import clock, queries
@@ -34,6 +42,7 @@ from engine.runtime import load_workflow
 from engine.scheduler import tick
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 3 March 2025, 09:00 Beijing time
+REMINDER_DUE = T0 + timedelta(days=7)  # workdays(5): Monday 10 March, 09:00 (a weekend in between)
 
 WINDOW = "人社局窗口"
 TOWN = "镇便民服务中心窗口"
@@ -47,6 +56,7 @@ INSURANCE = {"applicant_name": "王秀英", "id_number": "42011519650304122X", "
 DIBAO = {"applicant_name": "李长林", "id_number": "420115197001011234", "village": "东沟镇桃园村",
          "household_size": 3, "annual_income": 9000, "hardship": "因病", "home_visit_note": "户主长期患病"}
 DELIVERY = {"delivery_method": "村级代办员送达", "delivered_on": "2025-03-06", "recipient": "李长林"}
+REVIEW_OK = {"opinion": "同意"}
 HOUSE = {"applicant_name": "陈国平", "id_number": "420115198203154321", "village": "涂家垴镇新桥村三组",
          "site_area": 120, "floors": 2, "building_height": 7.5, "homestead_approval_no": "江宅批〔2025〕017号"}
 
@@ -252,7 +262,7 @@ def test_report_up_approved_by_the_district_before_the_reminder(db, report_up):
 
     detail = queries.case_detail(db, case_no)
     assert detail["status"] == "accepted"
-    assert _timers(db, case_no) == [("review_overdue", T0 + timedelta(days=1))]
+    assert _timers(db, case_no) == [("review_overdue", REMINDER_DUE)]
     # The relayed task belongs to the district's group only.
     assert _elements(db, district) == ["district_review"]
     assert _elements(db, town) == []
@@ -292,10 +302,10 @@ def test_report_up_approved_by_the_district_before_the_reminder(db, report_up):
         < steps.index("relay") < steps.index("deliver") < steps.index("end_approved")
 
 
-def test_report_up_reminder_fires_after_one_day_then_the_district_refuses(db, report_up):
+def test_report_up_reminder_fires_after_five_working_days_then_the_district_refuses(db, report_up):
     _, town, district = report_up
     case_no = _accept_at_town(db, town, annual_income=30000)
-    due = T0 + timedelta(days=1)
+    due = REMINDER_DUE
     assert _timers(db, case_no) == [("review_overdue", due)]
 
     early = tick(db, due - timedelta(minutes=1))
@@ -332,7 +342,7 @@ def test_report_up_reminder_fires_after_one_day_then_the_district_refuses(db, re
 def test_report_up_audit_chain_links_every_event(db, report_up):
     _, town, district = report_up
     case_no = _accept_at_town(db, town)
-    tick(db, T0 + timedelta(days=1, minutes=1))
+    assert tick(db, REMINDER_DUE + timedelta(minutes=1)).fired == [{"case_no": case_no, "element_id": "review_overdue"}]
     review = _task(db, case_no, "district_review")
     complete_task(db, review.task_id, {"approval": "批准", "approved_amount": 930}, district)
     complete_task(db, _task(db, case_no, "deliver").task_id, DELIVERY, town)
@@ -393,7 +403,7 @@ def test_committed_item_publicity_then_review_then_certificate(db, committed):
     review = _task(db, case_no, "review")
     assert review.candidate_group == PLANNING
     assert _elements(db, window) == [] and _elements(db, chief) == []
-    assert _timers(db, case_no) == [("review_overdue", opened + timedelta(days=3))]
+    assert _timers(db, case_no) == [("review_overdue", opened + timedelta(days=3))]  # workdays(3): Mon → Thu
     notice = _task_data(db, case_no, review.task_id)["publicity_notice"]
     assert "陈国平" in notice and "120" in notice and "公示期7日" in notice
 
@@ -438,3 +448,183 @@ def test_committed_item_overdue_review_is_taken_to_the_chief(db, committed):
     history = _history(db, case_no)
     assert [e["element_id"] for e in history if e["type"] == "timer_fired"] == ["publicity", "review_overdue"]
     assert [e["element_id"] for e in history if e["type"] == "status_changed"][-1] == "end_refused"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Time limits (时限): each demo's clock, on the 2026 calendar (Spring Festival 15–23 February with
+# make-up Saturdays on 14 and 28 February; Mid-autumn 25–27 September and National Day 1–7 October
+# with a make-up Saturday on 10 October).
+
+
+def local(text: str) -> datetime:
+    """A district-time moment ("2026-02-12 10:00") as UTC."""
+    return datetime.fromisoformat(text).replace(tzinfo=clock.LOCAL_TZ).astimezone(UTC)
+
+
+def _clock(db, case_no, at: str):
+    with clock.frozen_at(local(at)):
+        return queries.case_detail(db, case_no)["clock"]
+
+
+def test_direct_item_is_on_the_spot_its_clock_starts_and_stops_at_acceptance(db, direct):
+    clerk = make_actor(db, "hrss", [WINDOW])
+    with clock.frozen_at(local("2026-02-13 16:30")):  # the Friday before the Spring Festival
+        case = start_case(db, "DEMO-002", {}, clerk)
+        assert queries.case_detail(db, case.case_no)["clock"]["started_at"] is None  # not at application
+        complete_task(db, _task(db, case.case_no, "accept_and_decide").task_id,
+                      {**INSURANCE, "decision": "受理并办结"}, clerk)
+    view = _clock(db, case.case_no, "2026-03-02 09:00")
+    assert view["started_at"] == view["stopped_at"] == local("2026-02-13 16:30").isoformat()
+    # 即办: 0 committed days ends with the day of acceptance; the statutory 5 are 14 (make-up), 24–27 Feb.
+    assert view["committed_days"] == 0 and view["committed_deadline"] == local("2026-02-14 00:00").isoformat()
+    assert view["statutory_deadline"] == local("2026-02-28 00:00").isoformat()
+    assert view["working_days_used"] == 0 and view["warning_level"] == "none" and view["warnings"] == []
+
+
+def test_joint_review_clock_starts_at_acceptance_and_chases_open_reviews_two_working_days_later(db, joint, clerk):
+    with clock.frozen_at(local("2026-09-28 10:00")):
+        case_no = start_case(db, "DEMO-001", {"applicant_name": "张三"}, clerk).case_no
+    assert _clock(db, case_no, "2026-09-29 14:00")["started_at"] is None  # applied on Monday: not counted
+    with clock.frozen_at(local("2026-09-29 15:00")):
+        complete_task(db, _task(db, case_no, "accept").task_id, ACCEPT_DATA, clerk)
+    view = _clock(db, case_no, "2026-09-29 15:00")
+    assert view["started_at"] == local("2026-09-29 15:00").isoformat()
+    # 7 working days after Tue 29 Sep: 30 Sep, (National Day) 8, 9, 10 (make-up Saturday), 12, 13, 14 Oct.
+    assert view["committed_deadline"] == local("2026-10-15 00:00").isoformat()
+    assert view["statutory_deadline"] == local("2026-10-20 00:00").isoformat()  # 10: … 15, 16, 19 Oct
+    # workdays(2): 30 Sep, then 8 Oct at the same time of day — the holiday week does not count.
+    due = local("2026-10-08 15:00")
+    assert sorted(_timers(db, case_no)) == [("remind_env", due), ("remind_fire", due), ("remind_housing", due)]
+
+    with clock.frozen_at(local("2026-09-30 11:00")):
+        complete_task(db, _task(db, case_no, "review_fire").task_id, REVIEW_OK, clerk)
+    assert sorted(e for e, _ in _timers(db, case_no)) == ["remind_env", "remind_housing"]  # done: not chased
+    assert tick(db, local("2026-10-05 15:00")).fired == []
+    assert tick(db, local("2026-10-08 14:59")).fired == []
+    fired = tick(db, local("2026-10-08 15:01")).fired
+    assert sorted(f["element_id"] for f in fired) == ["remind_env", "remind_housing"]
+    assert tick(db, local("2026-10-09 15:01")).fired == []  # each chase fires once
+
+    # Chasing decides nothing: both reviews stay open for their departments; nothing is approved.
+    assert _elements(db, case_no=case_no) == ["review_env", "review_housing"]
+    detail = queries.case_detail(db, case_no)
+    assert detail["status"] == "in_progress" and detail["closed_at"] is None and detail["timers"] == []
+    history = _history(db, case_no)
+    steps = [e["element_id"] for e in history if e["type"] == "step_completed"]
+    assert {"chase_housing", "chased_housing", "chase_env", "chased_env"} <= set(steps)
+    assert "chase_fire" not in steps
+    assert [e["element_id"] for e in history if e["type"] == "task_completed"] == ["accept", "review_fire"]
+    assert [t.data["chased_housing"] for t in load_workflow(db, case_no).get_tasks(spec_name="chase_housing")] \
+        == [True]
+
+    # Each review's own limit (3 working days: 30 Sep, 8, 9 Oct) ran out; the case as a whole is on time.
+    tick(db, local("2026-10-10 00:30"))
+    view = _clock(db, case_no, "2026-10-10 00:30")
+    assert sorted((w["level"], w["kind"], w["element_id"]) for w in view["warnings"]) == [
+        ("red", "step", "review_env"), ("red", "step", "review_housing")]
+    assert view["warning_level"] == "none"
+    tick(db, local("2026-10-12 00:30"))  # warning_days 2: yellow once two working days are left
+    view = _clock(db, case_no, "2026-10-12 09:00")
+    assert view["warning_level"] == "yellow" and view["working_days_remaining"] == 2
+
+    with clock.frozen_at(local("2026-10-12 10:00")):
+        for element in ("review_env", "review_housing"):
+            complete_task(db, _task(db, case_no, element).task_id, REVIEW_OK, clerk)
+        complete_task(db, _task(db, case_no, "issue").task_id, {"certificate_no": "JY-2026-0101"}, clerk)
+    view = _clock(db, case_no, "2026-11-02 09:00")
+    assert view["stopped_at"] == local("2026-10-12 10:00").isoformat() and view["working_days_used"] == 5
+    assert queries.case_detail(db, case_no)["status"] == "completed"
+    assert tick(db, local("2026-11-02 09:00")).fired == []
+
+
+def test_report_up_clock_reminder_and_district_step_limit_across_the_spring_festival(db, report_up):
+    _, town, district = report_up
+    with clock.frozen_at(local("2026-02-12 10:00")):
+        case = start_case(db, "DEMO-003", {}, town)
+        complete_task(db, _task(db, case.case_no, "accept").task_id, {**DIBAO, "acceptance": "受理"}, town)
+    case_no = case.case_no
+    view = _clock(db, case_no, "2026-02-12 10:00")
+    assert (view["committed_days"], view["statutory_days"]) == (30, 40)
+    assert view["committed_deadline"] == local("2026-04-02 00:00").isoformat()
+    assert view["statutory_deadline"] == local("2026-04-17 00:00").isoformat()  # Qingming 4–6 April off
+    # workdays(5) from Thu 12 Feb: 13, 14 (make-up Saturday), 24, 25, 26 Feb.
+    assert _timers(db, case_no) == [("review_overdue", local("2026-02-26 10:00"))]
+    assert tick(db, local("2026-02-20 10:01")).fired == []
+    assert tick(db, local("2026-02-26 10:01")).fired == [{"case_no": case_no, "element_id": "review_overdue"}]
+    assert _elements(db, district) == ["district_review"]
+    # The district's own limit of 10 working days (in the shared call activity) ends with 4 March.
+    tick(db, local("2026-03-04 23:59"))
+    assert _clock(db, case_no, "2026-03-04 23:59")["warnings"] == []
+    tick(db, local("2026-03-05 00:01"))
+    warnings = _clock(db, case_no, "2026-03-05 00:01")["warnings"]
+    assert [(w["kind"], w["element_id"]) for w in warnings] == [("step", "district_review")]
+    assert DISTRICT in warnings[0]["notified"] and "role:supervisor" in warnings[0]["notified"]
+    assert _elements(db, district) == ["district_review"]  # flagged, still the district's to decide
+
+
+SUPPLEMENT_LIST = "1. 住宅设计图（须有设计单位盖章）；2. 村民委员会意见原件（现为复印件）"
+
+
+def test_committed_item_clock_pauses_for_publicity_and_for_the_supplement(db, committed):
+    window, planner, _ = committed
+    with clock.frozen_at(local("2026-02-09 15:00")):
+        case_no = start_case(db, "DEMO-004", {}, window).case_no
+    with clock.frozen_at(local("2026-02-10 10:00")):
+        assert queries.case_detail(db, case_no)["clock"]["started_at"] is None  # applied yesterday: not counted
+        complete_task(db, _task(db, case_no, "accept").task_id, {**HOUSE, "acceptance": "受理"}, window)
+    view = _clock(db, case_no, "2026-02-12 09:00")
+    assert view["started_at"] == local("2026-02-10 10:00").isoformat()
+    assert view["paused"] and view["working_days_used"] == 0
+    assert [p["reason"] for p in view["pauses"]] == ["批前公示"]
+    # Seven calendar days of publicity end on Tue 17 Feb, in the Spring Festival.
+    assert _timers(db, case_no) == [("publicity", local("2026-02-17 10:00"))]
+    assert tick(db, local("2026-02-17 10:01")).fired == [{"case_no": case_no, "element_id": "publicity"}]
+    view = _clock(db, case_no, "2026-02-17 10:01")
+    # 11, 12, 13 and 14 Feb (a make-up Saturday) went to publicity: 10 working days now run 24 Feb – 6 Mar.
+    assert not view["paused"] and view["paused_working_days"] == 4
+    assert view["committed_deadline"] == local("2026-03-07 00:00").isoformat()
+    assert _timers(db, case_no) == [("review_overdue", local("2026-02-26 10:01"))]  # workdays(3): 24, 25, 26
+
+    review = _task(db, case_no, "review")
+    with clock.frozen_at(local("2026-02-24 11:00")):
+        with pytest.raises(FormValidationError) as err:
+            complete_task(db, review.task_id, {"approval": "需补正"}, planner)
+        assert set(err.value.field_errors) == {"supplement_request"}  # one complete list, or nothing
+        complete_task(db, review.task_id, {"approval": "需补正", "supplement_request": SUPPLEMENT_LIST}, planner)
+    # The window tells the applicant and waits; the clock stands still; the escalation timer is gone.
+    supplement = _task(db, case_no, "supplement")
+    assert _elements(db, case_no=case_no) == ["supplement"] and _timers(db, case_no) == []
+    assert supplement.candidate_group == HOUSING_WINDOW and _elements(db, planner) == []
+    assert supplement.form == "supplement-received.json"
+    assert _task_data(db, case_no, supplement.task_id)["supplement_request"] == SUPPLEMENT_LIST
+    assert tick(db, local("2026-02-26 10:02")).fired == []
+    view = _clock(db, case_no, "2026-02-27 09:00")
+    assert view["paused"] and view["working_days_used"] == 1  # 24 Feb, the day of the review, counts
+    assert view["committed_deadline"] == local("2026-03-07 00:00").isoformat()  # moved only on resuming
+
+    with clock.frozen_at(local("2026-03-02 16:00")):
+        with pytest.raises(FormValidationError) as err:
+            complete_task(db, supplement.task_id, {"supplement_received_on": "2026-03-02"}, window)
+        assert set(err.value.field_errors) == {"supplement_received"}
+        complete_task(db, supplement.task_id, {"supplement_request": SUPPLEMENT_LIST,
+                                               "supplement_received": "住宅设计图1份（盖章）；村委会意见原件1份",
+                                               "supplement_received_on": "2026-03-02"}, window)
+    view = _clock(db, case_no, "2026-03-02 16:00")
+    # Paused 24 Feb – 2 Mar: 25, 26, 27, 28 Feb (make-up) and 2 March are added to both deadlines.
+    assert [(p["reason"], p["working_days"]) for p in view["pauses"]] == [("批前公示", 4), ("等待补正材料", 5)]
+    assert view["paused_working_days"] == 9 and view["working_days_used"] == 1
+    assert view["committed_deadline"] == local("2026-03-14 00:00").isoformat()  # 6 March + 5 working days
+    assert view["statutory_deadline"] == local("2026-03-28 00:00").isoformat()
+    # Back to the planning section with the new materials, and a fresh escalation timer.
+    assert _elements(db, case_no=case_no) == ["review"]
+    assert _timers(db, case_no) == [("review_overdue", local("2026-03-05 16:00"))]
+
+    with clock.frozen_at(local("2026-03-03 10:00")):
+        complete_task(db, _task(db, case_no, "review").task_id, {"approval": "准予许可", "objections": "无"}, planner)
+        complete_task(db, _task(db, case_no, "issue").task_id, {"certificate_no": "乡字第420115202600021号"}, window)
+    view = _clock(db, case_no, "2026-04-01 09:00")
+    assert view["stopped_at"] == local("2026-03-03 10:00").isoformat()
+    assert view["working_days_used"] == 2 and view["warning_level"] == "none" and view["warnings"] == []
+    assert queries.case_detail(db, case_no)["status"] == "approved"
+    types = [e["type"] for e in _history(db, case_no)]
+    assert (types.count("clock_started"), types.count("clock_paused"), types.count("clock_resumed")) == (1, 2, 2)

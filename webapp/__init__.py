@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
 
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .audit import bp as audit_bp
     from .auth import bp as auth_bp
     from .cases import bp as cases_bp
     from .desk import bp as desk_bp
@@ -46,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
     from .hall import bp as hall_bp
     from .vendor import bp as vendor_bp
 
-    for blueprint in (auth_bp, hall_bp, desk_bp, cases_bp, admin_bp, api_bp, vendor_bp):
+    for blueprint in (auth_bp, hall_bp, desk_bp, cases_bp, audit_bp, admin_bp, api_bp, vendor_bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app
