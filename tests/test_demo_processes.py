@@ -32,6 +32,7 @@ from uuid import UUID
 import pytest
 from conftest import ACCEPT_DATA, PROCESSES, deploy, make_actor
 from lxml import etree
+from sqlalchemy import select
 
 from engine import clock, queries
 from engine.casework import claim_task, complete_task, start_case
@@ -40,6 +41,7 @@ from engine.lint import lint_package
 from engine.package import load_package
 from engine.runtime import load_workflow
 from engine.scheduler import tick
+from engine.tables import notifications
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 3 March 2025, 09:00 Beijing time
 REMINDER_DUE = T0 + timedelta(days=7)  # workdays(5): Monday 10 March, 09:00 (a weekend in between)
@@ -76,6 +78,13 @@ def _history(db, case_no):
 def _timers(db, case_no):
     return [(t["element_id"], datetime.fromisoformat(t["due_at"]))
             for t in queries.case_detail(db, case_no)["timers"]]
+
+
+def _notified(db):
+    """(recipient, kind, element) of every notification written so far."""
+    with db.reading() as conn:
+        rows = conn.execute(select(notifications.c.recipient, notifications.c.kind, notifications.c.element_id))
+        return sorted((n.recipient, n.kind, n.element_id) for n in rows)
 
 
 def _task_data(db, case_no, task_id):
@@ -319,6 +328,8 @@ def test_report_up_reminder_fires_after_five_working_days_then_the_district_refu
     fired = [e for e in history if e["type"] == "timer_fired"]
     assert [(e["element_id"], e["actor"]) for e in fired] == [("review_overdue", "system")]
     assert "reminded" in {e["element_id"] for e in history if e["type"] == "step_completed"}
+    # 催办: the district's group and its chief are told, once.
+    assert _notified(db) == [("chief:区民政局审批", "chase", "reminded"), ("group:区民政局审批", "chase", "reminded")]
     # Non-interrupting: the review is still open, for the district only; a second tick fires nothing.
     assert _elements(db, case_no=case_no) == ["district_review"]
     assert _elements(db, district) == ["district_review"]
@@ -504,6 +515,7 @@ def test_joint_review_clock_starts_at_acceptance_and_chases_open_reviews_two_wor
     fired = tick(db, local("2026-10-08 15:01")).fired
     assert sorted(f["element_id"] for f in fired) == ["remind_env", "remind_housing"]
     assert tick(db, local("2026-10-09 15:01")).fired == []  # each chase fires once
+    assert len(_notified(db)) == 4
 
     # Chasing decides nothing: both reviews stay open for their departments; nothing is approved.
     assert _elements(db, case_no=case_no) == ["review_env", "review_housing"]
@@ -516,6 +528,8 @@ def test_joint_review_clock_starts_at_acceptance_and_chases_open_reviews_two_wor
     assert [e["element_id"] for e in history if e["type"] == "task_completed"] == ["accept", "review_fire"]
     assert [t.data["chased_housing"] for t in load_workflow(db, case_no).get_tasks(spec_name="chase_housing")] \
         == [True]
+    assert _notified(db) == [("chief:住建审查", "chase", "chase_housing"), ("chief:环保审查", "chase", "chase_env"),
+                             ("group:住建审查", "chase", "chase_housing"), ("group:环保审查", "chase", "chase_env")]
 
     # Each review's own limit (3 working days: 30 Sep, 8, 9 Oct) ran out; the case as a whole is on time.
     tick(db, local("2026-10-10 00:30"))
@@ -596,7 +610,7 @@ def test_committed_item_clock_pauses_for_publicity_and_for_the_supplement(db, co
     assert _elements(db, case_no=case_no) == ["supplement"] and _timers(db, case_no) == []
     assert supplement.candidate_group == HOUSING_WINDOW and _elements(db, planner) == []
     assert supplement.form == "supplement-received.json"
-    assert _task_data(db, case_no, supplement.task_id)["supplement_request"] == SUPPLEMENT_LIST
+    assert _task_data(db, case_no, supplement.task_id)["supplement_request"] == SUPPLEMENT_LIST  # in the history
     assert tick(db, local("2026-02-26 10:02")).fired == []
     view = _clock(db, case_no, "2026-02-27 09:00")
     assert view["paused"] and view["working_days_used"] == 1  # 24 Feb, the day of the review, counts
@@ -606,8 +620,7 @@ def test_committed_item_clock_pauses_for_publicity_and_for_the_supplement(db, co
         with pytest.raises(FormValidationError) as err:
             complete_task(db, supplement.task_id, {"supplement_received_on": "2026-03-02"}, window)
         assert set(err.value.field_errors) == {"supplement_received"}
-        complete_task(db, supplement.task_id, {"supplement_request": SUPPLEMENT_LIST,
-                                               "supplement_received": "住宅设计图1份（盖章）；村委会意见原件1份",
+        complete_task(db, supplement.task_id, {"supplement_received": "住宅设计图1份（盖章）；村委会意见原件1份",
                                                "supplement_received_on": "2026-03-02"}, window)
     view = _clock(db, case_no, "2026-03-02 16:00")
     # Paused 24 Feb – 2 Mar: 25, 26, 27, 28 Feb (make-up) and 2 March are added to both deadlines.
