@@ -1,6 +1,7 @@
 """The cost of one task completion through the platform, against bare SpiffWorkflow, and at scale.
 
-One run, one diagram (processes/demo-joint-review: accept → three parallel reviews → join → issue),
+One run, one diagram (bench/data/three-reviews: accept → three parallel reviews → join → issue — a
+frozen copy of the first demo item, so the figures stay comparable while the demos evolve),
 three configurations measured step by step in rotation, so that whatever the machine does meanwhile
 falls on all of them alike:
 
@@ -54,7 +55,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
-from engine import accounts, schema, settings
+from engine import accounts, schema
 from engine.casework import complete_task, start_case
 from engine.db import Database
 from engine.deployment import deploy_package
@@ -62,7 +63,7 @@ from engine.lint import main_process_id
 from engine.package import ProcessPackage, load_package
 from engine.tables import cases, task_index
 
-PACKAGE_DIR = settings.PROCESSES_DIR / "demo-joint-review"
+PACKAGE_DIR = Path(__file__).resolve().parent / "data" / "three-reviews"
 ITEM_CODE = "DEMO-001"
 CLERK_GROUPS = ["受理窗口", "住建审查", "消防审查", "环保审查"]
 
@@ -440,7 +441,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 small.profile = None
             result = {
                 "bench": "engine_step",
-                "diagram": "processes/demo-joint-review (accept → 3 parallel reviews → join → issue)",
+                "diagram": "bench/data/three-reviews (accept → 3 parallel reviews → join → issue)",
                 "host": {"python": host.python_version(), "spiffworkflow": getattr(SpiffWorkflow, "__version__", "?"),
                          "sqlite": sqlite3.sqlite_version, "cpus": os.cpu_count(), "machine": host.machine()},
                 "steps_per_config": n_cases * len(STEPS),

@@ -40,7 +40,8 @@ class TimeLimits:
         guide = metadata.get("guide") or {}
         committed = guide.get("committed_limit_days", guide.get("time_limit_days"))
         statutory = guide.get("statutory_limit_days", committed)
-        return cls(_days(committed), _days(statutory), _days(guide.get("warning_days")) or 1)
+        warning = _days(guide.get("warning_days"))
+        return cls(_days(committed), _days(statutory), 1 if warning is None else warning)
 
 
 def _days(value) -> int | None:

@@ -114,7 +114,9 @@ def test_a_case_reloaded_from_the_database_continues_like_one_kept_in_memory(db,
     case = start_case(db, "DEMO-001", {}, clerk)
     content_hash = joint.content_hash
     specs = spec_cache.get(content_hash, lambda: pytest.fail("specs should be cached"))
-    memory = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=make_script_engine())
+    # The demo's chase timers say workdays(2); in memory, outside any change, a plain duration stands in.
+    memory = BpmnWorkflow(specs.spec, specs.subprocess_specs,
+                          script_engine=make_script_engine({"workdays": lambda n: f"P{n}D"}))
     memory.do_engine_steps()
     steps = [("accept", ACCEPT_DATA), ("review_env", {"opinion": "同意"}),
              ("review_fire", {"opinion": "不同意", "comment": "疏散通道不足"}),

@@ -109,6 +109,15 @@ def _scalar(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def committed_limit(guide: dict[str, Any] | None) -> str:
+    """承诺时限 as the hall shows it: "即办" for 0 working days (on the spot), else "N 个工作日"."""
+    guide = guide or {}
+    days = guide.get("committed_limit_days", guide.get("time_limit_days"))
+    if days is None or days == "":
+        return ""
+    return "即办（当场办结）" if int(days) == 0 else f"{int(days)} 个工作日"
+
+
 def warning_level_name(code: str | None) -> str:
     return WARNING_LEVELS.get(code or "none", code or "")
 
@@ -124,6 +133,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(event_name, "event_name")
     app.add_template_filter(event_summary, "event_summary")
     app.add_template_filter(warning_level_name, "warning_level")
+    app.add_template_filter(committed_limit, "committed_limit")
     app.add_template_filter(warning_kind_name, "warning_kind")
     app.add_template_filter(lambda code: HANDLING_MODES.get(code, code), "handling_mode")
     app.add_template_filter(lambda code: ROLE_NAMES.get(code, code), "role_name")
