@@ -7,6 +7,7 @@ web layer's job, in this one module, so templates stay free of lookup tables.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -101,9 +102,14 @@ def event_summary(event: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)")
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
+        return local_time(value)  # deadlines and due times recorded in UTC, shown in district time
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return "" if value is None else str(value)
