@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from . import clock
+from . import clock, integrity
 from .assignment import SYSTEM
 from .db import Database
 from .errors import ConflictError, OnewindowError
@@ -74,8 +75,21 @@ def _fire_timers(ctx: CaseContext) -> list[str]:
     return fired
 
 
+CHECKPOINT_EVERY = timedelta(hours=1)
+
+
+def checkpoint(db: Database) -> None:
+    """The periodic audit checkpoint (heads of every chain that moved), logged, never raising."""
+    try:
+        result = integrity.make_checkpoint(db, actor="scheduler")
+        log.info("audit checkpoint: %s", result.message)
+    except (SQLAlchemyError, OnewindowError) as exc:
+        log.error("audit checkpoint failed: %s", exc)
+
+
 def start_background(db: Database, interval_seconds: float = 10.0):
-    """Run `tick` every `interval_seconds` in a background thread (embedded mode; docker runs `onewindow scheduler`).
+    """Run `tick` every `interval_seconds` and an audit checkpoint every hour in a background thread
+    (embedded mode; docker runs `onewindow scheduler`, which does the same in the foreground).
 
     Returns the started APScheduler so the caller can shut it down.
     """
@@ -84,5 +98,7 @@ def start_background(db: Database, interval_seconds: float = 10.0):
     scheduler = BackgroundScheduler(daemon=True)
     scheduler.add_job(tick, "interval", seconds=interval_seconds, args=[db], id="onewindow-tick",
                       max_instances=1, coalesce=True)
+    scheduler.add_job(checkpoint, "interval", seconds=CHECKPOINT_EVERY.total_seconds(), args=[db],
+                      id="onewindow-checkpoint", max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

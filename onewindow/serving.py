@@ -19,6 +19,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,15 +56,20 @@ class SchedulerTotals:
 def run_scheduler(db: Database, interval: float, count: int,
                   on_tick: Callable[[scheduler.TickReport], None],
                   on_failure: Callable[[str], None]) -> SchedulerTotals:
-    """Tick every `interval` seconds in the foreground until SIGTERM/SIGINT (or `count` ticks, if > 0).
+    """Tick every `interval` seconds (and make an audit checkpoint every hour, the first at start) in
+    the foreground until SIGTERM/SIGINT (or `count` ticks, if > 0).
 
     A failed tick (database unreachable, say) is reported and retried at the next interval instead
     of ending the process: a scheduler container should ride out a database restart.
     """
     stop = threading.Event()
     totals = SchedulerTotals()
+    next_checkpoint = time.monotonic()
     with _stop_on_signals(stop):
         while not stop.is_set():
+            if time.monotonic() >= next_checkpoint:
+                scheduler.checkpoint(db)
+                next_checkpoint = time.monotonic() + scheduler.CHECKPOINT_EVERY.total_seconds()
             try:
                 report = scheduler.tick(db)
             except (SQLAlchemyError, OnewindowError) as exc:
