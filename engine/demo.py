@@ -52,6 +52,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("zj-window", "住建局窗口 钱进", ("clerk",), ("住建局窗口",)),
     DemoUser("zj-planning", "住建局规划股 冯涛", ("clerk",), ("住建局规划股",)),
     DemoUser("zj-leader", "住建局分管领导 韩梅", ("clerk",), ("住建局分管领导",)),
+    DemoUser("chief", "区政务服务中心负责人 罗军", ("chief",), ("受理窗口", "住建审查", "消防审查", "环保审查")),
     DemoUser("applicant", "申请人 张三", ("applicant",)),
 )
 

@@ -220,7 +220,15 @@ def _add_case_commands(commands, common) -> None:
     _data_option(sub)
     _as_option(sub, required=True)
 
-    sub = _command(commands, common, "case", cmd_case, "show a case: status, version, open tasks, timers")
+    sub = _command(commands, common, "extend", cmd_extend,
+                   "延期: extend a case's deadline by N working days (a chief's approval; refused once it passed)")
+    sub.add_argument("case_no", metavar="NO", help="the case number")
+    sub.add_argument("--days", type=int, required=True, metavar="N", help="working days to add (at least 1)")
+    sub.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded in the case history)")
+    _as_option(sub, required=True)
+
+    sub = _command(commands, common, "case", cmd_case,
+                   "show a case: status, version, open tasks, timers, time limit")
     sub.add_argument("case_no", metavar="NO", help="the case number")
     sub = _command(commands, common, "history", cmd_history, "show a case's audit trail, oldest first")
     sub.add_argument("case_no", metavar="NO", help="the case number")
@@ -280,6 +288,11 @@ def _add_audit_commands(commands, common) -> None:
                    "check the audit trail: one case's hash chain and checkpoints, or --all (exit 1 if tampered)")
     sub.add_argument("case_no", nargs="?", metavar="NO", help="the case number")
     sub.add_argument("--all", action="store_true", help="every case, every checkpoint")
+
+    sub = _command(commands, common, "replay", cmd_replay,
+                   "re-execute a case from its recorded inputs on its own version; 'identical' or the first "
+                   "divergence (exit 1)")
+    sub.add_argument("case_no", metavar="NO", help="the case number")
 
     sub = _command(commands, common, "checkpoint", cmd_checkpoint,
                    "record the head of every case chain that moved since the last checkpoint (run it periodically)")
@@ -517,6 +530,16 @@ def cmd_complete(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_extend(args: argparse.Namespace, ctx: Context) -> int:
+    from engine import casework, queries
+
+    casework.extend_deadline(ctx.db, args.case_no, args.days, args.reason, _actor(ctx, args.user))
+    clock_view = queries.case_detail(ctx.db, args.case_no)["clock"]
+    ctx.emit(clock_view, f"case {args.case_no}: deadline extended by {args.days} working day(s) to "
+                         f"{clock_view['committed_deadline']} (statutory {clock_view['statutory_deadline']})")
+    return 0
+
+
 def cmd_case(args: argparse.Namespace, ctx: Context) -> int:
     from engine import queries
 
@@ -532,6 +555,11 @@ def _case_text(detail: dict[str, Any]) -> str:
              _tasks_text(detail["open_tasks"], "  none")]
     if detail["timers"]:
         parts += ["", "timers:", render_table(detail["timers"], [("element_id", "element"), ("due_at", "due")])]
+    clock_view = detail.get("clock") or {}
+    if clock_view.get("started_at"):
+        parts += ["", "time limit:", render_pairs([(k, clock_view.get(k)) for k in (
+            "started_at", "committed_deadline", "statutory_deadline", "working_days_used", "working_days_remaining",
+            "paused", "paused_working_days", "extension_days", "warning_level", "stopped_at")])]
     return "\n".join(parts)
 
 
@@ -770,6 +798,21 @@ def _report_text(report: dict[str, Any]) -> str:
     lines.append(f"latest checkpoint: {latest['id']} at {latest['at']}, hash {latest['hash']}" if latest
                  else "no checkpoint yet (onewindow checkpoint)")
     return "\n".join(lines)
+
+
+def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
+    """Exit 0: the recorded outcome is what the rules produce; 1: the first divergence is printed."""
+    from engine import replay
+
+    report = replay.replay_case(ctx.db, args.case_no)
+    ctx.emit(report.to_dict(), lambda: _replay_text(report))
+    return 0 if report.identical else 1
+
+
+def _replay_text(report) -> str:
+    lines = [f"{s.index + 1:>3}  {s.at}  {s.actor:<12} {s.input:<16} {s.element_id or '':<20} "
+             f"{'identical' if s.identical else 'DIFFERS'}" for s in report.steps]
+    return "\n".join([*lines, report.summary])
 
 
 def cmd_checkpoint(args: argparse.Namespace, ctx: Context) -> int:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ACCEPT_DATA, PROCESSES
+from conftest import ACCEPT_DATA, PROCESSES, make_actor
 
 from engine import accounts, demo
 from onewindow import benchmarks, cli, output, serving
@@ -533,3 +533,20 @@ def _get_status(url: str, deadline: float) -> int:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_replay_says_identical_and_extend_needs_a_chief(env_db, joint, clerk, capsys):
+    from engine.casework import complete_task, start_case
+    from engine.queries import open_tasks
+
+    make_actor(env_db, "chief", [], ["chief"])
+    case = start_case(env_db, "DEMO-001", {}, clerk)
+    complete_task(env_db, open_tasks(env_db, case_no=case.case_no)[0].task_id, ACCEPT_DATA, clerk)
+    status, out, _ = run(capsys, "replay", case.case_no)
+    assert status == 0 and "identical" in out and "task_completed" in out
+    payload = run_json(capsys, "replay", case.case_no)
+    assert payload["identical"] and len(payload["steps"]) == 2
+    status, _, err = run(capsys, "extend", case.case_no, "--days", "2", "--reason", "现场核查", "--as", "clerk")
+    assert status == 1 and "负责人" in one_error_line(err)
+    payload = run_json(capsys, "extend", case.case_no, "--days", "2", "--reason", "现场核查", "--as", "chief")
+    assert payload["extension_days"] == 2
