@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import clock, integrity
+from . import clock, indexes, integrity
 from .assignment import SYSTEM
 from .db import Database
 from .errors import ConflictError, OnewindowError
@@ -47,7 +47,9 @@ def due_cases(db: Database, now: datetime, limit: int = 500) -> list[str]:
 
 def tick(db: Database, now: datetime | None = None) -> TickReport:
     """One scheduler pass at `now` (default: the engine clock)."""
-    moment = now or clock.now()
+    # In UTC: SQLite keeps times as text without an offset, so the due queries compare right only
+    # with a UTC `now` (`onewindow tick --now 2026-03-02T18:00:00+08:00` is 10:00 UTC).
+    moment = _utc(now or clock.now())
     report = TickReport(now=moment.isoformat())
     with clock.frozen_at(moment):
         for case_no in due_cases(db, moment):
@@ -62,11 +64,17 @@ def tick(db: Database, now: datetime | None = None) -> TickReport:
     return report
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _fire_timers(ctx: CaseContext) -> list[str]:
-    before = {str(t.id): t.task_spec.bpmn_id for t in ctx.workflow.event_manager.tasks.values()}
+    # A due timer fired when it stops waiting, or (a cycle, "R3/PT1H") when it now waits for a later time.
+    before = indexes.waiting_timers(ctx.workflow)
     ctx.advance()
-    after = {str(t.id) for t in ctx.workflow.event_manager.tasks.values()}
-    fired = [element for task_id, element in before.items() if task_id not in after]
+    after = indexes.waiting_timers(ctx.workflow)
+    fired = [element for task_id, (element, due) in before.items()
+             if due < ctx.now and (task_id not in after or after[task_id][1] != due)]
     for element in fired:
         ctx.record("timer_fired", element)
     check = ctx.clock["next_check_at"]

@@ -20,6 +20,9 @@ tests/data/cn-calendar-2025-2026.csv).
 
 Every diagram (shared call activities included) must also carry complete BPMN DI, so bpmn-js can draw
 it wherever a case or an item is shown.
+
+And every case these paths leave behind re-executes identically from its recorded inputs (S-14, the
+audit issue's "replay on every item path"): an autouse fixture replays them after each test.
 """
 
 from __future__ import annotations
@@ -39,9 +42,25 @@ from engine.casework import claim_task, complete_task, start_case
 from engine.errors import FormValidationError, PermissionDenied, StaleTaskError
 from engine.lint import lint_package
 from engine.package import load_package
+from engine.replay import replay_case
 from engine.runtime import load_workflow
 from engine.scheduler import tick
-from engine.tables import notifications
+from engine.tables import cases, notifications
+
+
+@pytest.fixture(autouse=True)
+def every_path_re_executes_identically(request):
+    """After each test, re-execute every case it made; any divergence fails the test that made it."""
+    db = request.getfixturevalue("db") if "db" in request.fixturenames else None
+    yield
+    if db is None:
+        return
+    with db.reading() as conn:
+        case_nos = conn.execute(select(cases.c.case_no).order_by(cases.c.id)).scalars().all()
+    for case_no in case_nos:
+        report = replay_case(db, case_no)
+        assert report.identical, report.divergence
+
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 3 March 2025, 09:00 Beijing time
 REMINDER_DUE = T0 + timedelta(days=7)  # workdays(5): Monday 10 March, 09:00 (a weekend in between)
