@@ -92,3 +92,19 @@ def clerk(db) -> Actor:
 
 
 ACCEPT_DATA = {"applicant_name": "张三", "id_number": "11010119900101123X", "decision": "受理"}
+
+
+def item_metadata(code: str, name: str = "测试事项", handling_mode: str = "direct", **extra) -> dict:
+    """A complete item.json (the guide every item needs to deploy), for tests that write their own items."""
+    committed = 0 if handling_mode == "direct" else 5
+    return {
+        "code": code, "name": name, "department": "测试局", "handling_mode": handling_mode, "level": "district",
+        "guide": {
+            "content": f"{name}：测试用事项，验证平台行为。", "legal_basis": ["《中华人民共和国行政许可法》"],
+            "conditions": ["测试申请人"],
+            "materials": [{"name": "申请书", "form": "原件", "count": 1, "required": True}],
+            "procedure": ["受理", "办结"], "statutory_limit_days": 10, "committed_limit_days": committed,
+            "fees": "不收费", "place": "区行政服务中心测试窗口", "hours": "周一至周五 9:00—17:00", "visits": 1,
+        },
+        **extra,
+    }

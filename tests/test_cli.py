@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ACCEPT_DATA, PROCESSES, make_actor
+from conftest import ACCEPT_DATA, PROCESSES, item_metadata, make_actor
 
 from engine import accounts, demo
 from onewindow import benchmarks, cli, output, serving
@@ -113,9 +113,7 @@ def test_lint_good_item(capsys):
 
 def write_item(folder: Path, bpmn: str, form: str | None = '{"type": "object"}') -> Path:
     folder.mkdir(parents=True)
-    (folder / "item.json").write_text(json.dumps(
-        {"code": "T-" + folder.name, "name": "测试事项", "department": "测试局", "handling_mode": "direct"}),
-        encoding="utf-8")
+    (folder / "item.json").write_text(json.dumps(item_metadata("T-" + folder.name.upper())), encoding="utf-8")
     (folder / "main.bpmn").write_text(bpmn, encoding="utf-8")
     if form is not None:
         (folder / "wait.json").write_text(form, encoding="utf-8")
@@ -347,7 +345,7 @@ def test_tick_now_in_the_future(env_db, joint, clerk, capsys):
 def test_tick_fires_a_due_timer(env_db, clerk, tmp_path, capsys):
     item = write_item(tmp_path / "timer", TIMER_BPMN)
     assert run_json(capsys, "deploy", str(item))["created"] is True
-    case_no = run_json(capsys, "start", "T-timer", "--as", "clerk")["case_no"]
+    case_no = run_json(capsys, "start", "T-TIMER", "--as", "clerk")["case_no"]
     due = run_json(capsys, "case", case_no)["timers"]
     assert [t["element_id"] for t in due] == ["overdue"]
 

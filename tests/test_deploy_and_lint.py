@@ -5,6 +5,7 @@ Serves S-9 (catalogue changes are recorded) and S-17 (flows change without a pro
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -201,3 +202,36 @@ def test_a_timer_path_that_approves_without_a_person_is_an_error(package_dir):
           '\n    <bpmn:userTask id="issue" name="办结发证">')
     errors = _findings(package_dir)
     assert [f.element_id for f in errors] == ["auto"] and "用户任务" in errors[0].fix
+
+
+def _set_metadata(package_dir: Path, edit) -> None:
+    path = package_dir / "item.json"
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+    edit(metadata)
+    path.write_text(json.dumps(metadata, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("field", ["legal_basis", "materials", "procedure", "statutory_limit_days",
+                                   "committed_limit_days", "fees", "place", "hours", "visits"])
+def test_an_item_whose_guide_misses_a_field_does_not_deploy(db, package_dir, field):
+    """S-10: the six publics and the fields of a real 办事指南 are published for every item."""
+    _set_metadata(package_dir, lambda m: m["guide"].pop(field))
+    with pytest.raises(LintFailed) as err:
+        deploy_package(db, load_package(package_dir), "analyst")
+    assert any(field in f["message"] and f["file"] == "item.json" for f in err.value.findings)
+
+
+def test_a_committed_limit_beyond_the_statutory_one_is_refused(package_dir):
+    _set_metadata(package_dir, lambda m: m["guide"].update(committed_limit_days=30, statutory_limit_days=20))
+    assert any("超过了法定时限" in f.message for f in _findings(package_dir))
+
+
+def test_an_on_the_spot_item_promises_zero_days(package_dir):
+    _set_metadata(package_dir, lambda m: m.update(handling_mode="direct"))
+    assert any("即办件" in f.message for f in _findings(package_dir))
+
+
+def test_a_material_must_say_original_or_copy(package_dir):
+    _set_metadata(package_dir, lambda m: m["guide"]["materials"][0].update(form="随便"))
+    errors = _findings(package_dir)
+    assert any("原件" in f.fix and "申请材料" in f.message for f in errors)
