@@ -129,6 +129,7 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
                          "却没有表单和办理人", "改为用户任务（userTask，指定表单和泳道）或脚本任务（scriptTask）",
                 task.get("id"), name))
     findings += _lint_gateways(tree, name)
+    findings += _lint_orphans(tree, name)
     findings += _lint_timeout_paths(tree, name)
     findings += _lint_expressions(tree, name)
     return findings
@@ -172,6 +173,31 @@ def _lint_gateways(tree: etree._ElementTree, file: str) -> list[Finding]:
                     "error", f"从网关“{gateway.get('name') or gateway.get('id')}”流出的连线"
                              f"“{flow.get('name') or flow.get('id')}”没有条件",
                     "为它写条件，或把它设为该网关的默认流（default flow）", flow.get("id"), file))
+    return findings
+
+
+_FLOW_NODES = ("task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+               "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
+               "inclusiveGateway", "eventBasedGateway", "intermediateCatchEvent", "intermediateThrowEvent",
+               "startEvent", "endEvent", "boundaryEvent")
+
+
+def _lint_orphans(tree: etree._ElementTree, file: str) -> list[Finding]:
+    """Every element is reached by a flow and leads on (a start has no way in, an end no way out)."""
+    root = tree.getroot()
+    sources = {f.get("sourceRef") for f in root.iterfind(".//bpmn:sequenceFlow", NS)}
+    targets = {f.get("targetRef") for f in root.iterfind(".//bpmn:sequenceFlow", NS)}
+    findings = []
+    for kind in _FLOW_NODES:
+        for element in root.iterfind(f".//bpmn:{kind}", NS):
+            element_id, label = element.get("id"), element.get("name") or element.get("id")
+            event_sub = element.getparent().get("triggeredByEvent") == "true"
+            if kind not in ("startEvent", "boundaryEvent") and element_id not in targets:
+                findings.append(Finding("error", f"“{label}”没有任何连线进入，永远不会被执行",
+                                        "从前一个环节画一条连线到它，或删除它", element_id, file))
+            if kind != "endEvent" and element_id not in sources and not (kind == "startEvent" and event_sub):
+                findings.append(Finding("error", f"“{label}”没有任何连线离开，流程会停在这里",
+                                        "从它画一条连线到下一个环节或结束事件", element_id, file))
     return findings
 
 
