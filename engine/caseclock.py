@@ -151,7 +151,7 @@ def _resume(ctx: CaseContext) -> None:
 def _watch_steps(ctx: CaseContext) -> None:
     """Stamp when each human task became ready, give it its own deadline, flag it once when overrun."""
     limits = ctx.specs.clock.step_limits
-    for task in ctx.workflow.get_tasks(state=TaskState.READY, manual=True):
+    for task in ctx.ready:
         if task._get_internal_data(READY_AT_KEY) is None:
             task._set_internal_data(**{READY_AT_KEY: ctx.now.isoformat()})
             element = task.task_spec.bpmn_id
@@ -193,7 +193,7 @@ def _raise_case_warnings(ctx: CaseContext) -> None:
         ctx.clock["warning_level"] = level
         kind = "statutory" if level == "statutory" else "committed"
         groups = sorted({candidate_group(t.task_spec.lane) or "role:clerk"
-                         for t in ctx.workflow.get_tasks(state=TaskState.READY, manual=True)})
+                         for t in ctx.ready})
         _warn(ctx, "red" if level != "yellow" else "yellow", kind, _deadline_of(ctx, kind), None, "",
               [*groups, SUPERVISORS])
 
@@ -214,7 +214,7 @@ def _next_check(ctx: CaseContext) -> datetime | None:
     level = _level_due(ctx)
     if level is not None:
         moments.append(level[1])
-    for task in ctx.workflow.get_tasks(state=TaskState.READY, manual=True):
+    for task in ctx.ready:
         due = step_due(task)
         if due is not None and not task._get_internal_data(STEP_FLAGGED_KEY):
             moments.append(due)

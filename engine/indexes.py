@@ -69,18 +69,19 @@ _DELETE_TIMER = delete(timer_index).where(timer_index.c.task_id == bindparam("b_
 _INSERT_TIMERS = insert(timer_index)
 
 
-def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime, timers: bool = True) -> None:
+def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime, timers: bool = True,
+            ready: list[Task] | None = None) -> None:
     """Bring the case's index rows in line with `workflow`; `timers=False` (a version without timer
     events, whose cases never have timer rows) skips the timer index."""
-    _rewrite_tasks(conn, case_id, workflow, now)
+    _rewrite_tasks(conn, case_id, open_human_tasks(workflow) if ready is None else ready, now)
     if timers:
         _rewrite_timers(conn, case_id, workflow)
 
 
-def _rewrite_tasks(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime) -> None:
+def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datetime) -> None:
     existing = {r.task_id: r.assignee for r in conn.execute(_OPEN_ROWS, {"b_case_id": case_id})}
     wanted: dict[str, dict[str, Any]] = {}
-    for task in open_human_tasks(workflow):
+    for task in ready:
         spec = task.task_spec
         wanted[str(task.id)] = {
             "task_id": str(task.id), "case_id": case_id, "element_id": spec.bpmn_id,

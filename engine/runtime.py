@@ -80,6 +80,7 @@ class CaseContext:
     completed_elements: list[str] = field(default_factory=list)
     discarded: bool = False  # set by a change that found nothing to do: nothing is written
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    ready: list[Task] = field(default_factory=list)  # open human tasks as the change leaves them (set in save)
     clock_changes: caseclock.ClockChanges = field(default_factory=caseclock.ClockChanges)
     _calendar: WorkCalendar | None = None
 
@@ -250,6 +251,7 @@ def rebuild_indexes(db: Database, case_no: str) -> None:
 def save_case(ctx: CaseContext) -> None:
     """Write state, clock, status, indexes and audit events of `ctx`, guarded by the lock version."""
     row, conn = ctx.case, ctx.conn
+    ctx.ready = indexes.open_human_tasks(ctx.workflow)  # walked once, shared by the clock and the index
     caseclock.advance_clock(ctx)
     closing = ctx.workflow.completed and row.closed_at is None
     if closing:
@@ -265,7 +267,7 @@ def save_case(ctx: CaseContext) -> None:
     })
     if result.rowcount != 1:
         raise ConflictError(f"办件 {row.case_no} 刚被他人修改，本次操作未保存；请刷新后重试。")
-    indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, timers=ctx.specs.has_timers)
+    indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, timers=ctx.specs.has_timers, ready=ctx.ready)
     caseclock.write(conn, row.id, ctx.clock_changes)
     if ctx.notifications:
         conn.execute(insert(notifications), [{"case_id": row.id, **n} for n in ctx.notifications])
