@@ -99,7 +99,7 @@ def _replay(db: Database, scratch: Database, case_no: str, history: list[dict[st
     steps: list[Step] = []
     task_ids: dict[str, str] = {}  # recorded task id → the re-executed task's id
     seen = 0
-    data: dict[str, Any] = {}
+    done: set = set()  # ids of the scratch tasks already completed before this change
     for index, group in enumerate(_changes(history)):
         first = group[0]
         at = _moment(first["at"])
@@ -117,12 +117,10 @@ def _replay(db: Database, scratch: Database, case_no: str, history: list[dict[st
         produced = produced_all[seen:]
         seen = len(produced_all)
         workflow = load_workflow(scratch, case_no)
-        now_data = dict(workflow.last_task.data) if workflow.last_task is not None else {}
         step = Step(index, first["at"], first["actor"], kind, first["element_id"], _comparable(group),
                     _comparable(produced), _active(workflow),
                     [e["element_id"] for e in produced if e["type"] in ("task_completed", "step_completed")],
-                    _diff(data, now_data))
-        data = now_data
+                    _changed_by(workflow, done))
         steps.append(step)
         if not step.identical:
             return ReplayReport(case_no, False, steps, _first_difference(index, group, step))
@@ -211,9 +209,22 @@ def _brief(event: dict[str, Any]) -> str:
     return json.dumps({k: event[k] for k in ("type", "element_id", "data")}, ensure_ascii=False)
 
 
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    keys = sorted(set(before) | set(after))
-    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+def _changed_by(workflow: BpmnWorkflow, done: set) -> dict[str, list[Any]]:
+    """The data the tasks completed since the last look set, each against what it received: key → [old, new].
+
+    Data in SpiffWorkflow travels with each branch, so "the case's data" is not one dict; what a
+    change did is what its completed steps added or altered.
+    """
+    changed: dict[str, list[Any]] = {}
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        if task.id in done:
+            continue
+        done.add(task.id)
+        before = task.parent.data if task.parent is not None else {}
+        for key, value in task.data.items():
+            if before.get(key) != value:
+                changed[key] = [before.get(key), value]
+    return dict(sorted(changed.items()))
 
 
 def _active(workflow: BpmnWorkflow) -> list[str]:
