@@ -18,8 +18,10 @@ from engine.calendar_admin import set_override
 from engine.casework import claim_task, complete_task, extend_deadline, release_task, start_case
 from engine.deployment import deploy_package
 from engine.package import load_package
+from engine.replay import ReplayReport, Step
 from engine.scheduler import tick
 from webapp import create_app
+from webapp.audit import replay_steps
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in the district
 REVIEWS = ["review_env", "review_fire", "review_housing"]
@@ -238,3 +240,25 @@ def test_an_unknown_case_is_404(client, db, auditor, joint):
     login(client, "shenji")
     assert client.get("/audit/cases/20000101000099/replay").status_code == 404
     assert client.get("/audit/cases/20000101000099/replay.json").status_code == 404
+
+
+def test_an_escalation_names_the_task_it_opened_and_called_processes_are_named_from_events():
+    """An interrupting timer that takes a review to the chief (督办): the title says where the case went.
+    A task inside a called (shared) process is not on the case's diagram; its recorded name is used."""
+    elements = {"review": {"name": "规划审查", "kind": "userTask", "attached_to": ""},
+                "overdue": {"name": "3个工作日未办结", "kind": "boundaryEvent", "attached_to": "review"},
+                "chief": {"name": "分管领导督办审批", "kind": "userTask", "attached_to": ""}}
+    at = "2026-03-05T01:00:00+00:00"
+    event = {"actor": "system", "at": at}
+    steps = [Step(0, at, "clerk", "task_completed", "accept", [], [], ["review", "overdue", "district"], ["accept"]),
+             Step(1, at, "system", "tick", "overdue",
+                  [{**event, "type": "step_completed", "element_id": "overdue", "data": {"name": "3个工作日未办结"}},
+                   {**event, "type": "timer_fired", "element_id": "overdue", "data": {}}], [], ["chief", "district"],
+                  ["overdue"]),
+             Step(2, at, "clerk", "task_completed", "district",
+                  [{**event, "type": "task_completed", "element_id": "district", "data": {"name": "区民政局审批"}}],
+                  [], ["chief"], ["district"])]
+    views = replay_steps(ReplayReport("20260305000001", True, steps), elements)
+    assert views[1]["title"] == "计时触发「3个工作日未办结」 → 进入「分管领导督办审批」"
+    assert views[1]["done_before"] == ["accept"] and views[2]["done_before"] == ["accept", "overdue"]
+    assert views[0]["names"]["district"] == "区民政局审批" and views[2]["title"] == "办理「区民政局审批」"

@@ -1,10 +1,12 @@
-"""审计: the auditor's pages — search, CSV export, verification, and a case's printable dossier.
+"""审计: the auditor's pages — search, CSV export, verification, a case's printable dossier, and the
+replay of a case (its re-execution, step by step, on its own diagram).
 
 Auditors (and administrators) read everything and change nothing: every route here is a GET (a
-test walks the URL map to hold that), and none calls an engine function that changes a case. What
-they look at is itself recorded: each view of a case (dossier page or JSON, verification), each
-search and export appends a line to `audit_views`, and the dossier shows who looked at the case,
-when (S-16: supervision independent of handling).
+test walks the URL map to hold that), and none calls an engine function that changes a case (the
+replay re-executes in a scratch in-memory database, see `engine.replay`). What they look at is
+itself recorded: each view of a case (dossier page or JSON, verification, replay), each search and
+export appends a line to `audit_views`, and the dossier shows who looked at the case, when (S-16:
+supervision independent of handling).
 """
 
 from __future__ import annotations
@@ -12,19 +14,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user
 
-from engine import auditor, clock, integrity
+from engine import auditor, clock, integrity, queries
 from engine.auditor import SearchFilters
 from engine.errors import OnewindowError
+from engine.replay import ReplayReport, Step, replay_case
+from engine.safexml import parse_xml
 
 from . import get_db
 from .access import roles_required
-from .formatting import local_time, status_name, warning_level_name
+from .formatting import event_name, event_summary, local_time, status_name, warning_kind_name, warning_level_name
+from .vendor import bpmn_js_available
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -168,3 +174,192 @@ def views():
     username = request.args.get("user", "").strip() or None
     return render_template("audit/views.html", views=auditor.recent_views(get_db(), username=username),
                            username=username)
+
+
+# --- the replay (重放): the case re-executed step by step on its own diagram ----------------------
+
+INPUT_NAMES = {"case_started": "提交申请", "task_completed": "办理", "task_claimed": "签收",
+               "task_released": "退回组内", "deadline_extended": "延期", "tick": "计时器（系统）"}
+NONE_SHOWN = "（无）"  # a key without a value before or after the change
+EXTRA_EVENT_NAMES = {"notified": "发出通知"}  # not (yet) in formatting.EVENT_NAMES
+CHOICE_FIELDS = ("decision", "acceptance", "approval", "opinion", "result")  # the answer a title quotes
+_TASK_TAGS = ("task", "userTask", "scriptTask", "serviceTask", "manualTask", "businessRuleTask", "sendTask",
+              "receiveTask", "callActivity", "subProcess")
+
+
+@bp.route("/cases/<case_no>/replay", methods=["GET"])
+@roles_required(*AUDIT_ROLES)
+def replay(case_no: str):
+    """The replay page: the case's diagram, the timeline of its changes, one step selected (`?step=N`,
+    1-based; the first without it). Without JavaScript everything but the diagram works: the
+    selected step's highlighted elements are listed as text, previous/next are links."""
+    db = get_db()
+    auditor.record_view(db, _username(), case_no, "replay")
+    report = replay_case(db, case_no)
+    elements = _diagram_elements(db, case_no)
+    steps = replay_steps(report, elements)
+    current = _step_number(len(steps))
+    diverged_at = steps[-1]["number"] if steps and not steps[-1]["identical"] else None
+    return render_template("audit/replay.html", report=report, steps=steps, current=current,
+                           case=queries.case_detail(db, case_no), diverged_at=diverged_at,
+                           input_names=INPUT_NAMES, none_shown=NONE_SHOWN, show_diagram=bpmn_js_available())
+
+
+@bp.route("/cases/<case_no>/replay.json", methods=["GET"])
+@roles_required(*AUDIT_ROLES)
+def replay_json(case_no: str):
+    """The same replay as JSON: the report, each step with its title, tokens, completions, data diff."""
+    db = get_db()
+    auditor.record_view(db, _username(), case_no, "replay json")
+    report = replay_case(db, case_no)
+    elements = _diagram_elements(db, case_no)
+    body = {**report.to_dict(), "elements": {key: value["name"] for key, value in elements.items() if value["name"]},
+            "steps": [{key: value for key, value in step.items() if key not in _VIEW_ONLY}
+                      for step in replay_steps(report, elements)]}
+    return Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype="application/json")
+
+
+_VIEW_ONLY = ("events", "produced_events", "diff", "names")
+
+
+def _step_number(count: int) -> int:
+    try:
+        wanted = int(request.args.get("step", "1"))
+    except ValueError:
+        wanted = 1
+    return min(max(wanted, 1), max(count, 1))
+
+
+def _diagram_elements(db, case_no: str) -> dict[str, dict[str, str]]:
+    """Every element of the case's diagram by id: its name, its kind (BPMN tag), what it is attached to."""
+    try:
+        tree = parse_xml(queries.case_diagram(db, case_no), "diagram")
+    except OnewindowError:
+        return {}
+    elements: dict[str, dict[str, str]] = {}
+    for node in tree.iter():
+        if not isinstance(node.tag, str) or not node.get("id") or "/BPMN/" not in node.tag or "/DI" in node.tag:
+            continue
+        elements[node.get("id")] = {"name": (node.get("name") or "").strip(), "kind": node.tag.rsplit("}", 1)[-1],
+                                    "attached_to": node.get("attachedToRef") or ""}
+    return elements
+
+
+def replay_steps(report: ReplayReport, elements: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """Each step of the report for people: its number (1-based), a Chinese title, the events labelled,
+    the data diff shown, and `done_before` — what earlier steps completed that is neither open again
+    nor completed again in this step (the diagram's lighter "done" marker)."""
+    elements = _named_from_events(report, elements)
+    out: list[dict[str, Any]] = []
+    earlier: set[str] = set()
+    before: set[str] = set()  # open after the previous step
+    for step in report.steps:
+        view = step.to_dict()
+        active, completed = set(step.active_after), set(step.completed)
+        done_before = sorted(earlier - active - completed)
+        view.update(number=step.index + 1, title=_step_title(step, elements, before), done_before=done_before,
+                    completed=list(dict.fromkeys(step.completed)),
+                    events=[_event_view(e, elements) for e in step.recorded],
+                    produced_events=[_event_view(e, elements) for e in step.produced],
+                    diff=[(key, _shown(old), _shown(new)) for key, (old, new) in sorted(step.changed.items())],
+                    names={i: _element_name(i, elements)
+                           for i in {*step.active_after, *completed, *done_before, step.element_id} if i})
+        earlier |= completed
+        before = active
+        out.append(view)
+    return out
+
+
+def _named_from_events(report: ReplayReport, elements: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Elements of called processes (shared diagrams) are not on the case's diagram: their names come
+    from the recorded events that carry one (a completed task or step records its element's name)."""
+    named = dict(elements)
+    for step in report.steps:
+        for event in step.recorded:
+            name = (event.get("data") or {}).get("name") if isinstance(event.get("data"), dict) else None
+            element_id = event.get("element_id")
+            if element_id and isinstance(name, str) and name and not named.get(element_id, {}).get("name"):
+                named[element_id] = {"name": name, "kind": "", "attached_to": ""}
+    return named
+
+
+def _element_name(element_id: str | None, elements: dict[str, dict[str, str]], event: dict | None = None) -> str:
+    if not element_id:
+        return ""
+    name = elements.get(element_id, {}).get("name") or ((event or {}).get("data") or {}).get("name") or ""
+    return name if name and name != element_id else element_id
+
+
+def _event_label(kind: str) -> str:
+    return EXTRA_EVENT_NAMES.get(kind) or event_name(kind)
+
+
+def _event_view(event: dict[str, Any], elements: dict[str, dict[str, str]]) -> dict[str, Any]:
+    if "error" in event:  # re-execution failed at this step
+        return {"label": "重新执行失败", "type": "error", "element": "", "actor": "",
+                "pairs": [("原因", event["error"])]}
+    pairs = [(key, value) for key, value in event_summary(event) if value != ""]
+    return {"label": _event_label(event["type"]), "type": event["type"],
+            "element": _element_name(event.get("element_id"), elements, event), "actor": event.get("actor"),
+            "pairs": pairs}
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return NONE_SHOWN
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _step_title(step: Step, elements: dict[str, dict[str, str]], before: set[str]) -> str:
+    """What happened, in Chinese: 提交申请, 办理「受理」：受理, 签收「受理」, 延期 2 个工作日,
+    计时触发「…」 → 催办…、进入「…」 (what a timer set off: scripts run, tasks opened — an escalation)."""
+    first = step.recorded[0] if step.recorded else {}
+    name = _element_name(step.element_id, elements, first)
+    data = first.get("data") or {}
+    if step.input == "case_started":
+        return "提交申请"
+    if step.input == "task_completed":
+        form = data.get("data") or {}
+        choice = next((form[k] for k in CHOICE_FIELDS if isinstance(form.get(k), str) and form[k]), None)
+        return f"办理「{name}」" + (f"：{choice}" if choice else "")
+    if step.input == "task_claimed":
+        return f"签收「{name}」"
+    if step.input == "task_released":
+        return f"退回组内「{name}」"
+    if step.input == "deadline_extended":
+        return f"延期 {data.get('days', '?')} 个工作日"
+    opened = [_element_name(i, elements) for i in step.active_after
+              if i not in before and elements.get(i, {}).get("kind") in _TASK_TAGS]
+    return _tick_title(step.recorded, elements, opened)
+
+
+def _tick_title(events: list[dict[str, Any]], elements: dict[str, dict[str, str]], opened: list[str]) -> str:
+    """A change the platform made by itself: timers fired (and what they set off), warnings, the clock."""
+    parts: list[str] = []
+    timers = Counter(_element_name(e["element_id"], elements, e) for e in events if e["type"] == "timer_fired")
+    if timers:
+        fired = "计时触发" + "".join(f"「{n}」" + (f"×{c}" if c > 1 else "") for n, c in timers.items())
+        followed = list(dict.fromkeys(_element_name(e["element_id"], elements, e) for e in events
+                                      if e["type"] == "step_completed"
+                                      and elements.get(e["element_id"] or "", {}).get("kind") in _TASK_TAGS))
+        followed += [f"进入「{name}」" for name in opened]
+        parts.append(fired + (" → " + "、".join(followed) if followed else ""))
+    warnings = [e["data"] or {} for e in events if e["type"] == "warning_raised"]
+    if warnings:
+        parts.append("时限预警（" + "、".join(
+            f"{'黄牌' if w.get('level') == 'yellow' else '红牌'}·{warning_kind_name(w.get('kind'))}" for w in warnings)
+            + "）")
+    for kind, label in (("clock_paused", "暂停计时"), ("clock_resumed", "恢复计时"), ("case_closed", "办结")):
+        if any(e["type"] == kind for e in events):
+            parts.append(label)
+    for e in events:
+        if e["type"] == "status_changed":
+            parts.append(f"状态变更：{status_name((e['data'] or {}).get('old'))} → "
+                         f"{status_name((e['data'] or {}).get('new'))}")
+    if not parts:
+        parts.append("系统处理：" + "、".join(dict.fromkeys(_event_label(e["type"]) for e in events)))
+    return "；".join(parts)

@@ -159,3 +159,30 @@ def test_auditor_walks_a_joint_case_forward_and_back(page: Page, screenshot, db,
     tokens, just, _ = markers(page)
     assert tokens == ["issue"] and just == ["join", "review_env"]
     assert console_errors == []
+
+
+def test_without_javascript_the_steps_are_links(browser, live_server, db, joint, clerk):
+    """Everything but the diagram works without JavaScript: ?step=N pages, previous/next as links, the
+    highlighted elements listed as text."""
+    case_no = joint_case(db, clerk)
+    make_actor(db, "shenji", [], ["auditor"])
+    context = browser.new_context(base_url=live_server, locale="zh-CN", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page, "shenji")
+        page.goto(f"/audit/cases/{case_no}/replay?step=3")
+        expect(page.locator(".replay-step:visible")).to_have_count(1)
+        expect(page.locator("#step-3")).to_be_visible()
+        page.locator("#replay-next").click()
+        expect(page).to_have_url(re.compile(r"\?step=4$"))
+        step = page.locator("#step-4")
+        expect(step).to_be_visible()
+        ids = "els => els.map(e => e.dataset.elementId)"
+        for css, expected in zip((".marks-token", ".marks-just", ".marks-done"), EXPECTED[4], strict=True):
+            assert sorted(step.locator(f"{css} li").evaluate_all(ids)) == expected, css
+        page.locator("#timeline li[data-step='1'] a").click()
+        expect(page).to_have_url(re.compile(r"\?step=1$"))
+        expect(page.locator("#step-1")).to_contain_text("提交申请")
+        expect(page.locator("#replay-prev")).to_have_attribute("aria-disabled", "true")
+    finally:
+        context.close()
