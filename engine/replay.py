@@ -228,7 +228,10 @@ def _changed_by(workflow: BpmnWorkflow, done: set) -> dict[str, list[Any]]:
 
 
 def _active(workflow: BpmnWorkflow) -> list[str]:
-    return sorted({t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    """Where the tokens are: open tasks, waiting events, and a call activity whose process is running
+    (so the main diagram shows where a case is while it is inside a shared process)."""
+    states = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    return sorted({t.task_spec.bpmn_id for t in workflow.get_tasks(state=states)
                    if getattr(t.task_spec, "bpmn_id", None)})
 
 

@@ -181,7 +181,6 @@ def views():
 INPUT_NAMES = {"case_started": "提交申请", "task_completed": "办理", "task_claimed": "签收",
                "task_released": "退回组内", "deadline_extended": "延期", "tick": "计时器（系统）"}
 NONE_SHOWN = "（无）"  # a key without a value before or after the change
-EXTRA_EVENT_NAMES = {"notified": "发出通知"}  # not (yet) in formatting.EVENT_NAMES
 CHOICE_FIELDS = ("decision", "acceptance", "approval", "opinion", "result")  # the answer a title quotes
 _TASK_TAGS = ("task", "userTask", "scriptTask", "serviceTask", "manualTask", "businessRuleTask", "sendTask",
               "receiveTask", "callActivity", "subProcess")
@@ -291,7 +290,7 @@ def _element_name(element_id: str | None, elements: dict[str, dict[str, str]], e
 
 
 def _event_label(kind: str) -> str:
-    return EXTRA_EVENT_NAMES.get(kind) or event_name(kind)
+    return event_name(kind)
 
 
 def _event_view(event: dict[str, Any], elements: dict[str, dict[str, str]]) -> dict[str, Any]:

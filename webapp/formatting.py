@@ -42,6 +42,7 @@ EVENT_NAMES = {
     "clock_resumed": "恢复计时",
     "warning_raised": "时限预警",
     "deadline_extended": "延期",
+    "notified": "发出通知",
 }
 
 WARNING_LEVELS = {"none": "正常", "yellow": "黄牌预警", "red": "红牌超时", "statutory": "超过法定时限"}
