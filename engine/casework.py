@@ -64,7 +64,7 @@ def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor)
             case_no=uuid.uuid4().hex[:32], item_id=item.id, version_id=version.id,
             applicant_id=_user_id(conn, actor), status=SUBMITTED, state=dump_state(workflow),
             serializer_version=SERIALIZER_VERSION, lock_version=0, audit_seq=0, audit_head=GENESIS,
-            created_at=now, updated_at=now,
+            created_at=now, updated_at=now, applicant_name=_applicant_name(data, actor),
         ).returning(cases.c.id)).scalar_one()
         case_no = f"{clock.local_date(now):%Y%m%d}{case_id:06d}"
         conn.execute(update(cases).where(cases.c.id == case_id).values(case_no=case_no))
@@ -76,6 +76,12 @@ def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor)
 
         status = apply_change(conn, load_case_row(conn, case_no), actor, begin, now)
         return StartedCase(case_no, status, version.number)
+
+
+def _applicant_name(data: dict[str, Any], actor: Actor) -> str:
+    """Who the case is for: the name given in the application (an agent may apply for someone), else the actor."""
+    named = data.get("applicant_name")
+    return str(named)[:128] if isinstance(named, str) and named.strip() else (actor.display_name or actor.username)
 
 
 def _user_id(conn: Connection, actor: Actor) -> int | None:

@@ -64,21 +64,29 @@ _OPEN_ROWS = select(task_index.c.task_id, task_index.c.assignee).where(task_inde
 _DELETE_TASK = delete(task_index).where(task_index.c.task_id == bindparam("b_task_id"))
 _INSERT_TASKS = insert(task_index)
 _SET_ASSIGNEE = update(task_index).where(task_index.c.task_id == bindparam("b_task_id"))
+_SET_FACTS = update(task_index).where(task_index.c.case_id == bindparam("b_case_id"))
 _TIMER_ROWS = select(timer_index.c.task_id, timer_index.c.due_at).where(timer_index.c.case_id == bindparam("b_case_id"))
 _DELETE_TIMER = delete(timer_index).where(timer_index.c.task_id == bindparam("b_task_id"))
 _INSERT_TIMERS = insert(timer_index)
 
 
 def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime, timers: bool = True,
-            ready: list[Task] | None = None) -> None:
+            ready: list[Task] | None = None, case_facts: dict[str, Any] | None = None,
+            facts_changed: bool = True) -> None:
     """Bring the case's index rows in line with `workflow`; `timers=False` (a version without timer
-    events, whose cases never have timer rows) skips the timer index."""
-    _rewrite_tasks(conn, case_id, open_human_tasks(workflow) if ready is None else ready, now)
+    events, whose cases never have timer rows) skips the timer index. `case_facts` (case number,
+    item, applicant, status, warning level, deadline) are repeated on every task row for the desk;
+    rows that stay are rewritten only when `facts_changed`."""
+    facts = case_facts or {}
+    _rewrite_tasks(conn, case_id, open_human_tasks(workflow) if ready is None else ready, now, facts)
+    if facts and facts_changed:
+        conn.execute(_SET_FACTS, {"b_case_id": case_id, **facts})
     if timers:
         _rewrite_timers(conn, case_id, workflow)
 
 
-def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datetime) -> None:
+def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datetime,
+                   facts: dict[str, Any]) -> None:
     existing = {r.task_id: r.assignee for r in conn.execute(_OPEN_ROWS, {"b_case_id": case_id})}
     wanted: dict[str, dict[str, Any]] = {}
     for task in ready:
@@ -87,6 +95,7 @@ def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datet
             "task_id": str(task.id), "case_id": case_id, "element_id": spec.bpmn_id,
             "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "candidate_group": candidate_group(spec.lane),
             "assignee": assignee_of(task), "form": task_form(task), "created_at": now, "due_at": step_due(task),
+            **facts,
         }
     gone = [{"b_task_id": task_id} for task_id in existing if task_id not in wanted]
     if gone:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from . import caseclock, clock
 from .assignment import Actor
@@ -41,6 +41,11 @@ class TaskRow:
     assignee: str | None
     form: str | None
     created_at: str | None
+    applicant_name: str | None = None
+    case_status: str | None = None
+    warning_level: str | None = None
+    case_deadline: str | None = None
+    due_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,36 +58,90 @@ def list_items(db: Database) -> list[dict[str, Any]]:
              "latest_version": r.latest_version, "guide": r.guide} for r in rows]
 
 
+@dataclass(frozen=True)
+class TaskFilter:
+    """The desk's filters; every one reads a column of the task index (no join, no workflow)."""
+
+    item_code: str | None = None
+    case_status: str | None = None
+    warning_level: str | None = None
+    case_no: str | None = None
+    applicant: str | None = None  # a part of the applicant's name
+    due_before: datetime | None = None  # the case's committed deadline before this moment
+
+
+SORTS = {
+    "newest": (task_index.c.created_at.desc(),),
+    "oldest": (task_index.c.created_at.asc(),),
+    "deadline": (task_index.c.case_deadline.is_(None), task_index.c.case_deadline.asc()),
+    "case": (task_index.c.case_no.asc(),),
+}
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    rows: list[TaskRow]
+    total: int
+    page: int
+    per_page: int
+
+
+def _visible_to(actor: Actor):
+    visible = [task_index.c.assignee == actor.username]
+    if actor.groups:
+        visible.append(task_index.c.candidate_group.in_(sorted(actor.groups)))
+    if "clerk" in actor.roles:
+        visible.append(task_index.c.candidate_group.is_(None))
+    return or_(*visible)
+
+
+def _filtered(query, actor: Actor | None, filters: TaskFilter):
+    if actor is not None and not actor.is_admin:
+        query = query.where(_visible_to(actor))
+    for column, value in ((task_index.c.item_code, filters.item_code), (task_index.c.case_status, filters.case_status),
+                          (task_index.c.warning_level, filters.warning_level), (task_index.c.case_no, filters.case_no)):
+        if value:
+            query = query.where(column == value)
+    if filters.applicant:
+        query = query.where(task_index.c.applicant_name.contains(filters.applicant, autoescape=True))
+    if filters.due_before is not None:
+        query = query.where(task_index.c.case_deadline < filters.due_before)
+    return query
+
+
+def _task_row(r) -> TaskRow:
+    return TaskRow(r.task_id, r.case_no, r.item_code, r.item_name, r.element_id, r.name, r.lane, r.candidate_group,
+                   r.assignee, r.form, _utc(r.created_at), r.applicant_name, r.case_status, r.warning_level,
+                   _utc(r.case_deadline), _utc(r.due_at))
+
+
+def task_page(db: Database, actor: Actor | None, filters: TaskFilter = TaskFilter(), sort: str = "newest",
+              page: int = 1, per_page: int = 50) -> TaskPage:
+    """One page of open tasks the actor may see, filtered and sorted — from the task index alone."""
+    order = SORTS.get(sort, SORTS["newest"])
+    page, per_page = max(page, 1), min(max(per_page, 1), 200)
+    query = _filtered(select(task_index), actor, filters)
+    counted = _filtered(select(func.count()).select_from(task_index), actor, filters)
+    with db.reading() as conn:
+        total = conn.execute(counted).scalar_one()
+        rows = conn.execute(query.order_by(*order, task_index.c.task_id)
+                            .limit(per_page).offset((page - 1) * per_page)).all()
+    return TaskPage([_task_row(r) for r in rows], total, page, per_page)
+
+
 def open_tasks(db: Database, actor: Actor | None = None, case_no: str | None = None,
                limit: int = 200) -> list[TaskRow]:
     """Open tasks, newest first; with `actor`, only those of the actor's groups (or claimed by them)."""
-    query = (select(task_index, cases.c.case_no, items.c.code.label("item_code"), items.c.name.label("item_name"))
-             .join(cases, cases.c.id == task_index.c.case_id).join(items, items.c.id == cases.c.item_id)
-             .order_by(task_index.c.created_at.desc(), task_index.c.task_id).limit(limit))
-    if case_no is not None:
-        query = query.where(cases.c.case_no == case_no)
-    if actor is not None and not actor.is_admin:
-        visible = [task_index.c.assignee == actor.username]
-        if actor.groups:
-            visible.append(task_index.c.candidate_group.in_(sorted(actor.groups)))
-        if "clerk" in actor.roles:
-            visible.append(task_index.c.candidate_group.is_(None))
-        query = query.where(or_(*visible))
-    with db.reading() as conn:
-        rows = conn.execute(query).all()
-    return [TaskRow(r.task_id, r.case_no, r.item_code, r.item_name, r.element_id, r.name, r.lane,
-                    r.candidate_group, r.assignee, r.form, _utc(r.created_at)) for r in rows]
+    return task_page(db, actor, TaskFilter(case_no=case_no), "newest", 1, limit).rows
 
 
 def task_detail(db: Database, task_id: str) -> dict[str, Any]:
     """An open task with its form's JSON Schema and UI schema, for rendering."""
     with db.reading() as conn:
         row = conn.execute(
-            select(task_index, cases.c.case_no, cases.c.version_id, process_versions.c.content_hash,
-                   items.c.name.label("item_name"))
+            select(task_index, cases.c.version_id, process_versions.c.content_hash)
             .join(cases, cases.c.id == task_index.c.case_id)
             .join(process_versions, process_versions.c.id == cases.c.version_id)
-            .join(items, items.c.id == cases.c.item_id)
             .where(task_index.c.task_id == task_id)).one_or_none()
         if row is None:
             raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")

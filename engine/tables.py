@@ -108,6 +108,7 @@ cases = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("applicant_name", String(128), nullable=True),
     # The working-day clock (engine/caseclock.py): started at acceptance, paused by marked steps.
     Column("clock_started_at", DateTime(timezone=True), nullable=True),
     Column("clock_stopped_at", DateTime(timezone=True), nullable=True),
@@ -136,6 +137,16 @@ task_index = Table(
     Column("form", String(256), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=True, index=True),
+    # Copies of the case facts the desk filters and sorts by, so its list reads this table alone.
+    Column("case_no", String(32), nullable=True, index=True),
+    Column("item_code", String(64), nullable=True),
+    Column("item_name", String(256), nullable=True),
+    Column("applicant_name", String(128), nullable=True),
+    Column("case_status", String(32), nullable=True),
+    Column("warning_level", String(16), nullable=True),
+    Column("case_deadline", DateTime(timezone=True), nullable=True),
+    Index("ix_task_index_group_created", "candidate_group", "created_at"),
+    Index("ix_task_index_group_deadline", "candidate_group", "case_deadline"),
 )
 
 timer_index = Table(
