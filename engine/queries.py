@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select, union_all
 
 from . import caseclock, clock
 from .assignment import Actor
@@ -68,14 +68,21 @@ class TaskFilter:
     case_no: str | None = None
     applicant: str | None = None  # a part of the applicant's name
     due_before: datetime | None = None  # the case's committed deadline before this moment
+    claimed: str | None = None  # "mine" (claimed by the actor), "unclaimed", "others" (claimed by someone else)
 
 
-SORTS = {
-    "newest": (task_index.c.created_at.desc(),),
-    "oldest": (task_index.c.created_at.asc(),),
-    "deadline": (task_index.c.case_deadline.is_(None), task_index.c.case_deadline.asc()),
-    "case": (task_index.c.case_no.asc(),),
-}
+def _sort_keys(c, sort: str) -> tuple:
+    """ORDER BY of a sort over a column collection (the table, or the merged branches), task id last."""
+    if sort == "oldest":
+        return c.created_at.asc(), c.task_id
+    if sort == "deadline":
+        return c.case_deadline.is_(None), c.case_deadline.asc(), c.task_id
+    if sort == "case":
+        return c.case_no.asc(), c.task_id
+    return c.created_at.desc(), c.task_id
+
+
+SORTS = {name: _sort_keys(task_index.c, name) for name in ("newest", "oldest", "deadline", "case")}
 
 
 @dataclass(frozen=True)
@@ -95,8 +102,25 @@ def _visible_to(actor: Actor):
     return or_(*visible)
 
 
-def _filtered(query, actor: Actor | None, filters: TaskFilter):
-    if actor is not None and not actor.is_admin:
+def _visible_parts(actor: Actor) -> list:
+    """The same rows as `_visible_to`, cut into disjoint parts that an index can each read in order:
+    one per group, the tasks with no group (clerks), and the actor's claims outside those."""
+    groups = sorted(actor.groups)
+    parts = [task_index.c.candidate_group == g for g in groups]
+    outside = task_index.c.candidate_group.not_in(groups)
+    if "clerk" in actor.roles:
+        parts.append(task_index.c.candidate_group.is_(None))
+        parts.append(and_(task_index.c.assignee == actor.username, task_index.c.candidate_group.is_not(None),
+                          outside))
+    else:
+        parts.append(and_(task_index.c.assignee == actor.username,
+                          or_(task_index.c.candidate_group.is_(None), outside)))
+    return parts
+
+
+def _filtered(query, actor: Actor | None, filters: TaskFilter, scoped: bool = True):
+    """The filters; with `scoped`, also only the rows the actor may see (off when a part already says so)."""
+    if scoped and actor is not None and not actor.is_admin:
         query = query.where(_visible_to(actor))
     for column, value in ((task_index.c.item_code, filters.item_code), (task_index.c.case_status, filters.case_status),
                           (task_index.c.warning_level, filters.warning_level), (task_index.c.case_no, filters.case_no)):
@@ -106,6 +130,11 @@ def _filtered(query, actor: Actor | None, filters: TaskFilter):
         query = query.where(task_index.c.applicant_name.contains(filters.applicant, autoescape=True))
     if filters.due_before is not None:
         query = query.where(task_index.c.case_deadline < filters.due_before)
+    if filters.claimed == "unclaimed":
+        query = query.where(task_index.c.assignee.is_(None))
+    elif filters.claimed in ("mine", "others") and actor is not None:
+        mine = task_index.c.assignee == actor.username
+        query = query.where(mine if filters.claimed == "mine" else (task_index.c.assignee.is_not(None) & ~mine))
     return query
 
 
@@ -118,14 +147,41 @@ def _task_row(r) -> TaskRow:
 def task_page(db: Database, actor: Actor | None, filters: TaskFilter = TaskFilter(), sort: str = "newest",
               page: int = 1, per_page: int = 50) -> TaskPage:
     """One page of open tasks the actor may see, filtered and sorted — from the task index alone."""
-    order = SORTS.get(sort, SORTS["newest"])
+    sort = sort if sort in SORTS else "newest"
     page, per_page = max(page, 1), min(max(per_page, 1), 200)
-    query = _filtered(select(task_index), actor, filters)
-    counted = _filtered(select(func.count()).select_from(task_index), actor, filters)
+    offset = (page - 1) * per_page
+    if actor is None or actor.is_admin or filters.case_no:  # one case: its index finds the few rows at once
+        query = _filtered(select(task_index), actor, filters).order_by(*SORTS[sort]).limit(per_page).offset(offset)
+        counted = _filtered(select(func.count()).select_from(task_index), actor, filters)
+        with db.reading() as conn:
+            total = conn.execute(counted).scalar_one()
+            rows = conn.execute(query).all()
+        return TaskPage([_task_row(r) for r in rows], total, page, per_page)
+    if filters.applicant:  # no index narrows a name part: read the visible rows once, counting as we go
+        query = (_filtered(select(task_index, func.count().over().label("full_count")), actor, filters)
+                 .order_by(*SORTS[sort]).limit(per_page).offset(offset))
+        with db.reading() as conn:
+            rows = conn.execute(query).all()
+            total = rows[0].full_count if rows else conn.execute(
+                _filtered(select(func.count()).select_from(task_index), actor, filters)).scalar_one()
+        return TaskPage([_task_row(r) for r in rows], total, page, per_page)
+    # A clerk: OR-ing the groups would make the database read and sort every visible row for one page.
+    # Each part instead reads its own index in the page's order and stops after offset + per_page rows;
+    # the parts are merged and the page cut from the merge. Counts are summed per part (index only).
+    parts = _visible_parts(actor)
+    if sort == "deadline":  # `deadline IS NULL` first in the key hides the index order: split at the NULLs
+        parts = [and_(p, d) for p in parts
+                 for d in (task_index.c.case_deadline.is_not(None), task_index.c.case_deadline.is_(None))]
+    within = (task_index.c.case_deadline.asc(), task_index.c.task_id) if sort == "deadline" else SORTS[sort]
+    branches = [select(_filtered(select(task_index), actor, filters, False).where(p).order_by(*within)
+                       .limit(offset + per_page).subquery()) for p in parts]
+    merged = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
+    query = select(merged).order_by(*_sort_keys(merged.c, sort)).limit(per_page).offset(offset)
+    counted = select(*(_filtered(select(func.count()).select_from(task_index), actor, filters, False).where(p)
+                       .scalar_subquery() for p in _visible_parts(actor)))
     with db.reading() as conn:
-        total = conn.execute(counted).scalar_one()
-        rows = conn.execute(query.order_by(*order, task_index.c.task_id)
-                            .limit(per_page).offset((page - 1) * per_page)).all()
+        total = sum(conn.execute(counted).one())
+        rows = conn.execute(query).all()
     return TaskPage([_task_row(r) for r in rows], total, page, per_page)
 
 

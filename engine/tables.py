@@ -147,6 +147,9 @@ task_index = Table(
     Column("case_deadline", DateTime(timezone=True), nullable=True),
     Index("ix_task_index_group_created", "candidate_group", "created_at"),
     Index("ix_task_index_group_deadline", "candidate_group", "case_deadline"),
+    Index("ix_task_index_group_warning_level", "candidate_group", "warning_level", "created_at"),
+    Index("ix_task_index_group_case_status", "candidate_group", "case_status", "created_at"),
+    Index("ix_task_index_group_item_code", "candidate_group", "item_code", "created_at"),
 )
 
 timer_index = Table(

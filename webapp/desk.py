@@ -8,6 +8,7 @@ page that says who finished it and shows what was typed, so it can be copied els
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -15,6 +16,8 @@ from flask_login import current_user
 
 from engine import casework, queries
 from engine.assignment import check_may_handle
+from engine.caseclock import end_of_day
+from engine.clock import local_date
 from engine.errors import (
     ConflictError,
     FormValidationError,
@@ -24,10 +27,12 @@ from engine.errors import (
     StaleTaskError,
 )
 from engine.forms import validate_form
+from engine.workdays import WorkCalendar, load_calendar
 
 from . import get_db
 from .access import roles_required
 from .auth import safe_next
+from .formatting import STATUS_NAMES, WARNING_LEVELS
 from .formrender import build_fields, parse_submission, raw_values
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -36,17 +41,79 @@ HANDLER_ROLES = ("clerk",)
 FORM_META_FIELDS = ("csrf_token", "_case")
 
 
+PER_PAGE = 20
+VIEWS = {"all": ("全部", None), "mine": ("我已签收", "mine"), "group": ("组内待签收", "unclaimed"),
+         "others": ("他人已签收", "others")}
+SORT_NAMES = {"newest": "最新到达", "oldest": "最早到达", "deadline": "承诺期限（近者在前）", "case": "办件编号"}
+
+
 @bp.route("", methods=["GET"])
 @roles_required(*HANDLER_ROLES)
 def tasks():
+    """The clerk's task list: filtered, sorted and paginated from the task index alone."""
+    db = get_db()
+    args = request.args
+    view = args.get("view", "all") if args.get("view") in VIEWS else "all"
+    sort = args.get("sort") if args.get("sort") in queries.SORTS else "newest"
+    due_day = _date_arg(args.get("due_before"))
+    filters = queries.TaskFilter(
+        item_code=args.get("item") or None, case_status=args.get("status") or None,
+        warning_level=args.get("warning") or None, case_no=(args.get("case") or "").strip() or None,
+        applicant=(args.get("applicant") or "").strip() or None,
+        # due on that day or earlier: a deadline is 24:00 of its day, which is end_of_day(day) itself
+        due_before=end_of_day(due_day) + timedelta(seconds=1) if due_day else None,
+        claimed=VIEWS[view][1])
+    result = queries.task_page(db, current_user.actor, filters, sort, _page_arg(args.get("page")), PER_PAGE)
+    with db.reading() as conn:  # once per request: every row's remaining days use the same calendar
+        calendar = load_calendar(conn)
+    today = local_date()
     me = current_user.actor.username
-    rows = queries.open_tasks(get_db(), current_user.actor)
+    rows = [{"task": t, "kind": "mine" if t.assignee == me else "group" if t.assignee is None else "others",
+             "remaining": remaining_working_days(calendar, t.case_deadline, today),
+             "deadline_day": deadline_day(t.case_deadline)} for t in result.rows]
+    pages = max(1, -(-result.total // PER_PAGE))
+    query = {k: v for k, v in args.items() if k != "page" and v}
+    others = {k: v for k, v in query.items() if k != "view"}
+    tabs = [(key, label, url_for("desk.tasks", **others, **({"view": key} if key != "all" else {})))
+            for key, (label, _claimed) in VIEWS.items()]
     return render_template(
-        "desk/tasks.html",
-        mine=[t for t in rows if t.assignee == me],
-        group=[t for t in rows if t.assignee is None],
-        others=[t for t in rows if t.assignee not in (None, me)],
-    )
+        "desk/tasks.html", rows=rows, page=result, pages=pages, query=query, view=view, views=VIEWS, tabs=tabs,
+        sort=sort, sorts=SORT_NAMES, items=queries.list_items(db), statuses=STATUS_NAMES,
+        warnings=WARNING_LEVELS, due_before=due_day.isoformat() if due_day else "")
+
+
+def remaining_working_days(calendar: WorkCalendar, deadline: str | None, today: date) -> int | None:
+    """Working days from today to the deadline's day (negative once it has passed); None before acceptance.
+
+    A deadline is 24:00 of its last day, district time, so the instant just before it names the day.
+    """
+    last_day = deadline_day(deadline)
+    if last_day is None:
+        return None
+    if last_day >= today:
+        return calendar.working_days_between(today, last_day)
+    return -calendar.working_days_between(last_day, today)
+
+
+def deadline_day(deadline: str | None) -> date | None:
+    """The district day a deadline closes: 24:00 on 9 March (stored as 10 March 00:00) is 9 March."""
+    if not deadline:
+        return None
+    return local_date(datetime.fromisoformat(deadline) - timedelta(microseconds=1))
+
+
+def _date_arg(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _page_arg(value: str | None) -> int:
+    try:
+        return min(max(1, int(value or 1)), 100_000)  # a typed-in huge page must not overflow the LIMIT
+    except ValueError:
+        return 1
 
 
 @bp.route("/tasks/<task_id>", methods=["GET"])
