@@ -30,7 +30,6 @@ import contextlib
 import cProfile
 import gc
 import io
-import json
 import math
 import os
 import platform as host
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import SpiffWorkflow
+from benchtools import emit, log
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -92,9 +92,6 @@ COPY_CHUNK = 5000
 TARGET_VS_REFERENCE = 1.5
 TARGET_SCALE = 1.2
 
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -565,15 +562,6 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="engine_step", description=__doc__.split("\n\n")[0])
@@ -593,7 +581,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     result = run(args)
-    print(json.dumps(_rounded(result), ensure_ascii=False, indent=2) if args.json else render(result))
+    emit(result, render, args.json)
     return 0
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import platform as host
 import random
 import sqlite3
@@ -39,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchtools import emit, log
 from sqlalchemy import event
 
 from engine import clock, schema
@@ -64,9 +64,6 @@ STATUSES = [("submitted", 15), ("accepted", 10), ("in_progress", 60), ("awaiting
 WARNINGS = [("none", 75), ("yellow", 12), ("red", 10), ("statutory", 3)]
 STEPS = ["受理", "住建部门审查", "消防部门审查", "环保部门审查", "现场勘验", "集体审议", "办结发证"]
 
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def _ts(moment: datetime | None) -> str | None:
@@ -311,15 +308,6 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="task_list", description=__doc__.split("\n\n")[0])
@@ -333,7 +321,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     result = run(args)
-    print(json.dumps(_rounded(result), ensure_ascii=False, indent=2) if args.json else render(result))
+    emit(result, render, args.json)
     return 0
 
 

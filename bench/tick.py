@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import SpiffWorkflow
+from benchtools import emit, log
 from sqlalchemy import event, func, select, text
 
 from engine import accounts, clock, queries, scheduler, schema, settings
@@ -71,9 +72,6 @@ MAX_TICKS_PER_REP = 200
 
 TARGET_SCALE = 1.2
 
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -604,15 +602,6 @@ def _short(statement: str, width: int = 150) -> str:
     return statement if len(statement) <= width else statement[:width - 1] + "…"
 
 
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="tick", description=__doc__.split("\n\n")[0])
@@ -635,7 +624,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     result = run(args)
-    print(json.dumps(_rounded(result), ensure_ascii=False, indent=2) if args.json else render(result))
+    emit(result, render, args.json)
     return 0
 
 

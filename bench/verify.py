@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from benchtools import log
 from sqlalchemy import func, insert, select, text
 
 from engine import accounts, integrity, queries, schema, settings
@@ -55,9 +56,6 @@ STEPS = [("accept", ACCEPT), ("review_housing", REVIEW), ("review_fire", REVIEW)
 STAGE_MIX = {1: 10, 2: 5, 4: 15, 5: 70}  # steps done → share of cases (most cases in an audit are closed)
 COPY_CHUNK = 2000
 
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 class VerifyDb:

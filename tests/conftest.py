@@ -72,6 +72,26 @@ def deploy(db: Database, folder: str, deployer: str = "analyst"):
 
 
 @pytest.fixture
+def env_db(db, monkeypatch):
+    """The test's database, as the command line finds it: through DATABASE_URL."""
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    return db
+
+
+@pytest.fixture
+def app(db):
+    """The web app on the test's database (CSRF on: tests post the token each form carries)."""
+    from webapp import create_app
+
+    return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db.url}, db=db)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
 def joint(db):
     """The demo joint-review item (accept → three parallel reviews → join → issue) deployed."""
     return deploy(db, "demo-joint-review")

@@ -10,17 +10,6 @@ from conftest import make_actor
 from test_web import csrf_token, login, text
 
 from engine import calendar_admin
-from webapp import create_app
-
-
-@pytest.fixture
-def app(db):
-    return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db.url}, db=db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture

@@ -8,19 +8,9 @@ import pytest
 from conftest import ACCEPT_DATA, make_actor
 
 from engine import accounts, queries
-from webapp import create_app
 
 REVIEWS = {"review_housing", "review_fire", "review_env"}
 
-
-@pytest.fixture
-def app(db):
-    return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db.url}, db=db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def bearer(db, username: str) -> dict[str, str]:

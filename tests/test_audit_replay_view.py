@@ -20,22 +20,12 @@ from engine.deployment import deploy_package
 from engine.package import load_package
 from engine.replay import ReplayReport, Step
 from engine.scheduler import tick
-from webapp import create_app
 from webapp.audit import replay_steps
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in the district
 REVIEWS = ["review_env", "review_fire", "review_housing"]
 TIMERS = ["remind_env", "remind_fire", "remind_housing"]
 
-
-@pytest.fixture
-def app(db):
-    return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db.url}, db=db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from cli_helpers import run
 from conftest import ACCEPT_DATA, make_actor
 from sqlalchemy import select, text
 from test_audit_integrity import case_id, run_case, tampering
@@ -23,8 +24,6 @@ from engine.auditor import SearchFilters, search_cases
 from engine.casework import complete_task, start_case
 from engine.integrity import make_checkpoint
 from engine.tables import audit_views, case_warnings
-from onewindow import cli
-from webapp import create_app
 from webapp.audit import csv_cell
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -33,18 +32,6 @@ DAY2 = datetime(2026, 3, 5, 17, 0, tzinfo=UTC)  # 01:00 on 6 March in the distri
 
 
 # --- the command line ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def env_db(db, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    return db
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_cli_checkpoint_then_verify_a_clean_database(env_db, joint, clerk, capsys):
@@ -89,15 +76,6 @@ def test_cli_verify_needs_one_case_or_all(env_db, capsys):
 
 # --- the web pages --------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def app(db):
-    return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db.url}, db=db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def login(client, username: str, password: str = "secret-pw"):

@@ -5,38 +5,11 @@ Like tests/test_cli.py, each test points DATABASE_URL at the `db` fixture (SQLit
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from cli_helpers import one_error_line, run, run_json
 from conftest import make_actor
 
 from engine import calendar_admin
-from onewindow import cli
-
-
-@pytest.fixture
-def env_db(db, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    return db
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def run_json(capsys, *argv: str):
-    status, out, err = run(capsys, "--json", *argv)
-    assert status == 0, err
-    return json.loads(out)
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ") and "Traceback" not in err
-    return lines[0]
 
 
 def test_show_a_month_day_by_day(env_db, capsys):

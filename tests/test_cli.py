@@ -19,39 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import one_error_line, run, run_json
 from conftest import ACCEPT_DATA, PROCESSES, item_metadata, make_actor
 
 from engine import accounts, demo
 from onewindow import benchmarks, cli, output, serving
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "onewindow"
-
-
-@pytest.fixture
-def env_db(db, monkeypatch):
-    """The test database, selected the way an operator selects it: DATABASE_URL."""
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    return db
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def run_json(capsys, *argv: str):
-    status, out, err = run(capsys, "--json", *argv)
-    assert status == 0, err
-    return json.loads(out)
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in err
-    return lines[0]
 
 
 # --- output ---------------------------------------------------------------------------------------

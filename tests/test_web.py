@@ -14,23 +14,12 @@ from conftest import ACCEPT_DATA, make_actor
 from werkzeug.datastructures import MultiDict
 
 from engine import casework, queries
-from webapp import create_app
 from webapp.access import ACCESS_ATTR
 from webapp.formrender import build_fields, ordered_names, parse_submission
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 REVIEWS = {"review_housing", "review_fire", "review_env"}
 
-
-@pytest.fixture
-def app(db):
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db.url}, db=db)
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def csrf_token(client, path: str = "/login") -> str:
