@@ -419,17 +419,18 @@ def test_concurrent_checkpoints_queue_and_never_fork(db, three_cases):
     assert verify_all(db).ok
 
 
-def test_the_verify_benchmark_runs_and_finds_its_copies_valid(capsys):
-    """bench/verify.py builds valid chains by copying (hashes recomputed): the verifier must agree."""
-    import importlib.util
+def test_the_verify_benchmark_runs_and_finds_its_copies_valid():
+    """bench/verify.py builds valid chains by copying (hashes recomputed): the verifier must agree.
+
+    Run the way `onewindow bench` runs it (bench/ on the path for its shared helpers)."""
     import json
     from pathlib import Path
 
+    from onewindow import benchmarks
+
     path = Path(__file__).resolve().parent.parent / "bench" / "verify.py"
-    spec = importlib.util.spec_from_file_location("bench_verify", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main(["--cases", "12", "--reps", "1", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
+    outcome = benchmarks.run("verify", path, ["--cases", "12", "--reps", "1", "--json"], capture=True)
+    assert outcome.status == 0
+    result = json.loads(outcome.output)
     figures = result["backends"]["sqlite"]
     assert figures["cases"] == 12 and figures["verify_all"]["events_per_second_median"] > 0
