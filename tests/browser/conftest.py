@@ -7,6 +7,7 @@ tests are skipped — unless `CI` is set, where a missing browser is a failure, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -44,10 +45,13 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture
-def live_server(db) -> Iterator[str]:
-    """The web app on 127.0.0.1:<free port>, in a background thread, sharing the test's database."""
-    app = create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": db.url}, db=db)
+def browser_app(db):
+    return create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": db.url}, db=db)
+
+
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:
+    """`app` on 127.0.0.1:<free port>, in a background thread, until the block ends."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -56,6 +60,13 @@ def live_server(db) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(db) -> Iterator[str]:
+    """The web app in a background thread, sharing the test's database."""
+    with serving(browser_app(db)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,21 +14,18 @@ read.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from conftest import deploy, make_actor
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from engine import clock, queries
 from engine.casework import complete_task, start_case
 from engine.scheduler import tick
-from webapp import create_app
 
-from .conftest import ARTIFACTS, _QuietHandler
+from .conftest import ARTIFACTS, browser_app, serving
 from .test_walkthrough import log_in
 
 pytestmark = pytest.mark.browser
@@ -61,16 +58,10 @@ class _FrozenClock:
 @pytest.fixture
 def live_server(db) -> Iterator[str]:
     """This module's server: the conftest one, but with the engine clock at PAGE_TIME for each request."""
-    app = create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": db.url}, db=db)
+    app = browser_app(db)
     app.wsgi_app = _FrozenClock(app.wsgi_app, PAGE_TIME)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server-frozen", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serving(app) as url:
+        yield url
 
 
 def _open(db, case_no: str, element: str) -> str:
