@@ -259,9 +259,9 @@ def _case_facts(row: Row, status: str, clock_now: dict[str, Any]) -> dict[str, A
 
 
 def _facts_changed(ctx: CaseContext) -> bool:
-    before = caseclock.clock_values(ctx.case)
-    return (ctx.status != ctx.case.status or ctx.clock["warning_level"] != before["warning_level"]
-            or ctx.clock["committed_deadline"] != before["committed_deadline"])
+    row = ctx.case
+    return (ctx.status != row.status or ctx.clock["warning_level"] != row.warning_level
+            or ctx.clock["committed_deadline"] != caseclock.as_utc(row.committed_deadline))
 
 
 def save_case(ctx: CaseContext) -> None:

@@ -204,11 +204,6 @@ class _Statutory:
 _STATUTORY = _Statutory()
 
 
-def statutory_working_day(day: date) -> bool:
-    """The `holidays` package's answer alone, without overrides."""
-    return _STATUTORY.is_working_day(_local_date(day))
-
-
 def _local_date(day: date) -> date:
     if isinstance(day, datetime):
         raise TypeError("the working-day calendar takes local dates; use clock.local_date(moment) for a datetime")
