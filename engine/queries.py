@@ -148,7 +148,7 @@ def task_page(db: Database, actor: Actor | None, filters: TaskFilter = TaskFilte
               page: int = 1, per_page: int = 50) -> TaskPage:
     """One page of open tasks the actor may see, filtered and sorted — from the task index alone."""
     sort = sort if sort in SORTS else "newest"
-    page, per_page = max(page, 1), min(max(per_page, 1), 200)
+    page, per_page = max(page, 1), max(per_page, 1)  # callers choose the size: the desk 20, a case view all
     offset = (page - 1) * per_page
     if actor is None or actor.is_admin or filters.case_no:  # one case: its index finds the few rows at once
         query = _filtered(select(task_index), actor, filters).order_by(*SORTS[sort]).limit(per_page).offset(offset)
