@@ -1,8 +1,8 @@
-"""Who may act on a task: lanes to candidate groups, in one place.
+"""Who may act on a task, once its lane is resolved to a group.
 
-A lane in a diagram names the group of people who handle its tasks (e.g. the lane "受理窗口" is the
-group "受理窗口"). Later the org tree refines this (the window of a department at the level where the
-case now is); every caller goes through `candidate_group` so that change happens here only.
+A lane resolves to a candidate group through the org tree, relative to where the case was accepted
+(`engine.orgtree.Routing`, reached as `CaseContext.group_of(task)`); this module only decides whether
+an actor belongs to that group and whether someone else holds the task.
 """
 
 from __future__ import annotations
@@ -27,11 +27,6 @@ class Actor:
 
 
 SYSTEM = Actor("system", "系统", frozenset({"system"}))
-
-
-def candidate_group(lane: str | None) -> str | None:
-    """The group whose members may claim and complete a task in `lane` (None: anyone with the clerk role)."""
-    return lane or None
 
 
 def check_may_handle(actor: Actor, group: str | None, assignee: str | None, action: str) -> None:

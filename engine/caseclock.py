@@ -29,7 +29,6 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Row, insert, update
 
-from .assignment import candidate_group
 from .clock import LOCAL_TZ, local_date
 from .errors import OnewindowError, PermissionDenied
 from .indexes import STEP_DUE_KEY, step_due
@@ -163,7 +162,7 @@ def _watch_steps(ctx: CaseContext) -> None:
         if due is not None and due <= ctx.now and not task._get_internal_data(STEP_FLAGGED_KEY):
             task._set_internal_data(**{STEP_FLAGGED_KEY: True})
             _warn(ctx, "red", "step", due, task.task_spec.bpmn_id, str(task.id),
-                  [candidate_group(task.task_spec.lane) or "role:clerk", SUPERVISORS])
+                  [ctx.group_of(task) or "role:clerk", SUPERVISORS])
             ctx.clock_changes.dirty = True
 
 
@@ -192,7 +191,7 @@ def _raise_case_warnings(ctx: CaseContext) -> None:
         level = due[0]
         ctx.clock["warning_level"] = level
         kind = "statutory" if level == "statutory" else "committed"
-        groups = sorted({candidate_group(t.task_spec.lane) or "role:clerk"
+        groups = sorted({ctx.group_of(t) or "role:clerk"
                          for t in ctx.ready})
         _warn(ctx, "red" if level != "yellow" else "yellow", kind, _deadline_of(ctx, kind), None, "",
               [*groups, SUPERVISORS])

@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, insert, select, update
 
 from . import caseclock, clock, indexes
-from .assignment import Actor, candidate_group, check_may_handle
+from .assignment import Actor, check_may_handle
 from .audit import GENESIS
 from .db import Database
 from .errors import NotFound, OnewindowError, StaleTaskError
@@ -100,7 +100,7 @@ def claim_task(db: Database, task_id: str, actor: Actor) -> str:
 
     def claim(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
-        check_may_handle(actor, candidate_group(task.task_spec.lane), indexes.assignee_of(task), "签收")
+        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "签收")
         task._set_internal_data(**{indexes.ASSIGNEE_KEY: actor.username})
         ctx.record("task_claimed", task.task_spec.bpmn_id, task_id=task_id)
         return ctx.case.case_no
@@ -113,7 +113,7 @@ def release_task(db: Database, task_id: str, actor: Actor) -> str:
 
     def release(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
-        check_may_handle(actor, candidate_group(task.task_spec.lane), indexes.assignee_of(task), "退回组内")
+        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "退回组内")
         task.internal_data.pop(indexes.ASSIGNEE_KEY, None)
         ctx.record("task_released", task.task_spec.bpmn_id, task_id=task_id)
         return ctx.case.case_no
@@ -126,7 +126,7 @@ def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor
 
     def complete(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
-        check_may_handle(actor, candidate_group(task.task_spec.lane), indexes.assignee_of(task), "办理")
+        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "办理")
         form = indexes.task_form(task)
         if form is not None:
             validate_form(ctx.specs.forms[form], data, form)

@@ -7,6 +7,7 @@ step that touches one task costs a few small statements however large the databa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,6 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from .assignment import candidate_group
 from .bpmn import FORM_SCHEMA_PROPERTY
 from .tables import task_index, timer_index
 
@@ -70,7 +70,8 @@ _DELETE_TIMER = delete(timer_index).where(timer_index.c.task_id == bindparam("b_
 _INSERT_TIMERS = insert(timer_index)
 
 
-def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime, timers: bool = True,
+def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime,
+            group_of: Callable[[Task], str | None], timers: bool = True,
             ready: list[Task] | None = None, case_facts: dict[str, Any] | None = None,
             facts_changed: bool = True) -> None:
     """Bring the case's index rows in line with `workflow`; `timers=False` (a version without timer
@@ -78,7 +79,7 @@ def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetim
     item, applicant, status, warning level, deadline) are repeated on every task row for the desk;
     rows that stay are rewritten only when `facts_changed`."""
     facts = case_facts or {}
-    _rewrite_tasks(conn, case_id, open_human_tasks(workflow) if ready is None else ready, now, facts)
+    _rewrite_tasks(conn, case_id, open_human_tasks(workflow) if ready is None else ready, now, facts, group_of)
     if facts and facts_changed:
         conn.execute(_SET_FACTS, {"b_case_id": case_id, **facts})
     if timers:
@@ -86,14 +87,14 @@ def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetim
 
 
 def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datetime,
-                   facts: dict[str, Any]) -> None:
+                   facts: dict[str, Any], group_of: Callable[[Task], str | None]) -> None:
     existing = {r.task_id: r.assignee for r in conn.execute(_OPEN_ROWS, {"b_case_id": case_id})}
     wanted: dict[str, dict[str, Any]] = {}
     for task in ready:
         spec = task.task_spec
         wanted[str(task.id)] = {
             "task_id": str(task.id), "case_id": case_id, "element_id": spec.bpmn_id,
-            "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "candidate_group": candidate_group(spec.lane),
+            "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "candidate_group": group_of(task),
             "assignee": assignee_of(task), "form": task_form(task), "created_at": now, "due_at": step_due(task),
             **facts,
         }

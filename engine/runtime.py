@@ -23,10 +23,11 @@ from SpiffWorkflow.task import Task
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from . import caseclock, clock, indexes
-from .assignment import SYSTEM, Actor, candidate_group
+from .assignment import SYSTEM, Actor
 from .audit import AuditEvent, chain_events, insert_events
 from .db import Database
 from .errors import ConflictError, NotFound, OnewindowError, ScriptError, StaleTaskError
+from .orgtree import Routing
 from .scripting import make_script_engine
 from .specs import ProcessSpecs, spec_cache
 from .state import SERIALIZER_VERSION, dump_state, load_state
@@ -86,6 +87,11 @@ class CaseContext:
 
     def __post_init__(self) -> None:
         self.clock = caseclock.clock_values(self.case)
+        self.routing = Routing(self.specs.department, self.specs.level, self.case.unit_code)
+
+    def group_of(self, task: Task) -> str | None:
+        """The group whose members may handle `task`, its lane resolved against where this case is."""
+        return self.routing.group(task.task_spec.lane)
 
     @property
     def calendar(self) -> WorkCalendar:
@@ -130,7 +136,7 @@ class CaseContext:
 
     def notify(self, task: Task, who: str) -> None:
         """催办 and the like: a notification per recipient, and one audit event naming them all."""
-        group = candidate_group(task.task_spec.lane) or "clerk"
+        group = self.group_of(task) or "clerk"
         named = {"chief": f"chief:{group}", "group": f"group:{group}", "supervisor": "role:supervisor"}
         recipients = [named.get(token.strip(), token.strip()) for token in who.split(",") if token.strip()]
         message = f"办件 {self.case.case_no}：{task.task_spec.bpmn_name or task.task_spec.bpmn_id}"
@@ -247,8 +253,11 @@ def rebuild_indexes(db: Database, case_no: str) -> None:
     with db.transaction() as conn:
         row = load_case_row(conn, case_no)
         workflow = load_state(row.state, load_specs(conn, row.content_hash, row.version_id), script_engine)
+        specs = load_specs(conn, row.content_hash, row.version_id)
+        routing = Routing(specs.department, specs.level, row.unit_code)
         values = caseclock.clock_values(row)
-        indexes.rewrite(conn, row.id, workflow, clock.now(), case_facts=_case_facts(row, row.status, values))
+        indexes.rewrite(conn, row.id, workflow, clock.now(), lambda task: routing.group(task.task_spec.lane),
+                        case_facts=_case_facts(row, row.status, values))
 
 
 def _case_facts(row: Row, status: str, clock_now: dict[str, Any]) -> dict[str, Any]:
@@ -283,7 +292,7 @@ def save_case(ctx: CaseContext) -> None:
     })
     if result.rowcount != 1:
         raise ConflictError(f"办件 {row.case_no} 刚被他人修改，本次操作未保存；请刷新后重试。")
-    indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, timers=ctx.specs.has_timers, ready=ctx.ready,
+    indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, ctx.group_of, timers=ctx.specs.has_timers, ready=ctx.ready,
                     case_facts=_case_facts(row, ctx.status, ctx.clock), facts_changed=_facts_changed(ctx))
     caseclock.write(conn, row.id, ctx.clock_changes)
     if ctx.notifications:

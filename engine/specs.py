@@ -85,6 +85,8 @@ class ProcessSpecs:
     has_timers: bool = True  # False: no timer event anywhere, so its cases never need the timer index
     clock: ClockMarks = field(default_factory=ClockMarks)
     limits: TimeLimits = field(default_factory=TimeLimits)
+    department: str | None = None  # the item's department and level: what 【relative】 lanes resolve against
+    level: str = "district"
 
 
 def _has_timers(specs: list[BpmnProcessSpec]) -> bool:
@@ -112,8 +114,10 @@ def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = 
         raise PackageError(f"{exc.file_name or ''} {exc.id or ''}: {exc}".strip()) from exc
     forms = {name.removeprefix(FORMS_PREFIX): text for name, text in files.items() if name.startswith(FORMS_PREFIX)}
     every = [spec, *subprocess_specs.values()]
+    metadata = metadata or {}
     return ProcessSpecs(spec, subprocess_specs, forms, _has_timers(every), ClockMarks.from_specs(every),
-                        TimeLimits.from_metadata(metadata or {}))
+                        TimeLimits.from_metadata(metadata), metadata.get("department"),
+                        metadata.get("level") or "district")
 
 
 class SpecCache:

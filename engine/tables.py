@@ -35,6 +35,20 @@ users = Table(
     Column("password_hash", String(256), nullable=False),
     Column("roles", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("unit_code", String(128), nullable=True),  # the org unit the user works in (a window's unit)
+)
+
+# The org tree (S-1, S-3): district departments' windows, town centres, village rooms. A unit's code
+# is its path ("梁子镇/红星村"); its groups are "<code>·<function>" (see engine/orgtree.py).
+org_units = Table(
+    "org_units",
+    metadata,
+    Column("code", String(128), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("parent_code", String(128), nullable=True),
+    Column("functions", JSON, nullable=False),
+    Column("position", Integer, nullable=False),
 )
 
 groups = Table(
@@ -122,6 +136,9 @@ cases = Table(
     Column("statutory_deadline", DateTime(timezone=True), nullable=True),
     Column("warning_level", String(16), nullable=False, server_default="none"),
     Column("next_check_at", DateTime(timezone=True), nullable=True, index=True),
+    # Where the case was accepted (an org unit code) and, for full agency, the applicant's mandate.
+    Column("unit_code", String(128), nullable=True, index=True),
+    Column("mandate", JSON, nullable=True),
 )
 
 task_index = Table(
@@ -268,4 +285,19 @@ audit_views = Table(
     Column("username", String(64), nullable=False),
     Column("case_no", String(32), nullable=True, index=True),
     Column("what", String(512), nullable=False),
+)
+
+# 受理回执: the dated record of each acceptance decision (受理 / 不予受理 / 补正), one per decision.
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("receipt_no", String(40), nullable=False, unique=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("element_id", String(128), nullable=True),
+    Column("unit_code", String(128), nullable=True),
+    Column("issued_by", String(64), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("content", JSON, nullable=False),
 )
