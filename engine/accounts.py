@@ -31,15 +31,21 @@ def ensure_group(conn: Connection, code: str, name: str | None = None) -> int:
     return group_id
 
 
-def create_user(db: Database, username: str, password: str, display_name: str, roles: list[str],
-                group_codes: list[str] = ()) -> None:
-    """Create or update a user (idempotent, so `onewindow init --demo` can run twice)."""
+NO_LOGIN = "!"  # a stored hash that no password matches: people who exist only to be acted as (re-execution)
+
+
+def create_user(db: Database, username: str, password: str | None, display_name: str, roles: list[str],
+                group_codes: list[str] = (), unit: str | None = None) -> None:
+    """Create or update a user (idempotent, so `onewindow init --demo` can run twice); `password` None makes a
+    user nobody can log in as (and skips argon2's deliberate cost)."""
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise OnewindowError(f"unknown role(s) {unknown}; roles are: {', '.join(ROLES)}")
     with db.transaction() as conn:
         user_id = conn.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
-        values = {"display_name": display_name, "password_hash": _hasher.hash(password), "roles": list(roles)}
+        password_hash = NO_LOGIN if password is None else _hasher.hash(password)
+        values = {"display_name": display_name, "password_hash": password_hash, "roles": list(roles),
+                  "unit_code": unit}
         if user_id is None:
             user_id = conn.execute(insert(users).values(username=username, created_at=clock.now(), **values)
                                    .returning(users.c.id)).scalar_one()
@@ -61,7 +67,7 @@ def _actor(conn: Connection, username: str) -> Actor:
         raise NotFound(f"用户 {username} 不存在")
     codes = conn.execute(select(groups.c.code).join(memberships, memberships.c.group_id == groups.c.id)
                          .where(memberships.c.user_id == user.id)).scalars().all()
-    return Actor(user.username, user.display_name, frozenset(user.roles), frozenset(codes))
+    return Actor(user.username, user.display_name, frozenset(user.roles), frozenset(codes), user.unit_code)
 
 
 def authenticate(db: Database, username: str, password: str) -> Actor:

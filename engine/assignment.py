@@ -20,6 +20,7 @@ class Actor:
     display_name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)
+    unit: str | None = None  # the org unit whose window the user works at (cases they start come in there)
 
     @property
     def is_admin(self) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import accounts, settings
+from . import accounts, orgtree, settings
 from .bpmn import lane_of
 from .db import Database
 from .deployment import DeployResult, deploy_package
@@ -31,16 +31,17 @@ class DemoUser:
     display_name: str
     roles: tuple[str, ...]
     groups: tuple[str, ...] = ()
+    unit: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"username": self.username, "password": DEMO_PASSWORD, "display_name": self.display_name,
-                "roles": list(self.roles), "groups": list(self.groups)}
+                "roles": list(self.roles), "groups": list(self.groups), "unit": self.unit}
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", "系统管理员", ("admin",)),
-    DemoUser("analyst", "流程管理员 刘洋", ("analyst",)),
-    DemoUser("supervisor", "电子监察 周敏", ("supervisor",)),
+    DemoUser("analyst", "流程管理员 刘洋", ("analyst",), ("流程管理员",)),
+    DemoUser("supervisor", "电子监察 周敏", ("supervisor",), ("区中心·电子监察",)),
     DemoUser("auditor", "审计员 吴刚", ("auditor",)),
     DemoUser("window", "受理窗口 王芳", ("clerk",), ("受理窗口",)),
     DemoUser("housing", "住建审查 李强", ("clerk",), ("住建审查",)),
@@ -67,12 +68,13 @@ class DemoSeed:
 
 
 def item_folders(processes_dir: Path | None = None) -> list[Path]:
-    """Every item folder under processes/ (a folder with a .bpmn file), without the shared call activities."""
+    """Every item folder under processes/, at any depth (catalogue/<department>/<code>): a folder with an
+    item.json and a .bpmn file; the shared call activities are not items."""
     root = processes_dir or settings.PROCESSES_DIR
     if not root.is_dir():
         return []
-    return [p for p in sorted(root.iterdir())
-            if p.is_dir() and p.name != SHARED_FOLDER and any(p.glob("*.bpmn"))]
+    return [p.parent for p in sorted(root.glob("**/item.json"))
+            if SHARED_FOLDER not in p.relative_to(root).parts and any(p.parent.glob("*.bpmn"))]
 
 
 def diagram_lanes(processes_dir: Path | None = None) -> list[str]:
@@ -98,17 +100,33 @@ def lane_clerk(group: str) -> DemoUser:
 
 def demo_users(processes_dir: Path | None = None) -> list[DemoUser]:
     """The fixed demo users plus one clerk for every diagram lane they do not already cover."""
-    users = list(DEMO_USERS)
+    users = list(DEMO_USERS) + org_users(processes_dir)
     covered = {group for user in users for group in user.groups}
-    users += [lane_clerk(lane) for lane in diagram_lanes(processes_dir) if lane not in covered]
+    users += [lane_clerk(lane) for lane in diagram_lanes(processes_dir)
+              if lane not in covered and orgtree.role_of(lane) is None]
     return users
+
+
+FUNCTION_LOGINS = {"窗口": "window", "承办": "handle", "审核": "review", "批准": "approve", "电子监察": "watch"}
+FUNCTION_ROLES = {"批准": ("clerk", "chief"), "电子监察": ("supervisor",)}
+
+
+def org_users(processes_dir: Path | None = None) -> list[DemoUser]:
+    """One demo person per function of every unit in the org tree (e.g. mz-window, liangzi-zitan-window)."""
+    path = (processes_dir or settings.PROCESSES_DIR) / orgtree.TREE_FILE
+    if not path.is_file():
+        return []
+    return [DemoUser(f"{unit.login}-{FUNCTION_LOGINS.get(function, 'staff')}",
+                     f"{unit.name} {function}", FUNCTION_ROLES.get(function, ("clerk",)),
+                     (orgtree.group_code(unit.code, function),), unit.code)
+            for unit in orgtree.read_tree(path) for function in unit.functions]
 
 
 def seed_users(db: Database, processes_dir: Path | None = None) -> list[DemoUser]:
     users = demo_users(processes_dir)
     for user in users:
         accounts.create_user(db, user.username, DEMO_PASSWORD, user.display_name, list(user.roles),
-                             list(user.groups))
+                             list(user.groups), user.unit)
     return users
 
 
@@ -125,6 +143,7 @@ def deploy_all(db: Database, deployer: str, processes_dir: Path | None = None) -
 
 def seed(db: Database, processes_dir: Path | None = None) -> DemoSeed:
     """Demo users, then every item under processes/ deployed by the demo analyst."""
+    orgtree.install(db, processes_dir)
     users = seed_users(db, processes_dir)
     result = deploy_all(db, "analyst", processes_dir)
     result.users = users

@@ -42,6 +42,9 @@ def guide_problems(metadata: dict[str, Any]) -> list[tuple[str, str]]:
     if metadata.get("handling_mode") == "direct" and isinstance(committed, int) and committed != 0:
         problems.append(("即办件（direct）的承诺时限应为 0（当场办结）",
                          "把 committed_limit_days 设为 0，或改为承诺件（committed）"))
+    if metadata.get("handling_mode") not in (None, "direct") and committed == 0:
+        problems.append((f"{metadata.get('handling_mode')} 事项不能当场办结，必须有承诺时限（工作日）",
+                         "把 committed_limit_days 设为不超过法定时限的天数，或改为即办件（direct）"))
     return problems
 
 

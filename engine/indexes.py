@@ -21,6 +21,7 @@ from .bpmn import FORM_SCHEMA_PROPERTY
 from .tables import task_index, timer_index
 
 ASSIGNEE_KEY = "onewindow_assignee"
+DELEGATION_KEY = "onewindow_delegation"  # a task delegated (委派) is held by its delegator until confirmed
 STEP_DUE_KEY = "onewindow_step_due"
 
 
@@ -34,6 +35,11 @@ def task_form(task: Task) -> str | None:
 
 def assignee_of(task: Task) -> str | None:
     return task._get_internal_data(ASSIGNEE_KEY)
+
+
+def instance_of(task: Task) -> int | str | None:
+    """Which instance of a multi-instance step a task is (its index or key), None for an ordinary task."""
+    return task.internal_data.get("key_or_index")
 
 
 def step_due(task: Task) -> datetime | None:

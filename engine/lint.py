@@ -16,6 +16,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+from . import lint_routing
 from .bpmn import (
     FORM_SCHEMA_PROPERTY,
     FORM_UI_PROPERTY,
@@ -122,6 +123,8 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
         if has_lanes and element not in lanes:
             findings.append(Finding("error", f"用户任务“{label}”不在任何泳道（lane）中，没有人能办理它",
                                     "把它移到负责办理的窗口所在的泳道", element, name))
+        elif element in lanes and (problem := lint_routing.lane_problem(lanes[element])):
+            findings.append(Finding("error", problem[0], problem[1], element, name))
     for kind in ("task", "manualTask"):
         for task in tree.getroot().iterfind(f".//bpmn:{kind}", NS):
             findings.append(Finding(
@@ -155,7 +158,9 @@ def _lint_form(package: ProcessPackage, form: str, element: str, file: str, sche
     if document.get("type", "object") != "object":
         return [Finding("error", f"表单“{form}”必须描述一个对象", "设置 \"type\": \"object\"",
                         element, file)]
-    return []
+    return [Finding("error", f"表单“{form}”的答复“{answer}”是拒绝，却可以不写理由就提交",
+                    f"在表单的 allOf 中加入：if decision 为“{answer}” then required 含 reason（以及 legal_basis）",
+                    element, file) for answer in lint_routing.refusals_without_reason(document)]
 
 
 def _lint_gateways(tree: etree._ElementTree, file: str) -> list[Finding]:
@@ -270,8 +275,13 @@ def _lint_expressions(tree: etree._ElementTree, file: str) -> list[Finding]:
 def _lint_spec(package: ProcessPackage) -> list[Finding]:
     """Let SpiffWorkflow's parser (XSD validation included) judge what our rules do not cover."""
     process_id = main_process_id(package)
+    # Without item.json (a folder of shared processes), each executable process is parsed on its own.
+    starts = [process_id] if process_id or package.metadata else [
+        pid for name, text in package.main_bpmn_files().items()
+        for pid in process_ids(parse_xml(text, name), executable_only=True)]
     try:
-        build_specs(package.files, process_id or "")
+        for start in starts or [""]:
+            build_specs(package.files, start or "")
     except ValidationException as exc:
         element = exc.id or _element_at_line(package.files, exc.file_name, getattr(exc, "line_number", None))
         return [Finding("error", _short_xsd_message(str(exc).splitlines()[0]), "按提示更正该元素",

@@ -20,25 +20,36 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from . import settings
+from .accounts import ensure_group
+from .db import Database
 from .errors import OnewindowError
 from .tables import org_units
 
+TREE_FILE = "org.json"
 DISTRICT = "区中心"
 SEPARATOR = "·"
 LEVELS = ("village", "town", "district")
 KINDS = ("centre", "department", "town", "village")
 
-# 【role】 → (which unit, which function). "accepting": the unit where the case was accepted;
-# "town": the town centre above it (itself if accepted at a town); "district": the item's department
-# window at the district; "deciding": the unit at the item's level (district department or town).
+# 【role】 → (which unit, which function). "front": the window the applicant (or a village agent)
+# came to; "accepting": where the case is formally accepted (the front when the item may be accepted
+# at its level, else the deciding unit after a relay up); "town": the town centre above the front;
+# "district": the item's department window at the district; "deciding": the unit at the item's level
+# (its district department, or the town of the front for a town item); "department": the department
+# named by the task's own `department` data (one instance of a joint review).
 ROLES: dict[str, tuple[str, str]] = {
+    "收件窗口": ("front", "窗口"),
     "受理窗口": ("accepting", "窗口"),
     "镇中心": ("town", "窗口"),
     "区窗口": ("district", "窗口"),
+    "办理窗口": ("deciding", "窗口"),
     "承办": ("deciding", "承办"),
     "审核": ("deciding", "审核"),
     "批准": ("deciding", "批准"),
+    "会审部门": ("department", "审核"),
 }
+DEPARTMENT_KEY = "department"
 
 
 class RoutingError(OnewindowError):
@@ -82,26 +93,51 @@ class Routing:
 
     department: str | None = None
     level: str = "district"
-    accepting: str | None = None
+    front: str | None = None
+    accept_levels: tuple[str, ...] = ()
 
-    def unit(self, which: str) -> str:
+    @property
+    def front_unit(self) -> str | None:
+        return self.front or (department_unit(self.department) if self.department else None)
+
+    @property
+    def front_accepts(self) -> bool:
+        """Whether the window the applicant came to accepts the case itself (else it relays it up first)."""
+        front = self.front_unit
+        if front is None:
+            return True
+        level = level_of(front)
+        return level in (self.accept_levels or (self.level,)) or LEVELS.index(level) >= LEVELS.index(self.level)
+
+    @property
+    def reports_up(self) -> bool:
+        """Accepted below the level that decides: the accepting window reports it up (上报)."""
+        front = self.front_unit
+        return front is not None and self.front_accepts and level_of(front) != self.level
+
+    def flags(self) -> dict[str, object]:
+        """What the diagram's gateways test: where the case came in and whether it travels up."""
+        front = self.front_unit
+        return {"front_unit": front, "front_level": level_of(front) if front else self.level,
+                "handling_level": self.level, "route_agency": not self.front_accepts,
+                "route_report_up": self.reports_up}
+
+    def unit(self, which: str, data: dict | None = None) -> str:
+        front = self.front_unit
         district = department_unit(self.department) if self.department else None
-        accepting = self.accepting or district
-        if which == "accepting" and accepting:
-            return accepting
-        if which == "district" and district:
-            return district
-        if which == "town" and accepting and town_of(accepting):
-            return town_of(accepting)
-        if which == "deciding":
-            if self.level == "town" and accepting and town_of(accepting):
-                return town_of(accepting)
-            if district:
-                return district
-        raise RoutingError(_unresolvable(which, self))
+        town = town_of(front) if front else None
+        deciding = town if self.level == "town" else district
+        chosen = {"front": front, "town": town, "district": district, "deciding": deciding,
+                  "accepting": front if self.front_accepts else deciding}.get(which)
+        if which == "department":
+            named = (data or {}).get(DEPARTMENT_KEY)
+            chosen = department_unit(named) if isinstance(named, str) and named else None
+        if chosen is None:
+            raise RoutingError(_unresolvable(which, self))
+        return chosen
 
-    def group(self, lane: str | None) -> str | None:
-        """The candidate group of a task in `lane` (None: no lane, any clerk)."""
+    def group(self, lane: str | None, data: dict | None = None) -> str | None:
+        """The candidate group of a task in `lane` (None: no lane, any clerk); `data` is the task's data."""
         if not lane:
             return None
         role = role_of(lane)
@@ -110,14 +146,18 @@ class Routing:
         if role not in ROLES:
             raise RoutingError(f"泳道“{lane}”不是已知角色；可用角色：{'、'.join(f'【{r}】' for r in ROLES)}")
         which, function = ROLES[role]
-        return group_code(self.unit(which), function)
+        return group_code(self.unit(which, data), function)
 
 
 def _unresolvable(which: str, routing: Routing) -> str:
-    where = routing.accepting or "（未记录受理单位）"
+    where = routing.front or "（未记录收件单位）"
     if which == "town":
-        return f"办件在“{where}”受理，没有上级镇便民服务中心；【镇中心】泳道只用于村、镇受理的事项。"
-    return f"事项没有所属部门，无法确定{which}单位；请在事项 item.json 中填写 department。"
+        return f"办件在“{where}”收件，没有上级镇便民服务中心；【镇中心】泳道只用于村、镇收件的事项。"
+    if which == "department":
+        return f"会审任务缺少 {DEPARTMENT_KEY}（会审部门名称）；请把多实例的输入项命名为 {DEPARTMENT_KEY}。"
+    if which == "deciding" and routing.level == "town":
+        return f"镇级事项必须在镇便民服务中心或其下的村收件，本件收件单位为“{where}”。"
+    return "事项没有所属部门，无法确定办理单位；请在事项 item.json 中填写 department。"
 
 
 # ---- the tree as data ----------------------------------------------------------------------
@@ -130,6 +170,7 @@ class Unit:
     kind: str
     parent: str | None
     functions: tuple[str, ...]
+    login: str = ""  # the short ASCII name demo logins are made from
 
     @property
     def groups(self) -> list[str]:
@@ -149,8 +190,9 @@ def read_tree(path: Path) -> list[Unit]:
         units.append(_unit(town["name"], town, "town", None))
         for village in town.get("villages", []):
             units.append(_unit(f"{town['name']}/{village['name']}", village, "village", town["name"]))
-    centre = Unit(DISTRICT, data.get("centre", {}).get("name", "区行政服务中心"), "centre", None,
-                  tuple(data.get("centre", {}).get("functions", [])))
+    centre_data = data.get("centre", {})
+    centre = Unit(DISTRICT, centre_data.get("name", "区行政服务中心"), "centre", None,
+                  tuple(centre_data.get("functions", [])), centre_data.get("id", "centre"))
     return [centre, *units]
 
 
@@ -158,7 +200,7 @@ def _unit(code: str, data: dict[str, Any], kind: str, parent: str | None) -> Uni
     functions = data.get("functions")
     if not isinstance(functions, list) or not functions:
         raise OnewindowError(f"组织机构“{code}”缺少 functions（如 [\"窗口\"]）；每个单位至少有一个岗位。")
-    return Unit(code, data.get("title") or data["name"], kind, parent, tuple(functions))
+    return Unit(code, data.get("title") or data["name"], kind, parent, tuple(functions), data.get("id", ""))
 
 
 def all_groups(units: list[Unit], extra: list[str] = ()) -> set[str]:
@@ -176,6 +218,19 @@ def load_tree(conn: Connection, units: list[Unit]) -> None:
     conn.execute(insert(org_units), [
         {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent, "functions": list(u.functions),
          "position": i} for i, u in enumerate(units)])
+
+
+def install(db: Database, processes_dir: Path | None = None) -> list[Unit]:
+    """Load processes/org.json into the database (init does it; `onewindow org load` after an edit)."""
+    path = (processes_dir or settings.PROCESSES_DIR) / TREE_FILE
+    if not path.is_file():
+        return []
+    units = read_tree(path)
+    with db.transaction() as conn:
+        load_tree(conn, units)
+        for group in sorted(all_groups(units, extra_groups(path))):
+            ensure_group(conn, group)
+    return units
 
 
 def unit_names(conn: Connection) -> dict[str, str]:

@@ -68,8 +68,8 @@ def load_package(path: str | Path, processes_dir: Path | None = None,
     metadata = _read_metadata(folder / "item.json")
     files = {p.name: _read_text(p) for p in bpmn_paths}
     package = ProcessPackage(metadata=metadata, files=files, source=str(path))
-    _add_shared_processes(package, processes_dir / "shared")
-    _add_forms(package, [folder, forms_dir])
+    add_shared_processes(package, processes_dir / "shared")
+    add_forms(package, [folder, forms_dir])
     return package
 
 
@@ -103,7 +103,7 @@ def _tree_or_none(text: str, name: str):
         return None
 
 
-def _add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
+def add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
     """Pull in every shared BPMN file that defines a process the package calls, transitively."""
     available: dict[str, Path] = {}
     if shared_dir.is_dir():
@@ -132,7 +132,7 @@ def _add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
                 defined.update(process_ids(shared_tree))
 
 
-def _add_forms(package: ProcessPackage, search_dirs: list[Path]) -> None:
+def add_forms(package: ProcessPackage, search_dirs: list[Path]) -> None:
     for name, text in list(package.bpmn_files().items()):
         tree = _tree_or_none(text, name)
         for form in form_names(tree) if tree is not None else []:

@@ -17,25 +17,36 @@ to the same case would be read as part of that change; real clocks do not produc
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select, update
 
-from . import accounts, casework, clock, queries
+from . import accounts, attachments, case_migration, casework, clock, comments, indexes, materials, queries, taskops
 from .db import Database
 from .errors import NotFound, OnewindowError
 from .runtime import load_workflow
 from .scheduler import tick
-from .tables import calendar_overrides, cases, items, metadata, process_versions
+from .supervision import INPUTS as SUPERVISION_INPUTS
+from .supervision import feed as feed_supervision
+from .tables import calendar_overrides, cases, items, metadata, org_units, process_versions, task_index
 
 # The first event of a change that came from outside: a person, or the applicant.
-_INPUTS = ("case_started", "task_completed", "task_claimed", "task_released", "deadline_extended")
+_INPUTS = ("case_started", "task_completed", "task_claimed", "task_released", "deadline_extended", "case_migrated",
+           # the desk's operations (engine/taskops.py, attachments.py, comments.py, materials.py)
+           "task_transferred", "task_delegated", "delegation_submitted", "delegation_returned",
+           "delegation_recalled", "task_returned", "task_withdrawn", "case_copied", "case_urged",
+           "attachment_added", "comment_added", "materials_checked",
+           *SUPERVISION_INPUTS)  # the supervisors' actions (engine/supervision.py)
+_CASE_INPUTS = ("task_withdrawn", "case_copied", "case_urged", "attachment_added", "comment_added",
+                "materials_checked")
 # Event data that differ by nature between the run and its re-execution (random task ids).
-_VOLATILE_KEYS = frozenset({"task_id"})
+_VOLATILE_KEYS = frozenset({"task_id", "target_task_id"})
 REPLAY_ROLES = ["admin", "chief", "clerk"]
 
 
@@ -88,7 +99,8 @@ def replay_case(db: Database, case_no: str) -> ReplayReport:
     history = queries.case_history(db, case_no)
     if not history or history[0]["type"] != "case_started":
         raise NotFound(f"办件 {case_no} 没有可重新执行的记录（缺少提交申请事件）。")
-    scratch = _scratch_database(db, case_no, {e["actor"] for e in history})
+    scratch = _scratch_database(db, case_no, {e["actor"] for e in history}, _versions_lived_on(history))
+    _add_people_named(scratch, history)
     try:
         return _replay(db, scratch, case_no, history)
     finally:
@@ -144,13 +156,22 @@ def _feed(scratch: Database, kind: str, event: dict[str, Any], case_no: str, tas
     actor = accounts.actor_for(scratch, event["actor"]) if kind != "tick" else None
     data = event["data"]
     if kind == "case_started":
-        started = casework.start_case(scratch, data["item"], data.get("data") or {}, actor)
+        started = casework.start_case(scratch, data["item"], data.get("data") or {}, actor, unit=data.get("unit"),
+                                      mandate=data.get("mandate"))
         with scratch.transaction() as conn:  # the re-executed case answers to the recorded number
             conn.execute(update(cases).where(cases.c.case_no == started.case_no).values(case_no=case_no))
+            # the task index repeats the number for the desk's list (and `_match_task` finds tasks by it)
+            conn.execute(update(task_index).where(task_index.c.case_no == started.case_no).values(case_no=case_no))
     elif kind == "tick":
         tick(scratch, clock.now())
     elif kind == "deadline_extended":
         casework.extend_deadline(scratch, case_no, data["days"], data["reason"], actor)
+    elif kind == "case_migrated":
+        case_migration.migrate_case(scratch, case_no, data["version_to"], actor)
+    elif kind in SUPERVISION_INPUTS:
+        feed_supervision(scratch, kind, event, case_no, actor)
+    elif kind in _CASE_INPUTS:
+        _feed_case(scratch, kind, event, case_no, actor, task_ids)
     else:
         _feed_task(scratch, kind, event, case_no, actor, task_ids)
 
@@ -161,10 +182,55 @@ def _feed_task(scratch: Database, kind: str, event: dict[str, Any], case_no: str
     task_id = _match_task(scratch, case_no, event, task_ids)
     if kind == "task_completed":
         casework.complete_task(scratch, task_id, data.get("data") or {}, actor)
+    elif kind == "task_transferred":
+        taskops.transfer_task(scratch, task_id, data["to"], actor, data.get("reason", ""))
+    elif kind == "task_delegated":
+        taskops.delegate_task(scratch, task_id, data["to"], actor, data.get("reason", ""))
+    elif kind == "delegation_submitted":
+        taskops.submit_delegated(scratch, task_id, data.get("data") or {}, actor)
+    elif kind == "delegation_returned":
+        taskops.send_back_delegated(scratch, task_id, actor, data["reason"])
+    elif kind == "delegation_recalled":
+        taskops.recall_delegated(scratch, task_id, actor)
+    elif kind == "task_returned":
+        taskops.return_task(scratch, task_id, task_ids[data["target_task_id"]], data["reason"], actor)
     elif kind == "task_claimed":
         casework.claim_task(scratch, task_id, actor)
     else:
         casework.release_task(scratch, task_id, actor)
+
+
+def _feed_case(scratch: Database, kind: str, event: dict[str, Any], case_no: str, actor,
+               task_ids: dict[str, str]) -> None:
+    """The desk's inputs addressed to the case rather than to an open task."""
+    data = event["data"]
+    if kind == "task_withdrawn":
+        taskops.withdraw_task(scratch, case_no, task_ids[data["task_id"]], actor, data.get("reason", ""))
+    elif kind == "case_copied":
+        taskops.copy_case(scratch, case_no, data["recipients"], actor, data.get("note", ""))
+    elif kind == "case_urged":
+        taskops.urge_case(scratch, case_no, actor, data.get("note", ""))
+    elif kind == "attachment_added":  # the file itself stays where it is: only its record is re-made
+        attachments.register(scratch, case_no, data, actor)
+    elif kind == "comment_added":
+        comments.add_comment(scratch, case_no, data["body"], actor, event["element_id"])
+    else:
+        materials.mark_materials(scratch, case_no, data["marks"], actor)
+
+
+def _add_people_named(scratch: Database, history: list[dict[str, Any]]) -> None:
+    """The people the desk's operations name (a transfer's new holder, a copy's recipients), with the
+    group a transfer required them to be in, so the re-executed checks find them as they were."""
+    named: dict[str, set[str]] = {}
+    for event in history:
+        data = event["data"] or {}
+        if event["type"] in ("task_transferred", "task_delegated"):
+            named.setdefault(data["to"], set()).update([data["group"]] if data.get("group") else [])
+        elif event["type"] == "case_copied":
+            for name in data["recipients"]:
+                named.setdefault(name, set())
+    for username, codes in sorted(named.items()):
+        accounts.create_user(scratch, username, None, username, REPLAY_ROLES, sorted(codes))
 
 
 def _match_task(scratch: Database, case_no: str, event: dict[str, Any], task_ids: dict[str, str]) -> str:
@@ -173,10 +239,15 @@ def _match_task(scratch: Database, case_no: str, event: dict[str, Any], task_ids
     if recorded in task_ids:
         return task_ids[recorded]
     taken = set(task_ids.values())
+    instance = event["data"].get("instance")  # which instance of a multi-instance step (e.g. which department)
+    workflow = load_workflow(scratch, case_no) if instance is not None else None
     for task in queries.open_tasks(scratch, case_no=case_no, limit=10_000):
-        if task.element_id == event["element_id"] and task.task_id not in taken:
-            task_ids[recorded] = task.task_id
-            return task.task_id
+        if task.element_id != event["element_id"] or task.task_id in taken:
+            continue
+        if workflow is not None and indexes.instance_of(workflow.get_task_from_id(UUID(task.task_id))) != instance:
+            continue
+        task_ids[recorded] = task.task_id
+        return task.task_id
     raise OnewindowError(f"重新执行时环节 {event['element_id']} 没有待办任务，而记录中此时有人办理了它")
 
 
@@ -236,9 +307,14 @@ def _active(workflow: BpmnWorkflow) -> list[str]:
 
 
 def _shape(workflow: BpmnWorkflow) -> list[tuple[str, int, str, str]]:
-    """Everything but the random task ids: which step is in which state, with which data."""
+    """Everything but the random task ids (also inside internal data, e.g. the instances a multi-instance
+    step merged): which step is in which state, with which data."""
     return sorted((t.task_spec.name, t.state, json.dumps(t.data, sort_keys=True, default=str),
-                   json.dumps(t.internal_data, sort_keys=True, default=str)) for t in workflow.get_tasks())
+                   _TASK_ID.sub("<id>", json.dumps(t.internal_data, sort_keys=True, default=str)))
+                  for t in workflow.get_tasks())
+
+
+_TASK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _moment(text: str) -> datetime:
@@ -246,30 +322,37 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _scratch_database(db: Database, case_no: str, actors: set[str]) -> Database:
-    """An in-memory platform holding only the case's pinned version, today's calendar overrides and
-    one replay user per recorded actor (admin, so group checks, already passed once, do not block)."""
+def _versions_lived_on(history: list[dict[str, Any]]) -> list[int]:
+    """The version numbers a case ran on: the one it started on first, then each it was migrated to."""
+    numbers = [history[0]["data"]["version"]]
+    numbers += [e["data"]["version_to"] for e in history if e["type"] == "case_migrated"]
+    return list(dict.fromkeys(numbers))
+
+
+def _scratch_database(db: Database, case_no: str, actors: set[str], numbers: list[int]) -> Database:
+    """An in-memory platform holding the versions the case lived on (`numbers`, the first one the item's
+    latest, so the re-executed case starts on it), today's calendar overrides and one replay user per
+    recorded actor (admin, so group checks, already passed once, do not block)."""
     scratch = Database("sqlite://")
     metadata.create_all(scratch.engine)
     with db.reading() as source, scratch.transaction() as target:
-        version = source.execute(
-            select(process_versions, items.c.code, items.c.name.label("item_name"), items.c.department,
-                   items.c.handling_mode, items.c.guide)
-            .join(cases, cases.c.version_id == process_versions.c.id).join(items, items.c.id == cases.c.item_id)
-            .where(cases.c.case_no == case_no)).one_or_none()
-        if version is None:
+        item = source.execute(
+            select(items).join(cases, cases.c.item_id == items.c.id).where(cases.c.case_no == case_no)).one_or_none()
+        if item is None:
             raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
         item_id = target.execute(insert(items).values(
-            code=version.code, name=version.item_name, department=version.department,
-            handling_mode=version.handling_mode, latest_version=version.number, guide=version.guide,
-        ).returning(items.c.id)).scalar_one()
-        target.execute(insert(process_versions).values(
-            item_id=item_id, number=version.number, content_hash=version.content_hash,
-            process_id=version.process_id, files=version.files, metadata=version.metadata,
-            lint_report=version.lint_report, deployed_by=version.deployed_by, deployed_at=version.deployed_at))
-        overrides = [dict(r._mapping) for r in source.execute(select(calendar_overrides))]
-        if overrides:
-            target.execute(insert(calendar_overrides), overrides)
+            code=item.code, name=item.name, department=item.department, handling_mode=item.handling_mode,
+            latest_version=numbers[0], guide=item.guide).returning(items.c.id)).scalar_one()
+        versions = source.execute(select(process_versions).where(process_versions.c.item_id == item.id,
+                                                                 process_versions.c.number.in_(numbers))).all()
+        target.execute(insert(process_versions), [{
+            "item_id": item_id, "number": v.number, "content_hash": v.content_hash, "process_id": v.process_id,
+            "files": v.files, "metadata": v.metadata, "lint_report": v.lint_report, "deployed_by": v.deployed_by,
+            "deployed_at": v.deployed_at} for v in versions])
+        for table in (calendar_overrides, org_units):  # the rules the case ran under, as they stand
+            rows = [dict(r._mapping) for r in source.execute(select(table))]
+            if rows:
+                target.execute(insert(table), rows)
     for username in sorted(actors - {"system"}):
-        accounts.create_user(scratch, username, "replay", username, REPLAY_ROLES, [])
+        accounts.create_user(scratch, username, None, username, REPLAY_ROLES, [])
     return scratch

@@ -22,7 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
-from . import caseclock, clock, indexes
+from . import caseclock, clock, indexes, receipts
 from .assignment import SYSTEM, Actor
 from .audit import AuditEvent, chain_events, insert_events
 from .db import Database
@@ -38,10 +38,13 @@ T = TypeVar("T")
 
 CASE_STATUS_PROPERTY = "caseStatus"
 NOTIFY_PROPERTY = "notify"  # who is told when the element completes: chief, group, supervisor, group:<code>
+RECEIPT_PROPERTY = "receipt"  # the step's decision is given to the applicant as a dated receipt (受理回执)
+HANDOVER_PROPERTY = "handover"  # the step hands the case on to this lane's group (村 → 镇 → 区)
+ANSWERED_BY_PROPERTY = "answeredBy"  # "applicant": the applicant may complete this step (e.g. 补正) online
 SUBMITTED = "submitted"
 OPEN = "in_progress"
 COMPLETED = "completed"
-TERMINAL = frozenset({"approved", "refused", "withdrawn", COMPLETED})
+TERMINAL = frozenset({"approved", "refused", "not_accepted", "withdrawn", COMPLETED})
 
 _calendar_of_change: ContextVar[Callable[[], WorkCalendar] | None] = ContextVar("calendar_of_change", default=None)
 
@@ -81,17 +84,28 @@ class CaseContext:
     completed_elements: list[str] = field(default_factory=list)
     discarded: bool = False  # set by a change that found nothing to do: nothing is written
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    receipts: list[dict[str, Any]] = field(default_factory=list)
     ready: list[Task] = field(default_factory=list)  # open human tasks as the change leaves them (set in save)
     clock_changes: caseclock.ClockChanges = field(default_factory=caseclock.ClockChanges)
+    moved_to_version: int | None = None  # set by `move_to_version`: the version id the case is pinned to from now
     _calendar: WorkCalendar | None = None
 
     def __post_init__(self) -> None:
         self.clock = caseclock.clock_values(self.case)
-        self.routing = Routing(self.specs.department, self.specs.level, self.case.unit_code)
+        self.routing = routing_of(self.specs, self.case.unit_code)
+
+    def move_to_version(self, version_id: int, specs: ProcessSpecs, workflow: BpmnWorkflow) -> None:
+        """A migration (`engine.case_migration`): the case runs on another version of its item from now on.
+
+        The save then pins the case row to `version_id` in the same guarded UPDATE as the new state, so
+        the state and the version it belongs to can never disagree.
+        """
+        self.moved_to_version, self.specs, self.workflow = version_id, specs, workflow
+        self.routing = routing_of(specs, self.case.unit_code)
 
     def group_of(self, task: Task) -> str | None:
         """The group whose members may handle `task`, its lane resolved against where this case is."""
-        return self.routing.group(task.task_spec.lane)
+        return self.routing.group(task.task_spec.lane, task.data)
 
     @property
     def calendar(self) -> WorkCalendar:
@@ -133,6 +147,11 @@ class CaseContext:
             self.set_status(properties[CASE_STATUS_PROPERTY], task.task_spec.bpmn_id)
         if properties.get(NOTIFY_PROPERTY):
             self.notify(task, properties[NOTIFY_PROPERTY])
+        if properties.get(RECEIPT_PROPERTY):
+            self.receipts.append(receipts.receipt_for(self, task, properties[RECEIPT_PROPERTY]))
+        if properties.get(HANDOVER_PROPERTY):
+            self.record("handed_over", task.task_spec.bpmn_id, source=self.group_of(task),
+                        target=self.routing.group(properties[HANDOVER_PROPERTY], task.data))
 
     def notify(self, task: Task, who: str) -> None:
         """催办 and the like: a notification per recipient, and one audit event naming them all."""
@@ -162,6 +181,11 @@ def _diagram_error(exc: SpiffWorkflowException) -> OnewindowError:
     detail = getattr(cause, "message", None) or str(cause)
     where = f"元素 {element}: " if element else ""
     return ScriptError(f"{where}{detail} — 流程图中的条件或脚本执行失败；请流程管理员修正。")
+
+
+def routing_of(specs: ProcessSpecs, front: str | None) -> Routing:
+    """How the lanes of a case of this version resolve, given the window it came in at."""
+    return Routing(specs.department, specs.level, front, specs.accept_levels)
 
 
 def load_specs(conn: Connection, content_hash: str, version_id: int) -> ProcessSpecs:
@@ -254,9 +278,9 @@ def rebuild_indexes(db: Database, case_no: str) -> None:
         row = load_case_row(conn, case_no)
         workflow = load_state(row.state, load_specs(conn, row.content_hash, row.version_id), script_engine)
         specs = load_specs(conn, row.content_hash, row.version_id)
-        routing = Routing(specs.department, specs.level, row.unit_code)
+        routing = routing_of(specs, row.unit_code)
         values = caseclock.clock_values(row)
-        indexes.rewrite(conn, row.id, workflow, clock.now(), lambda task: routing.group(task.task_spec.lane),
+        indexes.rewrite(conn, row.id, workflow, clock.now(), lambda task: routing.group(task.task_spec.lane, task.data),
                         case_facts=_case_facts(row, row.status, values))
 
 
@@ -289,6 +313,7 @@ def save_case(ctx: CaseContext) -> None:
         "state": dump_state(ctx.workflow), "serializer_version": SERIALIZER_VERSION, "status": ctx.status,
         "lock_version": row.lock_version + 1, "audit_seq": seq, "audit_head": head, "updated_at": ctx.now,
         "closed_at": ctx.now if closing else row.closed_at, **ctx.clock,
+        **({"version_id": ctx.moved_to_version} if ctx.moved_to_version is not None else {}),
     })
     if result.rowcount != 1:
         raise ConflictError(f"办件 {row.case_no} 刚被他人修改，本次操作未保存；请刷新后重试。")
@@ -297,5 +322,7 @@ def save_case(ctx: CaseContext) -> None:
     caseclock.write(conn, row.id, ctx.clock_changes)
     if ctx.notifications:
         conn.execute(insert(notifications), [{"case_id": row.id, **n} for n in ctx.notifications])
+    if ctx.receipts:
+        receipts.write(conn, row.id, ctx.receipts)
     insert_events(conn, rows)
 

@@ -87,6 +87,7 @@ class ProcessSpecs:
     limits: TimeLimits = field(default_factory=TimeLimits)
     department: str | None = None  # the item's department and level: what 【relative】 lanes resolve against
     level: str = "district"
+    accept_levels: tuple[str, ...] = ()
 
 
 def _has_timers(specs: list[BpmnProcessSpec]) -> bool:
@@ -117,7 +118,7 @@ def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = 
     metadata = metadata or {}
     return ProcessSpecs(spec, subprocess_specs, forms, _has_timers(every), ClockMarks.from_specs(every),
                         TimeLimits.from_metadata(metadata), metadata.get("department"),
-                        metadata.get("level") or "district")
+                        metadata.get("level") or "district", tuple(metadata.get("accept_levels") or ()))
 
 
 class SpecCache:

@@ -139,6 +139,7 @@ cases = Table(
     # Where the case was accepted (an org unit code) and, for full agency, the applicant's mandate.
     Column("unit_code", String(128), nullable=True, index=True),
     Column("mandate", JSON, nullable=True),
+    Column("query_code_hash", String(64), nullable=True),  # the applicant's follow-up code (查询码), hashed
 )
 
 task_index = Table(
@@ -287,6 +288,31 @@ audit_views = Table(
     Column("what", String(512), nullable=False),
 )
 
+# Look-ups of a case by number and follow-up code: failures are counted to stop guessing (rate limit).
+follow_attempts = Table(
+    "follow_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client", String(64), nullable=False, index=True),
+    Column("case_no", String(32), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("succeeded", Boolean, nullable=False),
+)
+
+# One-time codes proving an applicant holds a phone number (registration, password reset).
+verification_codes = Table(
+    "verification_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("phone", String(20), nullable=False, index=True),
+    Column("purpose", String(16), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
 # 受理回执: the dated record of each acceptance decision (受理 / 不予受理 / 补正), one per decision.
 receipts = Table(
     "receipts",
@@ -300,4 +326,120 @@ receipts = Table(
     Column("issued_by", String(64), nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("content", JSON, nullable=False),
+)
+
+# The studio's drafts (engine/drafts.py, migration 0008): one working copy per item and analyst, made from
+# a deployed version; `files` holds item.json, the diagrams and the forms as text. Deploying one makes a
+# new immutable version (process_versions) and ends the draft.
+studio_drafts = Table(
+    "studio_drafts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_code", String(64), nullable=False),
+    Column("base_version", Integer, nullable=True),
+    Column("files", JSON, nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("item_code", "author", name="uq_studio_drafts_item_author"),
+)
+
+# The desk's operations (migration 0007). Files of attachments live outside the database, named by
+# their SHA-256 (engine/attachments.py); these rows say whose they are. Each row is written in the
+# same transaction as the audit event that records it.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("material", String(256), nullable=True),  # the guide's material this file answers, if any
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+)
+
+case_comments = Table(
+    "case_comments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("element_id", String(256), nullable=True),  # the step the comment was written at, if any
+    Column("author", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# 材料清单: per material of the item's guide, received or missing, as the clerk last marked it.
+case_materials = Table(
+    "case_materials",
+    metadata,
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("material", String(256), primary_key=True),
+    Column("status", String(16), nullable=False),  # received | missing
+    Column("marked_by", String(64), nullable=False),
+    Column("marked_at", DateTime(timezone=True), nullable=False),
+)
+
+# 委派: the read model of open delegations, so a delegate's desk lists them without reading workflows.
+# The truth is the task's internal data (engine/taskops.py); this row follows it in the same transaction.
+delegations = Table(
+    "delegations",
+    metadata,
+    Column("task_id", String(36), primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("element_id", String(256), nullable=False),
+    Column("delegator", String(64), nullable=False),
+    Column("delegate", String(64), nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # with_delegate | proposed
+    Column("reason", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# 事项目录变更 (S-9, engine/governance.py, migration 0009): every governed change of the catalogue — a
+# deploy that changes an item's time limits or materials, an item withdrawn from the centre — with the
+# approved governance case that allowed it. An approval is used once (unique).
+catalogue_changes = Table(
+    "catalogue_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_code", String(64), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # deploy | withdraw
+    Column("approval_case_no", String(32), nullable=False, unique=True),
+    Column("version_number", Integer, nullable=True),  # the version a deploy made
+    Column("changes", JSON, nullable=False),  # the governed changes: [{field, label, old, new}]
+    Column("acted_by", String(64), nullable=False),
+    Column("acted_at", DateTime(timezone=True), nullable=False),
+)
+
+# 电子监察 (S-15, migration 0010): what an administrator sets for the supervisors' side — the weights of the
+# monthly performance score, the rectification limit — one JSON value per key (engine/performance.py).
+watch_settings = Table(
+    "watch_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# 好差评 (S-12, engine/ratings.py): the applicant's own rating of a visit or of a completed case, or a
+# complaint about a window (kind). Never written automatically; at most one per case, visit and kind.
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("visit", Integer, nullable=False),
+    Column("score", Integer, nullable=False),  # 1 非常不满意 … 5 非常满意 (a complaint: 1)
+    Column("sub_ratings", JSON, nullable=False),  # {"服务态度": 4, …}
+    Column("comment", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # rating | complaint
+    Column("unit_code", String(128), nullable=True, index=True),  # the window rated (the case's unit)
+    Column("rated_by", String(64), nullable=False),
+    Column("rated_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("rectification_case_no", String(32), nullable=True),  # the 整改 case a bad rating started
+    UniqueConstraint("case_id", "visit", "kind", name="uq_ratings_case_visit_kind"),
 )

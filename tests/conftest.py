@@ -27,6 +27,24 @@ POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_UR
     else ""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """argon2 at its smallest cost: the suite creates hundreds of users, and a login test checks the
+    verify path, not the cost parameters (production keeps argon2's defaults)."""
+    from argon2 import PasswordHasher
+
+    default, accounts._hasher = accounts._hasher, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    accounts._hasher = default
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(tmp_path, monkeypatch):
+    """Reports, attachments and the SMS outbox a test makes go to its own folder, never to instance/."""
+    monkeypatch.setenv("ONEWINDOW_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("ONEWINDOW_ATTACHMENTS_DIR", str(tmp_path / "attachments"))
+
+
 @pytest.fixture(scope="session")
 def _postgres_schema():
     """On PostgreSQL: a schema of this run's own, migrated from scratch, dropped at the end.

@@ -57,3 +57,10 @@ def test_codes_and_names_are_unique_and_every_handling_mode_occurs():
     assert set(modes) == {"direct", "committed", "joint", "report-up", "restricted"}
     levels = Counter(i["level"] for i in items)
     assert {"town", "district"} <= set(levels)
+
+
+def test_only_a_direct_item_may_promise_no_days():
+    item = next(item for _, item in _items() if item["handling_mode"] == "committed")
+    on_the_spot = {**item, "guide": {**item["guide"], "committed_limit_days": 0}}
+    assert any("必须有承诺时限" in problem for problem, _ in guide_problems(on_the_spot))
+    assert not guide_problems(item)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from engine import queries, runtime
 from engine.casework import complete_task, start_case
 from engine.errors import ConflictError
-from engine.runtime import change_case, load_workflow
+from engine.runtime import change_case, load_workflow, routing_of
 from engine.scripting import make_script_engine
 from engine.specs import spec_cache
 from engine.tables import audit_events, cases, task_index, timer_index
@@ -117,6 +117,8 @@ def test_a_case_reloaded_from_the_database_continues_like_one_kept_in_memory(db,
     # The demo's chase timers say workdays(2); in memory, outside any change, a plain duration stands in.
     memory = BpmnWorkflow(specs.spec, specs.subprocess_specs,
                           script_engine=make_script_engine({"workdays": lambda n: f"P{n}D"}))
+    for task in memory.get_tasks(state=TaskState.READY):  # the platform adds where the case came in
+        task.data.update(routing_of(specs, None).flags())
     memory.do_engine_steps()
     steps = [("accept", ACCEPT_DATA), ("review_env", {"opinion": "同意"}),
              ("review_fire", {"opinion": "不同意", "comment": "疏散通道不足"}),

@@ -136,6 +136,7 @@ def test_works_without_javascript(browser, live_server, db, joint, clerk):
         page.fill("#f-applicant_name", "王五")
         page.fill("#f-id_number", "11010119900101123X")
         page.check("input[name=decision][value=不予受理]")
+        page.fill("#f-reason", "不属于本中心受理范围")  # a refusal always states its reason (S-7)
         page.click("form.task-form button[type=submit]")
         expect(page.locator(".notice-success")).to_contain_text("已办理完毕")
     finally:

@@ -1,0 +1,88 @@
+"""Where an application comes in: the front window's unit, and the mandate of full agency (S-5).
+
+A case belongs to the window the applicant (or a village agent for them) came to; from there its
+【relative】 lanes resolve and it relays up to the level that handles the item and back down with the
+result. Villages have no approval power (S-1): a village agent accepts on the applicant's behalf
+only with a recorded mandate (委托), which stays on the case and in its first audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from . import receipts
+from .assignment import Actor
+from .db import Database
+from .errors import NotFound, OnewindowError
+from .orgtree import LEVELS, department_unit, describe_group, level_of, unit_names
+from .specs import ProcessSpecs
+from .tables import cases, items, org_units, process_versions
+
+MANDATE_FIELDS = {"principal": "委托人姓名", "principal_id_number": "委托人身份证号码", "signed_on": "委托书签署日期"}
+
+
+def front_unit(conn: Connection, specs: ProcessSpecs, unit: str | None) -> str | None:
+    """The unit the case comes in at, checked against the org tree and the item's level."""
+    if unit is None:
+        if specs.level == "town":
+            raise OnewindowError("镇级事项须选择办理地点：申请人所在镇的便民服务中心或村便民服务室。")
+        return None
+    if conn.execute(select(org_units.c.code).where(org_units.c.code == unit)).scalar_one_or_none() is None:
+        raise NotFound(f"收件单位“{unit}”不在组织机构中；请从组织机构中选择（onewindow org show）。")
+    if LEVELS.index(level_of(unit)) > LEVELS.index(specs.level):
+        raise OnewindowError(f"“{unit}”是区级窗口，不能受理镇级事项；请到所在镇便民服务中心或村便民服务室收件。")
+    return unit
+
+
+def check_mandate(conn: Connection, actor: Actor, front: str | None, mandate: dict[str, Any] | None
+                  ) -> dict[str, Any] | None:
+    """A village clerk applying for someone needs the applicant's mandate; it is stored as given, plus the agent."""
+    agency = front is not None and level_of(front) == "village" and "clerk" in actor.roles and not actor.is_admin
+    if mandate is None:
+        if agency:
+            raise OnewindowError("村代办员代为申请须登记委托（mandate）：委托人姓名、身份证号码、委托书签署日期。")
+        return None
+    if not isinstance(mandate, dict):
+        raise OnewindowError("委托（mandate）必须是一个对象，含委托人姓名、身份证号码和委托书签署日期。")
+    missing = [label for key, label in MANDATE_FIELDS.items() if not str(mandate.get(key) or "").strip()]
+    if missing:
+        raise OnewindowError(f"委托信息不完整，缺少：{'、'.join(missing)}。")
+    return {**{k: str(mandate[k]) for k in MANDATE_FIELDS}, "agent": actor.username, "agent_unit": front,
+            "scope": str(mandate.get("scope") or "全程代办")}
+
+
+def places(db: Database, item_code: str) -> list[tuple[str, str]]:
+    """Where an application for the item can come in, as (unit code, label): its department's district
+    window for a district item, then every town centre and village room (which relay it up, S-5)."""
+    with db.reading() as conn:
+        meta = conn.execute(select(process_versions.c.metadata)
+                            .join(items, items.c.id == process_versions.c.item_id)
+                            .where(items.c.code == item_code, process_versions.c.number == items.c.latest_version)
+                            ).scalar_one_or_none()
+        if meta is None:
+            raise NotFound(f"事项 {item_code} 不存在或尚未部署；请从事项列表中选择。")
+        units = conn.execute(select(org_units.c.code, org_units.c.name, org_units.c.kind)
+                             .order_by(org_units.c.position)).all()
+    district = department_unit(meta.get("department") or "") if meta.get("level", "district") == "district" else None
+    return [(u.code, u.name if u.kind != "village" else f"　{u.name}（代办）") for u in units
+            if u.code == district or u.kind in ("town", "village")]
+
+
+def case_intake(db: Database, case_no: str, history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where a case came in, who applied for whom, the receipts it was given and the hand-overs between
+    levels (village → town → district and back), for the case page: its story of place (S-5, S-11)."""
+    with db.reading() as conn:
+        case = conn.execute(select(cases.c.id, cases.c.unit_code, cases.c.mandate)
+                            .where(cases.c.case_no == case_no)).one_or_none()
+        if case is None:
+            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+        names = unit_names(conn)
+        given = receipts.of_case(conn, case.id)
+    chain = [{"at": e["at"], "actor": e["actor"], "step": e["element_id"],
+              "source": describe_group(e["data"].get("source"), names),
+              "target": describe_group(e["data"].get("target"), names)}
+             for e in history if e["type"] == "handed_over"]
+    return {"unit": case.unit_code, "unit_name": names.get(case.unit_code or "", case.unit_code),
+            "mandate": case.mandate, "receipts": given, "chain": chain}
