@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import auditor, queries
+from engine import auditor, intake, queries
 
 from . import get_db
 from .access import STAFF_ROLES, require_case_access, roles_required
@@ -40,8 +40,11 @@ def case(case_no: str):
     actor = current_user.actor
     if "auditor" in actor.roles:  # auditors' views of cases are themselves logged (S-16)
         auditor.record_view(db, actor.username, case_no, "case page")
-    done = sorted({e["element_id"] for e in history if e["element_id"] and e["type"] in DONE_EVENTS})
-    return render_template("cases/case.html", case=queries.case_detail(db, case_no), history=history,
+    detail = queries.case_detail(db, case_no)
+    open_now = {t["element_id"] for t in detail["open_tasks"]}  # a step done once and open again is current
+    done = sorted({e["element_id"] for e in history if e["element_id"] and e["type"] in DONE_EVENTS} - open_now)
+    return render_template("cases/case.html", case=detail, history=history,
+                           intake=intake.case_intake(db, case_no, history),
                            show_data=actor.is_admin or bool(actor.roles & STAFF_ROLES),
                            show_diagram=bpmn_js_available(), done_elements=done)
 

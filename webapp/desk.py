@@ -1,4 +1,5 @@
-"""我的待办: a clerk's task list, claiming and releasing, and the task page with its form.
+"""我的待办: a clerk's task list, claiming and releasing, and the task page with its form, its case's
+materials, attachments, comments, history and diagram (the operations beside it are in `desk_ops`).
 
 Nothing typed is ever lost: a form that fails its schema comes back with every value and each
 field's message beside it; a stale page (the task was finished meanwhile, or a double click) gets a
@@ -8,13 +9,14 @@ page that says who finished it and shows what was typed, so it can be copied els
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from engine import casework, queries
+from engine import attachments, casework, comments, inbox, materials, queries, taskops
 from engine.assignment import check_may_handle
 from engine.caseclock import end_of_day
 from engine.clock import local_date
@@ -29,16 +31,19 @@ from engine.errors import (
 from engine.forms import validate_form
 from engine.workdays import WorkCalendar, load_calendar
 
-from . import get_db
+from . import deskforms, get_db
 from .access import roles_required
 from .auth import safe_next
 from .formatting import STATUS_NAMES, WARNING_LEVELS
 from .formrender import build_fields, parse_submission, raw_values
+from .vendor import bpmn_js_available
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 HANDLER_ROLES = ("clerk",)
-FORM_META_FIELDS = ("csrf_token", "_case")
+FORM_META_FIELDS = ("csrf_token", "_case", "next")
+DONE_EVENTS = frozenset({"task_completed", "step_completed"})
+JUST_DONE_KEY = "desk_just_done"
 
 
 PER_PAGE = 20
@@ -79,7 +84,32 @@ def tasks():
     return render_template(
         "desk/tasks.html", rows=rows, page=result, pages=pages, query=query, view=view, views=VIEWS, tabs=tabs,
         sort=sort, sorts=SORT_NAMES, items=queries.list_items(db), statuses=STATUS_NAMES,
-        warnings=WARNING_LEVELS, due_before=due_day.isoformat() if due_day else "")
+        warnings=WARNING_LEVELS, due_before=due_day.isoformat() if due_day else "", more_tabs=_more_tabs(None),
+        just_done=_just_done())
+
+
+def _more_tabs(active: str | None) -> list[tuple[str, str, str, int]]:
+    """(key, label, href, badge) of the desk's other lists: delegated to me, copies, messages."""
+    actor = current_user.actor
+    counts = inbox.unread_counts(get_db(), actor)
+    return [("delegated", "委派给我的", url_for("desk.delegated"), len(inbox.delegated_to(get_db(), actor))),
+            ("copies", "抄送我的", url_for("desk.copies"), counts["copies"]),
+            ("messages", "消息", url_for("desk.messages"), counts["messages"])]
+
+
+def _just_done() -> dict[str, Any] | None:
+    """The case of the step this clerk completed last, while that step may still be withdrawn (撤回)."""
+    case_no = session.get(JUST_DONE_KEY)
+    if not case_no:
+        return None
+    try:
+        found = taskops.choices(get_db(), case_no, current_user.actor)
+    except NotFound:
+        found = None
+    if found is None or found.withdrawable is None:
+        session.pop(JUST_DONE_KEY, None)
+        return None
+    return {"case_no": case_no, "choices": replace(found, may_urge=False)}
 
 
 def remaining_working_days(calendar: WorkCalendar, deadline: str | None, today: date) -> int | None:
@@ -129,24 +159,31 @@ def task(task_id: str):
 @bp.route("/tasks/<task_id>", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def complete(task_id: str):
+    """Submit the task's form; a delegate's submission goes back to the delegator instead of completing."""
     detail: dict[str, Any] | None = None
     try:
         detail = _visible_task(task_id)
-        data, problems = parse_submission(detail["schema"], request.form)
+        form = deskforms.prepare(detail["schema"], request.form)
+        data, problems = parse_submission(detail["schema"], form)
         _refuse_unconvertible(detail, data, problems)
+        if _is_delegate(detail):
+            case_no = taskops.submit_delegated(get_db(), task_id, data, current_user.actor)
+            flash(f"办件 {case_no} 的“{detail['name']}”已交回 {detail['delegation']['delegator']} 确认。", "success")
+            return redirect(url_for("desk.delegated"))
         case_no = casework.complete_task(get_db(), task_id, data, current_user.actor)
     except StaleTaskError as exc:
         return _stale_page(task_id, exc), 409
     except FormValidationError as exc:
-        return _task_page(detail, raw_values(detail["schema"], request.form), exc.field_errors,
+        return _task_page(detail, _typed(detail), exc.field_errors,
                           "表单填写有误，请按各栏红字提示修改后重新提交。"), 422
     except PermissionDenied:
         raise  # the 403 page: this clerk may not handle the task at all
     except OnewindowError as exc:  # a conflict, or the diagram refused the data: keep what was typed
         if detail is None:
             raise
-        return _task_page(detail, raw_values(detail["schema"], request.form), {}, exc.message), exc.status
+        return _task_page(detail, _typed(detail), {}, exc.message), exc.status
     flash(f"办件 {case_no} 的“{detail['name']}”已办理完毕。", "success")
+    session[JUST_DONE_KEY] = case_no
     return redirect(url_for("desk.tasks"))
 
 
@@ -159,6 +196,10 @@ def claim(task_id: str):
 @bp.route("/tasks/<task_id>/release", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def release(task_id: str):
+    delegation = inbox.delegation_row(get_db(), task_id)
+    if delegation:  # the delegator holds a delegated task until it is confirmed or recalled
+        flash(f"此任务已委派给 {delegation['delegate']}，请先收回委派再退回组内。", "error")
+        return redirect(safe_next(request.form.get("next")) or url_for("desk.tasks"))
     return _assign(task_id, casework.release_task, "已退回组内，组内其他人员可以签收。")
 
 
@@ -171,19 +212,44 @@ def _assign(task_id: str, action, done_message: str):
     return redirect(safe_next(request.form.get("next")) or url_for("desk.tasks"))
 
 
+# --- the task page ----------------------------------------------------------------------------------------------
+
 def _visible_task(task_id: str) -> dict[str, Any]:
-    """The task's detail, or 403 when the clerk is not in its group (a claimed task may still be read)."""
+    """The task's detail, or 403 when the clerk is neither in its group nor its delegate (a claimed task may
+    still be read)."""
     detail = queries.task_detail(get_db(), task_id)
-    check_may_handle(current_user.actor, detail["candidate_group"], None, "查看")
+    detail["delegation"] = inbox.delegation_row(get_db(), task_id)
+    if not _is_delegate(detail):
+        check_may_handle(current_user.actor, detail["candidate_group"], None, "查看")
     return detail
 
 
+def _is_delegate(detail: dict[str, Any]) -> bool:
+    delegation = detail.get("delegation")
+    return bool(delegation and delegation["delegate"] == current_user.actor.username)
+
+
 def _initial_values(detail: dict[str, Any]) -> dict[str, Any]:
-    """Pre-fill the form with what the applicant already gave when applying (start data)."""
+    """Pre-fill the form: a proposal waiting to be confirmed, else what this task was last submitted with
+    (it was returned or withdrawn), else what the applicant gave when applying; a supplement list starts
+    from the materials the checklist marks missing."""
     history = queries.case_history(get_db(), detail["case_no"])
+    names = detail["schema"].get("properties", {})
     started = next((e for e in history if e["type"] == "case_started"), None)
-    start_data = (started or {}).get("data", {}).get("data") or {}
-    return {k: v for k, v in start_data.items() if k in detail["schema"].get("properties", {})}
+    values = dict((started or {}).get("data", {}).get("data") or {})
+    earlier = [e for e in history if e["type"] in ("task_completed", "delegation_submitted")
+               and e["data"].get("task_id") == detail["task_id"]]
+    if earlier:
+        values.update(earlier[-1]["data"].get("data") or {})
+    missing = materials.missing(materials.checklist(get_db(), detail["case_no"]))
+    for name in deskforms.list_fields(detail["schema"]):
+        values.setdefault(name, missing)
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _typed(detail: dict[str, Any]) -> dict[str, Any]:
+    """What the clerk just sent, to show the form again exactly as it was."""
+    return {**raw_values(detail["schema"], request.form), **deskforms.raw_lists(detail["schema"], request.form)}
 
 
 def _refuse_unconvertible(detail: dict[str, Any], data: dict[str, Any], problems: dict[str, list[str]]) -> None:
@@ -203,14 +269,49 @@ def _refuse_unconvertible(detail: dict[str, Any], data: dict[str, Any], problems
 
 
 def _task_page(detail: dict[str, Any], values: dict[str, Any], errors: dict[str, list[str]] | None = None,
-               message: str | None = None):
+               message: str | None = None, operation: dict[str, Any] | None = None):
     errors = errors or {}
+    actor = current_user.actor
+    db = get_db()
+    case_no = detail["case_no"]
+    checklist = materials.checklist(db, case_no)
     fields = build_fields(detail["schema"], detail["ui_schema"], values, errors)
+    deskforms.as_lists(detail["schema"], fields, values, [m["name"] for m in checklist])
     known = {f.name for f in fields}
     form_errors = [m for name, msgs in errors.items() if name not in known for m in msgs]
-    me = current_user.actor.username
-    return render_template("desk/task.html", task=detail, fields=fields, message=message,
-                           form_errors=form_errors, claimed_by_other=detail["assignee"] not in (None, me))
+    me = actor.username
+    delegation = detail.get("delegation")
+    panels = _case_panels(case_no, checklist)
+    panels["step_names"].setdefault(detail["element_id"], detail["name"])
+    return render_template(
+        "desk/task.html", task=detail, fields=fields, message=message, form_errors=form_errors,
+        decision=deskforms.decision(detail["schema"], fields), is_delegate=_is_delegate(detail),
+        delegation=delegation, is_delegator=bool(delegation and delegation["delegator"] == me),
+        claimed_by_other=detail["assignee"] not in (None, me) and not _is_delegate(detail),
+        choices=taskops.choices(db, case_no, actor, detail["task_id"]), operation=operation or {},
+        **panels)
+
+
+def step_names(history: list[dict[str, Any]]) -> dict[str, str]:
+    """Element id → the step's name as the history recorded it, to name the step a comment was written at."""
+    return {e["element_id"]: e["data"]["name"] for e in history
+            if e["element_id"] and isinstance(e.get("data"), dict) and e["data"].get("name")}
+
+
+def _case_panels(case_no: str, checklist: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the task page shows of its case: materials, attachments, comments, history and the diagram."""
+    db = get_db()
+    history = queries.case_history(db, case_no)
+    started = history[0] if history else {"data": {}, "actor": ""}
+    case_row = queries.case_detail(db, case_no)
+    return {"applicant": (started["data"].get("data") or {}).get("applicant_name") or started["actor"],
+            "checklist": checklist if checklist is not None else materials.checklist(db, case_no),
+            "files": attachments.list_attachments(db, case_no), "comments": comments.list_comments(db, case_no),
+            "step_names": step_names(history),
+            "history": history, "case": case_row, "show_diagram": bpmn_js_available(),
+            "done_elements": sorted({e["element_id"] for e in history if e["element_id"] and e["type"] in DONE_EVENTS}
+                                    - {t["element_id"] for t in case_row["open_tasks"]}),  # open wins over done
+            "max_mb": attachments.max_bytes() // (1024 * 1024), "allowed_types": attachments.ALLOWED_TEXT}
 
 
 def _stale_page(task_id: str, exc: StaleTaskError):
@@ -227,3 +328,6 @@ def _stale_page(task_id: str, exc: StaleTaskError):
     typed = [(k, v) for k, v in request.form.items(multi=True) if k not in FORM_META_FIELDS and v != ""]
     return render_template("desk/stale.html", message=exc.message, case_no=case_no, finished=finished,
                            typed=typed, by_me=bool(finished and finished["actor"] == current_user.actor.username))
+
+
+from . import desk_ops  # noqa: E402, F401  (registers the task operations' routes on `bp`)

@@ -1,0 +1,225 @@
+"""The desk's operations beside completing a task: transfer, delegate, return, withdraw, copy, urge; the
+materials checklist, attachments and comments of a case; and the lists that reach a clerk beside the task
+list (delegated to me, copies, messages).
+
+Every route is a plain POST form (no JavaScript needed) that makes one engine call; a refusal shows the
+task page again with the operation's form as it was typed, or a message on the page the form came from.
+Routes live on the `desk` blueprint (`webapp.desk` imports this module to register them).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from engine import attachments, comments, inbox, materials, queries, taskops
+from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
+
+from . import get_db
+from .access import STAFF_ROLES, login_required, roles_required
+from .auth import safe_next
+from .desk import HANDLER_ROLES, _initial_values, _more_tabs, _stale_page, _task_page, _visible_task, bp, step_names
+from .deskforms import SUPPLEMENT_FIELD
+
+# --- task operations: each a plain POST form on the task page ------------------------------------------------
+
+def _task_operation(task_id: str, op: str, run, done: str, back_to_list: bool = False):
+    """Run one operation on a task; on refusal show the task page again with the op's form as typed."""
+    detail: dict[str, Any] | None = None
+    try:
+        detail = _visible_task(task_id)
+        case_no = run(detail)
+    except StaleTaskError as exc:
+        return _stale_page(task_id, exc), 409
+    except PermissionDenied:
+        raise
+    except OnewindowError as exc:
+        if detail is None:
+            raise
+        return _task_page(detail, _initial_values(detail), operation={"name": op, "message": exc.message,
+                                                                       "typed": request.form}), exc.status
+    flash(done.format(case_no=case_no, name=detail["name"]), "success")
+    if back_to_list:
+        return redirect(url_for("desk.tasks"))
+    return redirect(url_for("desk.task", task_id=task_id))
+
+
+def _field(name: str) -> str:
+    return request.form.get(name, "").strip()
+
+
+@bp.route("/tasks/<task_id>/transfer", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def transfer(task_id: str):
+    return _task_operation(task_id, "transfer", lambda d: taskops.transfer_task(
+        get_db(), task_id, _field("to"), current_user.actor, _field("reason")),
+        "办件 {case_no} 的“{name}”已转办给 " + _field("to") + "。", back_to_list=True)
+
+
+@bp.route("/tasks/<task_id>/delegate", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def delegate(task_id: str):
+    return _task_operation(task_id, "delegate", lambda d: taskops.delegate_task(
+        get_db(), task_id, _field("to"), current_user.actor, _field("reason")),
+        "“{name}”已委派给 " + _field("to") + "，对方办理后将交回您确认。")
+
+
+@bp.route("/tasks/<task_id>/send-back", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def send_back(task_id: str):
+    return _task_operation(task_id, "send_back", lambda d: taskops.send_back_delegated(
+        get_db(), task_id, current_user.actor, _field("reason")), "“{name}”已退回被委派人重办。")
+
+
+@bp.route("/tasks/<task_id>/recall", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def recall(task_id: str):
+    return _task_operation(task_id, "recall", lambda d: taskops.recall_delegated(
+        get_db(), task_id, current_user.actor), "“{name}”的委派已收回，由您继续办理。")
+
+
+@bp.route("/tasks/<task_id>/return", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def send_to_earlier(task_id: str):
+    return _task_operation(task_id, "return", lambda d: taskops.return_task(
+        get_db(), task_id, _field("target"), _field("reason"), current_user.actor),
+        "办件 {case_no} 已从“{name}”退回。", back_to_list=True)
+
+
+# --- case operations: from the task page or the case page -----------------------------------------------------
+
+def _case_operation(case_no: str, run, done: str):
+    """Run one operation on a case, then go back where the form came from, saying what happened."""
+    try:
+        run()
+        flash(done, "success")
+    except PermissionDenied:
+        raise
+    except OnewindowError as exc:
+        flash(exc.message, "error")
+    return redirect(safe_next(request.form.get("next")) or url_for("cases.case", case_no=case_no))
+
+
+@bp.route("/cases/<case_no>/withdraw", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def withdraw(case_no: str):
+    return _case_operation(case_no, lambda: taskops.withdraw_task(
+        get_db(), case_no, _field("task_id"), current_user.actor, _field("reason")),
+        "已撤回，该环节回到您的待办中。")
+
+
+@bp.route("/cases/<case_no>/urge", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def urge(case_no: str):
+    return _case_operation(case_no, lambda: taskops.urge_case(get_db(), case_no, current_user.actor, _field("note")),
+                           "已催办，当前办理人已收到提醒。")
+
+
+@bp.route("/cases/<case_no>/copy", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def copy(case_no: str):
+    names = [n for value in request.form.getlist("to") for n in value.replace("，", ",").split(",")]
+    return _case_operation(case_no, lambda: taskops.copy_case(get_db(), case_no, names, current_user.actor,
+                                                              _field("note")), "已抄送。")
+
+
+@bp.route("/cases/<case_no>/comments", methods=["POST"])
+@roles_required("clerk", "supervisor")
+def comment(case_no: str):
+    return _case_operation(case_no, lambda: comments.add_comment(
+        get_db(), case_no, request.form.get("body", ""), current_user.actor, _field("element_id") or None),
+        "意见已发表。")
+
+
+@bp.route("/cases/<case_no>/materials", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def check_materials(case_no: str):
+    marks = {key[len("m:"):]: value for key, value in request.form.items() if key.startswith("m:") and value}
+    return _case_operation(case_no, lambda: materials.mark_materials(get_db(), case_no, marks, current_user.actor),
+                           "材料清单已更新。")
+
+
+@bp.route("/cases/<case_no>/attachments", methods=["POST"])
+@roles_required("clerk", "applicant")
+def upload(case_no: str):
+    """上传附件; the request may be larger than the app's default cap, up to the attachment limit."""
+    request.max_content_length = attachments.max_bytes() + 64 * 1024  # the form's other fields beside the file
+    file = request.files.get("file")
+    content = file.read(attachments.max_bytes() + 1) if file else b""
+    name = file.filename if file else ""
+    return _case_operation(case_no, lambda: attachments.add_attachment(
+        get_db(), case_no, name or "", content, current_user.actor, _field("material") or None),
+        f"附件“{attachments.clean_filename(name or '')}”已上传。")
+
+
+@bp.route("/cases/<case_no>/attachments/<int:attachment_id>", methods=["GET"])
+@login_required
+def download(case_no: str, attachment_id: int):
+    row, content = attachments.open_attachment(get_db(), case_no, attachment_id, current_user.actor)
+    response = send_file(io.BytesIO(content), mimetype=row["content_type"], as_attachment=True,
+                         download_name=row["filename"], etag=row["sha256"], max_age=0)  # RFC 6266 names, UTF-8
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- what reaches a clerk beside the task list ----------------------------------------------------------------
+
+@bp.route("/delegated", methods=["GET"])
+@roles_required(*HANDLER_ROLES)
+def delegated():
+    return render_template("desk/delegated.html", rows=inbox.delegated_to(get_db(), current_user.actor),
+                           more_tabs=_more_tabs("delegated"), active="delegated")
+
+
+@bp.route("/copies", methods=["GET"])
+@roles_required(*HANDLER_ROLES)
+def copies():
+    return render_template("desk/notices.html", rows=inbox.notices(get_db(), current_user.actor, copies=True),
+                           more_tabs=_more_tabs("copies"), active="copies", title="抄送我的")
+
+
+@bp.route("/messages", methods=["GET"])
+@roles_required(*HANDLER_ROLES)
+def messages():
+    return render_template("desk/notices.html", rows=inbox.notices(get_db(), current_user.actor, copies=False),
+                           more_tabs=_more_tabs("messages"), active="messages", title="消息")
+
+
+@bp.route("/notices/<int:notice_id>/read", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def mark_read(notice_id: int):
+    inbox.mark_read(get_db(), notice_id, current_user.actor)
+    return redirect(safe_next(request.form.get("next")) or url_for("desk.copies"))
+
+
+@bp.app_context_processor
+def _case_page_helpers() -> dict[str, Any]:
+    """`desk_case_extras(case_no)` for the case page: its materials, files, comments and the operations
+    (withdraw, urge, copy) this person may use there."""
+
+    def desk_case_extras(case_no: str, paused: bool = False) -> dict[str, Any]:
+        db = get_db()
+        actor = current_user.actor
+        clerk = actor.is_admin or "clerk" in actor.roles
+        return {"supplement": _supplement_list(case_no) if paused else [],
+                "checklist": materials.checklist(db, case_no), "files": attachments.list_attachments(db, case_no),
+                "comments": comments.list_comments(db, case_no), "clerk": clerk,
+                "step_names": step_names(queries.case_history(db, case_no)),
+                "may_comment": comments.may_comment(actor), "staff": bool(actor.roles & STAFF_ROLES),
+                "choices": taskops.choices(db, case_no, actor) if clerk else None,
+                "max_mb": attachments.max_bytes() // (1024 * 1024), "allowed_types": attachments.ALLOWED_TEXT}
+
+    return {"desk_case_extras": desk_case_extras}
+
+
+def _supplement_list(case_no: str) -> list[str]:
+    """The one complete list of missing materials (补正) of the latest decision that asked for one, so the
+    applicant reads it on the case page while the case waits for them (the modeling convention's field)."""
+    for event in reversed(queries.case_history(get_db(), case_no)):
+        listed = (event["data"].get("data") or {}).get(SUPPLEMENT_FIELD) if event["type"] == "task_completed" else None
+        if isinstance(listed, list):
+            return [str(item) for item in listed]
+    return []

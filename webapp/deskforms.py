@@ -1,0 +1,158 @@
+"""A decision step's form as clear actions: 通过 / 补正 / 不予受理, each with the fields it needs.
+
+The analysts' convention (docs/modeling.md): a decision step's form has an enum field (`decision`) and
+JSON Schema `if`/`then` rules saying which further fields each choice requires (a refusal: `reason` and
+`legal_basis`; a supplement: `missing_materials`, the one complete list). Everything here is read off
+the schema — no item is named in code — so a new item's decision form renders as actions on deploy.
+
+List fields (an array of strings, such as the missing materials) are typed one item per line, with the
+item guide's materials offered as tick boxes, instead of as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from .formrender import Field
+
+LIST_WIDGET = "lines"
+MORE_SUFFIX = "__more"  # the textarea of a list field: one item per line, beyond the ticked ones
+PREFERRED_DECISION = "decision"
+SUPPLEMENT_FIELD = "missing_materials"  # the convention: a supplement request's one complete list
+REFUSAL_MARK = "legal_basis"  # the convention: a refusal must state its legal basis
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+    unlocks: list[str]  # the fields this choice makes required
+    tone: str  # go (nothing more), pause (a list to give), stop (a refusal: legal basis), more (other fields)
+
+
+@dataclass
+class Decision:
+    field: Field
+    choices: list[Choice]
+    conditional: dict[str, list[str]] = field(default_factory=dict)  # field → the choices that require it
+    fields: list[Field] = field(default_factory=list)
+
+    def when(self, name: str) -> str:
+        return "|".join(self.conditional.get(name, []))
+
+    def needs(self, choice: Choice) -> str:
+        """The labels of the fields a choice requires, as the page names them."""
+        titles = {f.name: f.label for f in self.fields}
+        return "、".join(titles.get(n, n) for n in choice.unlocks)
+
+    def labels(self, name: str) -> str:
+        names = {c.value: c.label for c in self.choices}
+        return "、".join(f"“{names.get(v, v)}”" for v in self.conditional.get(name, []))
+
+
+def _rules(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [rule for rule in [schema, *schema.get("allOf", [])] if isinstance(rule, Mapping)
+            and isinstance(rule.get("if"), Mapping) and isinstance(rule.get("then"), Mapping)]
+
+
+def requirements(schema: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
+    """controlling field → its value → the fields that value makes required (from `if`/`then`)."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for rule in _rules(schema):
+        required = list(rule["then"].get("required", []))
+        for name, condition in (rule["if"].get("properties") or {}).items():
+            if not isinstance(condition, Mapping):
+                continue
+            values = [condition["const"]] if "const" in condition else list(condition.get("enum", []))
+            for value in values:
+                bucket = found.setdefault(name, {}).setdefault(str(value), [])
+                bucket += [r for r in required if r not in bucket]
+    return found
+
+
+def decision(schema: Mapping[str, Any], fields: list[Field]) -> Decision | None:
+    """The form's decision, if it has one: an option field that `if`/`then` rules depend on
+    (or one named `decision`), with what each choice requires."""
+    rules = requirements(schema)
+    by_name = {f.name: f for f in fields if f.widget in ("radio", "select") and f.options}
+    candidates = [n for n in rules if n in by_name] or ([PREFERRED_DECISION] if PREFERRED_DECISION in by_name else [])
+    if not candidates:
+        return None
+    name = PREFERRED_DECISION if PREFERRED_DECISION in candidates else candidates[0]
+    unlocks = rules.get(name, {})
+    list_names = list_fields(schema)
+    choices = []
+    for value, label in by_name[name].options:
+        needs = [n for n in unlocks.get(value, []) if n != name]
+        tone = ("go" if not needs else "pause" if any(n in list_names for n in needs)
+                else "stop" if REFUSAL_MARK in needs else "more")
+        choices.append(Choice(value, label, needs, tone))
+    conditional: dict[str, list[str]] = {}
+    for choice in choices:
+        for needed in choice.unlocks:
+            conditional.setdefault(needed, []).append(choice.value)
+    return Decision(by_name[name], choices, conditional, fields)
+
+
+def list_fields(schema: Mapping[str, Any]) -> set[str]:
+    """Array-of-strings fields without fixed options: typed one item per line."""
+    names = set()
+    for name, prop in (schema.get("properties") or {}).items():
+        items = (prop or {}).get("items") or {}
+        if (prop or {}).get("type") == "array" and items.get("type") == "string" and "enum" not in items:
+            names.add(name)
+    return names
+
+
+def submitted_list(form: MultiDict, name: str) -> list[str]:
+    """A list field's items: the ticked ones, then one per non-empty line of its textarea, without repeats."""
+    items = [v.strip() for v in form.getlist(name) if v.strip()]
+    items += [line.strip() for line in form.get(name + MORE_SUFFIX, "").splitlines() if line.strip()]
+    return list(dict.fromkeys(items))
+
+
+def prepare(schema: Mapping[str, Any], form: MultiDict) -> MultiDict:
+    """The submission as `formrender.parse_submission` reads it: each list field as its JSON array
+    (left out when empty, so a required list is reported as missing)."""
+    prepared = MultiDict(form)
+    for name in list_fields(schema):
+        items = submitted_list(form, name)
+        prepared.poplist(name)
+        prepared.poplist(name + MORE_SUFFIX)
+        if items:
+            prepared[name] = json.dumps(items, ensure_ascii=False)
+    return prepared
+
+
+def as_lists(schema: Mapping[str, Any], fields: list[Field], values: Mapping[str, Any],
+             offered: list[str]) -> None:
+    """Turn list fields into the one-per-line widget: the guide's materials offered as tick boxes."""
+    for f in fields:
+        if f.name not in list_fields(schema):
+            continue
+        value = values.get(f.name)
+        items = value if isinstance(value, list) else _parse_list(value)
+        f.widget = LIST_WIDGET
+        f.options = [(m, m) for m in offered]
+        more = "\n".join(i for i in items if i not in offered)
+        f.value = {"ticked": [i for i in items if i in offered], "more": more}
+
+
+def _parse_list(value: Any) -> list[str]:
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            return []
+        return [str(v) for v in parsed] if isinstance(parsed, list) else []
+    return []
+
+
+def raw_lists(schema: Mapping[str, Any], form: MultiDict) -> dict[str, list[str]]:
+    """What was typed into each list field, to show it again after a refused submission."""
+    return {name: submitted_list(form, name) for name in list_fields(schema)}
