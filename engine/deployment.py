@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
-from . import clock
+from . import clock, governance
 from .db import Database
 from .errors import LintFailed
 from .lint import LintReport, lint_package, main_process_id
@@ -34,7 +34,13 @@ class DeployResult:
         return f"{self.item_code} 与第 {self.version} 版内容相同，未部署新版本"
 
 
-def deploy_package(db: Database, package: ProcessPackage, deployer: str) -> DeployResult:
+def deploy_package(db: Database, package: ProcessPackage, deployer: str, approval: str | None = None) -> DeployResult:
+    """Lint, then deploy `package` as its item's next version (identical content: a no-op).
+
+    A version that changes the item's time limits or materials needs `approval`, the number of an
+    approved governance case for exactly that change (S-9, `engine.governance`); it is recorded, and
+    used up, in the same transaction as the new version.
+    """
     report = lint_package(package)
     if not report.ok:
         raise LintFailed(
@@ -53,6 +59,7 @@ def deploy_package(db: Database, package: ProcessPackage, deployer: str) -> Depl
             ).scalar_one_or_none()
             if same is not None:
                 return DeployResult(meta["code"], same, content_hash, False, report)
+        governed = governance.check_governed_deploy(conn, meta, approval)
         item_values = {"name": meta["name"], "department": meta["department"],
                        "handling_mode": meta["handling_mode"], "guide": meta.get("guide", {})}
         if item is None:
@@ -67,4 +74,6 @@ def deploy_package(db: Database, package: ProcessPackage, deployer: str) -> Depl
             item_id=item_id, number=number, content_hash=content_hash, process_id=main_process_id(package),
             files=package.files, metadata=meta, lint_report=report.to_list(), deployed_by=deployer,
             deployed_at=now))
+        if governed.needs_approval:
+            governance.record(conn, governed, approval, deployer, number)
     return DeployResult(meta["code"], number, content_hash, True, report)

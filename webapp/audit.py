@@ -179,7 +179,8 @@ def views():
 # --- the replay (重放): the case re-executed step by step on its own diagram ----------------------
 
 INPUT_NAMES = {"case_started": "提交申请", "task_completed": "办理", "task_claimed": "签收",
-               "task_released": "退回组内", "deadline_extended": "延期", "tick": "计时器（系统）"}
+               "task_released": "退回组内", "deadline_extended": "延期", "case_migrated": "迁移到新版流程",
+               "tick": "计时器（系统）"}
 NONE_SHOWN = "（无）"  # a key without a value before or after the change
 CHOICE_FIELDS = ("decision", "acceptance", "approval", "opinion", "result")  # the answer a title quotes
 _TASK_TAGS = ("task", "userTask", "scriptTask", "serviceTask", "manualTask", "businessRuleTask", "sendTask",
