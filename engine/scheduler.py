@@ -95,8 +95,19 @@ def checkpoint(db: Database) -> None:
         log.error("audit checkpoint failed: %s", exc)
 
 
+def make_reports(db: Database) -> None:
+    """实时报送: yesterday's daily and last month's monthly report, if not yet written; logged, never raising."""
+    from . import reports
+
+    try:
+        for path in reports.catch_up(db):
+            log.info("report written: %s", path)
+    except (SQLAlchemyError, OnewindowError, OSError) as exc:
+        log.error("reports failed: %s", exc)
+
+
 def start_background(db: Database, interval_seconds: float = 10.0):
-    """Run `tick` every `interval_seconds` and an audit checkpoint every hour in a background thread
+    """Run `tick` every `interval_seconds`, an audit checkpoint and the reports every hour in a background thread
     (embedded mode; docker runs `onewindow scheduler`, which does the same in the foreground).
 
     Returns the started APScheduler so the caller can shut it down.
@@ -108,5 +119,7 @@ def start_background(db: Database, interval_seconds: float = 10.0):
                       max_instances=1, coalesce=True)
     scheduler.add_job(checkpoint, "interval", seconds=CHECKPOINT_EVERY.total_seconds(), args=[db],
                       id="onewindow-checkpoint", max_instances=1, coalesce=True)
+    scheduler.add_job(make_reports, "interval", seconds=CHECKPOINT_EVERY.total_seconds(), args=[db],
+                      id="onewindow-reports", max_instances=1, coalesce=True, next_run_time=clock.now())
     scheduler.start()
     return scheduler

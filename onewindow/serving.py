@@ -69,6 +69,7 @@ def run_scheduler(db: Database, interval: float, count: int,
         while not stop.is_set():
             if time.monotonic() >= next_checkpoint:
                 scheduler.checkpoint(db)
+                scheduler.make_reports(db)  # 实时报送: yesterday's and last month's reports, if missing
                 next_checkpoint = time.monotonic() + scheduler.CHECKPOINT_EVERY.total_seconds()
             try:
                 report = scheduler.tick(db)

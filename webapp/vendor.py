@@ -1,4 +1,4 @@
-"""Third-party browser code served from this site (never a CDN): the bpmn-js viewer from node_modules.
+"""Third-party browser code served from this site (never a CDN): bpmn-js and ECharts from node_modules.
 
 `make install` runs `npm ci`, which puts the exact bpmn-js version from package-lock.json in
 node_modules/; government networks often cannot reach public CDNs, and a CDN would be a third party
@@ -30,3 +30,21 @@ def bpmn_js_available() -> bool:
 @public
 def bpmn_js(filename: str):
     return send_from_directory(bpmn_js_dir(), filename, max_age=86400)
+
+
+DEFAULT_ECHARTS_DIR = Path(__file__).resolve().parent.parent / "node_modules" / "echarts" / "dist"
+
+
+def echarts_dir() -> Path:
+    return Path(current_app.config.get("ECHARTS_DIR") or DEFAULT_ECHARTS_DIR)
+
+
+def echarts_available() -> bool:
+    """The supervisors' charts (webapp/watch.py); without the file the pages show their tables only."""
+    return (echarts_dir() / "echarts.min.js").is_file()
+
+
+@bp.route("/echarts/<path:filename>", methods=["GET"])
+@public
+def echarts(filename: str):
+    return send_from_directory(echarts_dir(), filename, max_age=86400)

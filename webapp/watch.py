@@ -1,0 +1,308 @@
+"""电子监察: the supervisors' pages — the live dashboard, the warnings list with the supervisor's actions
+(acknowledge, chase, open an exception case), performance with its charts and exports, and the kept reports.
+
+Supervisors see everything and handle no case (管办分离, S-16): every page is a GET except the three
+actions, each a POST form (CSRF) that makes one engine call in `engine.supervision`, which records it in
+the case's own audit chain. Pages are server-rendered and complete without JavaScript; the dashboard's
+script only polls `dashboard.json` every few seconds and puts the new numbers in place, and the
+performance page's script draws the ECharts charts (served from node_modules through /vendor).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+
+from engine import clock, dashboard, performance, ratings, reports, supervision
+from engine.errors import OnewindowError
+from engine.supervision import WarningFilter
+
+from . import get_db
+from .access import roles_required
+from .audit import csv_cell
+from .formatting import STATUS_NAMES, warning_kind_name, warning_level_name
+from .vendor import echarts_available
+
+bp = Blueprint("watch", __name__, url_prefix="/watch")
+
+WATCH_ROLES = ("supervisor",)  # administrators pass every role check too
+POLL_SECONDS = 5
+LEVEL_NAMES = {"village": "村便民服务室", "town": "镇便民服务中心", "district": "区级窗口"}
+LEVEL_CHOICES = [("", "全部"), ("yellow", "黄牌预警"), ("red", "红牌超时")]
+KIND_CHOICES = [("", "全部"), ("committed", "承诺时限"), ("statutory", "法定时限"), ("step", "环节时限")]
+STATE_CHOICES = [("open", "未确认"), ("acknowledged", "已确认"), ("all", "全部")]
+PERFORMANCE_COLUMNS = [
+    ("label", "名称"), ("key", "代码"), ("handled", "办结件数"), ("on_time_rate", "按时办结率"),
+    ("early_rate", "提前办结率"), ("average_working_days", "平均办理工作日"), ("steps", "办理环节数"),
+    ("returns", "退回次数"), ("supplements", "补正次数"), ("warnings", "预警次数"), ("yellow_cards", "黄牌"),
+    ("red_cards", "红牌"), ("rating_count", "评价数"), ("rating_average", "平均评分"), ("score", "考核得分"),
+]
+
+
+# --- the dashboard --------------------------------------------------------------------------------
+
+
+@bp.route("", methods=["GET"])
+@roles_required(*WATCH_ROLES)
+def index():
+    return render_template("watch/dashboard.html", d=dashboard.dashboard(get_db()),
+                           poll_seconds=current_app.config.get("WATCH_POLL_SECONDS", POLL_SECONDS),
+                           status_names=STATUS_NAMES, level_names=LEVEL_NAMES)
+
+
+@bp.route("/dashboard.json", methods=["GET"])
+@roles_required(*WATCH_ROLES)
+def dashboard_json():
+    """The same figures for the page's live refresh (short polling works behind any proxy)."""
+    response = jsonify(dashboard.dashboard(get_db()).to_dict())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- warnings and the supervisor's actions --------------------------------------------------------
+
+
+@bp.route("/warnings", methods=["GET"])
+@roles_required(*WATCH_ROLES)
+def warnings():
+    filters = WarningFilter(level=_choice("level", LEVEL_CHOICES), kind=_choice("kind", KIND_CHOICES),
+                            state=_choice("state", STATE_CHOICES) or "open")
+    return render_template("watch/warnings.html", rows=supervision.list_warnings(get_db(), filters),
+                           values=request.args, level_choices=LEVEL_CHOICES, kind_choices=KIND_CHOICES,
+                           state_choices=STATE_CHOICES, state=filters.state)
+
+
+def _choice(name: str, choices: list[tuple[str, str]]) -> str | None:
+    value = request.args.get(name, "")
+    return value if value and value in {v for v, _ in choices} else None
+
+
+@bp.route("/warnings/<int:warning_id>/acknowledge", methods=["POST"])
+@roles_required(*WATCH_ROLES)
+def acknowledge(warning_id: int):
+    return _act(lambda: supervision.acknowledge_warning(get_db(), warning_id, current_user.actor, _note()),
+                lambda case: f"已确认办件 {case} 的预警。")
+
+
+@bp.route("/cases/<case_no>/chase", methods=["POST"])
+@roles_required(*WATCH_ROLES)
+def chase(case_no: str):
+    return _act(lambda: supervision.chase_case(get_db(), case_no, current_user.actor, _note()),
+                lambda recipients: f"已督办办件 {case_no}，通知：{'、'.join(recipients)}。")
+
+
+@bp.route("/cases/<case_no>/exception", methods=["POST"])
+@roles_required(*WATCH_ROLES)
+def exception(case_no: str):
+    return _act(lambda: supervision.open_exception(get_db(), case_no, current_user.actor, _note()),
+                lambda opened: f"已就办件 {case_no} 发起异常处理，异常处理办件编号 {opened}。")
+
+
+def _note() -> str:
+    return request.form.get("note", "")
+
+
+def _act(run: Callable[[], Any], done: Callable[[Any], str]):
+    """Run one supervisor's action; say what happened (or why not) on the page the form came from."""
+    try:
+        result = run()
+    except OnewindowError as exc:
+        if exc.status == 403:
+            raise
+        flash(exc.message, "error")
+    else:
+        flash(done(result), "success")
+    return redirect(_back())
+
+
+def _back() -> str:
+    """Back to the watch page the form was on (only a /watch path: never an open redirect)."""
+    target = request.form.get("back", "")
+    return target if target.startswith("/watch") and "//" not in target else url_for("watch.warnings")
+
+
+# --- performance ----------------------------------------------------------------------------------
+
+
+@bp.route("/performance", methods=["GET"])
+@roles_required(*WATCH_ROLES)
+def performance_page():
+    try:
+        date_from, date_to = _period()
+        report = performance.evaluate(get_db(), date_from, date_to)
+    except OnewindowError as exc:
+        flash(exc.message, "error")
+        date_from, date_to = performance.month_period(clock.local_date())
+        report = performance.evaluate(get_db(), date_from, date_to)
+    return render_template("watch/performance.html", report=report, columns=PERFORMANCE_COLUMNS,
+                           query={"from": date_from.isoformat(), "to": date_to.isoformat()},
+                           chart=_chart_data(report), show_charts=echarts_available())
+
+
+@bp.route("/performance.csv", methods=["GET"])
+@roles_required(*WATCH_ROLES)
+def performance_csv():
+    report = performance.evaluate(get_db(), *_period())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for title, rows in _tables(report):
+        writer.writerow([title])
+        writer.writerow([header for _, header in PERFORMANCE_COLUMNS])
+        for row in rows:
+            writer.writerow([csv_cell(_cell(row, key)) for key, _ in PERFORMANCE_COLUMNS])
+        writer.writerow([])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.csv"'})
+
+
+@bp.route("/performance.xlsx", methods=["GET"])
+@roles_required(*WATCH_ROLES)
+def performance_xlsx():
+    from openpyxl import Workbook
+
+    report = performance.evaluate(get_db(), *_period())
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in _tables(report):
+        sheet = book.create_sheet(title)
+        sheet.append([header for _, header in PERFORMANCE_COLUMNS])
+        for row in rows:
+            sheet.append([_xlsx_cell(_cell(row, key)) for key, _ in PERFORMANCE_COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.xlsx"'})
+
+
+def _period() -> tuple[date, date]:
+    """`?month=2026-02`, or `?from=…&to=…` (local dates), else the current month."""
+    month = request.args.get("month", "")
+    try:
+        if month:
+            return performance.month_period(date.fromisoformat(month + "-01"))
+        if request.args.get("from") or request.args.get("to"):
+            return date.fromisoformat(request.args.get("from", "")), date.fromisoformat(request.args.get("to", ""))
+    except ValueError as exc:
+        raise OnewindowError("日期格式应为 YYYY-MM-DD（月份为 YYYY-MM）。") from exc
+    return performance.month_period(clock.local_date())
+
+
+def _tables(report: performance.Performance) -> list[tuple[str, list[performance.Metrics]]]:
+    return [("窗口", report.windows), ("人员", report.people)]
+
+
+def _cell(row: performance.Metrics, key: str) -> Any:
+    value = getattr(row, key)
+    return round(value * 100, 1) if key.endswith("_rate") and value is not None else value
+
+
+def _xlsx_cell(value: Any) -> Any:
+    """Numbers stay numbers; text that a spreadsheet would run as a formula is quoted like the CSV."""
+    return csv_cell(value) if isinstance(value, str) else value
+
+
+def _file_name(report: performance.Performance) -> str:
+    return f"performance-{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}"
+
+
+def _chart_data(report: performance.Performance) -> dict[str, Any]:
+    """What the charts draw, handed to the page as JSON in a data attribute (no inline script: CSP)."""
+    windows = report.windows[:20]
+    return {"labels": [m.label for m in windows],
+            "on_time": [_percent(m.on_time_rate) for m in windows],
+            "early": [_percent(m.early_rate) for m in windows],
+            "score": [m.score for m in windows],
+            "handled": [m.handled for m in windows]}
+
+
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+# --- reports (实时报送) ------------------------------------------------------------------------------
+
+
+@bp.route("/reports", methods=["GET"])
+@roles_required(*WATCH_ROLES)
+def reports_page():
+    """The kept daily and monthly reports (the scheduler writes them; `onewindow report` by hand)."""
+    return render_template("watch/reports.html", files=reports.list_files(_reports_dir()))
+
+
+@bp.route("/reports/<kind>/<filename>", methods=["GET"])
+@roles_required(*WATCH_ROLES)
+def report_file(kind: str, filename: str):
+    path = reports.file_path(kind, filename, _reports_dir())
+    return send_file(path, as_attachment=True, download_name=filename,
+                     mimetype="text/csv" if filename.endswith(".csv") else "text/html")
+
+
+def _reports_dir() -> Path | None:
+    """`REPORTS_DIR` in the app's config (tests), else the engine's default (instance/reports)."""
+    configured = current_app.config.get("REPORTS_DIR")
+    return Path(configured) if configured else None
+
+
+# --- the administrator's weights ------------------------------------------------------------------
+
+
+@bp.route("/weights", methods=["GET", "POST"])
+@roles_required("admin")
+def weights():
+    """考核权重: an administrator sets the monthly score's weights (defaults in engine.performance)."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = performance.weights(get_db())
+    if request.method == "POST":
+        values = {key: request.form.get(key, "") for key in performance.DEFAULT_WEIGHTS}
+        try:
+            performance.set_weights(get_db(), values, current_user.actor)
+        except OnewindowError as exc:
+            errors = exc.details.get("field_errors", {})
+            flash(exc.message, "error")
+        else:
+            flash("考核权重已保存。", "success")
+            return redirect(url_for("watch.weights"))
+    return render_template("watch/weights.html", values=values, errors=errors, labels=performance.WEIGHT_LABELS,
+                           defaults=performance.DEFAULT_WEIGHTS, rectify_days=ratings.rectify_days(get_db()),
+                           default_rectify_days=ratings.DEFAULT_RECTIFY_DAYS), (422 if errors else 200)
+
+
+@bp.route("/rectify-days", methods=["POST"])
+@roles_required("admin")
+def rectify_days():
+    """整改期限: the working days a window has to put a bad rating or a complaint right (engine.ratings)."""
+    try:
+        days = ratings.set_rectify_days(get_db(), request.form.get("rectify_days"), current_user.actor)
+    except OnewindowError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"整改期限已设为 {days} 个工作日（此后发起的整改适用）。", "success")
+    return redirect(url_for("watch.weights"))
+
+
+@bp.app_template_filter("percent")
+def percent_filter(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+@bp.app_template_filter("warning_label")
+def warning_label(row: dict[str, Any]) -> str:
+    return f"{warning_level_name('red' if row['level'] == 'red' else 'yellow')}·{warning_kind_name(row['kind'])}"
