@@ -13,7 +13,7 @@ import pytest
 from conftest import ACCEPT_DATA, make_actor
 from werkzeug.datastructures import MultiDict
 
-from engine import casework, queries
+from engine import casework, catalogue, queries
 from webapp.access import ACCESS_ATTR
 from webapp.formrender import build_fields, ordered_names, parse_submission
 
@@ -128,7 +128,7 @@ def test_unexpected_error_shows_no_traceback(app, client, clerk, monkeypatch):
     def boom(*_args, **_kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(queries, "list_items", boom)
+    monkeypatch.setattr(catalogue, "entries", boom)
     page = client.get("/hall")
     assert page.status_code == 500 and "系统内部错误" in text(page)
     assert "secret internals" not in text(page) and "Traceback" not in text(page)

@@ -6,14 +6,15 @@ the applicant; they become the case's start data, and the accepting clerk finds 
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from engine import casework, queries
-from engine.errors import FormValidationError, NotFound
+from engine import attachments, casework, catalogue, intake, procedure, queries
+from engine.errors import FormValidationError, NotFound, OnewindowError
 from engine.forms import validate_form
 
 from . import get_db
@@ -36,20 +37,70 @@ APPLY_SCHEMA: dict[str, Any] = {
     },
 }
 APPLY_UI: dict[str, Any] = {"application_note": {"ui:widget": "textarea"}}
-_APPLY_SCHEMA_TEXT = json.dumps(APPLY_SCHEMA, ensure_ascii=False)
+#: A clerk applying for someone (full agency, S-5) records the applicant's mandate (委托).
+MANDATE_FIELDS: dict[str, Any] = {
+    "mandate_principal": {"type": "string", "title": "委托人姓名（代办时填写）", "maxLength": 64},
+    "mandate_principal_id_number": {"type": "string", "title": "委托人身份证号码", "pattern": "^[0-9]{17}[0-9Xx]$"},
+    "mandate_signed_on": {"type": "string", "title": "委托书签署日期", "format": "date"},
+}
+
+
+def _apply_form(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The application form of an item: the common part, where it comes in, and for clerks the mandate."""
+    places = intake.places(get_db(), code)
+    schema = copy.deepcopy(APPLY_SCHEMA)
+    schema["properties"]["unit"] = {"type": "string", "title": "办理地点", "enum": [c for c, _ in places]}
+    ui = {**APPLY_UI, "unit": {"ui:enumNames": [label for _, label in places],
+                               "ui:help": "不选即到本事项所属部门的窗口办理；村便民服务室代办的，"
+                                          "由代办员逐级报送，结果送回该服务室"}}
+    if current_user.is_authenticated and current_user.has_role("clerk"):
+        schema["properties"].update(MANDATE_FIELDS)
+    return schema, ui
+
+
+def _material_files(code: str) -> list[tuple[str, str, bytes]]:
+    """(material, file name, bytes) for each material of the guide a file was chosen for, each checked."""
+    materials = (catalogue.entry(get_db(), code).guide or {}).get("materials", [])
+    chosen = []
+    for index, material in enumerate(materials):
+        upload = request.files.get(f"material-{index}")
+        if upload is None or not upload.filename:
+            continue
+        content = upload.read()
+        attachments.check_upload(upload.filename, content)
+        chosen.append((material["name"], upload.filename, content))
+    return chosen
+
+
+def _split_application(data: dict[str, Any]) -> tuple[dict[str, Any], str | None, dict[str, Any] | None]:
+    """(case data, unit, mandate): the place and the mandate are facts of the case, not application data."""
+    unit = data.pop("unit", None)
+    mandate = {key.removeprefix("mandate_"): data.pop(key) for key in list(data) if key.startswith("mandate_")}
+    return data, unit, (mandate if any(mandate.values()) else None)
 
 
 def _item(code: str) -> dict[str, Any]:
-    for item in queries.list_items(get_db()):
-        if item["code"] == code:
-            return item
-    raise NotFound(f"事项 {code} 不存在或尚未部署；请从办事大厅的事项列表中选择。")
+    entry = catalogue.entry(get_db(), code)
+    if entry is None:
+        raise NotFound(f"事项 {code} 不存在或尚未部署；请从办事大厅的事项列表中选择。")
+    return {**entry.to_dict(), "steps": procedure.item_steps(get_db(), code)}
 
 
 @bp.route("", methods=["GET"])
 @public
 def items():
-    return render_template("hall/items.html", items=queries.list_items(get_db()))
+    """The catalogue by department, level and life event, with a search box (S-10)."""
+    chosen = {key: request.args.get(key, "").strip() for key in ("department", "level", "life_event", "q")}
+    found, facets = catalogue.browse(get_db(), **chosen)
+    return render_template("hall/items.html", items=found, facets=facets, chosen=chosen,
+                           level_names=catalogue.LEVEL_NAMES)
+
+
+@bp.route("/items/<code>/print", methods=["GET"])
+@public
+def print_guide(code: str):
+    """The guide on one printable page (便民服务手册, S-10)."""
+    return render_template("hall/print.html", item=_item(code), level_names=catalogue.LEVEL_NAMES)
 
 
 @bp.route("/items/<code>", methods=["GET"])
@@ -57,22 +108,33 @@ def items():
 def item(code: str):
     initial = {"applicant_name": current_user.display_name} if current_user.is_authenticated \
         and not current_user.has_role("clerk") else {}
-    return render_template("hall/item.html", item=_item(code),
-                           fields=build_fields(APPLY_SCHEMA, APPLY_UI, initial))
+    if current_user.is_authenticated and current_user.actor.unit:
+        initial["unit"] = current_user.actor.unit
+    schema, ui = _apply_form(code)
+    return render_template("hall/item.html", item=_item(code), fields=build_fields(schema, ui, initial),
+                           level_names=catalogue.LEVEL_NAMES)
 
 
 @bp.route("/items/<code>/apply", methods=["POST"])
 @roles_required(*APPLY_ROLES)
 def apply(code: str):
-    data, problems = parse_submission(APPLY_SCHEMA, request.form)
+    schema, ui = _apply_form(code)
+    data, problems = parse_submission(schema, request.form)
     try:
         if problems:
             raise FormValidationError("表单填写有误", problems)
-        validate_form(_APPLY_SCHEMA_TEXT, data, "申请表")
-        started = casework.start_case(get_db(), code, data, current_user.actor)
-    except FormValidationError as exc:
-        fields = build_fields(APPLY_SCHEMA, APPLY_UI, raw_values(APPLY_SCHEMA, request.form), exc.field_errors)
-        return render_template("hall/item.html", item=_item(code), fields=fields, form_error=exc.message), 422
+        validate_form(json.dumps(schema, ensure_ascii=False), data, "申请表")
+        data, unit, mandate = _split_application(data)
+        files = _material_files(code)  # every file checked before the case exists: a bad one loses nothing
+        started = casework.start_case(get_db(), code, data, current_user.actor, unit=unit, mandate=mandate)
+        for material, filename, content in files:
+            attachments.add_attachment(get_db(), started.case_no, filename, content, current_user.actor, material)
+    except (FormValidationError, OnewindowError) as exc:
+        errors = exc.field_errors if isinstance(exc, FormValidationError) else {}
+        fields = build_fields(schema, ui, raw_values(schema, request.form), errors)
+        return render_template("hall/item.html", item=_item(code), fields=fields, form_error=exc.message,
+                               level_names=catalogue.LEVEL_NAMES), 422
+    session[_CODE_KEY + started.case_no] = started.query_code  # shown once, on the receipt
     return redirect(url_for("hall.receipt", case_no=started.case_no))
 
 
@@ -81,4 +143,8 @@ def apply(code: str):
 def receipt(case_no: str):
     history = queries.case_history(get_db(), case_no)
     require_case_access(current_user.actor, history)
-    return render_template("hall/receipt.html", case=queries.case_detail(get_db(), case_no))
+    return render_template("hall/receipt.html", case=queries.case_detail(get_db(), case_no),
+                           query_code=session.pop(_CODE_KEY + case_no, None))
+
+
+_CODE_KEY = "query_code:"

@@ -1,0 +1,84 @@
+"""查询办理进度: an applicant follows a case by its number and follow-up code, without an account (S-13),
+and answers a supplement request online when the diagram leaves that step to them.
+
+A successful look-up is remembered in the session for that case only, so the follow-up page and the
+supplement form need no code again; a failed one says the same thing whether the case exists or not.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+
+from engine import casework, follow
+from engine.errors import FormValidationError, OnewindowError
+from engine.forms import validate_form
+
+from . import get_db
+from .access import public
+from .formrender import build_fields, parse_submission, raw_values
+
+bp = Blueprint("follow", __name__, url_prefix="/hall/follow")
+
+_FOLLOWED = "followed_cases"
+
+
+@bp.route("", methods=["GET", "POST"])
+@public
+def lookup():
+    if request.method == "GET":
+        return render_template("follow/lookup.html", case_no="")
+    case_no = request.form.get("case_no", "").strip()
+    try:
+        follow.follow(get_db(), case_no, request.form.get("code", ""), request.remote_addr or "unknown")
+    except OnewindowError as exc:
+        flash(exc.message, "error")
+        return render_template("follow/lookup.html", case_no=case_no), exc.status
+    session[_FOLLOWED] = [*[c for c in session.get(_FOLLOWED, []) if c != case_no], case_no][-5:]
+    return redirect(url_for("follow.case", case_no=case_no))
+
+
+def _verified(case_no: str) -> None:
+    if case_no not in session.get(_FOLLOWED, []):
+        abort(403, description="请先输入办件编号和查询码。")
+
+
+@bp.route("/<case_no>", methods=["GET"])
+@public
+def case(case_no: str):
+    _verified(case_no)
+    return _page(case_no)
+
+
+def _page(case_no: str, fields=None, form_error: str | None = None, status: int = 200):
+    step = follow.applicant_step(get_db(), case_no)
+    if step is not None and fields is None:
+        fields = build_fields(step["schema"], step["ui_schema"], {})
+    return render_template("follow/case.html", view=follow.case_view(get_db(), case_no), step=step,
+                           fields=fields, form_error=form_error), status
+
+
+@bp.route("/<case_no>/answer", methods=["POST"])
+@public
+def answer(case_no: str):
+    """The applicant's own step (补正): validated like any form, completed as the applicant."""
+    _verified(case_no)
+    step = follow.applicant_step(get_db(), case_no)
+    if step is None:
+        flash("此办件当前不需要您在线办理（可能已补正或已由窗口办理）。", "error")
+        return redirect(url_for("follow.case", case_no=case_no))
+    data, problems = parse_submission(step["schema"], request.form)
+    try:
+        if problems:
+            raise FormValidationError("表单填写有误", problems)
+        validate_form(json.dumps(step["schema"], ensure_ascii=False), data, step["form"])
+        casework.answer_as_applicant(get_db(), case_no, data, casework.applicant_actor(case_no))
+    except FormValidationError as exc:
+        fields = build_fields(step["schema"], step["ui_schema"], raw_values(step["schema"], request.form),
+                              exc.field_errors)
+        return _page(case_no, fields, exc.message, 422)
+    except OnewindowError as exc:
+        return _page(case_no, None, exc.message, exc.status)
+    flash("补正材料已提交，受理窗口将重新审查。", "success")
+    return redirect(url_for("follow.case", case_no=case_no))
