@@ -195,6 +195,25 @@ def _add_setup_commands(commands, common) -> None:
     sub.add_argument("path", nargs="?", metavar="PATH", help="the item folder, e.g. processes/demo-joint-review")
     sub.add_argument("--all", action="store_true", help="deploy every item folder under processes/")
     sub.add_argument("--as", dest="user", metavar="USER", help="record USER as the deployer (default: cli)")
+    sub.add_argument("--approval", metavar="CASE_NO",
+                     help="the approved governance case a change of time limits or materials needs (S-9)")
+
+    sub = _command(commands, common, "withdraw", cmd_withdraw,
+                   "withdraw an item from the centre on an approved governance case (no new cases; running ones go on)")
+    sub.add_argument("code", metavar="CODE", help="the item code, e.g. DEMO-001")
+    sub.add_argument("--approval", required=True, metavar="CASE_NO", help="the approved governance case (S-9)")
+    _as_option(sub, required=True)
+
+    sub = _command(commands, common, "migrate", cmd_migrate,
+                   "move open cases of an item from one version to another where it is safe (one transaction "
+                   "each); without --apply only lists which cases can move and why not")
+    sub.add_argument("code", metavar="CODE", help="the item code, e.g. DEMO-001")
+    sub.add_argument("--from", dest="from_number", type=int, required=True, metavar="N", help="the cases' version")
+    sub.add_argument("--to", dest="to_number", type=int, required=True, metavar="M", help="the version to move to")
+    sub.add_argument("--case", dest="cases", action="append", default=[], metavar="NO",
+                     help="only this case (repeat); default: every case that can move")
+    sub.add_argument("--apply", action="store_true", help="move them (default: a dry run)")
+    _as_option(sub, required=False)
 
     _command(commands, common, "items", cmd_items, "list the deployed items and their latest version")
 
@@ -203,6 +222,10 @@ def _add_case_commands(commands, common) -> None:
     sub = _command(commands, common, "start", cmd_start, "apply: start a case of ITEM's latest version")
     sub.add_argument("item", metavar="ITEM", help="the item code, e.g. DEMO-001")
     _data_option(sub)
+    sub.add_argument("--unit", metavar="UNIT", help="the window it comes in at, e.g. 梁子镇/子坛村 (default: the "
+                     "user's own unit; see `onewindow org show`)")
+    sub.add_argument("--mandate", type=json_object, default=None, metavar="JSON",
+                     help='full agency (委托): {"principal": …, "principal_id_number": …, "signed_on": "YYYY-MM-DD"}')
     _as_option(sub, required=True)
 
     sub = _command(commands, common, "tasks", cmd_tasks, "list open tasks (all, or those USER may handle)")
@@ -245,8 +268,14 @@ def _add_people_commands(commands, common) -> None:
     sub.add_argument("--role", action="append", default=[], metavar="ROLE",
                      help="applicant, clerk, supervisor, analyst, auditor or admin; repeat or comma-separate")
     sub.add_argument("--group", action="append", default=[], metavar="GROUP",
-                     help="a group (a diagram lane, e.g. 受理窗口); repeat or comma-separate")
+                     help="a group, e.g. 区中心/区民政局·窗口 (see `onewindow org show`); repeat or comma-separate")
+    sub.add_argument("--unit", metavar="UNIT", help="the org unit the user works at, e.g. 梁子镇/子坛村")
     _command(actions, common, "list", cmd_user_list, "list users with their roles and groups")
+
+    org = _command(commands, common, "org", cmd_org_help, "the org tree: `org show`, `org load`")
+    actions = org.add_subparsers(title="actions", dest="action", metavar="ACTION")
+    _command(actions, common, "show", cmd_org_show, "list the units and their groups (what lanes resolve to)")
+    _command(actions, common, "load", cmd_org_load, "load processes/org.json into the database (after editing it)")
 
     sub = _command(commands, common, "token", cmd_token, "issue an API token for USERNAME (printed once)")
     sub.add_argument("username", metavar="USERNAME")
@@ -304,6 +333,14 @@ def _add_run_commands(commands, common) -> None:
     sub.add_argument("--now", type=iso_time, metavar="ISO-TIME",
                      help="the time to tick at, ISO 8601 (no offset = UTC; default: now)")
 
+    sub = _command(commands, common, "report", cmd_report,
+                   "write the daily or monthly supervision report (HTML + CSV) under instance/reports")
+    sub.add_argument("kind", choices=("daily", "monthly"), help="daily: one date; monthly: its calendar month")
+    sub.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD",
+                     help="a date in the period (default: yesterday for daily, last month for monthly)")
+    sub.add_argument("--dir", type=Path, metavar="DIR", help="where to write (default: $ONEWINDOW_REPORTS_DIR or "
+                                                            "instance/reports)")
+
     sub = _command(commands, common, "scheduler", cmd_scheduler,
                    "run the scheduler alone in the foreground (docker); SIGTERM or Ctrl-C stops it")
     sub.add_argument("--interval", type=positive_float, default=10.0, metavar="SECONDS",
@@ -341,13 +378,14 @@ def _as_option(sub: argparse.ArgumentParser, required: bool) -> None:
 
 def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     """Migrate, then optionally seed the demo; rerunning is harmless (demo users are updated, items no-op)."""
-    from engine import demo, schema
+    from engine import demo, orgtree, schema
 
     from .serving import masked
 
     schema.upgrade(ctx.db)
-    result: dict[str, Any] = {"database": masked(ctx.db.url), "schema": "head"}
-    lines = [f"database ready: {result['database']} (schema at head)"]
+    units = orgtree.install(ctx.db)
+    result: dict[str, Any] = {"database": masked(ctx.db.url), "schema": "head", "org_units": len(units)}
+    lines = [f"database ready: {result['database']} (schema at head, org tree of {len(units)} units)"]
     status = 0
     if args.demo:
         seeded = demo.seed(ctx.db)
@@ -357,10 +395,20 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
         for failure in seeded.failed:
             ctx.note(f"error: {failure['path']}: {failure['message']}")
             status = 1
-        lines += ["", f"demo logins (password {demo.DEMO_PASSWORD} for everyone):",
-                  render_table([u.to_dict() for u in seeded.users], LOGIN_COLUMNS)]
+        fixed = [u.to_dict() for u in seeded.users if not u.unit]
+        lines += ["", f"demo logins (password {demo.DEMO_PASSWORD} for everyone):", render_table(fixed, LOGIN_COLUMNS),
+                  "", "window staff of the org tree (one login per unit and post; `onewindow user list` shows all):",
+                  *_logins_by_unit([u for u in seeded.users if u.unit])]
     ctx.emit(result, "\n".join(lines))
     return status
+
+
+def _logins_by_unit(users) -> list[str]:
+    """'区中心/区民政局: mz-window mz-handle mz-review mz-approve' — one line per unit instead of 70 rows."""
+    by_unit: dict[str, list[str]] = {}
+    for user in users:
+        by_unit.setdefault(user.unit, []).append(user.username)
+    return [f"  {unit}: {' '.join(names)}" for unit, names in by_unit.items()]
 
 
 LOGIN_COLUMNS = [("username", "username"), ("password", "password"), ("display_name", "name"),
@@ -441,8 +489,10 @@ def cmd_deploy(args: argparse.Namespace, ctx: Context) -> int:
     deployer = args.user or "cli"
     if args.user:
         accounts.actor_for(ctx.db, args.user)  # an unknown deployer is refused, not recorded
+    if args.approval and not args.path:
+        raise UsageError("--approval names the approval of one item's change: give its folder, not --all")
     if args.path:
-        result = deploy_package(ctx.db, load_package(args.path), deployer)
+        result = deploy_package(ctx.db, load_package(args.path), deployer, approval=args.approval)
         ctx.emit(_deploy_dict(result), result.message)
         return 0
     seeded = demo.deploy_all(ctx.db, deployer)
@@ -451,6 +501,37 @@ def cmd_deploy(args: argparse.Namespace, ctx: Context) -> int:
         ctx.note(f"error: {failure['path']}: {failure['message']}")
     ctx.emit(payload, "\n".join([r.message for r in seeded.deployed] or ["no item folder under processes/"]))
     return 1 if seeded.failed else 0
+
+
+def cmd_withdraw(args: argparse.Namespace, ctx: Context) -> int:
+    from engine import governance
+
+    governance.withdraw_item(ctx.db, args.code, _actor(ctx, args.user), args.approval)
+    ctx.emit({"item_code": args.code, "withdrawn": True, "approval": args.approval},
+             f"{args.code} withdrawn from the centre (approval {args.approval}); running cases continue")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, ctx: Context) -> int:
+    """Dry run: the verdict per open case. --apply: move the chosen (or every movable) case; exit 1 if any refused."""
+    from engine import case_migration
+
+    verdicts = case_migration.assess_version(ctx.db, args.code, args.from_number, args.to_number)
+    if not args.apply:
+        rows = [{**v.to_dict(), "can": "yes" if v.can else "no", "reasons": "；".join(v.reasons)} for v in verdicts]
+        ctx.emit([v.to_dict() for v in verdicts], lambda: render_table(rows, [
+            ("case_no", "case"), ("status", "status"), ("can", "can move"), ("reasons", "why not")])
+            if rows else f"no open case on version {args.from_number}")
+        return 0
+    if not args.user:
+        raise UsageError("--apply needs --as USER (an analyst): the migration is recorded in each case's history")
+    chosen = args.cases or [v.case_no for v in verdicts if v.can]
+    result = case_migration.migrate_cases(ctx.db, chosen, args.to_number, _actor(ctx, args.user))
+    ctx.emit(result.to_dict(), lambda: "\n".join(
+        [f"migrated {no} to version {args.to_number}" for no in result.migrated]
+        + [f"refused {no}: {'；'.join(reasons)}" for no, reasons in result.refused.items()]
+        or ["nothing to migrate"]))
+    return 1 if result.refused else 0
 
 
 def cmd_items(args: argparse.Namespace, ctx: Context) -> int:
@@ -482,7 +563,8 @@ def _actor(ctx: Context, username: str):
 def cmd_start(args: argparse.Namespace, ctx: Context) -> int:
     from engine import casework, queries
 
-    started = casework.start_case(ctx.db, args.item, args.data, _actor(ctx, args.user))
+    started = casework.start_case(ctx.db, args.item, args.data, _actor(ctx, args.user), unit=args.unit,
+                                  mandate=args.mandate)
     tasks = [t.to_dict() for t in queries.open_tasks(ctx.db, case_no=started.case_no)]
     payload = {"case_no": started.case_no, "item_code": args.item, "status": started.status,
                "version": started.version, "open_tasks": tasks}
@@ -611,11 +693,38 @@ def cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
     if not roles:
         raise UsageError(f"give at least one --role ({', '.join(accounts.ROLES)})")
     password = args.password or _ask_password(args.username)
-    accounts.create_user(ctx.db, args.username, password, name, roles, group_codes)
+    unit = args.unit or (existing.unit if existing else None)
+    accounts.create_user(ctx.db, args.username, password, name, roles, group_codes, unit)
     payload = {"username": args.username, "display_name": name, "roles": roles, "groups": group_codes,
                "created": existing is None}
     ctx.emit(payload, f"user {args.username} {'updated' if existing else 'created'}: roles {', '.join(roles)}"
                       + (f"; groups {', '.join(group_codes)}" if group_codes else ""))
+    return 0
+
+
+def cmd_org_help(args: argparse.Namespace, ctx: Context) -> int:
+    raise UsageError("give an action: org show | org load")
+
+
+def cmd_org_load(args: argparse.Namespace, ctx: Context) -> int:
+    from engine import orgtree
+
+    units = orgtree.install(ctx.db)
+    ctx.emit({"units": len(units)}, f"org tree loaded: {len(units)} units")
+    return 0
+
+
+def cmd_org_show(args: argparse.Namespace, ctx: Context) -> int:
+    from sqlalchemy import select
+
+    from engine.orgtree import group_code
+    from engine.tables import org_units
+
+    with ctx.db.reading() as conn:
+        rows = [{"code": r.code, "name": r.name, "kind": r.kind, "groups": [group_code(r.code, f) for f in r.functions]}
+                for r in conn.execute(select(org_units).order_by(org_units.c.position))]
+    ctx.emit(rows, lambda: render_table(rows, [("code", "unit"), ("name", "name"), ("kind", "kind"),
+                                               ("groups", "groups")]) if rows else "no org tree: run onewindow init")
     return 0
 
 
@@ -843,6 +952,19 @@ def _tick_text(report) -> str:
     if report.conflicts:
         lines.append(f"skipped (busy, next tick retries): {', '.join(report.conflicts)}")
     return "\n".join(lines)
+
+
+def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
+    """实时报送 by hand: the same files the scheduler's job writes (an existing report is rewritten)."""
+    from datetime import timedelta
+
+    from engine import clock, reports
+
+    today = clock.local_date()
+    day = args.date or (today - timedelta(days=1) if args.kind == "daily" else today.replace(day=1) - timedelta(days=1))
+    paths = reports.make(ctx.db, args.kind, day, args.dir)
+    ctx.emit({"kind": args.kind, "files": [str(p) for p in paths]}, lambda: "\n".join(f"wrote {p}" for p in paths))
+    return 0
 
 
 def cmd_scheduler(args: argparse.Namespace, ctx: Context) -> int:

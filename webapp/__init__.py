@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
         DATABASE_URL=None,
         BABEL_DEFAULT_LOCALE="zh",
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=21 * 1024 * 1024,  # an attachment (20 MB, engine/attachments.py) and its form
         SCHEDULER_ENABLED=False,
     )
     app.config.from_prefixed_env("ONEWINDOW")
@@ -44,11 +44,23 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
     from .cases import bp as cases_bp
     from .desk import bp as desk_bp
     from .errors import register_error_handlers
+    from .follow import bp as follow_bp
     from .hall import bp as hall_bp
+    from .ratings import bp as ratings_bp
+    from .register import bp as register_bp
+    from .studio import bp as studio_bp
+    from .studio_versions import bp as studio_versions_bp
     from .vendor import bp as vendor_bp
+    from .watch import bp as watch_bp
 
     for blueprint in (auth_bp, hall_bp, desk_bp, cases_bp, audit_bp, admin_bp, api_bp, vendor_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(studio_bp)
+    app.register_blueprint(studio_versions_bp)
+    app.register_blueprint(watch_bp)
+    app.register_blueprint(ratings_bp)
+    app.register_blueprint(follow_bp)
+    app.register_blueprint(register_bp)
     register_error_handlers(app)
     return app
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from engine import accounts, casework, queries
+from engine import accounts, casework, queries, reports, taskops
 from engine.assignment import Actor, check_may_handle
 from engine.errors import OnewindowError, PermissionDenied
 
@@ -157,3 +157,77 @@ def history(case_no: str):
     if not (g.actor.is_admin or g.actor.roles & STAFF_ROLES):  # applicants: the steps, not internal data
         events = [{k: v for k, v in e.items() if k != "data"} for e in events]
     return jsonify({"case_no": case_no, "events": events})
+
+
+# --- the desk's task operations (engine/taskops.py): same checks and audit events as the pages ---------------
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key, "")
+    if not isinstance(value, str):
+        raise OnewindowError(f'"{key}" 必须是字符串。')
+    return value
+
+
+def _done(case_no: str, **extra: Any):
+    return jsonify({"case_no": case_no, "case_url": url_for("api.case", case_no=case_no), **extra})
+
+
+@bp.route("/tasks/<task_id>/transfer", methods=["POST"])
+@token_required(*HANDLER_ROLES)
+def transfer(task_id: str):
+    body = _json_body()
+    return _done(taskops.transfer_task(get_db(), task_id, _text(body, "to"), g.actor, _text(body, "reason")))
+
+
+@bp.route("/tasks/<task_id>/delegate", methods=["POST"])
+@token_required(*HANDLER_ROLES)
+def delegate(task_id: str):
+    body = _json_body()
+    return _done(taskops.delegate_task(get_db(), task_id, _text(body, "to"), g.actor, _text(body, "reason")))
+
+
+@bp.route("/tasks/<task_id>/return", methods=["POST"])
+@token_required(*HANDLER_ROLES)
+def return_task(task_id: str):
+    body = _json_body()
+    return _done(taskops.return_task(get_db(), task_id, _text(body, "target_task_id"), _text(body, "reason"),
+                                     g.actor))
+
+
+@bp.route("/cases/<case_no>/withdraw", methods=["POST"])
+@token_required(*HANDLER_ROLES)
+def withdraw(case_no: str):
+    body = _json_body()
+    return _done(taskops.withdraw_task(get_db(), case_no, _text(body, "task_id"), g.actor, _text(body, "reason")))
+
+
+@bp.route("/cases/<case_no>/copy", methods=["POST"])
+@token_required(*HANDLER_ROLES)
+def copy(case_no: str):
+    body = _json_body()
+    recipients = body.get("to")
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        raise OnewindowError('"to" 必须是用户名列表，例如 {"to": ["zhao"]}。')
+    return _done(taskops.copy_case(get_db(), case_no, recipients, g.actor, _text(body, "note")))
+
+
+@bp.route("/cases/<case_no>/urge", methods=["POST"])
+@token_required(*HANDLER_ROLES)
+def urge(case_no: str):
+    return _done(taskops.urge_case(get_db(), case_no, g.actor, _text(_json_body(), "note")))
+
+
+# --- 实时报送: the case feed for a higher-level platform (engine/reports.py) ------------------------------
+
+FEED_ROLES = ("supervisor", "auditor")
+
+
+@bp.route("/feed/cases", methods=["GET"])
+@token_required(*FEED_ROLES)
+def feed_cases():
+    """Case records changed after `after` (a sequence number), oldest change first; continue with `next_after`."""
+    try:
+        after, limit = int(request.args.get("after", "0")), int(request.args.get("limit", "100"))
+    except ValueError as exc:
+        raise OnewindowError("after 和 limit 须为整数，例如 ?after=0&limit=100。") from exc
+    return jsonify(reports.feed(get_db(), after, limit))

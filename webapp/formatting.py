@@ -11,7 +11,9 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
+
+from engine import orgtree
 
 from .access import ROLE_NAMES
 
@@ -24,12 +26,16 @@ STATUS_NAMES = {
     "awaiting_supplement": "待补正",
     "approved": "已批准",
     "refused": "不予许可",
+    "not_accepted": "不予受理",
     "withdrawn": "已撤回",
     "completed": "已办结",
 }
 
 EVENT_NAMES = {
     "case_started": "提交申请",
+    "receipt_issued": "出具回执",
+    "handed_over": "逐级交接",
+    "case_migrated": "迁移到新版流程",
     "task_claimed": "签收",
     "task_released": "退回组内",
     "task_completed": "办理",
@@ -43,13 +49,30 @@ EVENT_NAMES = {
     "warning_raised": "时限预警",
     "deadline_extended": "延期",
     "notified": "发出通知",
+    # the desk's operations (engine/taskops.py and friends)
+    "task_transferred": "转办",
+    "task_delegated": "委派",
+    "delegation_submitted": "委派办理（待确认）",
+    "delegation_returned": "委派退回重办",
+    "delegation_recalled": "收回委派",
+    "task_returned": "退回",
+    "task_withdrawn": "撤回",
+    "case_copied": "抄送",
+    "case_urged": "催办",
+    "attachment_added": "上传附件",
+    "comment_added": "发表意见",
+    "materials_checked": "核对材料",
+    # the supervisors' actions (engine/supervision.py)
+    "warning_acknowledged": "电子监察确认预警",
+    "case_chased": "电子监察督办",
+    "exception_opened": "发起异常处理",
 }
 
 WARNING_LEVELS = {"none": "正常", "yellow": "黄牌预警", "red": "红牌超时", "statutory": "超过法定时限"}
 WARNING_KINDS = {"committed": "承诺时限", "statutory": "法定时限", "step": "环节时限"}
 
 HANDLING_MODES = {"direct": "即办件", "committed": "承诺件", "joint": "联办件", "report-up": "上报件",
-                  "restricted": "限制件"}
+                  "restricted": "控制事项"}
 
 
 def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -98,8 +121,33 @@ def event_summary(event: dict[str, Any]) -> list[tuple[str, str]]:
         pairs += [("事项", _scalar(data.get("item"))), ("流程版本", _scalar(data.get("version")))]
     for key, value in (data.get("data") or {}).items():
         pairs.append((key, _scalar(value)))
+    if kind in DESK_EVENTS:
+        return pairs + _desk_summary(kind, data)
     skip = {"task_id", "name", "data", "item", "version"}
     pairs += [(key, _scalar(value)) for key, value in data.items() if key not in skip]
+    return pairs
+
+
+# The desk's operations (engine/taskops.py and friends): their data by Chinese label, empty ones left out.
+DESK_EVENTS = frozenset({"task_transferred", "task_delegated", "delegation_submitted", "delegation_returned",
+                         "delegation_recalled", "task_returned", "task_withdrawn", "case_copied", "case_urged",
+                         "attachment_added", "comment_added", "materials_checked"})
+DESK_LABELS = {"to": "交给", "group": "办理组", "reason": "理由", "to_name": "退回至", "recipients": "抄送给",
+               "note": "附言", "filename": "文件", "material": "对应材料", "size": "大小（字节）", "body": "意见"}
+MATERIAL_MARKS = {"received": "已收", "missing": "缺"}
+
+
+def _desk_summary(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
+    if kind == "materials_checked":
+        return [(name, MATERIAL_MARKS.get(mark, mark)) for name, mark in (data.get("marks") or {}).items()]
+    pairs = []
+    if kind == "case_urged":
+        whom = "、".join(t.get("recipient", "").split(":", 1)[-1] for t in data.get("tasks") or [])
+        pairs.append(("催办对象", whom))
+    for key, label in DESK_LABELS.items():
+        value = data.get(key)
+        if value not in (None, "", []):
+            pairs.append((label, "、".join(value) if isinstance(value, list) else _scalar(value)))
     return pairs
 
 
@@ -133,7 +181,18 @@ def warning_kind_name(code: str | None) -> str:
     return WARNING_KINDS.get(code or "", code or "")
 
 
+def group_label(code: str | None) -> str:
+    """'区中心/区民政局·审核' → '区民政局 审核': a group as people say it (unit names read once per request)."""
+    from . import get_db  # here: the package imports this module while it is being set up
+
+    if "unit_names" not in g:
+        with get_db().reading() as conn:
+            g.unit_names = orgtree.unit_names(conn)
+    return orgtree.describe_group(code, g.unit_names)
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(group_label, "group_label")
     app.add_template_filter(local_time, "localtime")
     app.add_template_filter(status_name, "status_name")
     app.add_template_filter(status_class, "status_class")

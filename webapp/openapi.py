@@ -210,6 +210,91 @@ _PATHS: dict[str, Any] = {
 }
 
 
+def _operation(summary: str, operation_id: str, parameter: dict[str, Any], body: dict[str, Any],
+               refusals: dict[str, str]) -> dict[str, Any]:
+    """A desk operation (engine/taskops.py): a JSON body in, the case number out, Chinese errors."""
+    return {"post": {
+        "summary": summary, "operationId": operation_id, "parameters": [parameter],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {"200": _json(_ref("OperationDone"), "已完成（写入办件的审计记录）"),
+                      "400": _error("请求体不是 JSON 对象，或字段类型不对"),
+                      **{code: _error(text) for code, text in refusals.items()}, **_AUTH_ERRORS},
+    }}
+
+
+_SCHEMAS["OperationDone"] = {"type": "object", "required": ["case_no"],
+                             "properties": {"case_no": {"type": "string"}, "case_url": {"type": "string"}}}
+_TO_AND_REASON = {"type": "object", "required": ["to"], "properties": {
+    "to": {"type": "string", "description": "用户名"}, "reason": {"type": "string", "description": "说明（选填）"}}}
+_PATHS.update({
+    "/tasks/{task_id}/transfer": _operation(
+        "转办：交给本组其他人员", "transferTask", _TASK_ID, _TO_AND_REASON,
+        {"404": "用户不存在", "409": "任务已办结或已由他人签收", "422": "对方不在本组，或不能转办给自己"}),
+    "/tasks/{task_id}/delegate": _operation(
+        "委派：请他人代办，办理后交回确认", "delegateTask", _TASK_ID, _TO_AND_REASON,
+        {"404": "用户不存在", "409": "任务已办结或已由他人签收", "422": "已在委派中，或对方不是窗口人员"}),
+    "/tasks/{task_id}/return": _operation(
+        "退回：退回到之前同一路径上已办理的环节（须填理由）", "returnTask", _TASK_ID,
+        {"type": "object", "required": ["target_task_id", "reason"], "properties": {
+            "target_task_id": {"type": "string", "description": "要退回到的已办理任务编号"},
+            "reason": {"type": "string", "description": "退回理由（必填）"}}},
+        {"409": "任务已办结", "422": "没有理由，或目标不是可退回的环节"}),
+    "/cases/{case_no}/withdraw": _operation(
+        "撤回：撤回本人刚办理、后续尚未签收的环节", "withdrawTask", _CASE_NO,
+        {"type": "object", "required": ["task_id"], "properties": {
+            "task_id": {"type": "string", "description": "本人办理的任务编号"},
+            "reason": {"type": "string", "description": "说明（选填）"}}},
+        {"404": "办件或任务不存在", "409": "后续环节已签收或已办理，或不是本人办理"}),
+    "/cases/{case_no}/copy": _operation(
+        "抄送：通知他人知悉", "copyCase", _CASE_NO,
+        {"type": "object", "required": ["to"], "properties": {
+            "to": {"type": "array", "items": {"type": "string"}, "description": "用户名列表"},
+            "note": {"type": "string", "description": "附言（选填）"}}},
+        {"404": "办件或用户不存在", "422": "没有抄送对象"}),
+    "/cases/{case_no}/urge": _operation(
+        "催办：提醒当前办理人（办理过本办件的人员，每环节每小时一次）", "urgeCase", _CASE_NO,
+        {"type": "object", "properties": {"note": {"type": "string", "description": "附言（选填）"}}},
+        {"404": "办件不存在", "409": "一小时内已催办过", "422": "没有待办环节"}),
+})
+
+
+def _feed_schemas() -> dict[str, Any]:
+    """实时报送: every field of a fed case record, described from the engine's own list (engine.reports)."""
+    from engine.reports import FEED_FIELDS
+
+    types = {"seq": "integer", "committed_days": ["integer", "null"], "statutory_days": ["integer", "null"],
+             "town": ["string", "null"], "applicant_name": ["string", "null"]}
+    times = {"created_at", "accepted_at", "closed_at", "committed_deadline", "statutory_deadline", "updated_at"}
+    record = {name: {"type": types.get(name, ["string", "null"] if name in times else "string"),
+                     **({"format": "date-time"} if name in times else {}), "description": text}
+              for name, text in FEED_FIELDS.items()}
+    return {
+        "FeedRecord": {"type": "object", "required": list(FEED_FIELDS), "properties": record,
+                       "additionalProperties": False},
+        "Feed": {"type": "object", "required": ["records", "next_after", "more"], "properties": {
+            "records": {"type": "array", "items": _ref("FeedRecord"), "description": "按 seq 升序的办件记录"},
+            "next_after": {"type": "integer", "description": "下次请求的 after 值（已反映到此序号为止的全部变更）"},
+            "more": {"type": "boolean", "description": "是否还有更新的变更（true 时可立即续取）"}}},
+    }
+
+
+_SCHEMAS.update(_feed_schemas())
+_PATHS["/feed/cases"] = {"get": {
+    "summary": "实时报送：增量获取办件记录（上级平台用；需电子监察或审计角色的令牌）",
+    "operationId": "feedCases",
+    "description": "按序号增量返回自 after 之后有变更的办件（每件一条，反映其最新状态）。上级平台保存 next_after，"
+                   "下次以 ?after=<next_after> 续取；同一办件再次变更时会再次出现，请按 case_no 更新。"
+                   "最近几秒内的变更留待下次返回，以免漏掉尚未提交的事务。",
+    "parameters": [
+        {"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "default": 0},
+         "description": "上次返回的 next_after；首次取全部用 0"},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+         "description": "本次最多返回的办件数"}],
+    "responses": {"200": _json(_ref("Feed"), "办件记录"), "400": _error("after 或 limit 不合法"), **_AUTH_ERRORS},
+}}
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
