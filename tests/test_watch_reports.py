@@ -11,11 +11,10 @@ import pytest
 from cli_helpers import run
 from sqlalchemy import func, select
 from test_web import login
-from watch_scenarios import accept, apply, finish, local, review, setup
+from watch_scenarios import apply, local, one_late_one_early, review
 
 from engine import accounts, reports
 from engine.errors import NotFound
-from engine.scheduler import tick
 from engine.tables import case_warnings, cases
 
 FEBRUARY_25 = local("2026-02-25 12:00").date()
@@ -23,13 +22,8 @@ FEBRUARY_25 = local("2026-02-25 12:00").date()
 
 @pytest.fixture
 def world(db):
-    people = setup(db)
-    early = accept(db, people, "2026-02-12 10:00", unit="梁子镇")
-    late = accept(db, people, "2026-02-12 10:05", unit="梁子镇")
-    finish(db, people, early, "2026-02-13 15:00")
-    tick(db, local("2026-02-25 00:01"))
-    waiting = apply(db, people, "2026-02-25 11:00", unit="区中心/区民政局")
-    return {"people": people, "early": early, "late": late, "waiting": waiting}
+    cases = one_late_one_early(db)
+    return {**cases, "waiting": apply(db, cases["people"], "2026-02-25 11:00", unit="区中心/区民政局")}
 
 
 def _count(db, table, *where) -> int:

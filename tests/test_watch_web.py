@@ -12,11 +12,10 @@ from conftest import make_actor
 from openpyxl import load_workbook
 from sqlalchemy import select
 from test_web import csrf_token, login
-from watch_scenarios import accept, finish, local, setup
+from watch_scenarios import local, one_late_one_early
 
 from engine import clock, performance, queries
 from engine.dashboard import dashboard
-from engine.scheduler import tick
 from engine.tables import case_warnings, notifications
 from webapp.watch import PERFORMANCE_COLUMNS
 
@@ -25,12 +24,7 @@ ACTIONS = {"watch.acknowledge", "watch.chase", "watch.exception", "watch.weights
 
 @pytest.fixture
 def world(db):
-    people = setup(db)
-    early = accept(db, people, "2026-02-12 10:00", unit="梁子镇")
-    late = accept(db, people, "2026-02-12 10:05", unit="梁子镇")
-    finish(db, people, early, "2026-02-13 15:00")
-    tick(db, local("2026-02-25 00:01"))
-    return {"people": people, "early": early, "late": late}
+    return one_late_one_early(db)
 
 
 def test_only_supervisors_and_administrators_open_the_watch_pages(client, db, world):

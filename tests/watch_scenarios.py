@@ -21,6 +21,7 @@ from engine.casework import complete_task, start_case
 from engine.db import Database
 from engine.deployment import deploy_package
 from engine.package import load_package
+from engine.scheduler import tick
 
 CLOCK_ITEM = Path(__file__).resolve().parent / "data" / "clock-item"
 REVIEW = {"opinion": "同意"}
@@ -82,3 +83,15 @@ def finish(db: Database, people: People, case_no: str, at: str) -> None:
         if any(t.element_id == "review" for t in queries.open_tasks(db, case_no=case_no)):
             complete_task(db, task_of(db, case_no, "review"), REVIEW, people.reviewer)
         complete_task(db, task_of(db, case_no, "issue"), ISSUE, people.window)
+
+
+def one_late_one_early(db: Database) -> dict:
+    """Two cases accepted at 梁子镇 on 2026-02-12, one finished the next day, the other left to turn red
+    (the scheduler looked on 02-25): the world the watch's pages and reports are checked against."""
+    people = setup(db)
+    early = accept(db, people, "2026-02-12 10:00", unit="梁子镇")
+    late = accept(db, people, "2026-02-12 10:05", unit="梁子镇")
+    finish(db, people, early, "2026-02-13 15:00")
+    tick(db, local("2026-02-25 00:01"))
+    return {"people": people, "early": early, "late": late}
+

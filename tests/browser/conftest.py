@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from engine import clock
 from webapp import create_app
 
 CHROMIUM = Path(os.environ.get("ONEWINDOW_CHROMIUM", "/usr/bin/chromium"))
@@ -90,3 +91,15 @@ def screenshot(page):
         return path
 
     return take
+
+
+class ClockAt:
+    """WSGI middleware: every request of a served app runs at `moment` (a test may move it on)."""
+
+    def __init__(self, app, moment) -> None:
+        self.app, self.moment = app, moment
+
+    def __call__(self, environ, start_response):
+        with clock.frozen_at(self.moment):
+            return self.app(environ, start_response)
+

@@ -25,7 +25,7 @@ from engine import clock, queries
 from engine.casework import complete_task, start_case
 from engine.scheduler import tick
 
-from .conftest import ARTIFACTS, browser_app, serving
+from .conftest import ARTIFACTS, ClockAt, browser_app, serving
 from .test_walkthrough import log_in
 
 pytestmark = pytest.mark.browser
@@ -44,22 +44,11 @@ def local(text: str) -> datetime:
 PAGE_TIME = local("2026-03-11 09:00")
 
 
-class _FrozenClock:
-    """WSGI middleware: every request of this server runs at PAGE_TIME."""
-
-    def __init__(self, app, moment: datetime) -> None:
-        self.app, self.moment = app, moment
-
-    def __call__(self, environ, start_response):
-        with clock.frozen_at(self.moment):
-            return self.app(environ, start_response)
-
-
 @pytest.fixture
 def live_server(db) -> Iterator[str]:
     """This module's server: the conftest one, but with the engine clock at PAGE_TIME for each request."""
     app = browser_app(db)
-    app.wsgi_app = _FrozenClock(app.wsgi_app, PAGE_TIME)
+    app.wsgi_app = ClockAt(app.wsgi_app, PAGE_TIME)
     with serving(app) as url:
         yield url
 

@@ -10,35 +10,22 @@ the test runs. Screenshots: test-artifacts/watch-*.png.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 import pytest
 from playwright.sync_api import Page, expect
 from watch_scenarios import accept, finish, local, setup
 
-from engine import clock
 from engine.scheduler import tick
 
-from .conftest import browser_app, serving
+from .conftest import ClockAt, browser_app, serving
 from .test_walkthrough import log_in
 
 pytestmark = pytest.mark.browser
 
 
-class _MovableClock:
-    """WSGI middleware: each request runs at `moment`, which the test moves."""
-
-    def __init__(self, app, moment: datetime) -> None:
-        self.app, self.moment = app, moment
-
-    def __call__(self, environ, start_response):
-        with clock.frozen_at(self.moment):
-            return self.app(environ, start_response)
-
-
 @pytest.fixture
-def server_clock() -> _MovableClock:
-    return _MovableClock(None, local("2026-02-24 09:00"))
+def server_clock() -> ClockAt:
+    return ClockAt(None, local("2026-02-24 09:00"))
 
 
 @pytest.fixture
