@@ -96,8 +96,8 @@ def test_analyst_edits_lints_and_deploys_and_new_cases_follow(page: Page, screen
     screenshot("studio-02-edited")
 
     page.click("#deploy")
-    expect(page.locator(".notice-success")).to_contain_text("已部署 DEMO-001 第 2 版")
-    expect(page.locator('tr[data-item="DEMO-001"]')).to_contain_text("第 2 版")
+    expect(page.locator('tr[data-item="DEMO-001"]')).to_contain_text("第 2 版")  # back on the studio's list
+    expect(page.locator(".notice-success", has_text="已部署 DEMO-001 第 2 版")).to_be_visible()
     screenshot("studio-03-deployed")
 
     version_2 = drafts.version_files(db, "DEMO-001", 2)["joint-review.bpmn"]
