@@ -175,7 +175,7 @@ def _run_task(ctx: CaseContext, task, data: dict[str, Any]) -> str:
 
 def applicant_actor(case_no: str) -> Actor:
     """Who answers online after proving the case's follow-up code (no account needed)."""
-    return Actor(f"applicant:{case_no}", "申请人")
+    return Actor(f"applicant:{case_no}", "申请人", frozenset({"applicant"}))
 
 
 def answer_as_applicant(db: Database, case_no: str, data: dict[str, Any], actor: Actor) -> str:

@@ -7,6 +7,7 @@ with the version, so the hall shows what is actually running); 63 items read in 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from . import governance
 from .db import Database
+from .specs import FORMS_PREFIX
 from .tables import items, process_versions
 
 LEVEL_NAMES = {"district": "区级", "town": "镇级", "village": "村级"}
@@ -77,3 +79,25 @@ def browse(db: Database, department: str = "", level: str = "", life_event: str 
 
 def entry(db: Database, code: str) -> Entry | None:
     return next((e for e in entries(db) if e.code == code), None)
+
+
+def application_form(db: Database, code: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The item's own application form (item.json `application_form`, kept with its latest version) as
+    (JSON Schema, UI schema), or None when the item uses the hall's common form."""
+    with db.reading() as conn:
+        row = conn.execute(select(process_versions.c.metadata, process_versions.c.files)
+                           .join(items, (items.c.id == process_versions.c.item_id)
+                                 & (process_versions.c.number == items.c.latest_version))
+                           .where(items.c.code == code)).one_or_none()
+    if row is None or not (row.metadata or {}).get("application_form"):
+        return None
+    ui_name = row.metadata.get("application_ui_form")
+    return (json.loads(row.files[FORMS_PREFIX + row.metadata["application_form"]]),
+            json.loads(row.files[FORMS_PREFIX + ui_name]) if ui_name else {})
+
+
+def guide_materials(db: Database, code: str) -> list[str]:
+    """The names of the materials the item's guide asks for."""
+    found = entry(db, code)
+    return [m["name"] for m in (found.guide.get("materials", []) if found else [])]
+

@@ -83,7 +83,8 @@ def case_view(db: Database, case_no: str) -> dict[str, Any]:
               "level": LEVEL_NAMES.get(_level(t["candidate_group"]), "")} for t in detail["open_tasks"]]
     supplement = next((r["content"] for r in reversed(given) if r["kind"] == "补正"), None) \
         if detail["status"] == "awaiting_supplement" else None
-    return {"case_no": case_no, "item_name": detail["item_name"], "status": detail["status"],
+    return {"case_no": case_no, "item_code": detail["item_code"], "item_name": detail["item_name"],
+            "status": detail["status"],
             "created_at": detail["created_at"], "closed_at": detail["closed_at"], "where": where,
             "front": names.get(row.unit_code or "", row.unit_code), "clock": detail["clock"],
             "supplement": supplement, "receipts": given}

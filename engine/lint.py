@@ -96,6 +96,9 @@ def lint_package(package: ProcessPackage) -> LintReport:
 
 def _lint_metadata(package: ProcessPackage, diagrams_readable: bool) -> list[Finding]:
     findings = [Finding("error", problem, fix, file="item.json") for problem, fix in guide_problems(package.metadata)]
+    for key, schema in (("application_form", True), ("application_ui_form", False)):  # the hall's form
+        if package.metadata.get(key):
+            findings += _lint_form(package, package.metadata[key], None, "item.json", schema=schema)
     if diagrams_readable and package.main_bpmn_files() and main_process_id(package) is None:
         findings.append(Finding("error", "无法确定办件从哪个流程开始",
                                 "只把一个流程标记为 isExecutable=\"true\"，或在 item.json 中填写 process_id",

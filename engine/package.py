@@ -132,16 +132,22 @@ def add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
                 defined.update(process_ids(shared_tree))
 
 
+APPLICATION_FORM_KEYS = ("application_form", "application_ui_form")
+
+
 def add_forms(package: ProcessPackage, search_dirs: list[Path]) -> None:
+    """The forms the diagrams' user tasks name, and the item's own application form (item.json)."""
+    wanted = [package.metadata.get(key) for key in APPLICATION_FORM_KEYS if package.metadata.get(key)]
     for name, text in list(package.bpmn_files().items()):
         tree = _tree_or_none(text, name)
-        for form in form_names(tree) if tree is not None else []:
-            key = FORMS_PREFIX + form
-            if key in package.files:
-                continue
-            for directory in search_dirs:
-                candidate = directory / form
-                if candidate.is_file():
-                    package.files[key] = _read_text(candidate)
-                    break
+        wanted += form_names(tree) if tree is not None else []
+    for form in wanted:
+        key = FORMS_PREFIX + form
+        if key in package.files:
+            continue
+        for directory in search_dirs:
+            candidate = directory / form
+            if candidate.is_file():
+                package.files[key] = _read_text(candidate)
+                break
 

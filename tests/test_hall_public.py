@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 
 import pytest
 from conftest import deploy, make_actor
@@ -15,6 +16,9 @@ from test_web import csrf_token, post_form, text
 
 from engine import accounts, attachments, casework, follow, orgtree, phone, queries, settings
 from engine.casework import complete_task
+from engine.deployment import deploy_package
+from engine.errors import LintFailed
+from engine.package import load_package
 
 ITEMS = ("catalogue/minzheng/MZ-008", "catalogue/minzheng/MZ-001", "catalogue/anjian/AJ-003",
          "catalogue/jinggai/JG-002")
@@ -95,9 +99,11 @@ def test_the_applicant_answers_a_supplement_online(client, db, catalogue):
     invalid = client.post(f"/hall/follow/{started.case_no}/answer", data={"csrf_token": token})
     assert invalid.status_code == 422 and "表单填写有误" in text(invalid)
     answered = client.post(f"/hall/follow/{started.case_no}/answer", data={
-        "csrf_token": token, "supplement_received": "应急预案文本（已盖章）一份",
-        "supplement_received_on": "2026-12-01"})
+        "csrf_token": token, "supplement_received": "应急预案文本（已盖章）一份", "supplement_received_on": "2026-12-01",
+        "supplement-0": (io.BytesIO(b"%PDF-1.7\n%stamped\n"), "预案（盖章）.pdf")}, content_type="multipart/form-data")
     assert answered.status_code == 302
+    assert [(a["filename"], a["uploaded_by"]) for a in attachments.list_attachments(db, started.case_no)] == [
+        ("预案（盖章）.pdf", f"applicant:{started.case_no}")]
     assert [t.element_id for t in queries.open_tasks(db, case_no=started.case_no)] == ["accept_review"]
     done = [e for e in queries.case_history(db, started.case_no) if e["type"] == "task_completed"][-1]
     assert done["actor"] == f"applicant:{started.case_no}" and done["element_id"] == "supplement_wait"
@@ -163,3 +169,28 @@ def test_applying_online_with_materials_uploaded_against_the_guide(client, db, c
     receipt = text(client.get(good.headers["Location"]))
     assert re.search(r'id="query-code">\d{6}<', receipt)
     assert 'id="query-code"' not in text(client.get(good.headers["Location"]))  # shown once
+
+
+def test_an_item_brings_its_own_application_form(client, db, catalogue):
+    make_actor(db, "sunba", [], ["applicant"])
+    client.post("/login", data={"username": "sunba", "password": "secret-pw", "csrf_token": csrf_token(client)})
+    page = text(client.get("/hall/items/MZ-001"))
+    assert "共同生活家庭成员人数" in page and "致贫原因" in page  # forms/application-dibao.json
+    common = {"applicant_name": "孙八", "unit": "梁子镇"}
+    missing = post_form(client, "/hall/items/MZ-001/apply", common, "/hall/items/MZ-001")
+    assert (missing.status_code == 422 and "household_size" in text(missing)) or "家庭成员人数" in text(missing)
+    done = post_form(client, "/hall/items/MZ-001/apply", {**common, "household_size": "3", "monthly_income": "800",
+                                                         "hardship": "重病"}, "/hall/items/MZ-001")
+    assert done.status_code == 302
+    case_no = done.headers["Location"].rsplit("/", 1)[-1]
+    started = queries.case_history(db, case_no)[0]["data"]
+    assert started["data"]["household_size"] == 3 and started["unit"] == "梁子镇"
+
+
+def test_a_missing_application_form_does_not_deploy(db, tmp_path):
+    folder = tmp_path / "MZ-001"
+    shutil.copytree(settings.PROCESSES_DIR / "catalogue/minzheng/MZ-001", folder)
+    meta = json.loads((folder / "item.json").read_text(encoding="utf-8"))
+    (folder / "item.json").write_text(json.dumps({**meta, "application_form": "no-such-form.json"}), encoding="utf-8")
+    with pytest.raises(LintFailed, match=r"no-such-form\.json"):
+        deploy_package(db, load_package(folder, processes_dir=settings.PROCESSES_DIR), "analyst")

@@ -11,7 +11,7 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from engine import casework, follow
+from engine import attachments, casework, catalogue, follow
 from engine.errors import FormValidationError, OnewindowError
 from engine.forms import validate_form
 
@@ -59,6 +59,23 @@ def _page(case_no: str, fields=None, form_error: str | None = None, status: int 
                            fields=fields, form_error=form_error), status
 
 
+def _supplement_files(case_no: str) -> list[tuple[str | None, str, bytes]]:
+    """(material, file name, bytes) for each missing material a file was chosen for, each checked; a
+    material the guide names is recorded as that material (the window's checklist then sees it)."""
+    view = follow.case_view(get_db(), case_no)
+    asked = (view["supplement"] or {}).get("missing_materials", [])
+    known = set(catalogue.guide_materials(get_db(), view["item_code"]))
+    chosen = []
+    for index, material in enumerate(asked):
+        upload = request.files.get(f"supplement-{index}")
+        if upload is None or not upload.filename:
+            continue
+        content = upload.read()
+        attachments.check_upload(upload.filename, content)
+        chosen.append((material if material in known else None, upload.filename, content))
+    return chosen
+
+
 @bp.route("/<case_no>/answer", methods=["POST"])
 @public
 def answer(case_no: str):
@@ -73,7 +90,11 @@ def answer(case_no: str):
         if problems:
             raise FormValidationError("表单填写有误", problems)
         validate_form(json.dumps(step["schema"], ensure_ascii=False), data, step["form"])
-        casework.answer_as_applicant(get_db(), case_no, data, casework.applicant_actor(case_no))
+        files = _supplement_files(case_no)  # checked before anything is written
+        applicant = casework.applicant_actor(case_no)
+        for material, filename, content in files:
+            attachments.add_attachment(get_db(), case_no, filename, content, applicant, material)
+        casework.answer_as_applicant(get_db(), case_no, data, applicant)
     except FormValidationError as exc:
         fields = build_fields(step["schema"], step["ui_schema"], raw_values(step["schema"], request.form),
                               exc.field_errors)

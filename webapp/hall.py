@@ -49,8 +49,13 @@ def _apply_form(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The application form of an item: the common part, where it comes in, and for clerks the mandate."""
     places = intake.places(get_db(), code)
     schema = copy.deepcopy(APPLY_SCHEMA)
+    own = catalogue.application_form(get_db(), code)
+    if own is not None:  # the item's own questions follow the common ones
+        schema["properties"].update(own[0].get("properties", {}))
+        schema["required"] = [*schema["required"], *own[0].get("required", [])]
+        schema["allOf"] = own[0].get("allOf", [])
     schema["properties"]["unit"] = {"type": "string", "title": "办理地点", "enum": [c for c, _ in places]}
-    ui = {**APPLY_UI, "unit": {"ui:enumNames": [label for _, label in places],
+    ui = {**APPLY_UI, **(own[1] if own else {}), "unit": {"ui:enumNames": [label for _, label in places],
                                "ui:help": "不选即到本事项所属部门的窗口办理；村便民服务室代办的，"
                                           "由代办员逐级报送，结果送回该服务室"}}
     if current_user.is_authenticated and current_user.has_role("clerk"):

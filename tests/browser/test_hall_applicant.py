@@ -10,10 +10,18 @@ import pytest
 from conftest import deploy, make_actor
 from playwright.sync_api import Page, expect
 
-from engine import orgtree, phone, queries, settings
+from engine import attachments, orgtree, phone, queries, settings
 from engine.casework import complete_task
 
 pytestmark = pytest.mark.browser
+
+
+def log_in_as(page: Page, username: str, password: str, name: str) -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    expect(page.locator(".who")).to_contain_text(name)
 
 
 def test_an_applicant_applies_follows_and_answers_a_supplement(page: Page, screenshot, db, tmp_path, monkeypatch):
@@ -65,7 +73,19 @@ def test_an_applicant_applies_follows_and_answers_a_supplement(page: Page, scree
     screenshot("follow-supplement")
     page.fill("#f-supplement_received", "发布令（已签署）一份")
     page.fill("#f-supplement_received_on", "2026-12-01")
+    page.set_input_files("#supplement-0", files=[{"name": "发布令.pdf", "mimeType": "application/pdf",
+                                                 "buffer": b"%PDF-1.7\n%signed\n"}])
     page.click("#supplement-request button[type=submit]")
     expect(page.locator("#follow-status")).to_have_text("已提交")
     expect(page.locator("#follow-where")).to_contain_text("受理审查")
     assert [t.element_id for t in queries.open_tasks(db, actor=window)] == ["accept_review"]
+    assert sorted(a["filename"] for a in attachments.list_attachments(db, case_no)) == ["发布令.pdf", "预案.pdf"]
+
+    # 好差评: the applicant rates the visit (each receipt is a visit); nothing is rated for them
+    log_in_as(page, "13700001111", "applicant-pw", "钱七")
+    page.goto(f"/hall/cases/{case_no}/rate")
+    page.check("#rate input[name=score][value='5']")
+    page.fill("#comment", "一次告知清楚，网上补正很方便")
+    page.click("#rate button[type=submit]")
+    expect(page.locator("#given")).to_contain_text("非常满意")
+    screenshot("hall-rated")
