@@ -100,7 +100,8 @@ def test_the_applicant_answers_a_supplement_online(client, db, catalogue):
     assert invalid.status_code == 422 and "表单填写有误" in text(invalid)
     answered = client.post(f"/hall/follow/{started.case_no}/answer", data={
         "csrf_token": token, "supplement_received": "应急预案文本（已盖章）一份",
-        "supplement_received_on": "2026-12-01", "supplement-0": (io.BytesIO(b"%PDF-1.7\n%stamped\n"), "预案（盖章）.pdf")}, content_type="multipart/form-data")
+        "supplement_received_on": "2026-12-01",
+        "supplement-0": (io.BytesIO(b"%PDF-1.7\n%stamped\n"), "预案（盖章）.pdf")}, content_type="multipart/form-data")
     assert answered.status_code == 302
     assert [(a["filename"], a["uploaded_by"]) for a in attachments.list_attachments(db, started.case_no)] == [
         ("预案（盖章）.pdf", f"applicant:{started.case_no}")]
