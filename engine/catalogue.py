@@ -11,12 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from . import governance
 from .db import Database
 from .specs import FORMS_PREFIX
-from .tables import items, process_versions
+from .tables import items, latest_versions, process_versions
 
 LEVEL_NAMES = {"district": "区级", "town": "镇级", "village": "村级"}
 
@@ -47,10 +45,8 @@ def entries(db: Database) -> list[Entry]:
     """What the hall offers: public items (not the platform's own governance processes), not withdrawn (S-9)."""
     with db.reading() as conn:
         rows = conn.execute(
-            select(items.c.code, items.c.name, items.c.department, items.c.handling_mode, items.c.guide,
-                   process_versions.c.metadata)
-            .join(process_versions, (process_versions.c.item_id == items.c.id)
-                  & (process_versions.c.number == items.c.latest_version))
+            latest_versions(items.c.code, items.c.name, items.c.department, items.c.handling_mode, items.c.guide,
+                            process_versions.c.metadata)
             .order_by(items.c.department, items.c.code)).all()
     withdrawn = governance.withdrawn_codes(db)
     return [Entry(r.code, r.name, r.department, r.handling_mode, (r.metadata or {}).get("level", "district"),
@@ -85,9 +81,7 @@ def application_form(db: Database, code: str) -> tuple[dict[str, Any], dict[str,
     """The item's own application form (item.json `application_form`, kept with its latest version) as
     (JSON Schema, UI schema), or None when the item uses the hall's common form."""
     with db.reading() as conn:
-        row = conn.execute(select(process_versions.c.metadata, process_versions.c.files)
-                           .join(items, (items.c.id == process_versions.c.item_id)
-                                 & (process_versions.c.number == items.c.latest_version))
+        row = conn.execute(latest_versions(process_versions.c.metadata, process_versions.c.files)
                            .where(items.c.code == code)).one_or_none()
     if row is None or not (row.metadata or {}).get("application_form"):
         return None

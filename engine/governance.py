@@ -27,7 +27,7 @@ from .assignment import Actor
 from .db import Database
 from .errors import NotFound, OnewindowError, PermissionDenied
 from .package import ProcessPackage, load_package
-from .tables import audit_events, cases, catalogue_changes, items, process_versions, users
+from .tables import audit_events, cases, catalogue_changes, items, latest_versions, process_versions, users
 from .versiondiff import GuideChange, guide_changes
 
 GOVERNANCE_ITEM = "GOV-CATALOGUE"
@@ -72,9 +72,7 @@ class GovernedChange:
 
 
 def _latest_metadata(conn: Connection, item_code: str) -> dict[str, Any] | None:
-    row = conn.execute(select(process_versions.c.metadata).join(items, items.c.id == process_versions.c.item_id)
-                       .where(items.c.code == item_code, process_versions.c.number == items.c.latest_version)
-                       ).one_or_none()
+    row = conn.execute(latest_versions(process_versions.c.metadata).where(items.c.code == item_code)).one_or_none()
     return None if row is None else (row.metadata or {})
 
 

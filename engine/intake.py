@@ -18,7 +18,7 @@ from .db import Database
 from .errors import NotFound, OnewindowError
 from .orgtree import LEVELS, department_unit, describe_group, level_of, unit_names
 from .specs import ProcessSpecs
-from .tables import cases, items, org_units, process_versions
+from .tables import cases, items, latest_versions, org_units, process_versions
 
 MANDATE_FIELDS = {"principal": "委托人姓名", "principal_id_number": "委托人身份证号码", "signed_on": "委托书签署日期"}
 
@@ -57,9 +57,7 @@ def places(db: Database, item_code: str) -> list[tuple[str, str]]:
     """Where an application for the item can come in, as (unit code, label): its department's district
     window for a district item, then every town centre and village room (which relay it up, S-5)."""
     with db.reading() as conn:
-        meta = conn.execute(select(process_versions.c.metadata)
-                            .join(items, items.c.id == process_versions.c.item_id)
-                            .where(items.c.code == item_code, process_versions.c.number == items.c.latest_version)
+        meta = conn.execute(latest_versions(process_versions.c.metadata).where(items.c.code == item_code)
                             ).scalar_one_or_none()
         if meta is None:
             raise NotFound(f"事项 {item_code} 不存在或尚未部署；请从事项列表中选择。")

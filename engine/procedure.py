@@ -16,7 +16,7 @@ from .bpmn import NS, lane_of
 from .db import Database
 from .orgtree import role_of
 from .safexml import parse_xml
-from .tables import items, process_versions
+from .tables import items, latest_versions, process_versions
 
 PUBLIC_ROLES = {
     "收件窗口": "递件窗口（村、镇代办点或部门窗口）", "受理窗口": "受理窗口", "镇中心": "镇便民服务中心",
@@ -34,14 +34,9 @@ class Step:
 def item_steps(db: Database, item_code: str) -> list[Step]:
     """The steps of the item's latest version (empty when it is not deployed)."""
     with db.reading() as conn:
-        row = conn.execute(select_latest(item_code)).one_or_none()
+        row = conn.execute(latest_versions(process_versions.c.files, process_versions.c.process_id)
+                           .where(items.c.code == item_code)).one_or_none()
     return [] if row is None else steps(row.files, row.process_id)
-
-
-def select_latest(item_code: str):
-    return (items.select().with_only_columns(process_versions.c.files, process_versions.c.process_id)
-            .join(process_versions, process_versions.c.item_id == items.c.id)
-            .where(items.c.code == item_code, process_versions.c.number == items.c.latest_version))
 
 
 def steps(files: dict[str, str], process_id: str) -> list[Step]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    select,
 )
 
 metadata = MetaData()
@@ -104,6 +105,14 @@ process_versions = Table(
     UniqueConstraint("item_id", "number"),
     UniqueConstraint("item_id", "content_hash"),
 )
+
+
+def latest_versions(*columns):
+    """SELECT `columns` FROM items joined to each item's latest version: what the hall, intake, the
+    procedure view and governance read of an item as it runs now."""
+    return select(*columns).select_from(items).join(
+        process_versions, (process_versions.c.item_id == items.c.id)
+        & (process_versions.c.number == items.c.latest_version))
 
 cases = Table(
     "cases",
