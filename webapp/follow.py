@@ -11,13 +11,14 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from engine import attachments, casework, catalogue, follow
+from engine import casework, catalogue, follow
 from engine.errors import FormValidationError, OnewindowError
 from engine.forms import validate_form
 
 from . import get_db
 from .access import public
 from .formrender import build_fields, parse_submission, raw_values
+from .uploads import Chosen, attach, chosen_files
 
 bp = Blueprint("follow", __name__, url_prefix="/hall/follow")
 
@@ -59,21 +60,13 @@ def _page(case_no: str, fields=None, form_error: str | None = None, status: int 
                            fields=fields, form_error=form_error), status
 
 
-def _supplement_files(case_no: str) -> list[tuple[str | None, str, bytes]]:
-    """(material, file name, bytes) for each missing material a file was chosen for, each checked; a
-    material the guide names is recorded as that material (the window's checklist then sees it)."""
+def _supplement_files(case_no: str) -> list[Chosen]:
+    """The files sent for the materials asked for; one the guide names is recorded as that material (the
+    window's checklist then sees it), any other as a plain attachment."""
     view = follow.case_view(get_db(), case_no)
     asked = (view["supplement"] or {}).get("missing_materials", [])
     known = set(catalogue.guide_materials(get_db(), view["item_code"]))
-    chosen = []
-    for index, material in enumerate(asked):
-        upload = request.files.get(f"supplement-{index}")
-        if upload is None or not upload.filename:
-            continue
-        content = upload.read()
-        attachments.check_upload(upload.filename, content)
-        chosen.append((material if material in known else None, upload.filename, content))
-    return chosen
+    return chosen_files("supplement", [material if material in known else None for material in asked])
 
 
 @bp.route("/<case_no>/answer", methods=["POST"])
@@ -92,8 +85,7 @@ def answer(case_no: str):
         validate_form(json.dumps(step["schema"], ensure_ascii=False), data, step["form"])
         files = _supplement_files(case_no)  # checked before anything is written
         applicant = casework.applicant_actor(case_no)
-        for material, filename, content in files:
-            attachments.add_attachment(get_db(), case_no, filename, content, applicant, material)
+        attach(case_no, files, applicant)
         casework.answer_as_applicant(get_db(), case_no, data, applicant)
     except FormValidationError as exc:
         fields = build_fields(step["schema"], step["ui_schema"], raw_values(step["schema"], request.form),

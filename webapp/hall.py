@@ -13,13 +13,14 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from engine import attachments, casework, catalogue, intake, procedure, queries
+from engine import casework, catalogue, intake, procedure, queries
 from engine.errors import FormValidationError, NotFound, OnewindowError
 from engine.forms import validate_form
 
 from . import get_db
 from .access import public, require_case_access, roles_required
 from .formrender import build_fields, parse_submission, raw_values
+from .uploads import attach, chosen_files
 
 bp = Blueprint("hall", __name__, url_prefix="/hall")
 
@@ -61,20 +62,6 @@ def _apply_form(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if current_user.is_authenticated and current_user.has_role("clerk"):
         schema["properties"].update(MANDATE_FIELDS)
     return schema, ui
-
-
-def _material_files(code: str) -> list[tuple[str, str, bytes]]:
-    """(material, file name, bytes) for each material of the guide a file was chosen for, each checked."""
-    materials = (catalogue.entry(get_db(), code).guide or {}).get("materials", [])
-    chosen = []
-    for index, material in enumerate(materials):
-        upload = request.files.get(f"material-{index}")
-        if upload is None or not upload.filename:
-            continue
-        content = upload.read()
-        attachments.check_upload(upload.filename, content)
-        chosen.append((material["name"], upload.filename, content))
-    return chosen
 
 
 def _split_application(data: dict[str, Any]) -> tuple[dict[str, Any], str | None, dict[str, Any] | None]:
@@ -130,10 +117,9 @@ def apply(code: str):
             raise FormValidationError("表单填写有误", problems)
         validate_form(json.dumps(schema, ensure_ascii=False), data, "申请表")
         data, unit, mandate = _split_application(data)
-        files = _material_files(code)  # every file checked before the case exists: a bad one loses nothing
+        files = chosen_files("material", catalogue.guide_materials(get_db(), code))  # before the case exists
         started = casework.start_case(get_db(), code, data, current_user.actor, unit=unit, mandate=mandate)
-        for material, filename, content in files:
-            attachments.add_attachment(get_db(), started.case_no, filename, content, current_user.actor, material)
+        attach(started.case_no, files, current_user.actor)
     except (FormValidationError, OnewindowError) as exc:
         errors = exc.field_errors if isinstance(exc, FormValidationError) else {}
         fields = build_fields(schema, ui, raw_values(schema, request.form), errors)
