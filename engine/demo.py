@@ -142,8 +142,8 @@ def deploy_all(db: Database, deployer: str, processes_dir: Path | None = None) -
 
 
 def seed(db: Database, processes_dir: Path | None = None) -> DemoSeed:
-    """Demo users, then every item under processes/ deployed by the demo analyst."""
-    orgtree.install(db, processes_dir)
+    """Demo users, then every item under processes/ deployed by the demo analyst (after `onewindow init`
+    has loaded the org tree, which the users' units and the items' lanes refer to)."""
     users = seed_users(db, processes_dir)
     result = deploy_all(db, "analyst", processes_dir)
     result.users = users

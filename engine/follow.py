@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, insert, select
 from . import clock, queries, receipts
 from .db import Database
 from .errors import NotFound, OnewindowError, PermissionDenied
-from .orgtree import describe_group, level_of, unit_names
+from .orgtree import describe_group, level_of, split_group, unit_names
 from .runtime import ANSWERED_BY_PROPERTY, load_workflow
 from .tables import cases, follow_attempts
 
@@ -91,7 +91,7 @@ def case_view(db: Database, case_no: str) -> dict[str, Any]:
 
 
 def _level(group: str | None) -> str | None:
-    unit = (group or "").rpartition("·")[0]
+    unit = split_group(group)[0] if group else ""
     return level_of(unit) if unit else None
 
 

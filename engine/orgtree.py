@@ -237,11 +237,17 @@ def unit_names(conn: Connection) -> dict[str, str]:
     return {r.code: r.name for r in conn.execute(select(org_units.c.code, org_units.c.name))}
 
 
+def split_group(group: str) -> tuple[str, str]:
+    """'梁子镇·窗口' → ('梁子镇', '窗口'); a group of no unit (a working group) → ('', its name)."""
+    unit, _, function = group.rpartition(SEPARATOR)
+    return unit, function
+
+
 def describe_group(group: str | None, names: dict[str, str]) -> str:
     """'区中心/区民政局·审核' → '区民政局 审核' for people (the code stays what is stored)."""
     if not group:
         return "任意窗口人员"
-    unit, _, function = group.rpartition(SEPARATOR)
+    unit, function = split_group(group)
     if not unit:
         return group
     return f"{names.get(unit, unit.rsplit('/', 1)[-1])} {function}"

@@ -14,7 +14,7 @@ from lxml import etree
 
 from .bpmn import NS, lane_of
 from .db import Database
-from .orgtree import role_of
+from .orgtree import role_of, split_group
 from .safexml import parse_xml
 from .tables import items, latest_versions, process_versions
 
@@ -84,4 +84,7 @@ def _who(lane: str | None) -> str:
     role = role_of(lane)
     if role is not None:
         return PUBLIC_ROLES.get(role, role)
-    return (lane or "窗口工作人员").rpartition("·")[0].rsplit("/", 1)[-1] or (lane or "窗口工作人员")
+    if not lane:
+        return "窗口工作人员"
+    unit, name = split_group(lane)  # a group lane is said by its unit's own name ("区财政局")
+    return unit.rsplit("/", 1)[-1] if unit else name

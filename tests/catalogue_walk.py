@@ -21,7 +21,6 @@ from engine import orgtree, queries
 from engine.assignment import Actor
 from engine.casework import complete_task, start_case
 from engine.db import Database
-from engine.runtime import load_workflow
 
 SUPPLEMENT = "补正"
 REFUSALS = ("不予", "不同意")
@@ -140,8 +139,3 @@ def fronts_for(meta: dict[str, Any], units: list[orgtree.Unit]) -> dict[str, str
         fronts["镇受理"] = town
     fronts["村受理" if "village" in accept else "村代办"] = village
     return fronts
-
-
-def active_elements(db: Database, case_no: str) -> list[str]:
-    workflow = load_workflow(db, case_no)
-    return sorted({t.task_spec.bpmn_id for t in workflow.get_tasks() if getattr(t.task_spec, "bpmn_id", None)})
