@@ -15,17 +15,7 @@
   var timer = null;
   var sequence = 0;
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().catch(function () {
-        return { error: "http_" + response.status, message: "服务器返回 " + response.status + "；请刷新页面后重试。" };
-      });
-    });
-  }
+  function post(url, body) { return window.OnewindowStudio.postJson(url, body, csrf); }
 
   function showProblem(message) {
     problem.hidden = !message;

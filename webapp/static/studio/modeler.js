@@ -27,17 +27,7 @@
   var lintSequence = 0;
   var findings = [];
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().catch(function () {
-        return { error: "http_" + response.status, message: "服务器返回 " + response.status + "；请刷新页面后重试（登录或安全令牌可能已过期）。" };
-      }).then(function (json) { json.httpStatus = response.status; return json; });
-    });
-  }
+  function post(url, body) { return window.OnewindowStudio.postJson(url, body, csrf); }
 
   function setStatus(text, kind) {
     saveStatus.textContent = text;

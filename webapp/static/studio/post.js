@@ -1,0 +1,17 @@
+/* The studio's one way to call its JSON endpoints: same-origin, with the page's CSRF token; an answer
+   that is not JSON (a proxy error page, an expired login) becomes a message the page can show. */
+(function () {
+  "use strict";
+  window.OnewindowStudio = window.OnewindowStudio || {};
+  window.OnewindowStudio.postJson = function (url, body, csrf) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () {
+        return { error: "http_" + response.status, message: "服务器返回 " + response.status + "；请刷新页面后重试（登录或安全令牌可能已过期）。" };
+      }).then(function (json) { json.httpStatus = response.status; return json; });
+    });
+  };
+})();
