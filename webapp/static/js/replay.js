@@ -111,22 +111,9 @@
   show(current, false);
 
   if (!container || !window.BpmnJS) { return; }
-  var viewer = new window.BpmnJS({ container: container });
-  fetch(container.getAttribute("data-src"), { credentials: "same-origin" })
-    .then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.text();
-    })
-    .then(function (xml) { return viewer.importXML(xml); })
-    .then(function () {
-      canvas = viewer.get("canvas");
-      overlays = viewer.get("overlays");
-      canvas.zoom("fit-viewport", "auto");
-      mark();
-      container.setAttribute("data-rendered", "1");
-    })
-    .catch(function (error) {
-      container.textContent = "流程图加载失败（" + error.message + "）；各步骤高亮的环节见“流程图标记”。";
-      container.classList.add("diagram-failed");
-    });
+  window.OnewindowDiagram.draw(container, function (viewer) {
+    canvas = viewer.get("canvas");
+    overlays = viewer.get("overlays");
+    mark();
+  }, "各步骤高亮的环节见“流程图标记”。");
 }());

@@ -19,30 +19,17 @@
   }
 
   function draw(container) {
-    var viewer = new window.BpmnJS({ container: container });
-    fetch(container.getAttribute("data-src"), { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.text();
-      })
-      .then(function (xml) { return viewer.importXML(xml); })
-      .then(function () {
-        var canvas = viewer.get("canvas");
-        var marked = 0;
-        canvas.zoom("fit-viewport", "auto");
-        Object.keys(MARKERS).forEach(function (name) {
-          ids(container, name).forEach(function (id) {
-            try { canvas.addMarker(id, MARKERS[name]); marked += 1; } catch (ignored) { /* not drawn here */ }
-          });
+    window.OnewindowDiagram.draw(container, function (viewer) {
+      var canvas = viewer.get("canvas");
+      var marked = 0;
+      Object.keys(MARKERS).forEach(function (name) {
+        ids(container, name).forEach(function (id) {
+          try { canvas.addMarker(id, MARKERS[name]); marked += 1; } catch (ignored) { /* not drawn here */ }
         });
-        viewer.get("eventBus").on("element.click", function (event) { pick(event.element.id); });
-        container.setAttribute("data-marked", String(marked));
-        container.setAttribute("data-rendered", "1");
-      })
-      .catch(function (error) {
-        container.textContent = "流程图加载失败（" + error.message + "）；变更见下方表格。";
-        container.classList.add("diagram-failed");
       });
+      viewer.get("eventBus").on("element.click", function (event) { pick(event.element.id); });
+      container.setAttribute("data-marked", String(marked));
+    }, "变更见下方表格。");
   }
 
   if (!window.BpmnJS) { return; }
