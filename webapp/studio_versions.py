@@ -106,9 +106,14 @@ def migrate(code: str):
     item = _item(code)
     to_number = _number("to", item["latest_version"])
     from_number = _number("from", max(to_number - 1, 1))
+    return _migration_page(code, item, from_number, to_number, None)
+
+
+def _migration_page(code: str, item: dict, from_number: int, to_number: int, result):
+    """Every open case of version `from_number`, can it move to `to_number`, and what the last move did."""
     verdicts = case_migration.assess_version(get_db(), code, from_number, to_number)
     return render_template("studio_versions/migrate.html", item=item, verdicts=verdicts, from_number=from_number,
-                           to_number=to_number, numbers=list(range(item["latest_version"], 0, -1)), result=None)
+                           to_number=to_number, numbers=list(range(item["latest_version"], 0, -1)), result=result)
 
 
 @bp.route("/migrate", methods=["POST"])
@@ -122,9 +127,7 @@ def migrate_post(code: str):
         flash("请至少勾选一个办件。", "error")
         return redirect(url_for(".migrate", code=code, **{"from": from_number, "to": to_number}))
     result = case_migration.migrate_cases(get_db(), case_nos, to_number, current_user.actor)
-    verdicts = case_migration.assess_version(get_db(), code, from_number, to_number)
-    return render_template("studio_versions/migrate.html", item=item, verdicts=verdicts, from_number=from_number,
-                           to_number=to_number, numbers=list(range(item["latest_version"], 0, -1)), result=result)
+    return _migration_page(code, item, from_number, to_number, result)
 
 
 # --- governance (S-9) ------------------------------------------------------------------------------
