@@ -190,6 +190,12 @@ _FLOW_NODES = ("task", "userTask", "manualTask", "scriptTask", "serviceTask", "s
                "startEvent", "endEvent", "boundaryEvent")
 
 
+def _started_by_event(element: etree._Element) -> bool:
+    """An event subprocess (started by its start event's trigger) or a compensation handler (started by a
+    compensation event through an association): neither has, nor may have, a sequence flow in or out."""
+    return element.get("triggeredByEvent") == "true" or element.get("isForCompensation") == "true"
+
+
 def _lint_orphans(tree: etree._ElementTree, file: str) -> list[Finding]:
     """Every element is reached by a flow and leads on (a start has no way in, an end no way out)."""
     root = tree.getroot()
@@ -199,6 +205,8 @@ def _lint_orphans(tree: etree._ElementTree, file: str) -> list[Finding]:
     for kind in _FLOW_NODES:
         for element in root.iterfind(f".//bpmn:{kind}", NS):
             element_id, label = element.get("id"), element.get("name") or element.get("id")
+            if _started_by_event(element):
+                continue
             event_sub = element.getparent().get("triggeredByEvent") == "true"
             if kind not in ("startEvent", "boundaryEvent") and element_id not in targets:
                 findings.append(Finding("error", f"“{label}”没有任何连线进入，永远不会被执行",

@@ -12,10 +12,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .errors import PackageError
 from .safexml import parse_xml
@@ -102,6 +104,23 @@ def _has_timers(specs: list[BpmnProcessSpec]) -> bool:
     return False
 
 
+_SPEC_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+
+
+def as_loaded(spec: BpmnProcessSpec) -> BpmnProcessSpec:
+    """`spec` as SpiffWorkflow's own loader gives it back from a serialized workflow.
+
+    The loader wires specs in ways the parser leaves to the first workflow that needs them: a
+    multi-instance task's child spec gets its merge-back hook (`LoopTask.merge_child`) only when a
+    process first creates an instance, or when a spec is restored. A parsed spec therefore worked in
+    the process that started the review and stalled the case everywhere else (a fresh worker, a
+    restart, the command line): the last opinion was never merged and the collate step never came.
+    Passing every spec through the loader once, when its version is parsed, gives every process the
+    same, completely wired specs, whatever SpiffWorkflow wires on restore now or in a later release.
+    """
+    return _SPEC_REGISTRY.restore(_SPEC_REGISTRY.convert(spec))
+
+
 def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = None) -> ProcessSpecs:
     """Parse a package's files with a fresh parser (SpiffWorkflow refuses duplicate process ids in one)."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
@@ -109,8 +128,8 @@ def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = 
         if name.endswith(".bpmn"):
             parser.add_bpmn_xml(parse_xml(text, name), filename=name)
     try:
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        spec = as_loaded(parser.get_spec(process_id))
+        subprocess_specs = {name: as_loaded(sub) for name, sub in parser.get_subprocess_specs(process_id).items()}
     except ValidationException as exc:
         raise PackageError(f"{exc.file_name or ''} {exc.id or ''}: {exc}".strip()) from exc
     forms = {name.removeprefix(FORMS_PREFIX): text for name, text in files.items() if name.startswith(FORMS_PREFIX)}

@@ -8,6 +8,7 @@ DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from engine.assignment import Actor
 from engine.db import Database
 from engine.deployment import deploy_package
 from engine.package import load_package
+from engine.specs import spec_cache
 from engine.tables import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +85,18 @@ def db(tmp_path, _postgres_schema) -> Database:
         schema.upgrade(database)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def cold(monkeypatch):
+    """Every change runs as in a worker that has just started: no spec is kept between steps, so each one
+    parses its version's files anew, and (as always) the workflow is rebuilt from the state in the database.
+
+    A construct that only works because an earlier step in the same process wired something up (the
+    joint review that stalled after any restart) fails under this fixture the way it fails in the field.
+    """
+    monkeypatch.setattr(spec_cache, "capacity", 0)
+    monkeypatch.setattr(spec_cache, "_entries", OrderedDict())  # nor what an earlier test left there
 
 
 def deploy(db: Database, folder: str, deployer: str = "analyst"):

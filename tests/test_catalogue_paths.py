@@ -56,7 +56,8 @@ def test_the_catalogue_has_a_diagram_for_every_item():
 
 
 @pytest.mark.parametrize("folder", WALKED, ids=lambda p: p.name)
-def test_every_path_of_the_item(db, units, admin, folder):
+def test_every_path_of_the_item(db, units, admin, cold, folder):
+    """Each step cold (the `cold` fixture): every item of every shape walks as it would across restarts."""
     meta = _meta(folder)
     deploy(db, str(folder.relative_to(settings.PROCESSES_DIR)))
     groups = orgtree.all_groups(units)

@@ -48,6 +48,10 @@ from engine.scheduler import tick
 from engine.tables import cases, notifications
 
 
+# Each step of every demo path runs cold, as after a restart or in another worker.
+pytestmark = pytest.mark.usefixtures("cold")
+
+
 @pytest.fixture(autouse=True)
 def every_path_re_executes_identically(request):
     """After each test, re-execute every case it made; any divergence fails the test that made it."""
