@@ -30,6 +30,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Row, insert, update
 
 from .clock import LOCAL_TZ, local_date
+from .clock import as_utc as aware_utc
 from .errors import OnewindowError, PermissionDenied
 from .indexes import STEP_DUE_KEY, step_due
 from .tables import case_warnings, clock_pauses
@@ -49,9 +50,7 @@ EXTENSION_ROLES = frozenset({"chief", "admin"})
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None if moment is None else aware_utc(moment)
 
 
 def start_of_day(day: date) -> datetime:
@@ -246,8 +245,16 @@ def write(conn: Connection, case_id: int, changes: ClockChanges) -> None:
                      .values(**changes.pause_ended))
     if changes.pause_started is not None:
         conn.execute(insert(clock_pauses).values(case_id=case_id, **changes.pause_started))
-    if changes.warnings:
-        conn.execute(insert(case_warnings), [{"case_id": case_id, **w} for w in changes.warnings])
+    for warning in changes.warnings:
+        # One row per case, kind, level (and step): a level reached again after an extension (yellow →
+        # 延期 → yellow) is raised anew on that row — new due time, unacknowledged — and recorded again in
+        # the audit trail; a second row broke the unique key and jammed every later tick of the case.
+        key = (case_warnings.c.case_id == case_id, case_warnings.c.kind == warning["kind"],
+               case_warnings.c.level == warning["level"], case_warnings.c.task_id == warning["task_id"])
+        raised_again = conn.execute(update(case_warnings).where(*key).values(
+            **warning, acknowledged_by=None, acknowledged_at=None))
+        if raised_again.rowcount == 0:
+            conn.execute(insert(case_warnings).values(case_id=case_id, **warning))
 
 
 def working_days_used(calendar: WorkCalendar, values: dict[str, Any], now: datetime) -> int | None:

@@ -27,6 +27,11 @@ def now() -> datetime:
     return frozen if frozen is not None else datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """`moment` as aware UTC: SQLite gives times back without an offset, and they were written as UTC."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def local_date(moment: datetime | None = None) -> date:
     """The district's calendar date at `moment` (default: now)."""
     return (moment or now()).astimezone(LOCAL_TZ).date()

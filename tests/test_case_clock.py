@@ -190,3 +190,29 @@ def test_the_case_page_and_the_api_show_deadline_days_used_pauses_and_warnings(d
     assert body["clock"]["working_days_used"] == 5 and body["clock"]["paused_working_days"] == 3
     assert body["clock"]["warning_level"] == "yellow"
     assert [w["kind"] for w in body["clock"]["warnings"]] == ["step", "committed"]
+
+
+def test_yellow_then_an_extension_then_yellow_again_then_red_each_on_its_own_row(db, people):
+    """Issue 12: a case warned yellow, extended, then due again made every later tick fail on the unique key of
+    `case_warnings` (and a clerk completing its task got an IntegrityError). Now the level reached again is
+    raised anew on its row; the trail keeps every raise. Dated: accepted Monday 2 March 2026, 5 working days."""
+    case_no = _accept(db, people, "2026-03-02 09:00")
+    assert tick(db, local("2026-03-06 00:01")).errors == []
+    assert _clock(db, case_no, "2026-03-06 00:01")["warning_level"] == "yellow"
+    with clock.frozen_at(local("2026-03-06 10:00")):
+        extend_deadline(db, case_no, 2, "需现场核查", people["chief"])
+    view = _clock(db, case_no, "2026-03-06 10:00")
+    assert view["warning_level"] == "none" and view["committed_deadline"] == local("2026-03-12 00:00").isoformat()
+    again = tick(db, local("2026-03-10 00:01"))
+    assert again.errors == [] and _clock(db, case_no, "2026-03-10 00:01")["warning_level"] == "yellow"
+    late = tick(db, local("2026-03-12 00:01"))
+    assert late.errors == [] and _clock(db, case_no, "2026-03-12 00:01")["warning_level"] == "red"
+    with clock.frozen_at(local("2026-03-12 09:00")):
+        complete_task(db, _open(db, case_no, "review").task_id, {"opinion": "同意"}, people["reviewer"])
+    case_level = [(w["level"], w["raised_at"]) for w in _clock(db, case_no, "2026-03-12 09:00")["warnings"]
+                  if w["kind"] == "committed"]
+    assert case_level == [("yellow", local("2026-03-10 00:01").isoformat()),
+                          ("red", local("2026-03-12 00:01").isoformat())]
+    raised = [e["data"]["level"] for e in queries.case_history(db, case_no)
+              if e["type"] == "warning_raised" and e["data"]["kind"] == "committed"]
+    assert raised == ["yellow", "yellow", "red"]
