@@ -163,7 +163,7 @@ def _run_task(ctx: CaseContext, task, data: dict[str, Any]) -> str:
     if form is not None:
         validate_form(ctx.specs.forms[form], data, form)
     task.data.update(data)
-    task.run()
+    ctx.run(task)
     ctx.record("task_completed", task.task_spec.bpmn_id, task_id=str(task.id),
                name=task.task_spec.bpmn_name, data=data, **_instance(task))
     ctx.after_completion(task)

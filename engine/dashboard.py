@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from . import clock
+from . import clock, incidents
 from .caseclock import end_of_day, start_of_day
 from .db import Database
 from .orgtree import DISTRICT, department_unit, level_of, town_of
@@ -48,6 +48,7 @@ class Dashboard:
     supplements_pending: int
     refused_without_reason: list[str] = field(default_factory=list)
     unacknowledged_warnings: int = 0
+    incidents: int = 0  # open incidents: cases stalled or failing in the scheduler (异常办件)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,7 +82,8 @@ def dashboard(db: Database, now: datetime | None = None) -> Dashboard:
             statutory=levels.get("statutory", 0), supplements_pending=by_status.get(SUPPLEMENT_STATUS, 0),
             refused_without_reason=refused_without_reason(conn),
             unacknowledged_warnings=conn.execute(select(func.count()).select_from(case_warnings)
-                                                 .where(case_warnings.c.acknowledged_at.is_(None))).scalar_one())
+                                                 .where(case_warnings.c.acknowledged_at.is_(None))).scalar_one(),
+            incidents=incidents.count_open(conn))
     return figures
 
 

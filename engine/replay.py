@@ -27,7 +27,19 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select, update
 
-from . import accounts, attachments, case_migration, casework, clock, comments, indexes, materials, queries, taskops
+from . import (
+    accounts,
+    attachments,
+    case_migration,
+    casework,
+    clock,
+    comments,
+    incidents,
+    indexes,
+    materials,
+    queries,
+    taskops,
+)
 from .db import Database
 from .errors import NotFound, OnewindowError
 from .runtime import load_workflow
@@ -42,7 +54,8 @@ _INPUTS = ("case_started", "task_completed", "task_claimed", "task_released", "d
            "task_transferred", "task_delegated", "delegation_submitted", "delegation_returned",
            "delegation_recalled", "task_returned", "task_withdrawn", "case_copied", "case_urged",
            "attachment_added", "comment_added", "materials_checked",
-           *SUPERVISION_INPUTS)  # the supervisors' actions (engine/supervision.py)
+           *SUPERVISION_INPUTS,  # the supervisors' actions (engine/supervision.py)
+           *incidents.INPUTS)  # an operator's retry or resolution of an incident (engine/incidents.py)
 _CASE_INPUTS = ("task_withdrawn", "case_copied", "case_urged", "attachment_added", "comment_added",
                 "materials_checked")
 # Event data that differ by nature between the run and its re-execution (random task ids).
@@ -170,6 +183,8 @@ def _feed(scratch: Database, kind: str, event: dict[str, Any], case_no: str, tas
         case_migration.migrate_case(scratch, case_no, data["version_to"], actor)
     elif kind in SUPERVISION_INPUTS:
         feed_supervision(scratch, kind, event, case_no, actor)
+    elif kind in incidents.INPUTS:
+        incidents.feed(scratch, kind, event, case_no, actor)
     elif kind in _CASE_INPUTS:
         _feed_case(scratch, kind, event, case_no, actor, task_ids)
     else:

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
@@ -124,6 +126,13 @@ class CaseContext:
         except (ValueError, KeyError, SpiffWorkflowException):
             return None
 
+    def run(self, task: Task) -> None:
+        """Run a person's task (its pre/post scripts and what it sets off); a diagram's failure names its element."""
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise _diagram_error(exc) from exc
+
     def advance(self) -> None:
         """Let SpiffWorkflow run every engine task it can, recording each completed step."""
         try:
@@ -131,6 +140,18 @@ class CaseContext:
             self.workflow.do_engine_steps(did_complete_task=self.completed_by_engine)
         except SpiffWorkflowException as exc:
             raise _diagram_error(exc) from exc
+
+    def fire_due_timers(self) -> list[str]:
+        """`advance`, recording each timer it fired: one that stopped waiting, or (a cycle, "R3/PT1H") one
+        that now waits for a later time. Returns the fired timers' element ids."""
+        before = indexes.waiting_timers(self.workflow)
+        self.advance()
+        after = indexes.waiting_timers(self.workflow)
+        fired = [element for task_id, (element, due) in before.items()
+                 if due < self.now and (task_id not in after or after[task_id][1] != due)]
+        for element in fired:
+            self.record("timer_fired", element)
+        return fired
 
     def completed_by_engine(self, task: Task) -> None:
         spec = task.task_spec
@@ -297,6 +318,27 @@ def _facts_changed(ctx: CaseContext) -> bool:
             or ctx.clock["committed_deadline"] != caseclock.as_utc(row.committed_deadline))
 
 
+def is_stalled(ctx: CaseContext) -> bool:
+    """Open, yet nothing can move it on: no open task, and no waiting timer or message that leads anywhere
+    (an incident, `engine.incidents`).
+
+    A non-interrupting boundary event (a chase, 催办) and an event subprocess's start only add a side path:
+    the activity they watch, or the main path, stays where it is. A case waiting on nothing else is stuck,
+    however many chases it still has to send.
+    """
+    workflow = ctx.workflow
+    if workflow.completed or ctx.ready:
+        return False
+    return not any(_moves_on(task) for task in workflow.event_manager.tasks.values())
+
+
+def _moves_on(task: Task) -> bool:
+    spec = task.task_spec
+    if isinstance(spec, BoundaryEvent):
+        return bool(spec.cancel_activity)
+    return not isinstance(spec, StartEvent)
+
+
 def save_case(ctx: CaseContext) -> None:
     """Write state, clock, status, indexes and audit events of `ctx`, guarded by the lock version."""
     row, conn = ctx.case, ctx.conn
@@ -308,9 +350,14 @@ def save_case(ctx: CaseContext) -> None:
             ctx.status = COMPLETED
         ctx.record("case_closed", actor=SYSTEM, status=ctx.status)
     rows, seq, head = chain_events(row.id, row.case_no, row.audit_seq, row.audit_head, ctx.now, ctx.events)
+    try:
+        state = dump_state(ctx.workflow)
+    except (TypeError, ValueError) as exc:  # a value no script check caught (see scripting.storable_problem)
+        raise ScriptError(f"流程数据中有无法保存的值：{exc} — 请流程管理员修正产生它的脚本；本次操作未保存。") from exc
     result = conn.execute(_SAVE_CASE, {
         "b_id": row.id, "b_lock_version": row.lock_version,
-        "state": dump_state(ctx.workflow), "serializer_version": SERIALIZER_VERSION, "status": ctx.status,
+        "state": state, "serializer_version": SERIALIZER_VERSION, "status": ctx.status,
+        "stalled_since": (row.stalled_since or ctx.now) if is_stalled(ctx) else None,
         "lock_version": row.lock_version + 1, "audit_seq": seq, "audit_head": head, "updated_at": ctx.now,
         "closed_at": ctx.now if closing else row.closed_at, **ctx.clock,
         **({"version_id": ctx.moved_to_version} if ctx.moved_to_version is not None else {}),

@@ -6,6 +6,10 @@ that need a look: a yellow or red warning, a step deadline), then advances each 
 LOCKED` in the same transaction that fires its timers, so several schedulers never fire one timer
 twice (a case another worker holds is skipped); on SQLite writers are serialized by the database.
 A case changed by someone else meanwhile raises a conflict and is picked up by the next tick.
+
+A case whose change raises anything else is that case's incident, never the pass's (`engine.incidents`):
+its transaction is rolled back, the failure recorded, the case held for a back-off, and the pass goes on
+with the next case. Each pass also records the cases found stalled since the last one.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import clock, indexes, integrity
+from . import clock, incidents, integrity
 from .assignment import SYSTEM
 from .db import Database
 from .errors import ConflictError, OnewindowError
@@ -32,14 +37,17 @@ class TickReport:
     now: str
     fired: list[dict[str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    stalled: list[str] = field(default_factory=list)  # cases found stalled in this pass
 
 
 def due_cases(db: Database, now: datetime, limit: int = 500) -> list[str]:
-    """Cases with a diagram timer due, or whose clock needs a look (a warning or a step deadline)."""
+    """Cases with a diagram timer due, or whose clock needs a look (a warning or a step deadline), except
+    those held after failed attempts (their back-off has not passed, or they wait for an operator)."""
     timers = (select(cases.c.case_no).join(timer_index, timer_index.c.case_id == cases.c.id)
-              .where(timer_index.c.due_at <= now).order_by(timer_index.c.due_at).limit(limit))
-    checks = (select(cases.c.case_no).where(cases.c.next_check_at <= now)
+              .where(timer_index.c.due_at <= now, incidents.not_held(now)).order_by(timer_index.c.due_at)
+              .limit(limit))
+    checks = (select(cases.c.case_no).where(cases.c.next_check_at <= now, incidents.not_held(now))
               .order_by(cases.c.next_check_at).limit(limit))
     with db.reading() as conn:
         return list(dict.fromkeys([*conn.execute(timers).scalars(), *conn.execute(checks).scalars()]))
@@ -52,15 +60,15 @@ def tick(db: Database, now: datetime | None = None) -> TickReport:
     moment = _utc(now or clock.now())
     report = TickReport(now=moment.isoformat())
     with clock.frozen_at(moment):
+        report.stalled = incidents.record_stalled(db, moment)
         for case_no in due_cases(db, moment):
             try:
                 fired = change_case(db, case_no, SYSTEM, _fire_timers, skip_locked=True)
                 report.fired += [{"case_no": case_no, "element_id": e} for e in fired]
             except ConflictError:
                 report.conflicts.append(case_no)
-            except OnewindowError as exc:
-                log.error("tick: case %s: %s", case_no, exc.message)
-                report.errors.append({"case_no": case_no, "message": exc.message})
+            except Exception as exc:  # one case's failure, whatever raised it, is that case's incident
+                report.errors.append(incidents.record_failure(db, case_no, exc, moment))
     return report
 
 
@@ -69,17 +77,11 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _fire_timers(ctx: CaseContext) -> list[str]:
-    # A due timer fired when it stops waiting, or (a cycle, "R3/PT1H") when it now waits for a later time.
-    before = indexes.waiting_timers(ctx.workflow)
-    ctx.advance()
-    after = indexes.waiting_timers(ctx.workflow)
-    fired = [element for task_id, (element, due) in before.items()
-             if due < ctx.now and (task_id not in after or after[task_id][1] != due)]
-    for element in fired:
-        ctx.record("timer_fired", element)
+    fired = ctx.fire_due_timers()
     check = ctx.clock["next_check_at"]
     if not fired and (check is None or check > ctx.now):
         ctx.discarded = True  # another worker got here first: the case stays exactly as it is
+    incidents.settle(ctx)
     return fired
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import ast
 import functools
+import math
 import operator
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from RestrictedPython import compile_restricted, limited_builtins, safe_builtins, utility_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
@@ -92,6 +95,39 @@ def _compile(source: str, mode: str):
         raise ScriptError(f"受限求值器拒绝（refused by the restricted evaluator）：{reason}") from exc
 
 
+MAX_INT_BITS = 13_000  # about 3,900 decimal digits: below Python's 4,300-digit limit on int → str
+MAX_NESTING = 64
+
+
+def storable(value: Any, depth: int = 0) -> Any:
+    """`value` as the case data will hold it once stored, or `ScriptError` saying why it cannot be.
+
+    A case's data must read back the same in a fresh process (the state is JSON): only JSON's kinds,
+    plus the times and ids SpiffWorkflow's serializer knows. A tuple becomes the list it would come back
+    as; a set, a range, a generator, a complex number, an exception, a huge integer or a NaN would
+    either fail to save or come back as something else, so a script may not leave one.
+    """
+    if depth > MAX_NESTING:
+        raise ScriptError(f"数据嵌套超过 {MAX_NESTING} 层，无法保存")
+    if value is None or isinstance(value, bool | str | datetime | timedelta | UUID):
+        return value
+    if isinstance(value, int):
+        if value.bit_length() > MAX_INT_BITS:
+            raise ScriptError("整数过大（超过约 3900 位），无法保存")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ScriptError("数值不是有限数（NaN 或无穷大），无法保存")
+        return value
+    if isinstance(value, list | tuple):
+        return [storable(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise ScriptError("字典的键必须是文字（str），否则保存后会变样")
+        return {key: storable(item, depth + 1) for key, item in value.items()}
+    raise ScriptError(f"{type(value).__name__} 类型的值不能保存在办件数据中；请转换为列表、数值或文字")
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """Evaluates in a fresh namespace built from the task data plus the guards, never the real builtins.
 
@@ -113,7 +149,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         for name, value in namespace.items():
             if name in self.fixed or (external_context and name in external_context) or callable(value):
                 continue
-            context[name] = value
+            try:
+                context[name] = storable(value)
+            except ScriptError as exc:
+                raise ScriptError(f"脚本给变量 {name} 留下的值无法保存：{exc.message}") from exc
         for name in [n for n in context if n not in namespace]:
             del context[name]
         return True

@@ -16,7 +16,9 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 from .specs import ProcessSpecs
 
@@ -74,3 +76,27 @@ def load_state(state: str, specs: ProcessSpecs, script_engine) -> BpmnWorkflow:
     workflow = _serializer.from_dict(dct)
     workflow.script_engine = script_engine
     return workflow
+
+
+def merge_finished_instances(workflow: BpmnWorkflow) -> int:
+    """Merge every finished instance of a running multi-instance step that its step never merged.
+
+    A state saved while specs came straight from the parser (before `specs.as_loaded`) holds joint
+    reviews whose last answers completed in a process where the merge-back hook was not wired: the
+    answers are there, the step never counted them, and the case stalled. Merging them in the order
+    they completed is what SpiffWorkflow would have done then. Returns how many were merged.
+    """
+    merged = 0
+    for task in workflow.get_tasks(state=TaskState.STARTED):
+        spec = task.task_spec
+        if not isinstance(spec, LoopTask):
+            continue
+        done = set(task.internal_data.get("merged", []))
+        finished = sorted((c for c in task.children if c.state == TaskState.COMPLETED and str(c.id) not in done),
+                          key=lambda c: c.last_state_change)
+        for child in finished:
+            if task.state != TaskState.STARTED:  # the step completed (a completion condition held)
+                break
+            spec.merge_child(workflow, child)
+            merged += 1
+    return merged

@@ -149,6 +149,10 @@ cases = Table(
     Column("unit_code", String(128), nullable=True, index=True),
     Column("mandate", JSON, nullable=True),
     Column("query_code_hash", String(64), nullable=True),  # the applicant's follow-up code (查询码), hashed
+    # Incidents (engine/incidents.py): since when the case is open with nothing to wait for, and until when
+    # the scheduler leaves it alone after failed attempts.
+    Column("stalled_since", DateTime(timezone=True), nullable=True, index=True),
+    Column("held_until", DateTime(timezone=True), nullable=True),
 )
 
 task_index = Table(
@@ -243,6 +247,23 @@ calendar_overrides = Table(
     Column("reason", Text, nullable=False),
     Column("set_by", String(64), nullable=False),
     Column("set_at", DateTime(timezone=True), nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # stalled (停滞) or error (出错)
+    Column("element_id", String(256), nullable=True),  # the last step the case took, or where it failed
+    Column("message", Text, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_retry_at", DateTime(timezone=True), nullable=True),  # None: waits for an operator
+    Column("resolved_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("resolved_by", String(64), nullable=True),
+    Column("resolution", Text, nullable=True),
 )
 
 notifications = Table(

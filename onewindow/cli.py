@@ -323,9 +323,49 @@ def _add_audit_commands(commands, common) -> None:
                    "divergence (exit 1)")
     sub.add_argument("case_no", metavar="NO", help="the case number")
 
+    group = _command(commands, common, "incidents", cmd_incidents,
+                     "cases that cannot move: stalled or failing in the scheduler (`incidents`, `incidents retry "
+                     "ID`, `incidents resolve ID`); exit 1 while any is open")
+    actions = group.add_subparsers(title="actions", dest="action", metavar="ACTION")
+    sub = _command(actions, common, "retry", cmd_incidents_retry, "re-execute the incident's case now (audited)")
+    sub.add_argument("incident", type=int, metavar="ID", help="the incident id (see `onewindow incidents`)")
+    _as_option(sub, required=True)
+    sub = _command(actions, common, "resolve", cmd_incidents_resolve,
+                   "close an incident by hand, saying how it was dealt with (audited)")
+    sub.add_argument("incident", type=int, metavar="ID", help="the incident id (see `onewindow incidents`)")
+    sub.add_argument("--note", required=True, metavar="TEXT", help="how it was dealt with (recorded in the case)")
+    _as_option(sub, required=True)
+
     sub = _command(commands, common, "checkpoint", cmd_checkpoint,
                    "record the head of every case chain that moved since the last checkpoint (run it periodically)")
     sub.add_argument("--as", dest="user", metavar="USER", help="record USER as who made it (default: cli)")
+
+
+def cmd_incidents(args: argparse.Namespace, ctx: Context) -> int:
+    from engine import incidents
+
+    rows = [i.to_dict() for i in incidents.open_incidents(ctx.db)]
+    ctx.emit(rows, lambda: render_table(rows, [("id", "id"), ("case_no", "case"), ("kind_name", "kind"),
+                                               ("since", "since"), ("element_id", "last step"),
+                                               ("attempts", "attempts"), ("next_retry_at", "next retry"),
+                                               ("message", "message")]) if rows else "no open incidents")
+    return 1 if rows else 0
+
+
+def cmd_incidents_retry(args: argparse.Namespace, ctx: Context) -> int:
+    from engine import incidents
+
+    message = incidents.retry(ctx.db, args.incident, _actor(ctx, args.user))
+    ctx.emit({"incident": args.incident, "message": message}, message)
+    return 0
+
+
+def cmd_incidents_resolve(args: argparse.Namespace, ctx: Context) -> int:
+    from engine import incidents
+
+    message = incidents.resolve(ctx.db, args.incident, _actor(ctx, args.user), args.note)
+    ctx.emit({"incident": args.incident, "message": message}, message)
+    return 0
 
 
 def _add_run_commands(commands, common) -> None:
@@ -941,7 +981,9 @@ def cmd_tick(args: argparse.Namespace, ctx: Context) -> int:
     report = scheduler.tick(ctx.db, args.now)
     ctx.emit(report, lambda: _tick_text(report))
     for error in report.errors:
-        ctx.note(f"error: case {error['case_no']}: {error['message']}")
+        ctx.note(f"error: case {error['case_no']} (attempt {error['attempts']}): {error['message']}")
+    for case_no in report.stalled:
+        ctx.note(f"stalled: case {case_no} is open with nothing to wait for (see `onewindow incidents`)")
     return 1 if report.errors else 0
 
 

@@ -189,6 +189,8 @@ def gunicorn_settings(options: ServeOptions) -> dict[str, Any]:
         "threads": options.threads,
         "worker_class": "gthread",
         "accesslog": "-",
+        # gunicorn's default line plus the worker's pid: which worker served a request (and died, say)
+        "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" pid=%(p)s',
         "errorlog": "-",
         "proc_name": "onewindow",
         "timeout": 60,

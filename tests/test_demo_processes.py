@@ -47,7 +47,6 @@ from engine.runtime import load_workflow
 from engine.scheduler import tick
 from engine.tables import cases, notifications
 
-
 # Each step of every demo path runs cold, as after a restart or in another worker.
 pytestmark = pytest.mark.usefixtures("cold")
 

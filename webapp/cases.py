@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import auditor, intake, queries
+from engine import auditor, incidents, intake, queries
 
 from . import get_db
 from .access import STAFF_ROLES, require_case_access, roles_required
@@ -43,10 +43,11 @@ def case(case_no: str):
     detail = queries.case_detail(db, case_no)
     open_now = {t["element_id"] for t in detail["open_tasks"]}  # a step done once and open again is current
     done = sorted({e["element_id"] for e in history if e["element_id"] and e["type"] in DONE_EVENTS} - open_now)
+    show_data = actor.is_admin or bool(actor.roles & STAFF_ROLES)
     return render_template("cases/case.html", case=detail, history=history,
-                           intake=intake.case_intake(db, case_no, history),
-                           show_data=actor.is_admin or bool(actor.roles & STAFF_ROLES),
-                           show_diagram=bpmn_js_available(), done_elements=done)
+                           intake=intake.case_intake(db, case_no, history), show_data=show_data,
+                           show_diagram=bpmn_js_available(), done_elements=done,
+                           incidents=incidents.of_case(db, case_no) if show_data else [])
 
 
 @bp.route("/<case_no>/diagram.bpmn", methods=["GET"])

@@ -31,7 +31,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from engine import clock, dashboard, performance, ratings, reports, supervision
+from engine import clock, dashboard, incidents, performance, ratings, reports, supervision
 from engine.errors import OnewindowError
 from engine.supervision import WarningFilter
 
@@ -134,9 +134,33 @@ def _act(run: Callable[[], Any], done: Callable[[Any], str]):
 
 
 def _back() -> str:
-    """Back to the watch page the form was on (only a /watch path: never an open redirect)."""
+    """Back to the watch or case page the form was on (only such a path: never an open redirect)."""
     target = request.form.get("back", "")
-    return target if target.startswith("/watch") and "//" not in target else url_for("watch.warnings")
+    return target if target.startswith(("/watch", "/cases/")) and "//" not in target else url_for("watch.warnings")
+
+
+# --- incidents (异常办件): cases stalled or failing in the scheduler ----------------------------------
+
+
+@bp.route("/incidents", methods=["GET"])
+@roles_required(*WATCH_ROLES)
+def incidents_page():
+    return render_template("watch/incidents.html", rows=incidents.open_incidents(get_db()),
+                           max_attempts=incidents.MAX_ATTEMPTS)
+
+
+@bp.route("/incidents/<int:incident_id>/retry", methods=["POST"])
+@roles_required("admin")
+def retry_incident(incident_id: int):
+    """Operators (admin) only: a retry re-executes the case, which a supervisor never does (S-16)."""
+    return _act(lambda: incidents.retry(get_db(), incident_id, current_user.actor), lambda message: message)
+
+
+@bp.route("/incidents/<int:incident_id>/resolve", methods=["POST"])
+@roles_required("admin")
+def resolve_incident(incident_id: int):
+    return _act(lambda: incidents.resolve(get_db(), incident_id, current_user.actor, _note()),
+                lambda message: message)
 
 
 # --- performance ----------------------------------------------------------------------------------
