@@ -19,7 +19,8 @@ from engine.dashboard import dashboard
 from engine.tables import case_warnings, notifications
 from webapp.watch import PERFORMANCE_COLUMNS
 
-ACTIONS = {"watch.acknowledge", "watch.chase", "watch.exception", "watch.weights", "watch.rectify_days"}
+ACTIONS = {"watch.acknowledge", "watch.chase", "watch.exception", "watch.weights", "watch.rectify_days",
+           "watch.retry_incident", "watch.resolve_incident"}  # the last two: operators (admin) only
 
 
 @pytest.fixture
