@@ -2,8 +2,8 @@
 
 The code is made when the case starts, shown once on the receipt, and stored only as a hash. A
 look-up answers "wrong number or code" the same way whether the case exists or not, so numbers
-cannot be probed; and failed look-ups are counted per client and per case number, so codes cannot
-be guessed (a few tries, then a pause).
+cannot be probed; and failed look-ups are counted (engine/ratelimit.py), so codes cannot be guessed
+(a few tries, then a pause).
 """
 
 from __future__ import annotations
@@ -15,25 +15,30 @@ from datetime import timedelta
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, select
 
-from . import clock, queries, receipts
+from . import queries, ratelimit, receipts
 from .db import Database
-from .errors import NotFound, OnewindowError, PermissionDenied
+from .errors import NotFound, OnewindowError
 from .orgtree import describe_group, level_of, split_group, unit_names
+from .ratelimit import Limit
 from .runtime import ANSWERED_BY_PROPERTY, load_workflow
-from .tables import cases, follow_attempts
+from .tables import cases
 
 CODE_DIGITS = 6
 WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_CLIENT = 10
-MAX_FAILURES_PER_CASE = 5
+MAX_FAILURES_PER_CASE = 5  # on one case from one client
+MAX_FAILURES_PER_CLIENT = 10  # from one client over all cases
+MAX_FAILURES_PER_CASE_ALL_CLIENTS = 20
 LEVEL_NAMES = {"village": "村便民服务室", "town": "镇便民服务中心", "district": "区行政服务中心"}
 
-
-class TooManyAttempts(PermissionDenied):
-    status = 429
-    code = "too_many_requests"
+_PAUSED = ("查询失败次数过多，本机已暂停在线查询；请在 {until}（约 {minutes} 分钟）后再试。"
+           "如忘记查询码，请持身份证到受理窗口查询。")
+BY_CLIENT = Limit("follow-client", MAX_FAILURES_PER_CLIENT, WINDOW, _PAUSED)
+BY_CASE_AND_CLIENT = Limit("follow-case-client", MAX_FAILURES_PER_CASE, WINDOW, _PAUSED)
+BY_CASE = Limit("follow-case", MAX_FAILURES_PER_CASE_ALL_CLIENTS, WINDOW,
+                "此办件编号近期被多处反复查询，为防止查询码被猜中已暂停在线查询；请在 {until}（约 {minutes} 分钟）"
+                "后再试，或持身份证到受理窗口查询。")
 
 
 def new_code() -> str:
@@ -46,17 +51,23 @@ def code_hash(case_no: str, code: str) -> str:
 
 
 def check(conn: Connection, case_no: str, code: str, client: str) -> bool:
-    """Whether the pair is right, the attempt written either way; refuses outright after too many failures."""
-    since = clock.now() - WINDOW
-    failed = (follow_attempts.c.succeeded.is_(False)) & (follow_attempts.c.at >= since)
-    by_client = conn.execute(select(func.count()).where(failed, follow_attempts.c.client == client)).scalar_one()
-    by_case = conn.execute(select(func.count()).where(failed, follow_attempts.c.case_no == case_no)).scalar_one()
-    if by_client >= MAX_FAILURES_PER_CLIENT or by_case >= MAX_FAILURES_PER_CASE:
-        raise TooManyAttempts("查询失败次数过多，请 15 分钟后再试；如忘记查询码，请持身份证到受理窗口查询。")
+    """Whether the pair is right; a wrong one is counted before this returns, and a look-up over a limit is
+    refused without comparing the code (raising, so the caller's transaction drops its counts).
+
+    Three limits, counted per case number whether or not the case exists (a pause says nothing about
+    which numbers are real). Per case *and client*, so one client guessing a case pauses that client
+    only: the applicant following their case from elsewhere is not locked out by a stranger. Per client,
+    so one client cannot sweep many cases. Per case over all clients, set higher than one client can reach,
+    so guesses spread over many addresses stay few (20 a window); only such a spread attack pauses a case
+    for its applicant too — until its window ends and the count starts over — and the window staff still
+    answer them. A right code gives its attempt back: it is not a failure.
+    """
+    counted = [(BY_CLIENT, client), (BY_CASE_AND_CLIENT, f"{case_no[:32]}:{client}"), (BY_CASE, case_no[:32])]
+    ratelimit.count(conn, counted)
     stored = conn.execute(select(cases.c.query_code_hash).where(cases.c.case_no == case_no)).scalar_one_or_none()
     ok = stored is not None and hmac.compare_digest(stored, code_hash(case_no, code))
-    conn.execute(insert(follow_attempts).values(client=client[:64], case_no=case_no[:32], at=clock.now(),
-                                                succeeded=ok))
+    if ok:
+        ratelimit.uncount(conn, counted)
     return ok
 
 
@@ -65,7 +76,7 @@ def follow(db: Database, case_no: str, code: str, client: str) -> dict[str, Any]
     case_no, code = case_no.strip(), code.strip()
     if not case_no or not code:
         raise OnewindowError("请输入办件编号和查询码。")
-    with db.transaction() as conn:  # the attempt is kept whether or not it succeeds
+    with db.transaction() as conn:  # committed before the answer: a wrong guess is counted first
         ok = check(conn, case_no, code, client)
     if not ok:  # one message whether the case exists or not: numbers cannot be probed
         raise NotFound("办件编号或查询码不正确；请核对受理回执上的办件编号和查询码。")

@@ -1,7 +1,9 @@
 """Applicant accounts by phone number (S-13): a one-time code proves the phone, then a password is set.
 
 The code is six digits, stored only as a hash, valid for ten minutes and for five tries, and a new one
-can be asked for once a minute per phone. Sending is the SMS gateway's job; this installation has
+can be asked for once a minute per phone. Sending is limited across numbers too — per client an hour and
+for everyone a minute (settings `SMS_PER_CLIENT_PER_HOUR`, `SMS_PER_MINUTE`) — so the hall cannot be used
+to flood phones or run up the SMS bill. Sending is the SMS gateway's job; this installation has
 none, so `send` appends the message to an outbox file (instance/sms-outbox.log) that an operator —
 or a test — reads, and a deployment replaces it with its provider. The flow is real either way.
 """
@@ -15,12 +17,12 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
-from . import accounts, clock, settings
-from .caseclock import as_utc
+from . import accounts, clock, ratelimit, settings
 from .db import Database
 from .errors import ConflictError, OnewindowError, PermissionDenied
+from .ratelimit import Limit
 from .tables import users, verification_codes
 
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -28,6 +30,8 @@ VALID_FOR = timedelta(minutes=10)
 RESEND_AFTER = timedelta(minutes=1)
 MAX_TRIES = 5
 MIN_PASSWORD = 8
+
+BY_PHONE = Limit("sms-phone", 1, RESEND_AFTER, "验证码已发送，请 1 分钟后再重新获取。", ConflictError)
 
 
 def outbox_path() -> Path:
@@ -46,18 +50,29 @@ def _hash(phone: str, code: str) -> str:
     return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
 
 
-def request_code(db: Database, phone: str, purpose: str = "register") -> None:
-    """Make and send a code for `phone`; refuses a malformed number and a second request within a minute."""
+def sending_limits() -> tuple[Limit, Limit]:
+    """Codes sent per client an hour, whatever the numbers, and by everyone a minute; read at each request
+    so that an operator's change needs no code change."""
+    per_client = settings.whole_number("SMS_PER_CLIENT_PER_HOUR", 10, minimum=1)
+    per_minute = settings.whole_number("SMS_PER_MINUTE", 30, minimum=1)
+    return (Limit("sms-client", per_client, timedelta(hours=1),
+                  f"本机获取验证码过于频繁（每小时最多 {per_client} 条）；请在 {{until}}（约 {{minutes}} 分钟）后再试，"
+                  "或到服务窗口办理。"),
+            Limit("sms-all", per_minute, timedelta(minutes=1),
+                  "当前获取验证码的人数过多；请在 {minutes} 分钟后再试。"))
+
+
+def request_code(db: Database, phone: str, client: str, purpose: str = "register") -> None:
+    """Make and send a code for `phone` asked for from `client` (its address); refuses a malformed number, a
+    second request for the number within a minute and a request over the sending limits."""
     phone = phone.strip()
     if not PHONE.match(phone):
         raise OnewindowError("请输入 11 位手机号码（1 开头）。")
     now = clock.now()
     code = "".join(secrets.choice("0123456789") for _ in range(6))
+    by_client, by_everyone = sending_limits()
     with db.transaction() as conn:
-        recent = conn.execute(select(verification_codes.c.id).where(
-            verification_codes.c.phone == phone, verification_codes.c.created_at > now - RESEND_AFTER)).first()
-        if recent is not None:
-            raise ConflictError("验证码已发送，请 1 分钟后再重新获取。")
+        ratelimit.count(conn, [(BY_PHONE, phone), (by_client, client), (by_everyone, "")])
         conn.execute(insert(verification_codes).values(
             phone=phone, purpose=purpose, code_hash=_hash(phone, code), created_at=now,
             expires_at=now + VALID_FOR, attempts=0))
@@ -79,16 +94,27 @@ def register(db: Database, phone: str, code: str, password: str, name: str) -> N
 
 
 def _use_code(db: Database, phone: str, code: str) -> None:
+    """Compare `code` with the phone's latest code, the try counted first.
+
+    The try is one UPDATE on the code's row that counts it only while the code is unused, unexpired and
+    under its tries, and the comparison runs only if that UPDATE matched: tries sent at once queue on the
+    row (PostgreSQL's row lock, SQLite's write lock) instead of all reading the same count. The tries
+    belong to the code, not to a time window, so they live on its row rather than in engine/ratelimit.py;
+    a new code (a minute later) brings new tries.
+    """
     now = clock.now()
+    codes = verification_codes.c
+    latest = select(func.max(codes.id)).where(codes.phone == phone).scalar_subquery()
     with db.transaction() as conn:
-        latest = conn.execute(select(verification_codes).where(verification_codes.c.phone == phone)
-                              .order_by(verification_codes.c.id.desc())).first()
-        usable = latest is not None and latest.used_at is None and as_utc(latest.expires_at) > now \
-            and latest.attempts < MAX_TRIES
-        if not usable:
+        tried = conn.execute(update(verification_codes)
+                             .where(codes.id == latest, codes.used_at.is_(None), codes.expires_at > now,
+                                    codes.attempts < MAX_TRIES)
+                             .values(attempts=codes.attempts + 1)
+                             .returning(codes.id, codes.attempts, codes.code_hash)).one_or_none()
+        if tried is None:
             raise PermissionDenied("验证码已失效；请重新获取验证码。")
-        ok = hmac.compare_digest(latest.code_hash, _hash(phone, code))
-        conn.execute(update(verification_codes).where(verification_codes.c.id == latest.id).values(
-            attempts=latest.attempts + 1, used_at=now if ok else None))
+        ok = hmac.compare_digest(tried.code_hash, _hash(phone, code))
+        if ok:
+            conn.execute(update(verification_codes).where(codes.id == tried.id).values(used_at=now))
     if not ok:
-        raise PermissionDenied(f"验证码不正确；还可以再试 {MAX_TRIES - latest.attempts - 1} 次。")
+        raise PermissionDenied(f"验证码不正确；还可以再试 {MAX_TRIES - tried.attempts} 次。")

@@ -21,3 +21,17 @@ def database_url() -> str:
         return url
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{INSTANCE_DIR / 'onewindow.db'}"
+
+
+def whole_number(name: str, default: int, minimum: int = 0) -> int:
+    """`ONEWINDOW_<name>` as a whole number, `default` when unset.
+
+    A value that is not one stops with the variable named, rather than leaving a limit silently off.
+    """
+    raw = os.environ.get(f"ONEWINDOW_{name}", "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        raise ValueError(f"环境变量 ONEWINDOW_{name}={raw!r} 无效：应为不小于 {minimum} 的整数；"
+                         f"请改正，或删去它以用默认值 {default}。")
+    return int(raw)

@@ -318,15 +318,14 @@ audit_views = Table(
     Column("what", String(512), nullable=False),
 )
 
-# Look-ups of a case by number and follow-up code: failures are counted to stop guessing (rate limit).
-follow_attempts = Table(
-    "follow_attempts",
+# Attempts per key ("follow-client:<address>", "sms-phone:<number>", …) in the key's current window
+# (engine/ratelimit.py, migration 0013): each attempt is counted by one upsert before it is answered.
+attempt_counters = Table(
+    "attempt_counters",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("client", String(64), nullable=False, index=True),
-    Column("case_no", String(32), nullable=False, index=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("succeeded", Boolean, nullable=False),
+    Column("key", String(200), primary_key=True),
+    Column("tries", Integer, nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
 )
 
 # One-time codes proving an applicant holds a phone number (registration, password reset).

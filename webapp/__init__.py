@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import settings
 from engine.db import Database
@@ -26,12 +27,17 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=21 * 1024 * 1024,  # an attachment (20 MB, engine/attachments.py) and its form
         SCHEDULER_ENABLED=False,
+        TRUSTED_PROXIES=settings.whole_number("TRUSTED_PROXIES", 0),  # reverse proxies in front (docs/operators.md)
     )
     app.config.from_prefixed_env("ONEWINDOW")
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key()
     app.extensions["onewindow.db"] = db or Database(app.config["DATABASE_URL"])
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # request.remote_addr becomes the address the outermost trusted proxy got the request from, so the
+        # guessing limits count applicants, not the proxy; with none trusted, X-Forwarded-For is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     from . import extensions
 

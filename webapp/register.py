@@ -26,7 +26,7 @@ def start():
 def send_code():
     number = request.form.get("phone", "").strip()
     try:
-        phone.request_code(get_db(), number)
+        phone.request_code(get_db(), number, request.remote_addr or "unknown")
     except OnewindowError as exc:
         flash(exc.message, "error")
         return render_template("auth/register.html", phone_no=number, code_sent=False), exc.status
