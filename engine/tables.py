@@ -37,6 +37,10 @@ users = Table(
     Column("roles", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("unit_code", String(128), nullable=True),  # the org unit the user works in (a window's unit)
+    # Sessions (migration 0012, engine/accounts.py): a session carries the generation it was opened in, so
+    # bumping it (logout, password change, disabling) ends every session of the user at once.
+    Column("session_generation", Integer, nullable=False, server_default="0"),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
 )
 
 # The org tree (S-1, S-3): district departments' windows, town centres, village rooms. A unit's code
@@ -75,6 +79,9 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("label", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_reason", String(128), nullable=True),  # who revoked it, or why (密码已更改, 用户已停用)
 )
 
 items = Table(

@@ -258,7 +258,8 @@ def _add_case_commands(commands, common) -> None:
 
 
 def _add_people_commands(commands, common) -> None:
-    user = _command(commands, common, "user", cmd_user_help, "manage users: `user add`, `user list`")
+    user = _command(commands, common, "user", cmd_user_help,
+                    "manage users: `user add`, `user list`, `user disable`, `user enable`")
     actions = user.add_subparsers(title="actions", dest="action", metavar="ACTION")
     sub = _command(actions, common, "add", cmd_user_add,
                    "create a user, or update one (options left out keep their current value)")
@@ -271,15 +272,22 @@ def _add_people_commands(commands, common) -> None:
                      help="a group, e.g. 区中心/区民政局·窗口 (see `onewindow org show`); repeat or comma-separate")
     sub.add_argument("--unit", metavar="UNIT", help="the org unit the user works at, e.g. 梁子镇/子坛村")
     _command(actions, common, "list", cmd_user_list, "list users with their roles and groups")
+    for name, text in (("disable", "stop USERNAME logging in: sessions end, API tokens are revoked"),
+                       ("enable", "let a disabled USERNAME log in again (revoked tokens stay revoked)")):
+        sub = _command(actions, common, name, cmd_user_disable_or_enable, text)
+        sub.add_argument("username", metavar="USERNAME")
 
     org = _command(commands, common, "org", cmd_org_help, "the org tree: `org show`, `org load`")
     actions = org.add_subparsers(title="actions", dest="action", metavar="ACTION")
     _command(actions, common, "show", cmd_org_show, "list the units and their groups (what lanes resolve to)")
     _command(actions, common, "load", cmd_org_load, "load processes/org.json into the database (after editing it)")
 
-    sub = _command(commands, common, "token", cmd_token, "issue an API token for USERNAME (printed once)")
-    sub.add_argument("username", metavar="USERNAME")
+    sub = _command(commands, common, "token", cmd_token, "API tokens: `token USERNAME` issues one (printed once), "
+                   "`token list [USERNAME]` shows them, `token revoke ID` revokes one")
+    sub.add_argument("words", nargs="+", metavar="USERNAME | list [USERNAME] | revoke ID")
     sub.add_argument("--label", default="api", help="what the token is for (default: api)")
+    sub.add_argument("--days", type=int, metavar="N",
+                     help="days the token is valid, 1 to 365 (default: ONEWINDOW_TOKEN_DAYS, else 90)")
 
 
 
@@ -701,7 +709,8 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_user_help(args: argparse.Namespace, ctx: Context) -> int:
-    raise UsageError("say what to do: `onewindow user add USERNAME …` or `onewindow user list`")
+    raise UsageError("say what to do: `onewindow user add USERNAME …`, `user list`, `user disable USERNAME` or "
+                     "`user enable USERNAME`")
 
 
 def _split(values: list[str]) -> list[str]:
@@ -720,7 +729,7 @@ def _ask_password(username: str) -> str:
 
 def cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
     """Create a user, or update one: options left out keep the existing name, roles and groups."""
-    from engine import accounts
+    from engine import accounts, password_policy
     from engine.errors import NotFound
 
     try:
@@ -733,6 +742,7 @@ def cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
     if not roles:
         raise UsageError(f"give at least one --role ({', '.join(accounts.ROLES)})")
     password = args.password or _ask_password(args.username)
+    password_policy.check(password, args.username)
     unit = args.unit or (existing.unit if existing else None)
     accounts.create_user(ctx.db, args.username, password, name, roles, group_codes, unit)
     payload = {"username": args.username, "display_name": name, "roles": roles, "groups": group_codes,
@@ -768,10 +778,22 @@ def cmd_org_show(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_user_disable_or_enable(args: argparse.Namespace, ctx: Context) -> int:
+    from engine import accounts
+
+    disabled = args.action == "disable"
+    accounts.set_disabled(ctx.db, args.username, disabled)
+    ctx.emit({"username": args.username, "disabled": disabled},
+             f"user {args.username} disabled: logins refused, sessions ended, API tokens revoked" if disabled else
+             f"user {args.username} enabled; revoked API tokens stay revoked (`onewindow token {args.username}`)")
+    return 0
+
+
 def cmd_user_list(args: argparse.Namespace, ctx: Context) -> int:
     rows = list_users(ctx.db)
     ctx.emit(rows, lambda: render_table(rows, [("username", "username"), ("display_name", "name"),
-                                               ("roles", "roles"), ("groups", "groups")]) if rows else "no users")
+                                               ("roles", "roles"), ("groups", "groups"), ("disabled", "disabled")])
+             if rows else "no users")
     return 0
 
 
@@ -782,25 +804,42 @@ def list_users(db: Database) -> list[dict[str, Any]]:
     from engine.tables import groups, memberships, users
 
     with db.reading() as conn:
-        people = conn.execute(select(users.c.id, users.c.username, users.c.display_name, users.c.roles)
-                              .order_by(users.c.username)).all()
+        people = conn.execute(select(users.c.id, users.c.username, users.c.display_name, users.c.roles,
+                                     users.c.disabled_at).order_by(users.c.username)).all()
         pairs = conn.execute(select(memberships.c.user_id, groups.c.code)
                              .join(groups, groups.c.id == memberships.c.group_id).order_by(groups.c.code)).all()
     by_user: dict[int, list[str]] = {}
     for user_id, code in pairs:
         by_user.setdefault(user_id, []).append(code)
     return [{"username": p.username, "display_name": p.display_name, "roles": list(p.roles),
-             "groups": by_user.get(p.id, [])} for p in people]
+             "groups": by_user.get(p.id, []), "disabled": p.disabled_at is not None} for p in people]
+
+
+TOKEN_USAGE = "give `onewindow token USERNAME [--days N]`, `token list [USERNAME]` or `token revoke ID`"
+TOKEN_COLUMNS = [("id", "id"), ("username", "user"), ("label", "label"), ("created_at", "created"),
+                 ("expires_at", "expires"), ("state", "state"), ("revoked_reason", "revoked")]
 
 
 def cmd_token(args: argparse.Namespace, ctx: Context) -> int:
+    """One command for a token's life; a user named `list` or `revoke` cannot be given a token from here."""
     from engine import accounts
 
-    token = accounts.issue_token(ctx.db, args.username, args.label)
-    if not ctx.json:
-        ctx.note(f"API token for {args.username} ({args.label}); it is shown only this once — store it now. "
-                 "Send it as the header `Authorization: Bearer <token>`.")
-    ctx.emit({"username": args.username, "label": args.label, "token": token}, token)
+    first, *rest = args.words
+    if first == "list" and len(rest) <= 1:
+        rows = [t.to_dict() for t in accounts.list_tokens(ctx.db, *rest)]
+        ctx.emit(rows, lambda: render_table(rows, TOKEN_COLUMNS) if rows else "no API tokens")
+    elif first == "revoke" and len(rest) == 1 and rest[0].isdigit():
+        revoked = accounts.revoke_token(ctx.db, int(rest[0]), "命令行吊销")
+        ctx.emit(revoked.to_dict(), f"token {revoked.id} of {revoked.username} ({revoked.label}) revoked")
+    elif first in ("list", "revoke") or rest:
+        raise UsageError(TOKEN_USAGE)
+    else:
+        days = accounts.token_days(args.days)
+        token = accounts.issue_token(ctx.db, first, args.label, days)
+        if not ctx.json:
+            ctx.note(f"API token for {first} ({args.label}), valid for {days} days; it is shown only this once — "
+                     "store it now. Send it as the header `Authorization: Bearer <token>`.")
+        ctx.emit({"username": first, "label": args.label, "days": days, "token": token}, token)
     return 0
 
 

@@ -27,6 +27,8 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=21 * 1024 * 1024,  # an attachment (20 MB, engine/attachments.py) and its form
         SCHEDULER_ENABLED=False,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SECURE_COOKIES="auto",  # the session cookie's Secure flag: auto (on over HTTPS), true or false (sessions.py)
         TRUSTED_PROXIES=settings.whole_number("TRUSTED_PROXIES", 0),  # reverse proxies in front (docs/operators.md)
     )
     app.config.from_prefixed_env("ONEWINDOW")
@@ -39,9 +41,10 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
         # guessing limits count applicants, not the proxy; with none trusted, X-Forwarded-For is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from . import extensions
+    from . import extensions, sessions
 
     extensions.init_app(app)
+    sessions.init_app(app)
 
     from .admin import bp as admin_bp
     from .api import bp as api_bp

@@ -1,9 +1,11 @@
-"""系统管理: the working-day calendar (工作日历), administrators only.
+"""系统管理: the working-day calendar (工作日历) and the API tokens (API 令牌), administrators only.
 
 The month grid shows every day as working or off and why (holiday, 调休上班, weekend, or an
 administrator's override with its reason); a form sets a day working or off with a reason, and each
-override can be removed. The engine (`engine.calendar_admin`) validates and records; the routes
-only parse the request.
+override can be removed. The token list shows every token's holder, purpose, expiry and state, and revokes
+one for good (issuing stays with `onewindow token`, which shows the token once on the operator's terminal).
+The engine (`engine.calendar_admin`, `engine.accounts`) validates and records; the routes only parse the
+request.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import calendar_admin, clock
+from engine import accounts, calendar_admin, clock
 from engine.errors import OnewindowError
 from engine.workdays import DayInfo
 
@@ -62,6 +64,22 @@ def remove_override(day: str):
     removed = calendar_admin.remove_override(get_db(), parsed, current_user.actor.username)
     flash(f"已取消 {removed.day.isoformat()} 的调整，该日恢复按法定安排计算。", "success")
     return redirect(url_for("admin.calendar", month=request.form.get("month") or f"{parsed:%Y-%m}"))
+
+
+@bp.route("/tokens", methods=["GET"])
+@roles_required(*ADMIN_ROLES)
+def tokens():
+    username = request.args.get("user", "").strip() or None
+    return render_template("admin/tokens.html", tokens=accounts.list_tokens(get_db(), username),
+                           username=username or "", now=clock.now())
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles_required(*ADMIN_ROLES)
+def revoke_token(token_id: int):
+    revoked = accounts.revoke_token(get_db(), token_id, f"管理员 {current_user.actor.username} 吊销")
+    flash(f"已吊销 {revoked.username} 的令牌 {revoked.id}（{revoked.label}），使用它的请求将被拒绝。", "success")
+    return redirect(url_for("admin.tokens", user=request.form.get("user") or None))
 
 
 def _calendar_page(year: int, month: int, values: dict[str, str], form_error: str | None = None):

@@ -1,16 +1,17 @@
-"""登录 / 退出: passwords are checked by the engine (argon2); the session keeps only the username."""
+"""登录 / 退出: passwords are checked by the engine (argon2, throttled); sessions begin and end in sessions.py."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from engine import accounts
 from engine.errors import PermissionDenied
+from engine.ratelimit import TooManyAttempts
 
-from . import get_db
+from . import get_db, sessions
 from .access import login_required, public
 from .extensions import WebUser
 
@@ -52,16 +53,12 @@ def login():
         flash("请输入用户名和密码。", "error")
         return render_template("auth/login.html", next_url=next_url, username=username), 400
     try:
-        actor = accounts.authenticate(get_db(), username, password)
+        signed_in = accounts.log_in(get_db(), username, password, request.remote_addr)
     except PermissionDenied as exc:
-        flash(exc.message + "；请检查后重试。", "error")
-        return render_template("auth/login.html", next_url=next_url, username=username), 401
-    lang = session.get("lang")
-    session.clear()  # a fresh session on login: no fixation
-    if lang:
-        session["lang"] = lang
-    user = WebUser(actor)
-    login_user(user)
+        flash(exc.message, "error")
+        status = exc.status if isinstance(exc, TooManyAttempts) else 401
+        return render_template("auth/login.html", next_url=next_url, username=username), status
+    user = sessions.begin(signed_in)
     flash(f"欢迎，{user.display_name}。", "success")
     return redirect(next_url or home_for(user))
 
@@ -69,6 +66,6 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
-    flash("您已安全退出。", "info")
+    sessions.end()
+    flash("您已安全退出；此前登录的所有会话均已失效。", "info")
     return redirect(url_for("auth.login"))

@@ -1,8 +1,9 @@
 """Flask extensions in one place: sessions (Flask-Login), CSRF (Flask-WTF), locale (Flask-Babel).
 
 Why each is set up the way it is:
-- Flask-Login keeps only the username in the session; every request rebuilds the `Actor` from the
-  database, so a role or group taken away by an administrator counts from the next click on.
+- Flask-Login keeps only the username (and the session generation, webapp/sessions.py) in the session;
+  every request rebuilds the `Actor` from the database, so a role or group taken away by an administrator
+  counts from the next click on.
 - CSRFProtect guards every form POST; the JSON API is exempted in `webapp.api` because it
   authenticates with a bearer token that a foreign page cannot send.
 - Flask-Babel: the UI is Chinese (msgids are the Chinese texts themselves, wrapped in `_()`), and a
@@ -17,9 +18,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
-from engine import accounts
 from engine.assignment import Actor
-from engine.errors import NotFound
 
 LOCALES = ("zh", "en")
 
@@ -43,16 +42,6 @@ class WebUser(UserMixin):
 
     def has_role(self, *roles: str) -> bool:
         return self.actor.is_admin or bool(self.actor.roles & set(roles))
-
-
-@login_manager.user_loader
-def _load_user(username: str) -> WebUser | None:
-    from . import get_db
-
-    try:
-        return WebUser(accounts.actor_for(get_db(), username))
-    except NotFound:
-        return None  # the user was deleted: the session simply ends
 
 
 def select_locale() -> str:
@@ -79,8 +68,6 @@ def _security_headers(response):
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"

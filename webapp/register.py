@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_user
 
-from engine import accounts, phone
+from engine import accounts, password_policy, phone
 from engine.errors import OnewindowError
 
-from . import get_db
+from . import get_db, sessions
 from .access import public
-from .extensions import WebUser
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 
@@ -42,10 +40,11 @@ def create():
     try:
         if password != request.form.get("password2", ""):
             raise OnewindowError("两次输入的密码不一致。")
+        password_policy.check(password, number)
         phone.register(get_db(), number, request.form.get("code", ""), password, name)
     except OnewindowError as exc:
         flash(exc.message, "error")
         return render_template("auth/register.html", phone_no=number, name=name, code_sent=True), exc.status
-    login_user(WebUser(accounts.actor_for(get_db(), number)))
+    sessions.begin(accounts.login_for(get_db(), number))
     flash(f"注册成功，欢迎，{name}。", "success")
     return redirect(url_for("hall.items"))
