@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
@@ -30,6 +29,7 @@ from .assignment import Actor
 from .caseaccess import concerns
 from .db import Database
 from .errors import NotFound, OnewindowError, PermissionDenied
+from .filenames import plain_name
 from .runtime import CaseContext, change_case, load_case_row
 from .tables import attachments, items
 
@@ -97,9 +97,9 @@ def sniff(content: bytes) -> str | None:
 
 
 def clean_filename(name: str) -> str:
-    """The file's own name without any directory part or control characters, at most 200 characters."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().lstrip(".")
+    """The file's own name (`engine.filenames.plain_name`: no directory part, no control character), at
+    most 200 characters: it is shown on pages and sent back in the download's Content-Disposition."""
+    base = plain_name(name)
     if len(base) > 200:
         stem, dot, ext = base.rpartition(".")
         base = (stem[:190] + dot + ext) if dot else base[:200]

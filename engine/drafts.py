@@ -23,14 +23,15 @@ from sqlalchemy import delete, insert, select, update
 
 from . import clock, settings
 from .assignment import Actor
-from .bpmn import BPMN_NS, form_names
+from .bpmn import BPMN_NS
 from .db import Database
 from .deployment import DeployResult, deploy_package
 from .errors import ConflictError, NotFound, PackageError, PermissionDenied
+from .filenames import name_problem
 from .lint import LintReport, lint_package
 from .lint_routing import known_groups
 from .orgtree import ROLES
-from .package import MAX_FILE_BYTES, SHARED_PREFIX, ProcessPackage, add_forms, add_shared_processes
+from .package import MAX_FILE_BYTES, SHARED_PREFIX, ProcessPackage, add_forms, add_shared_processes, named_forms
 from .safexml import parse_xml
 from .specs import FORMS_PREFIX
 from .tables import groups, items, process_versions, studio_drafts
@@ -145,7 +146,8 @@ def check_file(draft: Draft, name: str, text: str) -> None:
 
 
 def _safe(name: str, suffix: str) -> bool:
-    return name.endswith(suffix) and "/" not in name and ".." not in name and bool(_SAFE_NAME.fullmatch(name))
+    """A plain name (`engine.filenames`) that is also plain to put in the studio's URLs and pages."""
+    return name.endswith(suffix) and name_problem(name) is None and bool(_SAFE_NAME.fullmatch(name))
 
 
 def _json_object(name: str, text: str) -> dict[str, Any]:
@@ -178,10 +180,10 @@ def check_form(name: str, text: str) -> dict[str, Any]:
 def draft_package(draft: Draft, overrides: dict[str, str] | None = None) -> ProcessPackage:
     """The package a deploy of this draft would store: item.json, diagrams, shared processes, named forms.
 
-    Forms the diagrams no longer name stay in the draft (nothing typed is lost) but are not deployed;
-    a form named but not in the draft comes from forms/, and the shared processes the diagrams call
-    from processes/shared/, as `onewindow deploy` would find them. `overrides` lints unsaved text
-    without storing it.
+    Forms neither the diagrams nor item.json name any more stay in the draft (nothing typed is lost)
+    but are not deployed; a form named but not in the draft comes from forms/, and the shared processes
+    the diagrams call from processes/shared/, as `onewindow deploy` would find them. `overrides` lints
+    unsaved text without storing it.
     """
     files = {**draft.files, **(overrides or {})}
     try:
@@ -189,15 +191,10 @@ def draft_package(draft: Draft, overrides: dict[str, str] | None = None) -> Proc
     except json.JSONDecodeError:
         metadata = {}
     diagrams = {n: t for n, t in files.items() if n.endswith(".bpmn") and not n.startswith(SHARED_PREFIX)}
-    named: set[str] = set()
-    for name, text in diagrams.items():
-        try:
-            named.update(form_names(parse_xml(text, name)))
-        except PackageError:
-            continue  # lint reports the unreadable diagram
-    forms = {FORMS_PREFIX + n: files[FORMS_PREFIX + n] for n in named if FORMS_PREFIX + n in files}
     package = ProcessPackage(metadata=metadata if isinstance(metadata, dict) else {},
-                             files={**diagrams, **forms}, source=f"草稿 {draft.item_code}")
+                             files=diagrams, source=f"草稿 {draft.item_code}")
+    package.files.update({FORMS_PREFIX + n: files[FORMS_PREFIX + n] for n in named_forms(package)
+                          if FORMS_PREFIX + n in files})
     add_shared_processes(package, settings.PROCESSES_DIR / "shared")
     add_forms(package, [settings.FORMS_DIR])
     return package

@@ -27,6 +27,7 @@ from .bpmn import (
     user_tasks,
 )
 from .errors import OnewindowError, ScriptError
+from .filenames import name_problem
 from .guide import guide_problems
 from .package import ProcessPackage
 from .safexml import parse_xml
@@ -97,8 +98,8 @@ def lint_package(package: ProcessPackage) -> LintReport:
 def _lint_metadata(package: ProcessPackage, diagrams_readable: bool) -> list[Finding]:
     findings = [Finding("error", problem, fix, file="item.json") for problem, fix in guide_problems(package.metadata)]
     for key, schema in (("application_form", True), ("application_ui_form", False)):  # the hall's form
-        if package.metadata.get(key):
-            findings += _lint_form(package, package.metadata[key], None, "item.json", schema=schema)
+        if package.metadata.get(key):  # the key stands for the element a finding names
+            findings += _lint_form(package, package.metadata[key], key, "item.json", schema=schema)
     if diagrams_readable and package.main_bpmn_files() and main_process_id(package) is None:
         findings.append(Finding("error", "无法确定办件从哪个流程开始",
                                 "只把一个流程标记为 isExecutable=\"true\"，或在 item.json 中填写 process_id",
@@ -141,8 +142,13 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
     return findings
 
 
-def _lint_form(package: ProcessPackage, form: str, element: str, file: str, schema: bool) -> list[Finding]:
-    text = package.files.get(FORMS_PREFIX + form)
+def _lint_form(package: ProcessPackage, form: object, element: str, file: str, schema: bool) -> list[Finding]:
+    """A bad name is reported from the name alone: looking it up would tell whether such a file exists."""
+    if problem := name_problem(form):
+        return [Finding("error", f"表单{problem}",
+                        "只填写 forms/ 或事项文件夹中的文件名本身，如 accept.json（不带目录、“..”或控制字符）",
+                        element, file)]
+    text = package.files.get(FORMS_PREFIX + str(form))
     if text is None:
         return [Finding("error", f"表单文件“{form}”不存在", f"添加 forms/{form}，或更正表单属性",
                         element, file)]

@@ -4,6 +4,9 @@ A package is one item's metadata (`item.json`), its BPMN file(s), the BPMN of th
 activities it calls (from `processes/shared/`), and the JSON Schema form files its user tasks name
 (from the package folder or `forms/`). It is read into memory as `files` (name → text) so that the
 same object can come from a folder, an upload or the studio, and be hashed and stored as it is.
+
+Every file is read by a plain name inside its own folder (`engine.filenames`): a form name is typed by
+an analyst, and a path in it must never reach a file the operator did not put there for the item.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from . import settings
 from .bpmn import called_elements, form_names, process_ids
 from .errors import PackageError
+from .filenames import file_in, name_problem
 from .safexml import parse_xml
 from .specs import FORMS_PREFIX
 
@@ -65,12 +69,21 @@ def load_package(path: str | Path, processes_dir: Path | None = None,
     if not bpmn_paths:
         raise PackageError(f"{path}: 文件夹中没有 .bpmn 文件；事项文件夹应包含 item.json 和流程图。")
 
-    metadata = _read_metadata(folder / "item.json")
-    files = {p.name: _read_text(p) for p in bpmn_paths}
+    metadata = _read_metadata(folder)
+    files = {p.name: _read_in(folder, p.name) for p in bpmn_paths}
     package = ProcessPackage(metadata=metadata, files=files, source=str(path))
     add_shared_processes(package, processes_dir / "shared")
     add_forms(package, [folder, forms_dir])
     return package
+
+
+def _read_in(folder: Path, name: str) -> str:
+    """A file the folder lists, refused if a symlink takes it out of the folder."""
+    path = file_in(folder, name)
+    if path is None:
+        raise PackageError(f"{folder / name}: 不是文件夹中的普通文件（符号链接指向文件夹之外，或文件名不可用）；"
+                           "请把文件本身放进文件夹。")
+    return _read_text(path)
 
 
 def _read_text(path: Path) -> str:
@@ -83,11 +96,12 @@ def _read_text(path: Path) -> str:
         raise PackageError(f"{path}: 不是 UTF-8 文本；请以 UTF-8 编码保存。") from exc
 
 
-def _read_metadata(path: Path) -> dict[str, Any]:
+def _read_metadata(folder: Path) -> dict[str, Any]:
+    path = folder / "item.json"
     if not path.exists():
         return {}
     try:
-        data = json.loads(_read_text(path))
+        data = json.loads(_read_in(folder, path.name))
     except json.JSONDecodeError as exc:
         raise PackageError(f"{path}: 不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）。") from exc
     if not isinstance(data, dict):
@@ -108,7 +122,7 @@ def add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
     available: dict[str, Path] = {}
     if shared_dir.is_dir():
         for bpmn_path in sorted(shared_dir.glob("*.bpmn")):
-            for process_id in process_ids(parse_xml(_read_text(bpmn_path), bpmn_path.name)):
+            for process_id in process_ids(parse_xml(_read_in(shared_dir, bpmn_path.name), bpmn_path.name)):
                 available[process_id] = bpmn_path
     pending = [(name, tree) for name, text in package.bpmn_files().items()
                if (tree := _tree_or_none(text, name)) is not None]
@@ -125,7 +139,7 @@ def add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
             shared_path = available[called]
             shared_name = SHARED_PREFIX + shared_path.name
             if shared_name not in package.files:
-                shared_text = _read_text(shared_path)
+                shared_text = _read_in(shared_dir, shared_path.name)
                 package.files[shared_name] = shared_text
                 shared_tree = parse_xml(shared_text, shared_name)
                 pending.append((shared_name, shared_tree))
@@ -135,19 +149,25 @@ def add_shared_processes(package: ProcessPackage, shared_dir: Path) -> None:
 APPLICATION_FORM_KEYS = ("application_form", "application_ui_form")
 
 
-def add_forms(package: ProcessPackage, search_dirs: list[Path]) -> None:
-    """The forms the diagrams' user tasks name, and the item's own application form (item.json)."""
+def named_forms(package: ProcessPackage) -> list[str]:
+    """The plain form names the package asks for: its user tasks' and its own application form (item.json).
+
+    A name that is not plain is left out here and reported by lint against its element.
+    """
     wanted = [package.metadata.get(key) for key in APPLICATION_FORM_KEYS if package.metadata.get(key)]
     for name, text in list(package.bpmn_files().items()):
         tree = _tree_or_none(text, name)
         wanted += form_names(tree) if tree is not None else []
-    for form in wanted:
+    return [form for form in wanted if name_problem(form) is None]
+
+
+def add_forms(package: ProcessPackage, search_dirs: list[Path]) -> None:
+    """Each named form the package does not hold yet, from the first folder that has it."""
+    for form in named_forms(package):
         key = FORMS_PREFIX + form
         if key in package.files:
             continue
-        for directory in search_dirs:
-            candidate = directory / form
-            if candidate.is_file():
-                package.files[key] = _read_text(candidate)
-                break
+        path = next(filter(None, (file_in(directory, form) for directory in search_dirs)), None)
+        if path is not None:
+            package.files[key] = _read_text(path)
 

@@ -23,6 +23,7 @@ from flask_login import current_user
 
 from engine import drafts, queries
 from engine.errors import NotFound, OnewindowError, PackageError
+from engine.filenames import name_problem, plain_name
 from engine.lint import LintReport
 from engine.package import SHARED_PREFIX
 from engine.safexml import MAX_XML_BYTES
@@ -188,7 +189,7 @@ def upload(draft_id: int):
     except OnewindowError as exc:
         flash(f"上传未保存：{exc.message}", "error")
     else:
-        flash(f"已用 {upload_file.filename} 替换草稿中的 {target}。", "success")
+        flash(f"已用 {plain_name(upload_file.filename)} 替换草稿中的 {target}。", "success")
     return redirect(url_for("studio.modeler", draft_id=draft.id, file=target))
 
 
@@ -212,6 +213,9 @@ def form_editor(draft_id: int, name: str):
     """Edit a form (JSON Schema) and its UI schema side by side, with the desk's own rendering as preview."""
     draft = _draft(draft_id)
     ui_name = request.args.get("ui") or ""
+    for form in filter(None, (name, ui_name)):
+        if problem := name_problem(form):
+            raise PackageError(f"表单{problem}；只能打开 forms/ 中的表单文件名本身，如 accept.json。")
     return render_template("studio/form.html", draft=draft, name=name, ui_name=ui_name,
                            schema_text=_form_text(draft, name, _NEW_FORM),
                            ui_text=_form_text(draft, ui_name, "{}") if ui_name else "")
