@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, insert, select, update
 
-from . import caseclock, clock, follow, governance, indexes, intake
+from . import applications, caseclock, clock, follow, governance, indexes, intake
 from .assignment import Actor, check_may_handle
 from .audit import GENESIS
 from .db import Database
@@ -48,12 +48,15 @@ class StartedCase:
 
 
 def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor, unit: str | None = None,
-               mandate: dict[str, Any] | None = None) -> StartedCase:
+               mandate: dict[str, Any] | None = None, recorded: bool = False) -> StartedCase:
     """Open a case of the item's latest version (the case stays pinned to it) and run to its first wait.
 
-    `unit` is the window the application came in at (default: the actor's own unit); a clerk of a
-    village room applying for someone must give the applicant's `mandate` (委托, S-5). Where the case
-    came in decides how its 【relative】 lanes resolve and whether it travels up the levels.
+    `data` must fit the item's application form (`engine.applications`). `unit` is the window the
+    application came in at (default: the actor's own unit); a clerk of a village room applying for
+    someone must give the applicant's `mandate` (委托, S-5). Where the case came in decides how its
+    【relative】 lanes resolve and whether it travels up the levels. `recorded`: re-execution feeding an
+    application the platform accepted when it was made (`engine.replay`) — it is not judged again by
+    today's form.
     """
     if not isinstance(data, dict):
         raise OnewindowError("申请数据必须是一个对象（JSON object）")
@@ -68,7 +71,10 @@ def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor,
                                .where(process_versions.c.item_id == item.id,
                                       process_versions.c.number == item.latest_version)).one()
         specs = load_specs(conn, version.content_hash, version.id)
+        if not recorded:
+            applications.check(specs, data)
         front = intake.front_unit(conn, specs, unit or actor.unit)
+        intake.check_window(actor, front)
         mandate = intake.check_mandate(conn, actor, front, mandate)
         workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):

@@ -60,4 +60,7 @@ def _message(error: ValidationError) -> str:
         "additionalProperties": "含有表单未定义的字段",
         "const": f"必须是 {value}",
     }
+    if v == "additionalProperties" and isinstance(error.instance, dict):
+        extra = sorted(set(error.instance) - set(error.schema.get("properties") or {}))
+        return "含有表单未定义的字段：" + "、".join(extra)
     return messages.get(str(v), error.message)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 from . import receipts
 from .assignment import Actor
 from .db import Database
-from .errors import NotFound, OnewindowError
+from .errors import NotFound, OnewindowError, PermissionDenied
 from .orgtree import LEVELS, department_unit, describe_group, level_of, unit_names
 from .specs import ProcessSpecs
 from .tables import cases, items, latest_versions, org_units, process_versions
@@ -34,6 +34,16 @@ def front_unit(conn: Connection, specs: ProcessSpecs, unit: str | None) -> str |
     if LEVELS.index(level_of(unit)) > LEVELS.index(specs.level):
         raise OnewindowError(f"“{unit}”是区级窗口，不能受理镇级事项；请到所在镇便民服务中心或村便民服务室收件。")
     return unit
+
+
+def check_window(actor: Actor, front: str | None) -> None:
+    """A clerk takes in applications at their own window only: a village clerk cannot skip the mandate by
+    choosing their town, nor file as another town's village room (issue 13, item 12). Applicants choose
+    where they go; administrators may file anywhere."""
+    if "clerk" not in actor.roles or actor.is_admin or not actor.unit or front == actor.unit:
+        return
+    raise PermissionDenied(f"您是“{actor.unit}”的工作人员，只能在本单位窗口收件（办理地点选“{actor.unit}”）；"
+                           "代他人申请请在本单位登记委托。")
 
 
 def check_mandate(conn: Connection, actor: Actor, front: str | None, mandate: dict[str, Any] | None

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from .assignment import Actor
+from .caseaccess import concerns
 from .db import Database
 from .errors import OnewindowError, PermissionDenied
 from .runtime import CaseContext, change_case, load_case_row
@@ -31,6 +32,8 @@ def mark_materials(db: Database, case_no: str, marks: dict[str, str], actor: Act
     def mark(ctx: CaseContext) -> None:
         if not ({"clerk", "admin"} & actor.roles):
             raise PermissionDenied("只有窗口人员可以核对材料。")
+        if not concerns(ctx.conn, ctx.case, actor):  # marking must not make a stranger "concerned"
+            raise PermissionDenied("此办件与您无关（您所在的组、单位未办理过它），不能核对其材料。")
         names = [m["name"] for m in _guide_materials(ctx.conn, ctx.case.item_id)]
         unknown = [n for n in marks if n not in names]
         if unknown:

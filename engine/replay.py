@@ -170,7 +170,7 @@ def _feed(scratch: Database, kind: str, event: dict[str, Any], case_no: str, tas
     data = event["data"]
     if kind == "case_started":
         started = casework.start_case(scratch, data["item"], data.get("data") or {}, actor, unit=data.get("unit"),
-                                      mandate=data.get("mandate"))
+                                      mandate=data.get("mandate"), recorded=True)
         with scratch.transaction() as conn:  # the re-executed case answers to the recorded number
             conn.execute(update(cases).where(cases.c.case_no == started.case_no).values(case_no=case_no))
             # the task index repeats the number for the desk's list (and `_match_task` finds tasks by it)

@@ -90,6 +90,7 @@ class ProcessSpecs:
     department: str | None = None  # the item's department and level: what 【relative】 lanes resolve against
     level: str = "district"
     accept_levels: tuple[str, ...] = ()
+    application_form: str | None = None  # item.json `application_form`: what an application may hold
 
 
 def _has_timers(specs: list[BpmnProcessSpec]) -> bool:
@@ -137,7 +138,8 @@ def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = 
     metadata = metadata or {}
     return ProcessSpecs(spec, subprocess_specs, forms, _has_timers(every), ClockMarks.from_specs(every),
                         TimeLimits.from_metadata(metadata), metadata.get("department"),
-                        metadata.get("level") or "district", tuple(metadata.get("accept_levels") or ()))
+                        metadata.get("level") or "district", tuple(metadata.get("accept_levels") or ()),
+                        metadata.get("application_form"))
 
 
 class SpecCache:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from . import clock, indexes
 from .assignment import Actor, check_may_handle
+from .caseaccess import STAFF_ROLES, concerns
 from .db import Database
 from .errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
 from .forms import validate_form
@@ -384,6 +385,8 @@ def copy_case(db: Database, case_no: str, recipients: list[str], actor: Actor, n
     """抄送: let colleagues know about a case, for information; each gets a notification to read."""
 
     def copy(ctx: CaseContext) -> str:
+        if not concerns(ctx.conn, ctx.case, actor):  # a copy shares what the sender may see, never more
+            raise PermissionDenied("只有办理过、正在办理本办件或被抄送本办件的人员可以抄送它。")
         names = sorted({r.strip() for r in recipients if r and r.strip()} - {actor.username})
         if not names:
             raise TaskOperationError("请选择至少一名抄送对象（不能只抄送给自己）。",
@@ -391,7 +394,10 @@ def copy_case(db: Database, case_no: str, recipients: list[str], actor: Actor, n
         if len(names) > COPY_MAX_RECIPIENTS:
             raise TaskOperationError(f"一次最多抄送 {COPY_MAX_RECIPIENTS} 人。")
         for name in names:
-            person(ctx.conn, name)  # NotFound names the unknown user
+            roles, _ = person(ctx.conn, name)  # NotFound names the unknown user
+            if not roles & STAFF_ROLES:
+                raise TaskOperationError(f"{name} 不是工作人员；办件只能抄送给工作人员（申请人凭查询码查看办件）。",
+                                         field_errors={"recipients": ["只能抄送给工作人员"]})
         why = _reason(note, False, "抄送")
         ctx.record("case_copied", recipients=names, note=why)
         for name in names:

@@ -17,7 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from engine import orgtree, queries
+from engine import catalogue, orgtree, queries
 from engine.assignment import Actor
 from engine.casework import complete_task, start_case
 from engine.db import Database
@@ -73,7 +73,7 @@ def _value(name: str, prop: dict[str, Any]) -> Any:
     kind = prop.get("type")
     if kind == "boolean":
         return True
-    if kind == "integer":
+    if kind in ("integer", "number"):
         return max(prop.get("minimum", 1), 1)
     if kind == "array":
         return [f"{prop.get('title', name)}一"]
@@ -83,10 +83,16 @@ def _value(name: str, prop: dict[str, Any]) -> Any:
     return text[: prop.get("maxLength", 200)]
 
 
+def application(db: Database, code: str) -> dict[str, Any]:
+    """An application the item's own form accepts (every field it defines, sampled like a task's form), for
+    李四: items whose gateways read application data walk too."""
+    own = catalogue.application_form(db, code)
+    return {**(sample(own[0], None) if own else {}), "applicant_name": "李四", "id_number": "42070419800101123X"}
+
+
 def walk(db: Database, code: str, actor: Actor, path: Path, mandate: dict | None = None) -> Walk:
     """Run one case of `code` along `path` to its end (or until nothing is left to do)."""
-    started = start_case(db, code, {"applicant_name": "李四", "id_number": "42070419800101123X"}, actor,
-                         unit=path.front, mandate=mandate)
+    started = start_case(db, code, application(db, code), actor, unit=path.front, mandate=mandate)
     steps: list[tuple[str, str | None, str | None]] = []
     decisions: dict[str, list[str]] = {}
     used: dict[str, int] = {}

@@ -20,6 +20,8 @@ from webapp import create_app
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 2 March, 09:00 district time
 ROW_RE = re.compile(r'<tr data-task="[^"]+" class="task-(\w+)">.*?</tr>', re.S)
 
+CLOCK_DATA = {"TEST-CLOCK": {"needs_supplement": False}}  # what TEST-CLOCK's application form asks
+
 
 @pytest.fixture
 def client(db):
@@ -37,7 +39,7 @@ def desk(db, joint):
     for n, (key, item, name) in enumerate([("A", "DEMO-001", "张三"), ("B", "TEST-CLOCK", "李四"),
                                            ("C", "TEST-CLOCK", "王小五"), ("D", "DEMO-001", "赵六")]):
         with clock.frozen_at(T0 + timedelta(hours=n)):
-            cases[key] = start_case(db, item, {"applicant_name": name, "needs_supplement": False}, window).case_no
+            cases[key] = start_case(db, item, {"applicant_name": name, **CLOCK_DATA.get(item, {})}, window).case_no
     with clock.frozen_at(T0 + timedelta(hours=5)):  # accepting starts B's clock: deadline 24:00 on 9 March
         accept = queries.open_tasks(db, case_no=cases["B"])[0]
         complete_task(db, accept.task_id, ACCEPT_DATA, window)

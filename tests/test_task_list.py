@@ -15,6 +15,8 @@ from engine.package import load_package
 from engine.queries import TaskFilter, task_page
 from engine.scheduler import tick
 
+CLOCK_DATA = {"TEST-CLOCK": {"needs_supplement": False}}  # what TEST-CLOCK's application form asks
+
 
 def test_filters_sorting_and_pages_read_the_case_facts_from_the_index(db, joint, clerk):
     deploy_package(db, load_package(DATA_DIR / "clock-item"), "analyst")
@@ -23,7 +25,7 @@ def test_filters_sorting_and_pages_read_the_case_facts_from_the_index(db, joint,
     started = []
     for n, (item, name) in enumerate([("DEMO-001", "张三"), ("TEST-CLOCK", "李四"), ("TEST-CLOCK", "王小五")]):
         with clock.frozen_at(t0 + timedelta(hours=n)):
-            started.append(start_case(db, item, {"applicant_name": name, "needs_supplement": False}, window))
+            started.append(start_case(db, item, {"applicant_name": name, **CLOCK_DATA.get(item, {})}, window))
     with clock.frozen_at(t0 + timedelta(hours=5)):  # accepting starts the clock of the TEST-CLOCK case
         accept = next(t for t in queries.open_tasks(db, case_no=started[1].case_no))
         complete_task(db, accept.task_id, ACCEPT_DATA, window)

@@ -15,10 +15,10 @@ from flask import current_app
 from flask_login import current_user
 
 from engine.assignment import Actor
+from engine.caseaccess import require_concerned
 from engine.errors import PermissionDenied
 
 ACCESS_ATTR = "onewindow_access"
-STAFF_ROLES = frozenset({"clerk", "supervisor", "auditor", "admin"})
 ROLE_NAMES = {"applicant": "申请人", "clerk": "窗口人员", "supervisor": "电子监察", "analyst": "流程管理员",
               "auditor": "审计", "admin": "系统管理员"}
 
@@ -59,18 +59,10 @@ def require_role(actor: Actor, roles: Iterable[str]) -> None:
     raise PermissionDenied(f"此页面仅限{names}使用；如需办理，请联系管理员为您开通相应角色。")
 
 
-def may_view_case(actor: Actor, started_by: str | None) -> bool:
-    """Staff see every case; an applicant (or village agent) sees the cases they started."""
-    return bool(actor.roles & STAFF_ROLES) or actor.is_admin or (started_by is not None
-                                                                  and started_by == actor.username)
+def require_case_access(actor: Actor, case_no: str) -> None:
+    """403 unless the case concerns `actor` — the engine's one rule (`engine.caseaccess.concerns`): its
+    applicant, the clerks of the groups and units that handle or handled it, those it was copied to, and
+    supervisors, auditors and administrators."""
+    from . import get_db
 
-
-def require_case_access(actor: Actor, history: list[dict[str, Any]]) -> None:
-    """Raise 403 unless `actor` may see the case whose audit history is `history`.
-
-    Who started a case is its first audit event's actor (the `case_started` event), which is the
-    record we already trust for everything else about the case.
-    """
-    started_by = history[0]["actor"] if history else None
-    if not may_view_case(actor, started_by):
-        raise PermissionDenied("您只能查看自己申请的办件；如需查询他人办件，请到窗口办理。")
+    require_concerned(get_db(), case_no, actor)

@@ -17,10 +17,11 @@ from flask import Blueprint, g, jsonify, request, url_for
 
 from engine import accounts, casework, queries, reports, taskops
 from engine.assignment import Actor, check_may_handle
+from engine.caseaccess import STAFF_ROLES
 from engine.errors import OnewindowError, PermissionDenied
 
 from . import get_db
-from .access import ACCESS_ATTR, STAFF_ROLES, public, require_case_access, require_role
+from .access import ACCESS_ATTR, public, require_case_access, require_role
 from .extensions import csrf
 from .openapi import openapi_document
 
@@ -145,15 +146,15 @@ def complete(task_id: str):
 @bp.route("/cases/<case_no>", methods=["GET"])
 @token_required()
 def case(case_no: str):
-    require_case_access(g.actor, queries.case_history(get_db(), case_no))
+    require_case_access(g.actor, case_no)
     return jsonify(queries.case_detail(get_db(), case_no))
 
 
 @bp.route("/cases/<case_no>/history", methods=["GET"])
 @token_required()
 def history(case_no: str):
+    require_case_access(g.actor, case_no)
     events = queries.case_history(get_db(), case_no)
-    require_case_access(g.actor, events)
     if not (g.actor.is_admin or g.actor.roles & STAFF_ROLES):  # applicants: the steps, not internal data
         events = [{k: v for k, v in e.items() if k != "data"} for e in events]
     return jsonify({"case_no": case_no, "events": events})

@@ -1,7 +1,7 @@
 """办件详情: a case's status, open tasks, timers and audit history; and a look-up by case number.
 
-Staff (clerks, supervisors, auditors) see every case with the data of each step; an applicant sees
-the cases they started, with the steps but not the departments' internal data.
+Who sees a case is the engine's one rule (`engine.caseaccess`): staff it concerns see it with the data
+of each step; its applicant sees the steps but not the departments' internal data.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from engine import auditor, incidents, intake, queries
+from engine.caseaccess import STAFF_ROLES
 
 from . import get_db
-from .access import STAFF_ROLES, require_case_access, roles_required
+from .access import require_case_access, roles_required
 from .vendor import bpmn_js_available
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -35,9 +36,9 @@ def lookup():
 @roles_required()
 def case(case_no: str):
     db = get_db()
-    history = queries.case_history(db, case_no)
-    require_case_access(current_user.actor, history)
     actor = current_user.actor
+    require_case_access(actor, case_no)
+    history = queries.case_history(db, case_no)
     if "auditor" in actor.roles:  # auditors' views of cases are themselves logged (S-16)
         auditor.record_view(db, actor.username, case_no, "case page")
     detail = queries.case_detail(db, case_no)
@@ -54,5 +55,5 @@ def case(case_no: str):
 @roles_required()
 def diagram(case_no: str):
     """The diagram of the version this case is pinned to, for the bpmn-js viewer on the case page."""
-    require_case_access(current_user.actor, queries.case_history(get_db(), case_no))
+    require_case_access(current_user.actor, case_no)
     return Response(queries.case_diagram(get_db(), case_no), mimetype="application/xml")

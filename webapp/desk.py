@@ -231,12 +231,14 @@ def _is_delegate(detail: dict[str, Any]) -> bool:
 
 def _initial_values(detail: dict[str, Any]) -> dict[str, Any]:
     """Pre-fill the form: a proposal waiting to be confirmed, else what this task was last submitted with
-    (it was returned or withdrawn), else what the applicant gave when applying; a supplement list starts
-    from the materials the checklist marks missing."""
+    (it was returned or withdrawn), else what the applicant gave when applying — facts only, never a
+    choice the clerk makes (a decision, an answer from a list, a yes/no); a supplement list starts from
+    the materials the checklist marks missing."""
     history = queries.case_history(get_db(), detail["case_no"])
     names = detail["schema"].get("properties", {})
     started = next((e for e in history if e["type"] == "case_started"), None)
-    values = dict((started or {}).get("data", {}).get("data") or {})
+    values = {key: value for key, value in ((started or {}).get("data", {}).get("data") or {}).items()
+              if _a_fact(names.get(key) or {})}
     earlier = [e for e in history if e["type"] in ("task_completed", "delegation_submitted")
                and e["data"].get("task_id") == detail["task_id"]]
     if earlier:
@@ -245,6 +247,11 @@ def _initial_values(detail: dict[str, Any]) -> dict[str, Any]:
     for name in deskforms.list_fields(detail["schema"]):
         values.setdefault(name, missing)
     return {k: v for k, v in values.items() if k in names}
+
+
+def _a_fact(field: dict[str, Any]) -> bool:
+    """A field an application may fill in for the clerk: free text or a number, not a choice."""
+    return not ({"enum", "oneOf", "anyOf", "const"} & set(field)) and field.get("type") != "boolean"
 
 
 def _typed(detail: dict[str, Any]) -> dict[str, Any]:

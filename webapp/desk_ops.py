@@ -16,10 +16,11 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from engine import attachments, comments, inbox, materials, queries, taskops
+from engine.caseaccess import STAFF_ROLES
 from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
 
 from . import get_db
-from .access import STAFF_ROLES, login_required, roles_required
+from .access import login_required, roles_required
 from .auth import safe_next
 from .desk import HANDLER_ROLES, _initial_values, _more_tabs, _stale_page, _task_page, _visible_task, bp, step_names
 from .deskforms import SUPPLEMENT_FIELD

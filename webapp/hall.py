@@ -6,14 +6,13 @@ the applicant; they become the case's start data, and the accepting clerk finds 
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from engine import casework, catalogue, intake, procedure, queries
+from engine import applications, casework, catalogue, intake, procedure, queries
 from engine.errors import FormValidationError, NotFound, OnewindowError
 from engine.forms import validate_form
 
@@ -26,17 +25,6 @@ bp = Blueprint("hall", __name__, url_prefix="/hall")
 
 APPLY_ROLES = ("applicant", "clerk")
 
-#: What every application asks for. Items may later bring their own form; this is the common part.
-APPLY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["applicant_name"],
-    "properties": {
-        "applicant_name": {"type": "string", "title": "申请人姓名", "minLength": 1, "maxLength": 64},
-        "phone": {"type": "string", "title": "联系电话", "pattern": "^1[0-9]{10}$",
-                  "description": "11 位手机号码，用于接收办理进度通知"},
-        "application_note": {"type": "string", "title": "申请说明", "maxLength": 500},
-    },
-}
 APPLY_UI: dict[str, Any] = {"application_note": {"ui:widget": "textarea"}}
 #: A clerk applying for someone (full agency, S-5) records the applicant's mandate (委托).
 MANDATE_FIELDS: dict[str, Any] = {
@@ -49,12 +37,9 @@ MANDATE_FIELDS: dict[str, Any] = {
 def _apply_form(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The application form of an item: the common part, where it comes in, and for clerks the mandate."""
     places = intake.places(get_db(), code)
-    schema = copy.deepcopy(APPLY_SCHEMA)
     own = catalogue.application_form(get_db(), code)
-    if own is not None:  # the item's own questions follow the common ones
-        schema["properties"].update(own[0].get("properties", {}))
-        schema["required"] = [*schema["required"], *own[0].get("required", [])]
-        schema["allOf"] = own[0].get("allOf", [])
+    schema = applications.schema_with(own[0] if own else {})  # what the engine accepts, nothing else
+    schema["required"] = ["applicant_name", *schema["required"]]  # the hall asks whom the case is for
     schema["properties"]["unit"] = {"type": "string", "title": "办理地点", "enum": [c for c, _ in places]}
     ui = {**APPLY_UI, **(own[1] if own else {}), "unit": {"ui:enumNames": [label for _, label in places],
                                "ui:help": "不选即到本事项所属部门的窗口办理；村便民服务室代办的，"
@@ -132,8 +117,7 @@ def apply(code: str):
 @bp.route("/receipts/<case_no>", methods=["GET"])
 @roles_required()
 def receipt(case_no: str):
-    history = queries.case_history(get_db(), case_no)
-    require_case_access(current_user.actor, history)
+    require_case_access(current_user.actor, case_no)
     return render_template("hall/receipt.html", case=queries.case_detail(get_db(), case_no),
                            query_code=session.pop(_CODE_KEY + case_no, None))
 
