@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, Row, insert, select
 
 from . import settings
 from .assignment import Actor
@@ -144,7 +144,12 @@ def _store(sha256: str, content: bytes) -> None:
 
 def add_attachment(db: Database, case_no: str, filename: str, content: bytes, actor: Actor,
                    material: str | None = None) -> Attachment:
-    """上传附件: check the file, store it by hash, then record it on the case in one change."""
+    """上传附件: check who uploads, then the file, store it by hash, then record it on the case in one change.
+
+    Who may is checked before anything is stored (a stranger's upload must not fill the disk); the change
+    checks it again, in the case's own transaction."""
+    with db.reading() as conn:
+        _check_uploader(conn, load_case_row(conn, case_no), actor)
     attachment = check_upload(filename, content)
     attachment = Attachment(**{**asdict(attachment), "material": material or None})
     _store(attachment.sha256, content)
@@ -156,10 +161,7 @@ def register(db: Database, case_no: str, attachment: dict[str, Any], actor: Acto
     """Record an already stored file on the case (the change part of an upload; re-execution feeds this)."""
 
     def record(ctx: CaseContext) -> None:
-        if not actor.roles & UPLOADERS:
-            raise PermissionDenied("只有窗口人员或申请人可以上传材料（监察、审计人员只查看）。")
-        if not concerns(ctx.conn, ctx.case, actor):
-            raise PermissionDenied("此办件与您无关，不能为其上传材料。")
+        _check_uploader(ctx.conn, ctx.case, actor)
         material = attachment.get("material")
         if material and material not in guide_material_names(ctx):
             raise AttachmentRefused(f"“{material}”不是本事项办事指南中的材料；请从材料清单中选择。")
@@ -170,6 +172,13 @@ def register(db: Database, case_no: str, attachment: dict[str, Any], actor: Acto
         ctx.record("attachment_added", **attachment)
 
     change_case(db, case_no, actor, record)
+
+
+def _check_uploader(conn: Connection, case: Row, actor: Actor) -> None:
+    if not actor.roles & UPLOADERS:
+        raise PermissionDenied("只有窗口人员或申请人可以上传材料（监察、审计人员只查看）。")
+    if not concerns(conn, case, actor):
+        raise PermissionDenied("此办件与您无关，不能为其上传材料。")
 
 
 def guide_material_names(ctx: CaseContext) -> list[str]:

@@ -31,16 +31,16 @@ class CommentRefused(OnewindowError):
 def add_comment(db: Database, case_no: str, body: str, actor: Actor, element_id: str | None = None) -> None:
     """Add a comment (at a step, if `element_id`) to the case, for those it concerns."""
     text = (body or "").strip()
-    if not text:
-        raise CommentRefused("请填写意见内容。", field_errors={"body": ["请填写意见内容"]})
-    if len(text) > MAX_LENGTH:
-        raise CommentRefused(f"意见不能超过 {MAX_LENGTH} 字。", field_errors={"body": ["内容过长"]})
 
     def comment(ctx: CaseContext) -> None:
-        if not may_comment(actor):
+        if not may_comment(actor):  # who may comes before what was written: no oracle for strangers
             raise PermissionDenied("只有办理人员可以发表意见（审计人员只查看办件）。")
         if not concerns(ctx.conn, ctx.case, actor):
             raise PermissionDenied("此办件与您无关，不能发表意见。")
+        if not text:
+            raise CommentRefused("请填写意见内容。", field_errors={"body": ["请填写意见内容"]})
+        if len(text) > MAX_LENGTH:
+            raise CommentRefused(f"意见不能超过 {MAX_LENGTH} 字。", field_errors={"body": ["内容过长"]})
         ctx.conn.execute(insert(case_comments).values(case_id=ctx.case.id, element_id=element_id,
                                                       author=actor.username, body=text, created_at=ctx.now))
         ctx.record("comment_added", element_id, body=text)

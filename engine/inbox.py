@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from . import clock
 from .assignment import Actor
 from .db import Database
+from .errors import PermissionDenied
 from .tables import cases, delegations, notifications, task_index
 
 COPY = "copy"
@@ -47,11 +48,15 @@ def unread_counts(db: Database, actor: Actor) -> dict[str, int]:
 
 
 def mark_read(db: Database, notification_id: int, actor: Actor) -> bool:
-    """The recipient marks a personal notification read; False when it is not theirs or already read."""
+    """The recipient marks a personal notification read; False when it was read already. Someone else's
+    notification is refused, not silently skipped."""
     with db.transaction() as conn:
+        recipient = conn.execute(select(notifications.c.recipient).where(notifications.c.id == notification_id)
+                                 ).scalar_one_or_none()
+        if recipient != f"user:{actor.username}":
+            raise PermissionDenied("这条消息不是发给您的。")
         result = conn.execute(update(notifications).where(
-            notifications.c.id == notification_id, notifications.c.recipient == f"user:{actor.username}",
-            notifications.c.read_at.is_(None)).values(read_at=clock.now()))
+            notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=clock.now()))
     return result.rowcount == 1
 
 

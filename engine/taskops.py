@@ -357,6 +357,8 @@ def withdraw_task(db: Database, case_no: str, task_id: str, actor: Actor, reason
     """撤回: undo a step the actor completed while nothing it produced has been claimed or done."""
 
     def withdraw(ctx: CaseContext) -> str:
+        if _completed_by(ctx, task_id) != actor.username:  # who may, before what: no oracle for others' tasks
+            raise PermissionDenied("只能撤回自己办理的环节。")
         task = ctx.task(task_id)
         if task is None:
             raise NotFound(f"办件 {case_no} 中没有任务 {task_id}。")

@@ -203,7 +203,7 @@ def test_return_only_to_a_step_on_the_path_that_led_here(db):
 def test_withdraw_while_the_next_step_is_untouched(db, people):
     case_no = accepted(db, people)
     accept_id = next(e["data"]["task_id"] for e in queries.case_history(db, case_no) if e["type"] == "task_completed")
-    with pytest.raises(ConflictError, match="只能撤回自己办理的环节"):
+    with pytest.raises(PermissionDenied, match="只能撤回自己办理的环节"):  # who may, before anything else
         taskops.withdraw_task(db, case_no, accept_id, people["b"])
     taskops.withdraw_task(db, case_no, accept_id, people["a"], "决定填错")
     again = task(db, case_no, "accept")
@@ -233,7 +233,8 @@ def test_copy_notifies_each_recipient_once_and_can_be_marked_read(db, people):
         taskops.copy_case(db, case_no, [], people["a"])
     with db.reading() as conn:
         note = conn.execute(select(notifications.c.id).where(notifications.c.recipient == "user:zhao")).scalar_one()
-    assert not inbox.mark_read(db, note, people["r2"])  # only the recipient
+    with pytest.raises(PermissionDenied):  # only the recipient
+        inbox.mark_read(db, note, people["r2"])
     assert inbox.mark_read(db, note, people["r"])
     assert not inbox.mark_read(db, note, people["r"])  # already read
 
