@@ -37,6 +37,7 @@ from .dashboard import window_of
 from .db import Database
 from .errors import NotFound, OnewindowError
 from .orgtree import level_of, town_of
+from .spreadsheet import safe_row
 from .tables import audit_events, case_warnings, cases, items
 
 DAILY, MONTHLY = "daily", "monthly"
@@ -200,11 +201,11 @@ def to_csv(report: Report) -> str:
     writer.writerow([report.title, f"{report.date_from}—{report.date_to}", f"生成于 {_local(report.made_at)}"])
     writer.writerow([label for _, label in COLUMNS])
     for row in report.rows:
-        writer.writerow([row[key] for key, _ in COLUMNS])
+        writer.writerow(safe_row(row[key] for key, _ in COLUMNS))
     if report.windows:
         writer.writerow([])
         writer.writerow(WINDOW_HEADERS)
-        writer.writerows(_window_cells(w) for w in report.windows)
+        writer.writerows(safe_row(_window_cells(w)) for w in report.windows)
     return "\ufeff" + buffer.getvalue()
 
 
@@ -243,8 +244,9 @@ def _rate(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}%"
 
 
-def _blank(value: Any) -> str:
-    return "" if value is None else str(value)
+def _blank(value: Any) -> Any:
+    """An empty cell for a missing figure; a figure stays a number (a negative score is no formula)."""
+    return "" if value is None else value
 
 
 def _local(moment: datetime) -> str:

@@ -41,6 +41,10 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
         # guessing limits count applicants, not the proxy; with none trusted, X-Forwarded-For is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
+    from .inputs import refuse_unstorable_input
+
+    app.before_request(refuse_unstorable_input)  # first, so no later hook takes a NUL to the database
+
     from . import extensions, sessions
 
     extensions.init_app(app)

@@ -23,6 +23,7 @@ from engine.errors import OnewindowError, PermissionDenied
 from . import get_db
 from .access import ACCESS_ATTR, public, require_case_access, require_role
 from .extensions import csrf
+from .inputs import db_int
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -231,4 +232,4 @@ def feed_cases():
         after, limit = int(request.args.get("after", "0")), int(request.args.get("limit", "100"))
     except ValueError as exc:
         raise OnewindowError("after 和 limit 须为整数，例如 ?after=0&limit=100。") from exc
-    return jsonify(reports.feed(get_db(), after, limit))
+    return jsonify(reports.feed(get_db(), db_int(after, "after"), db_int(limit, "limit")))

@@ -26,10 +26,12 @@ from engine.auditor import SearchFilters
 from engine.errors import OnewindowError
 from engine.replay import ReplayReport, Step, replay_case
 from engine.safexml import parse_xml
+from engine.spreadsheet import safe_row
 
 from . import get_db
 from .access import roles_required
 from .formatting import event_name, event_summary, local_time, status_name, warning_kind_name, warning_level_name
+from .inputs import db_int
 from .vendor import bpmn_js_available
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -80,7 +82,7 @@ def _search_page(filters: SearchFilters, page, form_error: str | None):
 
 def _page_number() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return max(1, db_int(int(request.args.get("page", "1")), "页码"))
     except ValueError:
         return 1
 
@@ -108,7 +110,7 @@ def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
                  "created_at": local_time(row["created_at"], "%Y-%m-%d %H:%M:%S"),
                  "closed_at": local_time(row["closed_at"], "%Y-%m-%d %H:%M:%S"),
                  "warning_level": warning_level_name(row["warning_level"]), "clerks": "、".join(row["clerks"])}
-        writer.writerow([csv_cell(cells[key]) for key, _ in CSV_COLUMNS])
+        writer.writerow(safe_row(cells[key] for key, _ in CSV_COLUMNS))
         yield _drain(buffer)
 
 
@@ -117,12 +119,6 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
-
-
-def csv_cell(value: Any) -> str:
-    """A cell that a spreadsheet shows as text: one starting with = + - @ would run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- verification ---------------------------------------------------------------------------------

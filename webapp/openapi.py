@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .inputs import DB_INT_MAX
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -58,7 +60,7 @@ _SCHEMAS: dict[str, Any] = {
     "StartCase": {
         "type": "object", "required": ["item"],
         "properties": {
-            "item": {"type": "string", "description": "事项编码"},
+            "item": {"type": "string", "minLength": 1, "description": "事项编码"},
             "data": {"type": "object", "description": "申请数据（成为办件的初始数据）", "default": {}},
         },
     },
@@ -164,7 +166,8 @@ _PATHS: dict[str, Any] = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("StartCase")}}},
         "responses": {"201": _json(_ref("StartedCase"), "已创建；Location 头指向办件"),
                       "400": _error("请求体不是 JSON 对象，或缺少 item"),
-                      "404": _error("事项不存在"), **_AUTH_ERRORS},
+                      "404": _error("事项不存在"),
+                      "422": _error("申请数据不符合事项申请表的 JSON Schema", "FormError"), **_AUTH_ERRORS},
     }},
     "/cases/{case_no}": {"get": {
         "summary": "办件状态：状态、待办任务、计时器", "operationId": "getCase", "parameters": [_CASE_NO],
@@ -286,13 +289,25 @@ _PATHS["/feed/cases"] = {"get": {
                    "下次以 ?after=<next_after> 续取；同一办件再次变更时会再次出现，请按 case_no 更新。"
                    "最近几秒内的变更留待下次返回，以免漏掉尚未提交的事务。",
     "parameters": [
-        {"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "default": 0},
+        {"name": "after", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 0, "maximum": DB_INT_MAX, "default": 0},
          "description": "上次返回的 next_after；首次取全部用 0"},
         {"name": "limit", "in": "query", "required": False,
          "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
          "description": "本次最多返回的办件数"}],
     "responses": {"200": _json(_ref("Feed"), "办件记录"), "400": _error("after 或 limit 不合法"), **_AUTH_ERRORS},
 }}
+
+
+def _document_input_refusals() -> None:
+    """Every operation may answer 400 `invalid_input` (webapp/inputs.py), before its own checks run."""
+    refusal = _error("参数中含有空字符（NUL），或数值超出数据库能保存的范围（error 为 invalid_input）")
+    for operations in _PATHS.values():
+        for operation in operations.values():
+            operation["responses"].setdefault("400", refusal)
+
+
+_document_input_refusals()
 
 
 def openapi_document() -> dict[str, Any]:

@@ -32,6 +32,7 @@ from . import get_db
 from .access import roles_required
 from .formatting import STATUS_NAMES
 from .formrender import build_fields
+from .inputs import db_int
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -76,7 +77,7 @@ def index():
 def open_draft_form(code: str):
     """A fresh draft of mine from the chosen version (a POST: it replaces any draft I had of this item)."""
     try:
-        number = int(request.form.get("version", ""))
+        number = db_int(int(request.form.get("version", "")), "版本号")
     except ValueError as exc:
         raise OnewindowError("请填写要打开的版本号（整数）。") from exc
     draft = drafts.open_draft(get_db(), code, number, current_user.actor)

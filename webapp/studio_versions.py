@@ -20,6 +20,7 @@ from engine.versiondiff import VersionDiff, diff_versions, list_versions, load_v
 
 from . import get_db
 from .access import roles_required
+from .inputs import db_int
 from .vendor import bpmn_js_available
 
 bp = Blueprint("studio_versions", __name__, url_prefix="/studio/items/<code>")
@@ -37,7 +38,7 @@ def _item(code: str) -> dict[str, Any]:
 
 def _number(name: str, default: int | None = None) -> int:
     try:
-        return int(request.values.get(name, ""))
+        return db_int(int(request.values.get(name, "")), f"版本（{name}）")
     except ValueError as exc:
         if default is not None:
             return default

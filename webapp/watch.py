@@ -33,11 +33,11 @@ from flask_login import current_user
 
 from engine import clock, dashboard, incidents, performance, ratings, reports, supervision
 from engine.errors import OnewindowError
+from engine.spreadsheet import safe_row
 from engine.supervision import WarningFilter
 
 from . import get_db
 from .access import roles_required
-from .audit import csv_cell
 from .formatting import STATUS_NAMES, warning_kind_name, warning_level_name
 from .vendor import echarts_available
 
@@ -191,7 +191,7 @@ def performance_csv():
         writer.writerow([title])
         writer.writerow([header for _, header in PERFORMANCE_COLUMNS])
         for row in rows:
-            writer.writerow([csv_cell(_cell(row, key)) for key, _ in PERFORMANCE_COLUMNS])
+            writer.writerow(safe_row(_cell(row, key) for key, _ in PERFORMANCE_COLUMNS))
         writer.writerow([])
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.csv"'})
@@ -209,7 +209,7 @@ def performance_xlsx():
         sheet = book.create_sheet(title)
         sheet.append([header for _, header in PERFORMANCE_COLUMNS])
         for row in rows:
-            sheet.append([_xlsx_cell(_cell(row, key)) for key, _ in PERFORMANCE_COLUMNS])
+            sheet.append(safe_row(_cell(row, key) for key, _ in PERFORMANCE_COLUMNS))
     out = io.BytesIO()
     book.save(out)
     return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -236,11 +236,6 @@ def _tables(report: performance.Performance) -> list[tuple[str, list[performance
 def _cell(row: performance.Metrics, key: str) -> Any:
     value = getattr(row, key)
     return round(value * 100, 1) if key.endswith("_rate") and value is not None else value
-
-
-def _xlsx_cell(value: Any) -> Any:
-    """Numbers stay numbers; text that a spreadsheet would run as a formula is quoted like the CSV."""
-    return csv_cell(value) if isinstance(value, str) else value
 
 
 def _file_name(report: performance.Performance) -> str:
