@@ -195,11 +195,18 @@ def _properties(task: Task) -> dict[str, str]:
 
 
 def _diagram_error(exc: SpiffWorkflowException) -> OnewindowError:
-    """SpiffWorkflow's errors name the task; turn them into a message that names the element."""
+    """SpiffWorkflow's errors name the task; turn them into a message that names the element.
+
+    SpiffWorkflow raises its own error while handling the script's, and does not keep it: the platform's
+    error under it (a script stopped by its bounds, a refused value) gives the message, for it says what to
+    fix; any other cause is in SpiffWorkflow's text already.
+    """
     task = getattr(exc, "task", None)
     element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task else None
-    cause = getattr(exc, "exception", None) or exc
-    detail = getattr(cause, "message", None) or str(cause)
+    cause: BaseException | None = exc
+    while isinstance(cause, SpiffWorkflowException):
+        cause = cause.__cause__ or cause.__context__
+    detail = cause.message if isinstance(cause, OnewindowError) else str(exc)
     where = f"元素 {element}: " if element else ""
     return ScriptError(f"{where}{detail} — 流程图中的条件或脚本执行失败；请流程管理员修正。")
 
