@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select, update
 
-from . import accounts, clock, ratelimit, settings
+from . import accounts, clock, password_policy, ratelimit, settings
 from .db import Database
 from .errors import ConflictError, OnewindowError, PermissionDenied
 from .ratelimit import Limit
@@ -29,7 +29,6 @@ PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 VALID_FOR = timedelta(minutes=10)
 RESEND_AFTER = timedelta(minutes=1)
 MAX_TRIES = 5
-MIN_PASSWORD = 8
 
 BY_PHONE = Limit("sms-phone", 1, RESEND_AFTER, "验证码已发送，请 1 分钟后再重新获取。", ConflictError)
 
@@ -82,8 +81,7 @@ def request_code(db: Database, phone: str, client: str, purpose: str = "register
 def register(db: Database, phone: str, code: str, password: str, name: str) -> None:
     """Create the applicant account `phone` once its latest code checks out; the code is used up."""
     phone, code, name = phone.strip(), code.strip(), name.strip()
-    if len(password) < MIN_PASSWORD:
-        raise OnewindowError(f"密码至少 {MIN_PASSWORD} 位。")
+    password_policy.check(password, phone)  # the one policy, as for `onewindow user add`
     if not name:
         raise OnewindowError("请填写姓名。")
     _use_code(db, phone, code)

@@ -359,7 +359,7 @@ def save_case(ctx: CaseContext) -> None:
     rows, seq, head = chain_events(row.id, row.case_no, row.audit_seq, row.audit_head, ctx.now, ctx.events)
     try:
         state = dump_state(ctx.workflow)
-    except (TypeError, ValueError) as exc:  # a value no script check caught (see scripting.storable_problem)
+    except (TypeError, ValueError) as exc:  # a value no script check caught (see scripting.storable)
         raise ScriptError(f"流程数据中有无法保存的值：{exc} — 请流程管理员修正产生它的脚本；本次操作未保存。") from exc
     result = conn.execute(_SAVE_CASE, {
         "b_id": row.id, "b_lock_version": row.lock_version,
