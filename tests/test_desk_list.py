@@ -113,7 +113,10 @@ def test_pages_show_the_right_rows(client, db, joint, clerk):
     assert set(next_link.split("?")[1].split("&amp;")) == {"page=2", "applicant=%E7%94%B3%E8%AF%B7%E4%BA%BA",
                                                            "sort=oldest"}
     assert "共 0 条" in listing(client, "?page=9&applicant=无此人")
-    assert "共 23 条" in listing(client, "?page=99999999999999999999999")  # an empty page, not an error
+    assert "共 23 条" in listing(client, "?page=99999")  # past the last page: an empty page, not an error
+    with clock.frozen_at(datetime(2026, 3, 6, 2, 0, tzinfo=UTC)):  # beyond any integer: refused, saying why
+        absurd = client.get("/desk?page=99999999999999999999999")
+    assert absurd.status_code == 400 and "page" in absurd.get_data(as_text=True)
 
 
 def test_views_keep_mine_group_and_others_apart(client, db, joint, clerk):
