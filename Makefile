@@ -35,6 +35,7 @@ test: install browser
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/onewindow bench

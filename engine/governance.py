@@ -12,7 +12,8 @@ group of the org tree, the end events set the status approved / refused). `reque
 one; the deploy or the withdrawal then names it (`approval=<case_no>`), and `check_approval` holds it
 to exactly what was asked: the same item, the same kind of change, the same governed values, approved,
 requested by an analyst, and never used before. Each governed act is recorded in
-`catalogue_changes` in the same transaction as the act itself.
+`catalogue_changes` in the same transaction as the act itself. (Starting the request is
+`engine.governance_requests`: it uses casework and deployment, which use the rules here.)
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, insert, select
 
-from . import casework, clock, settings
+from . import clock
 from .assignment import Actor
 from .db import Database
 from .errors import NotFound, OnewindowError, PermissionDenied
-from .package import ProcessPackage, load_package
 from .tables import audit_events, cases, catalogue_changes, items, latest_versions, process_versions, users
 from .versiondiff import GuideChange, guide_changes
 
@@ -161,52 +161,6 @@ def record(conn: Connection, change: GovernedChange, approval: str, actor_name: 
 
 
 # --- requesting, withdrawing ----------------------------------------------------------------------
-
-
-def governance_package() -> ProcessPackage:
-    return load_package(settings.PROCESSES_DIR.joinpath(*GOVERNANCE_FOLDER))
-
-
-def ensure_governance_item(db: Database, deployer: str = "system") -> None:
-    """Deploy the governance item if it is not deployed at its current content (a no-op otherwise)."""
-    from .deployment import deploy_package  # deployment calls back into this module
-
-    deploy_package(db, governance_package(), deployer)
-
-
-def request_change(db: Database, actor: Actor, code: str, change_summary: str, reason: str,
-                   package: ProcessPackage | None = None, withdraw: bool = False) -> str:
-    """Start a governance case asking to deploy `package` (its governed changes against the latest
-    version) or to withdraw item `code`; returns the case number the deploy or withdrawal will name.
-
-    Raises `OnewindowError` with a message for the studio when there is nothing to approve.
-    """
-    if not (actor.is_admin or actor.roles & REQUEST_ROLES):
-        raise PermissionDenied("只有流程管理员可以提出事项目录变更申请。")
-    if not reason or not reason.strip():
-        raise OnewindowError("请写明变更理由；电子监察据此审批。")
-    with db.reading() as conn:
-        item = conn.execute(select(items.c.name).where(items.c.code == code)).one_or_none()
-        if item is None:
-            raise NotFound(f"事项 {code} 尚未部署；首次部署无需审批。")
-        if is_withdrawn(conn, code):
-            raise OnewindowError(f"事项 {code} 已撤出中心。")
-        if withdraw:
-            change = GovernedChange(code, WITHDRAW)
-        else:
-            if package is None or package.code != code:
-                raise OnewindowError(f"请给出事项 {code} 要部署的内容，平台据此比对时限和材料的变更。")
-            change = governed_change(conn, package.metadata)
-            if not change.needs_approval:
-                raise OnewindowError(f"事项 {code} 的这次修改不涉及时限和材料，部署无需审批。")
-    ensure_governance_item(db)
-    data = {"applicant_name": actor.display_name or actor.username, "target_item": code,
-            "target_name": f"{code} {item.name}", "change_kind": change.kind,
-            "change_kind_name": KIND_NAMES[change.kind],
-            "governed": change.comparable(), "governed_summary": change.summary,
-            "change_summary": (change_summary or "").strip()[:4000] or change.summary,
-            "request_reason": reason.strip()[:2000]}
-    return casework.start_case(db, GOVERNANCE_ITEM, data, actor).case_no
 
 
 def withdraw_item(db: Database, code: str, actor: Actor, approval: str) -> None:

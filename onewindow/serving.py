@@ -156,7 +156,9 @@ def preflight(options: ServeOptions) -> None:
     """Build the app once in the master and throw it away, so a broken app is one clear error, not a
     worker boot loop; and check the port."""
     app = make_app_factory(options.database_url)()
-    db = app.extensions.get("onewindow.db")
+    from webapp.db import EXTENSION_KEY
+
+    db = app.extensions.get(EXTENSION_KEY)
     if db is not None:
         db.dispose()
     check_port_free(options.host, options.port)

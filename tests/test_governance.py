@@ -12,7 +12,7 @@ from cli_helpers import one_error_line, run, run_json
 from conftest import ACCEPT_DATA, ALL_GROUPS, PROCESSES, make_actor
 from sqlalchemy import select
 
-from engine import casework, governance, queries
+from engine import casework, governance, governance_requests, queries
 from engine.deployment import deploy_package
 from engine.errors import NotFound, OnewindowError, PermissionDenied
 from engine.governance import ApprovalRequired
@@ -50,7 +50,7 @@ def _decide(db, case_no: str, supervisor, decision: str = "批准") -> None:
 
 
 def _approved(db, people, package: ProcessPackage | None = None, withdraw: bool = False) -> str:
-    case_no = governance.request_change(db, people["analyst"], CODE, "缩短承诺时限", "群众反映办理时间长",
+    case_no = governance_requests.request_change(db, people["analyst"], CODE, "缩短承诺时限", "群众反映办理时间长",
                                         package=package, withdraw=withdraw)
     _decide(db, case_no, people["supervisor"])
     return case_no
@@ -96,7 +96,7 @@ def test_an_approval_for_another_change_or_not_approved_is_refused(db, people):
     with pytest.raises(ApprovalRequired, match="不一致"):
         deploy_package(db, _package(materials=fewer), "liu", approval=approval)
 
-    refused = governance.request_change(db, people["analyst"], CODE, "", "试试看", package=_shorter())
+    refused = governance_requests.request_change(db, people["analyst"], CODE, "", "试试看", package=_shorter())
     with pytest.raises(ApprovalRequired, match="尚未批准"):
         deploy_package(db, _shorter(), "liu", approval=refused)
     _decide(db, refused, people["supervisor"], "不予批准")
@@ -128,11 +128,11 @@ def test_withdrawal_stops_new_cases_but_running_ones_continue(db, people):
 
 def test_who_may_ask_and_what_there_is_to_ask(db, people):
     with pytest.raises(PermissionDenied):
-        governance.request_change(db, people["clerk"], CODE, "", "理由", withdraw=True)
+        governance_requests.request_change(db, people["clerk"], CODE, "", "理由", withdraw=True)
     with pytest.raises(OnewindowError, match="无需审批"):
-        governance.request_change(db, people["analyst"], CODE, "", "理由", package=_package())
+        governance_requests.request_change(db, people["analyst"], CODE, "", "理由", package=_package())
     with pytest.raises(OnewindowError, match="变更理由"):
-        governance.request_change(db, people["analyst"], CODE, "", " ", withdraw=True)
+        governance_requests.request_change(db, people["analyst"], CODE, "", " ", withdraw=True)
 
 
 def test_the_command_line_deploys_and_withdraws_with_an_approval(env_db, people, capsys, tmp_path):

@@ -17,6 +17,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from engine import settings
 from engine.db import Database
 
+from .db import EXTENSION_KEY
+
 
 def create_app(config: dict[str, Any] | None = None, db: Database | None = None) -> Flask:
     """The app for `config`; `db` lets a caller (tests, the CLI) share a `Database` it already holds."""
@@ -35,7 +37,7 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key()
-    app.extensions["onewindow.db"] = db or Database(app.config["DATABASE_URL"])
+    app.extensions[EXTENSION_KEY] = db or Database(app.config["DATABASE_URL"])
     if proxies := app.config["TRUSTED_PROXIES"]:
         # request.remote_addr becomes the address the outermost trusted proxy got the request from, so the
         # guessing limits count applicants, not the proxy; with none trusted, X-Forwarded-For is ignored.
@@ -56,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
     from .auth import bp as auth_bp
     from .cases import bp as cases_bp
     from .desk import bp as desk_bp
+    from .desk_ops import bp as _  # noqa: F401  (the desk's operations: their routes join the desk's blueprint)
     from .errors import register_error_handlers
     from .follow import bp as follow_bp
     from .hall import bp as hall_bp
@@ -95,7 +98,4 @@ def instance_secret_key(path: Path | None = None) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def get_db() -> Database:
-    from flask import current_app
 
-    return current_app.extensions["onewindow.db"]

@@ -18,6 +18,8 @@ from engine.assignment import Actor
 from engine.caseaccess import require_concerned
 from engine.errors import PermissionDenied
 
+from .db import get_db
+
 ACCESS_ATTR = "onewindow_access"
 ROLE_NAMES = {"applicant": "申请人", "clerk": "窗口人员", "supervisor": "电子监察", "analyst": "流程管理员",
               "auditor": "审计", "admin": "系统管理员"}
@@ -63,6 +65,4 @@ def require_case_access(actor: Actor, case_no: str) -> None:
     """403 unless the case concerns `actor` — the engine's one rule (`engine.caseaccess.concerns`): its
     applicant, the clerks of the groups and units that handle or handled it, those it was copied to, and
     supervisors, auditors and administrators."""
-    from . import get_db
-
     require_concerned(get_db(), case_no, actor)

@@ -20,8 +20,8 @@ from engine import accounts, calendar_admin, clock
 from engine.errors import OnewindowError
 from engine.workdays import DayInfo
 
-from . import get_db
 from .access import roles_required
+from .db import get_db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -20,8 +20,8 @@ from engine.assignment import Actor, check_may_handle
 from engine.caseaccess import STAFF_ROLES
 from engine.errors import OnewindowError, PermissionDenied
 
-from . import get_db
 from .access import ACCESS_ATTR, public, require_case_access, require_role
+from .db import get_db
 from .extensions import csrf
 from .inputs import db_int
 from .openapi import openapi_document

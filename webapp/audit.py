@@ -28,8 +28,8 @@ from engine.replay import ReplayReport, Step, replay_case
 from engine.safexml import parse_xml
 from engine.spreadsheet import safe_row
 
-from . import get_db
 from .access import roles_required
+from .db import get_db
 from .formatting import event_name, event_summary, local_time, status_name, warning_kind_name, warning_level_name
 from .inputs import db_int
 from .vendor import bpmn_js_available

@@ -11,8 +11,9 @@ from engine import accounts
 from engine.errors import PermissionDenied
 from engine.ratelimit import TooManyAttempts
 
-from . import get_db, sessions
+from . import sessions
 from .access import login_required, public
+from .db import get_db
 from .extensions import WebUser
 
 bp = Blueprint("auth", __name__)

@@ -12,8 +12,8 @@ from flask_login import current_user
 from engine import auditor, incidents, intake, queries
 from engine.caseaccess import STAFF_ROLES
 
-from . import get_db
 from .access import require_case_access, roles_required
+from .db import get_db
 from .vendor import bpmn_js_available
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")

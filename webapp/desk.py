@@ -31,9 +31,10 @@ from engine.errors import (
 from engine.forms import validate_form
 from engine.workdays import WorkCalendar, load_calendar
 
-from . import deskforms, get_db
+from . import deskforms
 from .access import roles_required
 from .auth import safe_next
+from .db import get_db
 from .formatting import STATUS_NAMES, WARNING_LEVELS
 from .formrender import build_fields, parse_submission, raw_values
 from .vendor import bpmn_js_available
@@ -335,6 +336,3 @@ def _stale_page(task_id: str, exc: StaleTaskError):
     typed = [(k, v) for k, v in request.form.items(multi=True) if k not in FORM_META_FIELDS and v != ""]
     return render_template("desk/stale.html", message=exc.message, case_no=case_no, finished=finished,
                            typed=typed, by_me=bool(finished and finished["actor"] == current_user.actor.username))
-
-
-from . import desk_ops  # noqa: E402, F401  (registers the task operations' routes on `bp`)

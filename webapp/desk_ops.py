@@ -4,7 +4,7 @@ list (delegated to me, copies, messages).
 
 Every route is a plain POST form (no JavaScript needed) that makes one engine call; a refusal shows the
 task page again with the operation's form as it was typed, or a message on the page the form came from.
-Routes live on the `desk` blueprint (`webapp.desk` imports this module to register them).
+Routes live on the `desk` blueprint (the app factory imports this module to register them).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from engine import attachments, comments, inbox, materials, queries, taskops
 from engine.caseaccess import STAFF_ROLES
 from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
 
-from . import get_db
 from .access import login_required, roles_required
 from .auth import safe_next
+from .db import get_db
 from .desk import HANDLER_ROLES, _initial_values, _more_tabs, _stale_page, _task_page, _visible_task, bp, step_names
 from .deskforms import SUPPLEMENT_FIELD
 

@@ -15,8 +15,8 @@ from engine import casework, catalogue, follow
 from engine.errors import FormValidationError, OnewindowError
 from engine.forms import validate_form
 
-from . import get_db
 from .access import public
+from .db import get_db
 from .formrender import build_fields, parse_submission, raw_values
 from .uploads import Chosen, attach, chosen_files
 

@@ -16,6 +16,7 @@ from flask import Flask, g
 from engine import orgtree
 
 from .access import ROLE_NAMES
+from .db import get_db
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps no daylight saving time
 
@@ -183,8 +184,6 @@ def warning_kind_name(code: str | None) -> str:
 
 def group_label(code: str | None) -> str:
     """'区中心/区民政局·审核' → '区民政局 审核': a group as people say it (unit names read once per request)."""
-    from . import get_db  # here: the package imports this module while it is being set up
-
     if "unit_names" not in g:
         with get_db().reading() as conn:
             g.unit_names = orgtree.unit_names(conn)

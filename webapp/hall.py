@@ -16,8 +16,8 @@ from engine import applications, casework, catalogue, intake, procedure, queries
 from engine.errors import FormValidationError, NotFound, OnewindowError
 from engine.forms import validate_form
 
-from . import get_db
 from .access import public, require_case_access, roles_required
+from .db import get_db
 from .formrender import build_fields, parse_submission, raw_values
 from .uploads import attach, chosen_files
 

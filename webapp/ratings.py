@@ -16,8 +16,8 @@ from flask_login import current_user
 from engine import ratings
 from engine.errors import OnewindowError
 
-from . import get_db
 from .access import roles_required
+from .db import get_db
 
 bp = Blueprint("ratings", __name__, url_prefix="/hall/cases")
 

@@ -7,8 +7,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from engine import accounts, phone
 from engine.errors import OnewindowError
 
-from . import get_db, sessions
+from . import sessions
 from .access import public
+from .db import get_db
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 

@@ -18,7 +18,7 @@ from flask_login import current_user, login_user, logout_user
 
 from engine import accounts
 
-from . import get_db
+from .db import get_db
 from .extensions import WebUser, login_manager
 
 GENERATION_KEY = "_generation"

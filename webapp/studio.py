@@ -28,8 +28,8 @@ from engine.lint import LintReport
 from engine.package import SHARED_PREFIX
 from engine.safexml import MAX_XML_BYTES
 
-from . import get_db
 from .access import roles_required
+from .db import get_db
 from .formatting import STATUS_NAMES
 from .formrender import build_fields
 from .inputs import db_int

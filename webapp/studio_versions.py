@@ -14,12 +14,12 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import case_migration, governance, queries
+from engine import case_migration, governance, governance_requests, queries
 from engine.errors import NotFound, OnewindowError
 from engine.versiondiff import VersionDiff, diff_versions, list_versions, load_version, main_diagram
 
-from . import get_db
 from .access import roles_required
+from .db import get_db
 from .inputs import db_int
 from .vendor import bpmn_js_available
 
@@ -139,8 +139,9 @@ def migrate_post(code: str):
 def request_withdrawal(code: str):
     """Ask the supervisor to approve withdrawing the item from the centre (a governance case)."""
     try:
-        case_no = governance.request_change(get_db(), current_user.actor, code, request.form.get("summary", ""),
-                                            request.form.get("reason", ""), withdraw=True)
+        case_no = governance_requests.request_change(get_db(), current_user.actor, code,
+                                                     request.form.get("summary", ""), request.form.get("reason", ""),
+                                                     withdraw=True)
     except OnewindowError as exc:
         flash(exc.message, "error")
     else:

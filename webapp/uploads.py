@@ -11,7 +11,7 @@ from flask import request
 from engine import attachments
 from engine.assignment import Actor
 
-from . import get_db
+from .db import get_db
 
 Chosen = tuple[str | None, str, bytes]  # (material, file name, bytes)
 

@@ -36,8 +36,8 @@ from engine.errors import OnewindowError
 from engine.spreadsheet import safe_row
 from engine.supervision import WarningFilter
 
-from . import get_db
 from .access import roles_required
+from .db import get_db
 from .formatting import STATUS_NAMES, warning_kind_name, warning_level_name
 from .vendor import echarts_available
 
