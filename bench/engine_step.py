@@ -8,7 +8,7 @@ falls on all of them alike:
 - reference: SpiffWorkflow alone — read the case's row from a one-table SQLite file,
   `deserialize_json` (the full spec is inside, as SpiffWorkflow writes it), complete the READY manual
   task, `do_engine_steps`, `serialize_json`, UPDATE the row, COMMIT;
-- platform @ small: `engine.casework.complete_task` — what a clerk's submit does, HTTP excluded:
+- platform @ small: `engine.desk.casework.complete_task` — what a clerk's submit does, HTTP excluded:
   find the case from the task index, lock, load, deserialize, check the actor and the form, advance,
   serialize, rewrite the task/timer indexes, append the audit events, commit — on a database that
   already holds `--cases-small` cases;
@@ -55,13 +55,14 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
-from engine import accounts, schema
-from engine.casework import complete_task, start_case
-from engine.db import Database
-from engine.deployment import deploy_package
-from engine.lint import main_process_id
-from engine.package import ProcessPackage, load_package
-from engine.tables import cases, task_index
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.lint import main_process_id
+from engine.diagrams.package import ProcessPackage, load_package
+from engine.org import accounts
+from engine.store import schema
+from engine.store.db import Database
+from engine.store.tables import cases, task_index
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "data" / "three-reviews"
 ITEM_CODE = "DEMO-001"
@@ -113,7 +114,7 @@ class Reference:
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None)
-        # By default the same journal settings as the platform's SQLite engine (engine/db.py), so the
+        # By default the same journal settings as the platform's SQLite engine (engine/store/db.py), so the
         # comparison measures the platform's work, not a different fsync policy.
         if sqlite_defaults:
             self.label = "reference (sqlite3 default journal)"
@@ -155,7 +156,7 @@ class Reference:
 
 
 # --------------------------------------------------------------------------------------------------
-# The platform: engine.casework on a migrated database with the demo item deployed.
+# The platform: engine.desk.casework on a migrated database with the demo item deployed.
 
 
 class Platform:

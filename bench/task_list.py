@@ -10,7 +10,7 @@ red, a few past the statutory limit), deadlines spread over two months, about a 
 claimed, applicant names drawn from common Chinese surnames and given-name characters.
 
 A clerk of the biggest group (plus one small group) then asks for pages the way the desk does, through
-`engine.queries.task_page` (the count and the page, both in the measured call), per kind of query:
+`engine.reads.queries.task_page` (the count and the page, both in the measured call), per kind of query:
 no filter (newest first), sorted by deadline, a warning filter, an applicant name part, a case number,
 and page 50. Each kind runs `--reps` times after one warm-up, the kinds interleaved, so a burst of load
 elsewhere on the machine falls on all of them alike. The median and p95 per kind are printed, with the
@@ -41,12 +41,13 @@ from typing import Any
 from benchtools import emit, log
 from sqlalchemy import event
 
-from engine import clock, schema
-from engine.assignment import Actor
-from engine.db import Database
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.queries import TaskFilter, task_page
+from engine.catalogue.deployment import deploy_package
+from engine.diagrams.package import load_package
+from engine.org.assignment import Actor
+from engine.reads.queries import TaskFilter, task_page
+from engine.store import schema
+from engine.store.db import Database
+from engine.time import clock
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "data" / "three-reviews"
 TARGET_MS = 50.0

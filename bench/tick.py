@@ -2,7 +2,7 @@
 
 Two databases, measured in one run: one where 10,000 cases wait on a timer and one where 100,000 do;
 in each, 1,000 of those timers are due at every measured tick time. A rep calls
-`engine.scheduler.tick(db, now)` on each until a tick fires nothing (the scheduler takes at most its
+`engine.runtime.scheduler.tick(db, now)` on each until a tick fires nothing (the scheduler takes at most its
 batch of cases a tick) and times every call, the two databases ticking in turn.
 
 The waiting cases are real: one case of processes/demo-committed (乡村建设规划许可证核发) is run
@@ -48,12 +48,17 @@ import SpiffWorkflow
 from benchtools import emit, log
 from sqlalchemy import event, func, select, text
 
-from engine import accounts, clock, queries, scheduler, schema, settings
-from engine.casework import complete_task, start_case
-from engine.db import Database
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.tables import metadata, timer_index
+from engine import settings
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
+from engine.org import accounts
+from engine.reads import queries
+from engine.runtime import scheduler
+from engine.store import schema
+from engine.store.db import Database
+from engine.store.tables import metadata, timer_index
+from engine.time import clock
 
 PACKAGE_DIR = settings.PROCESSES_DIR / "demo-committed"
 ITEM_CODE = "DEMO-004"

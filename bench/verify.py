@@ -36,14 +36,18 @@ from typing import Any
 from benchtools import log
 from sqlalchemy import func, insert, select, text
 
-from engine import accounts, integrity, queries, schema, settings
-from engine.audit import GENESIS, event_hash
-from engine.casework import claim_task, complete_task, start_case
-from engine.db import Database
-from engine.deployment import deploy_package
-from engine.integrity import as_utc
-from engine.package import load_package
-from engine.tables import audit_events, cases
+from engine import settings
+from engine.audit import integrity
+from engine.audit.integrity import as_utc
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import claim_task, complete_task, start_case
+from engine.diagrams.package import load_package
+from engine.org import accounts
+from engine.reads import queries
+from engine.runtime.chain import GENESIS, event_hash
+from engine.store import schema
+from engine.store.db import Database
+from engine.store.tables import audit_events, cases
 
 PACKAGE_DIR = settings.PROCESSES_DIR / "demo-joint-review"
 ITEM_CODE = "DEMO-001"

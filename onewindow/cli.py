@@ -26,8 +26,8 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from engine.db import Database
 from engine.errors import OnewindowError
+from engine.store.db import Database
 
 from . import __version__, output
 from .inputs import day_count, iso_date, iso_time, json_object, positive_float, year, year_month
@@ -350,7 +350,7 @@ def _add_audit_commands(commands, common) -> None:
 
 
 def cmd_incidents(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import incidents
+    from engine.runtime import incidents
 
     rows = [i.to_dict() for i in incidents.open_incidents(ctx.db)]
     ctx.emit(rows, lambda: render_table(rows, [("id", "id"), ("case_no", "case"), ("kind_name", "kind"),
@@ -361,7 +361,7 @@ def cmd_incidents(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_incidents_retry(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import incidents
+    from engine.runtime import incidents
 
     message = incidents.retry(ctx.db, args.incident, _actor(ctx, args.user))
     ctx.emit({"incident": args.incident, "message": message}, message)
@@ -369,7 +369,7 @@ def cmd_incidents_retry(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_incidents_resolve(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import incidents
+    from engine.runtime import incidents
 
     message = incidents.resolve(ctx.db, args.incident, _actor(ctx, args.user), args.note)
     ctx.emit({"incident": args.incident, "message": message}, message)
@@ -426,7 +426,9 @@ def _as_option(sub: argparse.ArgumentParser, required: bool) -> None:
 
 def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     """Migrate, then optionally seed the demo; rerunning is harmless (demo users are updated, items no-op)."""
-    from engine import demo, orgtree, schema
+    from engine.catalogue import demo
+    from engine.org import orgtree
+    from engine.store import schema
 
     from .serving import masked
 
@@ -478,8 +480,8 @@ def cmd_lint(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _lint_one(path: Path) -> dict[str, Any]:
-    from engine.lint import lint_package
-    from engine.package import load_package
+    from engine.diagrams.lint import lint_package
+    from engine.diagrams.package import load_package
 
     try:
         package = load_package(path)
@@ -528,9 +530,10 @@ def _finding_line(finding: dict[str, Any]) -> str:
 
 
 def cmd_deploy(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import accounts, demo
-    from engine.deployment import deploy_package
-    from engine.package import load_package
+    from engine.catalogue import demo
+    from engine.catalogue.deployment import deploy_package
+    from engine.diagrams.package import load_package
+    from engine.org import accounts
 
     if bool(args.path) == bool(args.all):
         raise UsageError("give one item folder to deploy, or --all (see `onewindow deploy --help`)")
@@ -552,7 +555,7 @@ def cmd_deploy(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_withdraw(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import governance
+    from engine.catalogue import governance
 
     governance.withdraw_item(ctx.db, args.code, _actor(ctx, args.user), args.approval)
     ctx.emit({"item_code": args.code, "withdrawn": True, "approval": args.approval},
@@ -562,7 +565,7 @@ def cmd_withdraw(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_migrate(args: argparse.Namespace, ctx: Context) -> int:
     """Dry run: the verdict per open case. --apply: move the chosen (or every movable) case; exit 1 if any refused."""
-    from engine import case_migration
+    from engine.catalogue import case_migration
 
     verdicts = case_migration.assess_version(ctx.db, args.code, args.from_number, args.to_number)
     if not args.apply:
@@ -583,7 +586,7 @@ def cmd_migrate(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_items(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import queries
+    from engine.reads import queries
 
     rows = queries.list_items(ctx.db)
     ctx.emit(rows, lambda: render_table(rows, [("code", "code"), ("name", "name"), ("department", "department"),
@@ -603,13 +606,14 @@ def _tasks_text(rows: list[dict[str, Any]], empty: str = "no open tasks") -> str
 
 
 def _actor(ctx: Context, username: str):
-    from engine import accounts
+    from engine.org import accounts
 
     return accounts.actor_for(ctx.db, username)
 
 
 def cmd_start(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import casework, queries
+    from engine.desk import casework
+    from engine.reads import queries
 
     started = casework.start_case(ctx.db, args.item, args.data, _actor(ctx, args.user), unit=args.unit,
                                   mandate=args.mandate)
@@ -622,7 +626,7 @@ def cmd_start(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import queries
+    from engine.reads import queries
 
     actor = _actor(ctx, args.user) if args.user else None
     rows = [t.to_dict() for t in queries.open_tasks(ctx.db, actor=actor, case_no=args.case)]
@@ -631,7 +635,7 @@ def cmd_tasks(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_claim(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import casework
+    from engine.desk import casework
 
     case_no = casework.claim_task(ctx.db, args.task, _actor(ctx, args.user))
     ctx.emit({"task_id": args.task, "case_no": case_no, "assignee": args.user},
@@ -640,7 +644,7 @@ def cmd_claim(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_release(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import casework
+    from engine.desk import casework
 
     case_no = casework.release_task(ctx.db, args.task, _actor(ctx, args.user))
     ctx.emit({"task_id": args.task, "case_no": case_no, "assignee": None},
@@ -649,7 +653,8 @@ def cmd_release(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_complete(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import casework, queries
+    from engine.desk import casework
+    from engine.reads import queries
 
     case_no = casework.complete_task(ctx.db, args.task, args.data, _actor(ctx, args.user))
     detail = queries.case_detail(ctx.db, case_no)
@@ -661,7 +666,8 @@ def cmd_complete(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_extend(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import casework, queries
+    from engine.desk import casework
+    from engine.reads import queries
 
     casework.extend_deadline(ctx.db, args.case_no, args.days, args.reason, _actor(ctx, args.user))
     clock_view = queries.case_detail(ctx.db, args.case_no)["clock"]
@@ -671,7 +677,7 @@ def cmd_extend(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_case(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import queries
+    from engine.reads import queries
 
     detail = queries.case_detail(ctx.db, args.case_no)
     ctx.emit(detail, lambda: _case_text(detail))
@@ -698,7 +704,7 @@ HISTORY_COLUMNS = [("seq", "#"), ("at", "at"), ("actor", "actor"), ("type", "eve
 
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import queries
+    from engine.reads import queries
 
     events = queries.case_history(ctx.db, args.case_no)
     ctx.emit(events, lambda: render_table(events, HISTORY_COLUMNS) if events else "no events")
@@ -729,8 +735,8 @@ def _ask_password(username: str) -> str:
 
 def cmd_user_add(args: argparse.Namespace, ctx: Context) -> int:
     """Create a user, or update one: options left out keep the existing name, roles and groups."""
-    from engine import accounts, password_policy
     from engine.errors import NotFound
+    from engine.org import accounts, password_policy
 
     try:
         existing = accounts.actor_for(ctx.db, args.username)
@@ -757,7 +763,7 @@ def cmd_org_help(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_org_load(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import orgtree
+    from engine.org import orgtree
 
     units = orgtree.install(ctx.db)
     ctx.emit({"units": len(units)}, f"org tree loaded: {len(units)} units")
@@ -767,8 +773,8 @@ def cmd_org_load(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_org_show(args: argparse.Namespace, ctx: Context) -> int:
     from sqlalchemy import select
 
-    from engine.orgtree import group_code
-    from engine.tables import org_units
+    from engine.org.orgtree import group_code
+    from engine.store.tables import org_units
 
     with ctx.db.reading() as conn:
         rows = [{"code": r.code, "name": r.name, "kind": r.kind, "groups": [group_code(r.code, f) for f in r.functions]}
@@ -779,7 +785,7 @@ def cmd_org_show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_user_disable_or_enable(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import accounts
+    from engine.org import accounts
 
     disabled = args.action == "disable"
     accounts.set_disabled(ctx.db, args.username, disabled)
@@ -801,7 +807,7 @@ def list_users(db: Database) -> list[dict[str, Any]]:
     """Users with roles and group codes, by username (a read of the accounts tables, nothing else)."""
     from sqlalchemy import select
 
-    from engine.tables import groups, memberships, users
+    from engine.store.tables import groups, memberships, users
 
     with db.reading() as conn:
         people = conn.execute(select(users.c.id, users.c.username, users.c.display_name, users.c.roles,
@@ -822,7 +828,7 @@ TOKEN_COLUMNS = [("id", "id"), ("username", "user"), ("label", "label"), ("creat
 
 def cmd_token(args: argparse.Namespace, ctx: Context) -> int:
     """One command for a token's life; a user named `list` or `revoke` cannot be given a token from here."""
-    from engine import accounts
+    from engine.org import accounts
 
     first, *rest = args.words
     if first == "list" and len(rest) <= 1:
@@ -855,7 +861,7 @@ def cmd_calendar_help(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _override_row(override) -> dict[str, Any]:
-    from engine.workdays import WEEKDAY_NAMES
+    from engine.time.workdays import WEEKDAY_NAMES
 
     return {**override.to_dict(), "weekday": WEEKDAY_NAMES[override.day.weekday()],
             "label": "工作日" if override.working else "休息日"}
@@ -868,7 +874,7 @@ def _setter(ctx: Context, username: str | None) -> str:
 
 
 def cmd_calendar_show(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import calendar_admin, clock
+    from engine.time import calendar_admin, clock
 
     year_, month = args.month or (clock.local_date().year, clock.local_date().month)
     days = calendar_admin.month_view(ctx.db, year_, month)
@@ -882,7 +888,7 @@ def cmd_calendar_show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_calendar_check(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import calendar_admin
+    from engine.time import calendar_admin
 
     info = calendar_admin.day_view(ctx.db, args.day)
     pairs = [("date", info.day.isoformat()), ("weekday", info.weekday), ("working day", info.working),
@@ -895,8 +901,8 @@ def cmd_calendar_check(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_calendar_add_days(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import calendar_admin
-    from engine.workdays import WEEKDAY_NAMES
+    from engine.time import calendar_admin
+    from engine.time.workdays import WEEKDAY_NAMES
 
     result = calendar_admin.calendar(ctx.db).add_working_days(args.day, args.n)
     payload = {"start": args.day.isoformat(), "n": args.n, "result": result.isoformat(),
@@ -906,7 +912,7 @@ def cmd_calendar_add_days(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_calendar_set(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import calendar_admin
+    from engine.time import calendar_admin
 
     override = calendar_admin.set_override(ctx.db, args.day, args.working, args.reason, _setter(ctx, args.user))
     row = _override_row(override)
@@ -916,7 +922,7 @@ def cmd_calendar_set(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_calendar_unset(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import calendar_admin
+    from engine.time import calendar_admin
 
     removed = calendar_admin.remove_override(ctx.db, args.day, _setter(ctx, args.user))
     info = calendar_admin.day_view(ctx.db, args.day)
@@ -927,7 +933,7 @@ def cmd_calendar_unset(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_calendar_overrides(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import calendar_admin
+    from engine.time import calendar_admin
 
     rows = [_override_row(o) for o in calendar_admin.list_overrides(ctx.db, args.year)]
     ctx.emit(rows, lambda: render_table(rows, OVERRIDE_COLUMNS) if rows
@@ -942,7 +948,7 @@ def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
     """Exit 0: intact; 1: something is broken (each broken case printed with its first broken event)."""
     import time
 
-    from engine import integrity
+    from engine.audit import integrity
 
     if bool(args.case_no) == bool(args.all):
         raise UsageError("give one case number, or --all (see `onewindow verify --help`)")
@@ -990,7 +996,7 @@ def _report_text(report: dict[str, Any]) -> str:
 
 def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
     """Exit 0: the recorded outcome is what the rules produce; 1: the first divergence is printed."""
-    from engine import replay
+    from engine.audit import replay
 
     report = replay.replay_case(ctx.db, args.case_no)
     ctx.emit(report.to_dict(), lambda: _replay_text(report))
@@ -1004,7 +1010,7 @@ def _replay_text(report) -> str:
 
 
 def cmd_checkpoint(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import integrity
+    from engine.audit import integrity
 
     result = integrity.make_checkpoint(ctx.db, _setter(ctx, args.user))
     ctx.emit(result.to_dict(), result.message)
@@ -1015,7 +1021,7 @@ def cmd_checkpoint(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_tick(args: argparse.Namespace, ctx: Context) -> int:
-    from engine import scheduler
+    from engine.runtime import scheduler
 
     report = scheduler.tick(ctx.db, args.now)
     ctx.emit(report, lambda: _tick_text(report))
@@ -1039,7 +1045,8 @@ def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
     """实时报送 by hand: the same files the scheduler's job writes (an existing report is rewritten)."""
     from datetime import timedelta
 
-    from engine import clock, reports
+    from engine.time import clock
+    from engine.watch import reports
 
     today = clock.local_date()
     day = args.date or (today - timedelta(days=1) if args.kind == "daily" else today.replace(day=1) - timedelta(days=1))

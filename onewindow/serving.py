@@ -28,9 +28,10 @@ from typing import IO, Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import scheduler
-from engine.db import Database
+from engine import jobs
 from engine.errors import OnewindowError
+from engine.runtime import scheduler
+from engine.store.db import Database
 
 DEFAULT_TICK_SECONDS = 10.0
 
@@ -68,9 +69,9 @@ def run_scheduler(db: Database, interval: float, count: int,
     with _stop_on_signals(stop):
         while not stop.is_set():
             if time.monotonic() >= next_checkpoint:
-                scheduler.checkpoint(db)
-                scheduler.make_reports(db)  # 实时报送: yesterday's and last month's reports, if missing
-                next_checkpoint = time.monotonic() + scheduler.CHECKPOINT_EVERY.total_seconds()
+                jobs.checkpoint(db)
+                jobs.make_reports(db)  # 实时报送: yesterday's and last month's reports, if missing
+                next_checkpoint = time.monotonic() + jobs.CHECKPOINT_EVERY.total_seconds()
             try:
                 report = scheduler.tick(db)
             except (SQLAlchemyError, OnewindowError) as exc:
@@ -222,7 +223,7 @@ def _scheduler_hook(options: ServeOptions) -> Callable[[Any], None]:
         if not taken:
             return
         db = Database(options.database_url)
-        _embedded.update(lock=lock, db=db, scheduler=scheduler.start_background(db, options.tick_seconds))
+        _embedded.update(lock=lock, db=db, scheduler=jobs.start_background(db, options.tick_seconds))
         worker.log.info("embedded scheduler: ticking every %ss in worker %s", options.tick_seconds, worker.pid)
 
     return post_worker_init

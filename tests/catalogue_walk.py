@@ -17,10 +17,12 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from engine import catalogue, orgtree, queries
-from engine.assignment import Actor
-from engine.casework import complete_task, start_case
-from engine.db import Database
+from engine.catalogue import entries as catalogue
+from engine.desk.casework import complete_task, start_case
+from engine.org import orgtree
+from engine.org.assignment import Actor
+from engine.reads import queries
+from engine.store.db import Database
 
 SUPPLEMENT = "补正"
 REFUSALS = ("不予", "不同意")

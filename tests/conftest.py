@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine import accounts, schema
-from engine.assignment import Actor
-from engine.db import Database
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.specs import spec_cache
-from engine.tables import metadata
+from engine.catalogue.deployment import deploy_package
+from engine.diagrams.package import load_package
+from engine.diagrams.specs import spec_cache
+from engine.org import accounts
+from engine.org.assignment import Actor
+from engine.store import schema
+from engine.store.db import Database
+from engine.store.tables import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_actor
 from test_web import csrf_token, login, text
 
-from engine import calendar_admin
+from engine.time import calendar_admin
 
 
 @pytest.fixture

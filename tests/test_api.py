@@ -7,7 +7,8 @@ import re
 import pytest
 from conftest import ACCEPT_DATA, make_actor
 
-from engine import accounts, queries
+from engine.org import accounts
+from engine.reads import queries
 
 REVIEWS = {"review_housing", "review_fire", "review_env"}
 

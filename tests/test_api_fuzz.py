@@ -25,7 +25,9 @@ import schemathesis
 from conftest import ALL_GROUPS, deploy, make_actor
 from schemathesis.checks import not_a_server_error
 
-from engine import accounts, casework, queries
+from engine.desk import casework
+from engine.org import accounts
+from engine.reads import queries
 from webapp.openapi import openapi_document
 
 FUZZ_SETTINGS = hypothesis.settings(max_examples=50, deadline=None, derandomize=True, database=None,

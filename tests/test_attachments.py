@@ -10,11 +10,12 @@ import zipfile
 import pytest
 from conftest import DATA_DIR, make_actor
 
-from engine import attachments, casework, comments, materials, queries
-from engine.deployment import deploy_package
+from engine.audit.replay import replay_case
+from engine.catalogue.deployment import deploy_package
+from engine.desk import attachments, casework, comments, materials
+from engine.diagrams.package import load_package
 from engine.errors import PermissionDenied
-from engine.package import load_package
-from engine.replay import replay_case
+from engine.reads import queries
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

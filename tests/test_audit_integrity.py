@@ -16,11 +16,7 @@ from conftest import ACCEPT_DATA
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import clock, queries
-from engine.audit import GENESIS, event_hash
-from engine.casework import claim_task, complete_task, start_case
-from engine.errors import NotFound
-from engine.integrity import (
+from engine.audit.integrity import (
     APPEND_ONLY_TABLES,
     append_only_triggers,
     as_utc,
@@ -32,7 +28,12 @@ from engine.integrity import (
     verify_all,
     verify_case,
 )
-from engine.tables import audit_checkpoint_heads, audit_checkpoints, audit_events, audit_views, cases
+from engine.desk.casework import claim_task, complete_task, start_case
+from engine.errors import NotFound
+from engine.reads import queries
+from engine.runtime.chain import GENESIS, event_hash
+from engine.store.tables import audit_checkpoint_heads, audit_checkpoints, audit_events, audit_views, cases
+from engine.time import clock
 
 REVIEW_OK = {"opinion": "同意"}
 
@@ -378,7 +379,7 @@ def test_a_removed_checkpoint_breaks_the_link_of_the_next(db, three_cases):
 
 def test_verify_reads_in_bounded_chunks(db, three_cases, monkeypatch):
     """verify_all streams (yield_per) rather than fetching every event in one list."""
-    from engine import integrity
+    from engine.audit import integrity
 
     monkeypatch.setattr(integrity, "STREAM_CHUNK", 3)
     make_checkpoint(db)
@@ -389,7 +390,7 @@ def test_verify_reads_in_bounded_chunks(db, three_cases, monkeypatch):
 
 
 def _clerk(db):
-    from engine import accounts
+    from engine.org import accounts
 
     return accounts.actor_for(db, "clerk")
 

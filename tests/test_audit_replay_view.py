@@ -13,13 +13,14 @@ from conftest import ACCEPT_DATA, DATA_DIR, make_actor
 from test_audit_integrity import run_case
 from test_audit_web import login, text_of, views_of
 
-from engine import clock, queries
-from engine.calendar_admin import set_override
-from engine.casework import claim_task, complete_task, extend_deadline, release_task, start_case
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.replay import ReplayReport, Step
-from engine.scheduler import tick
+from engine.audit.replay import ReplayReport, Step
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import claim_task, complete_task, extend_deadline, release_task, start_case
+from engine.diagrams.package import load_package
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.time import clock
+from engine.time.calendar_admin import set_override
 from webapp.audit import replay_steps
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in the district

@@ -19,11 +19,12 @@ from conftest import ACCEPT_DATA, make_actor
 from sqlalchemy import select, text
 from test_audit_integrity import case_id, run_case, tampering
 
-from engine import clock, queries
-from engine.auditor import SearchFilters, search_cases
-from engine.casework import complete_task, start_case
-from engine.integrity import make_checkpoint
-from engine.tables import audit_views, case_warnings
+from engine.audit.auditor import SearchFilters, search_cases
+from engine.audit.integrity import make_checkpoint
+from engine.desk.casework import complete_task, start_case
+from engine.reads import queries
+from engine.store.tables import audit_views, case_warnings
+from engine.time import clock
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 DAY1 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 on 2 March in the district
@@ -182,7 +183,7 @@ def test_search_results_are_paginated(client, db, auditor, joint, clerk, monkeyp
     assert first.total == 3 and first.pages == 2 and len(first.rows) == 2 and len(second.rows) == 1
     assert sorted(r["case_no"] for r in first.rows + second.rows) == sorted(made)
     assert first.rows[0]["case_no"] == made[-1]  # newest first
-    monkeypatch.setattr("engine.auditor.PER_PAGE", 2)
+    monkeypatch.setattr("engine.audit.auditor.PER_PAGE", 2)
     login(client, "shenji")
     page_two = client.get("/audit?item=DEMO-001&page=2")
     assert result_case_nos(page_two) == [made[0]] and "第 2 / 2 页" in text_of(page_two)

@@ -9,7 +9,7 @@ import pytest
 from cli_helpers import one_error_line, run, run_json
 from conftest import make_actor
 
-from engine import calendar_admin
+from engine.time import calendar_admin
 
 
 def test_show_a_month_day_by_day(env_db, capsys):

@@ -3,7 +3,7 @@
 Tried as an attacker would: every clerk, village rooms included, read every case; any clerk could copy
 a case to themselves (or mark one of its materials) and so download its ID papers; an applicant account
 could be a copy recipient; the API and the command line stored any application; a village clerk could
-skip the mandate by filing at the town. The rule is one function (`engine.caseaccess.concerns`), stated
+skip the mandate by filing at the town. The rule is one function (`engine.runtime.caseaccess.concerns`), stated
 in docs/operators.md, and tested here as a matrix on a real relayed case (RS-006, accepted by a village
 room with a mandate, relayed to the town and the district) with people of the demo org tree.
 """
@@ -18,12 +18,14 @@ from cli_helpers import run
 from conftest import deploy
 from test_web import login
 
-from engine import accounts, demo, orgtree, queries
-from engine.attachments import add_attachment, open_attachment
-from engine.casework import complete_task, start_case
+from engine.catalogue import demo
+from engine.desk.attachments import add_attachment, open_attachment
+from engine.desk.casework import complete_task, start_case
+from engine.desk.materials import mark_materials
+from engine.desk.taskops import TaskOperationError, copy_case
 from engine.errors import FormValidationError, OnewindowError, PermissionDenied
-from engine.materials import mark_materials
-from engine.taskops import TaskOperationError, copy_case
+from engine.org import accounts, orgtree
+from engine.reads import queries
 
 VILLAGE, OTHER_VILLAGE, TOWN, OTHER_TOWN = "梁子镇/子坛村", "梁子镇/高塘村", "梁子镇", "东沟镇"
 MANDATE = {"principal": "李四", "principal_id_number": "42070419800101123X", "signed_on": "2026-11-27"}

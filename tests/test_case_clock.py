@@ -15,13 +15,14 @@ import pytest
 from conftest import ACCEPT_DATA, make_actor
 from sqlalchemy import select
 
-from engine import clock, queries
-from engine.casework import complete_task, extend_deadline, start_case
-from engine.deployment import deploy_package
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, extend_deadline, start_case
+from engine.diagrams.package import load_package
 from engine.errors import OnewindowError, PermissionDenied
-from engine.package import load_package
-from engine.scheduler import tick
-from engine.tables import notifications
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.store.tables import notifications
+from engine.time import clock
 
 CLOCK_ITEM = Path(__file__).resolve().parent / "data" / "clock-item"
 
@@ -169,7 +170,7 @@ def test_the_clock_stops_when_the_case_closes(db, people):
 def test_the_case_page_and_the_api_show_deadline_days_used_pauses_and_warnings(db, people):
     from test_web import login, text
 
-    from engine.accounts import issue_token
+    from engine.org.accounts import issue_token
     from webapp import create_app
 
     case_no = _accept(db, people, "2026-03-02 09:00", needs_supplement=True)

@@ -11,13 +11,15 @@ import pytest
 from conftest import ACCEPT_DATA, ALL_GROUPS, PROCESSES, make_actor
 from sqlalchemy import select
 
-from engine import casework, integrity, queries
-from engine.case_migration import MigrationRefused, assess_version, migrate_case, migrate_cases
-from engine.deployment import deploy_package
+from engine.audit import integrity
+from engine.audit.replay import replay_case
+from engine.catalogue.case_migration import MigrationRefused, assess_version, migrate_case, migrate_cases
+from engine.catalogue.deployment import deploy_package
+from engine.desk import casework
+from engine.diagrams.package import ProcessPackage, load_package
 from engine.errors import PermissionDenied
-from engine.package import ProcessPackage, load_package
-from engine.replay import replay_case
-from engine.tables import cases
+from engine.reads import queries
+from engine.store.tables import cases
 
 MAIN = "joint-review.bpmn"
 
@@ -140,7 +142,7 @@ def test_a_failure_half_way_rolls_back_that_case_only(world, monkeypatch):
     db = world["db"]
     deploy_package(db, _package(renamed), "analyst")
     before = _row(db, world["reviewing"])
-    from engine import runtime
+    from engine.runtime import change as runtime
 
     real_rewrite = runtime.indexes.rewrite
 
@@ -198,7 +200,7 @@ def test_a_case_inside_a_called_process_moves_only_if_that_process_is_unchanged(
 
     from test_demo_processes import DISTRICT, T0, TOWN, _accept_at_town
 
-    from engine import clock
+    from engine.time import clock
 
     package = load_package(PROCESSES / "demo-report-up")
     deploy_package(db, package, "analyst")

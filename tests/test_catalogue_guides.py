@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.guide import guide_problems
+from engine.diagrams.guide import guide_problems
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "processes" / "catalogue"
 

@@ -16,10 +16,12 @@ from catalogue_walk import Path, fronts_for, paths_of, walk
 from conftest import POSTGRES_URL, deploy, make_actor
 from sqlalchemy import select
 
-from engine import orgtree, queries, settings
-from engine.demo import item_folders
-from engine.replay import replay_case
-from engine.tables import cases, receipts
+from engine import settings
+from engine.audit.replay import replay_case
+from engine.catalogue.demo import item_folders
+from engine.org import orgtree
+from engine.reads import queries
+from engine.store.tables import cases, receipts
 
 CATALOGUE = sorted(item_folders(settings.PROCESSES_DIR / "catalogue"), key=lambda p: p.name)
 

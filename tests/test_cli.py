@@ -22,7 +22,8 @@ import pytest
 from cli_helpers import one_error_line, run, run_json
 from conftest import ACCEPT_DATA, PROCESSES, item_metadata, make_actor
 
-from engine import accounts, demo
+from engine.catalogue import demo
+from engine.org import accounts
 from onewindow import benchmarks, cli, output, serving
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "onewindow"
@@ -247,7 +248,7 @@ def test_errors_as_json_with_the_json_flag(env_db, capsys):
 
 
 def test_unexpected_errors_exit_3_without_traceback(env_db, capsys, monkeypatch):
-    from engine import queries
+    from engine.reads import queries
 
     def broken(db):
         raise RuntimeError("boom")
@@ -508,8 +509,8 @@ def _get_status(url: str, deadline: float) -> int:
 
 
 def test_replay_says_identical_and_extend_needs_a_chief(env_db, joint, clerk, capsys):
-    from engine.casework import complete_task, start_case
-    from engine.queries import open_tasks
+    from engine.desk.casework import complete_task, start_case
+    from engine.reads.queries import open_tasks
 
     make_actor(env_db, "chief", [], ["chief"])
     case = start_case(env_db, "DEMO-001", {}, clerk)

@@ -5,7 +5,7 @@ hook onto its spec only when a process creates an instance or restores a seriali
 platform parsed its specs from BPMN and kept them per process. The step that created the department
 reviews wired the spec it ran on; a later step in another process never merged the last opinion, and
 the case sat `accepted` with no open task. Specs now pass through SpiffWorkflow's own loader when a
-version is parsed (`engine.specs.as_loaded`).
+version is parsed (`engine.diagrams.specs.as_loaded`).
 
 These tests hold every construct SpiffWorkflow persists that way — parallel and sequential
 multi-instance, an embedded subprocess with a boundary timer and a multi-instance task inside, a call
@@ -28,16 +28,18 @@ from catalogue_walk import sample
 from conftest import DATA_DIR, PROCESSES, deploy, make_actor
 from sqlalchemy import select
 
-from engine import clock, orgtree, queries
-from engine.casework import complete_task, start_case
-from engine.deployment import deploy_package
-from engine.integrity import verify_case
-from engine.package import load_package
-from engine.replay import replay_case
-from engine.runtime import load_workflow
-from engine.scheduler import tick
-from engine.specs import spec_cache
-from engine.tables import process_versions
+from engine.audit.integrity import verify_case
+from engine.audit.replay import replay_case
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
+from engine.diagrams.specs import spec_cache
+from engine.org import orgtree
+from engine.reads import queries
+from engine.runtime.change import load_workflow
+from engine.runtime.scheduler import tick
+from engine.store.tables import process_versions
+from engine.time import clock
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 2 March 2026, 09:00 in the district
 REVIEWERS = ["甲", "乙", "丙"]

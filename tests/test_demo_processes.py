@@ -37,15 +37,16 @@ from conftest import ACCEPT_DATA, PROCESSES, deploy, make_actor
 from lxml import etree
 from sqlalchemy import select
 
-from engine import clock, queries
-from engine.casework import claim_task, complete_task, start_case
+from engine.audit.replay import replay_case
+from engine.desk.casework import claim_task, complete_task, start_case
+from engine.diagrams.lint import lint_package
+from engine.diagrams.package import load_package
 from engine.errors import FormValidationError, PermissionDenied, StaleTaskError
-from engine.lint import lint_package
-from engine.package import load_package
-from engine.replay import replay_case
-from engine.runtime import load_workflow
-from engine.scheduler import tick
-from engine.tables import cases, notifications
+from engine.reads import queries
+from engine.runtime.change import load_workflow
+from engine.runtime.scheduler import tick
+from engine.store.tables import cases, notifications
+from engine.time import clock
 
 # Each step of every demo path runs cold, as after a restart or in another worker.
 pytestmark = pytest.mark.usefixtures("cold")

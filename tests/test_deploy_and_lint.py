@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine.deployment import deploy_package
+from engine.catalogue.deployment import deploy_package
+from engine.diagrams.lint import lint_package
+from engine.diagrams.package import load_package
 from engine.errors import LintFailed, PackageError
-from engine.lint import lint_package
-from engine.package import load_package
-from engine.tables import process_versions
+from engine.store.tables import process_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 JOINT = ROOT / "processes" / "demo-joint-review"

@@ -10,11 +10,13 @@ import pytest
 from conftest import ACCEPT_DATA, DATA_DIR, make_actor
 from test_web import login, text
 
-from engine import casework, clock, queries
-from engine.casework import complete_task, start_case
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.scheduler import tick
+from engine.catalogue.deployment import deploy_package
+from engine.desk import casework
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.time import clock
 from webapp import create_app
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 2 March, 09:00 district time

@@ -14,11 +14,12 @@ import pytest
 from conftest import DATA_DIR, make_actor
 from sqlalchemy import select
 
-from engine import attachments, casework, queries
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.replay import replay_case
-from engine.tables import cases
+from engine.audit.replay import replay_case
+from engine.catalogue.deployment import deploy_package
+from engine.desk import attachments, casework
+from engine.diagrams.package import load_package
+from engine.reads import queries
+from engine.store.tables import cases
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -175,7 +176,7 @@ def test_copy_shows_in_the_recipients_tab_with_a_read_mark(client, db, case_no):
 
 
 def test_operations_over_the_json_api(client, db, case_no):
-    from engine import accounts
+    from engine.org import accounts
 
     auth = {"Authorization": f"Bearer {accounts.issue_token(db, 'wang')}"}
     accept = task_id(db, case_no, "accept")

@@ -23,12 +23,14 @@ from conftest import DATA_DIR, PROCESSES, ROOT, make_actor
 from sqlalchemy import func, select
 from test_web import csrf_token, login
 
-from engine import attachments, casework, drafts, settings
-from engine.deployment import deploy_package
+from engine import settings
+from engine.catalogue import drafts
+from engine.catalogue.deployment import deploy_package
+from engine.desk import attachments, casework
+from engine.diagrams.lint import lint_package
+from engine.diagrams.package import load_package
 from engine.errors import PackageError
-from engine.lint import lint_package
-from engine.package import load_package
-from engine.tables import process_versions
+from engine.store.tables import process_versions
 
 SECRET = "S3CRET-4f1c9e-never-shown"
 DIAGRAM = "joint-review.bpmn"
@@ -261,7 +263,7 @@ def test_studio_upload_of_a_diagram_naming_a_hostile_form_is_flagged(studio, db)
 
 def test_a_draft_takes_the_application_form_it_holds_like_a_folder_does(db, secret):
     """issue 13, item 1: a draft and an item folder take their forms from one list of plain names
-    (`engine.package.named_forms`), so item.json's own form saved in the draft is the one deployed."""
+    (`engine.diagrams.package.named_forms`), so item.json's own form saved in the draft is the one deployed."""
     deploy_package(db, load_package(PROCESSES / "demo-joint-review"), "analyst")
     draft = drafts.open_draft(db, "DEMO-001", 1, make_actor(db, "ana", [], ["analyst"]))
     form = json.dumps({"type": "object", "properties": {"purpose": {"type": "string", "title": "用途"}}})

@@ -12,12 +12,15 @@ from cli_helpers import one_error_line, run, run_json
 from conftest import ACCEPT_DATA, ALL_GROUPS, PROCESSES, make_actor
 from sqlalchemy import select
 
-from engine import casework, governance, governance_requests, queries
-from engine.deployment import deploy_package
+from engine.catalogue import governance, governance_requests
+from engine.catalogue.deployment import deploy_package
+from engine.catalogue.governance import ApprovalRequired
+from engine.desk import casework
+from engine.diagrams.package import ProcessPackage, load_package
 from engine.errors import NotFound, OnewindowError, PermissionDenied
-from engine.governance import ApprovalRequired
-from engine.package import ProcessPackage, load_package
-from engine.tables import items
+from engine.reads import queries
+from engine.runtime import intake
+from engine.store.tables import items
 
 CODE = "DEMO-001"
 
@@ -118,7 +121,7 @@ def test_withdrawal_stops_new_cases_but_running_ones_continue(db, people):
 
     assert governance.withdrawn_codes(db) == {CODE}
     with db.reading() as conn, pytest.raises(NotFound, match="已撤出中心"):
-        governance.ensure_offered(conn, CODE)
+        intake.ensure_offered(conn, CODE)
     task = queries.open_tasks(db, case_no=running)[0]
     casework.complete_task(db, task.task_id, ACCEPT_DATA, people["clerk"])  # the running case goes on
     assert queries.open_tasks(db, case_no=running)[0].element_id.startswith("review_")

@@ -12,9 +12,13 @@ import pytest
 from conftest import deploy, make_actor
 from test_web import csrf_token, text
 
-from engine import casework, clock, follow, orgtree, phone, settings
+from engine import settings
+from engine.desk import casework
 from engine.errors import NotFound, OnewindowError
-from engine.ratelimit import TooManyAttempts
+from engine.hall import follow, phone
+from engine.org import orgtree
+from engine.org.ratelimit import TooManyAttempts
+from engine.time import clock
 from webapp import create_app
 
 GUESSERS = 12

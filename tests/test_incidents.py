@@ -19,14 +19,17 @@ from cli_helpers import run
 from conftest import DATA_DIR, make_actor
 from sqlalchemy import select
 
-from engine import clock, incidents, queries, scheduler, specs
-from engine.casework import complete_task, start_case
-from engine.deployment import deploy_package
+from engine.audit.replay import replay_case
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams import specs
+from engine.diagrams.package import load_package
 from engine.errors import PermissionDenied
-from engine.package import load_package
-from engine.replay import replay_case
-from engine.scheduler import due_cases, tick
-from engine.tables import cases
+from engine.reads import queries
+from engine.runtime import incidents, scheduler
+from engine.runtime.scheduler import due_cases, tick
+from engine.store.tables import cases
+from engine.time import clock
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 2 March 2026, 09:00 in the district
 

@@ -26,9 +26,9 @@ from catalogue_walk import sample
 from conftest import POSTGRES_URL, deploy
 from test_cli import free_port
 
-from engine import accounts, orgtree
-from engine.integrity import verify_case
-from engine.replay import replay_case
+from engine.audit.integrity import verify_case
+from engine.audit.replay import replay_case
+from engine.org import accounts, orgtree
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "onewindow"
 pytestmark = [pytest.mark.skipif(not POSTGRES_URL, reason="several workers need PostgreSQL (DATABASE_URL=…)"),

@@ -9,12 +9,14 @@ from cli_helpers import run, run_json
 from conftest import deploy, make_actor
 from sqlalchemy import select
 
-from engine import orgtree, queries, settings
-from engine.casework import complete_task, start_case
+from engine import settings
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.lint_routing import lane_problem, refusals_without_reason
 from engine.errors import OnewindowError
-from engine.lint_routing import lane_problem, refusals_without_reason
-from engine.orgtree import Routing
-from engine.tables import cases, receipts
+from engine.org import orgtree
+from engine.org.orgtree import Routing
+from engine.reads import queries
+from engine.store.tables import cases, receipts
 
 MZ = "区中心/区民政局"
 VILLAGE = "梁子镇/子坛村"

@@ -10,14 +10,16 @@ from conftest import PROCESSES, make_actor
 from sqlalchemy import func, insert, select
 from watch_scenarios import local, setup, task_of
 
-from engine import clock, performance, queries, ratings
-from engine.casework import complete_task, start_case
-from engine.deployment import deploy_package
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
 from engine.errors import ConflictError, FormValidationError, PermissionDenied
-from engine.package import load_package
-from engine.scheduler import tick
-from engine.tables import cases, notifications, receipts
-from engine.tables import ratings as ratings_table
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.store.tables import cases, notifications, receipts
+from engine.store.tables import ratings as ratings_table
+from engine.time import clock
+from engine.watch import performance, ratings
 
 WINDOW = "区中心/区民政局"
 

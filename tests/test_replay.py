@@ -10,14 +10,15 @@ from datetime import UTC, date, datetime, timedelta
 from conftest import ACCEPT_DATA, DATA_DIR, make_actor
 from sqlalchemy import select, update
 
-from engine import clock, queries
-from engine.calendar_admin import set_override
-from engine.casework import claim_task, complete_task, extend_deadline, release_task, start_case
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.replay import replay_case
-from engine.scheduler import tick
-from engine.tables import cases
+from engine.audit.replay import replay_case
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import claim_task, complete_task, extend_deadline, release_task, start_case
+from engine.diagrams.package import load_package
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.store.tables import cases
+from engine.time import clock
+from engine.time.calendar_admin import set_override
 
 
 def _open(db, case_no, element):

@@ -20,12 +20,15 @@ from catalogue_walk import sample
 from conftest import deploy
 from sqlalchemy import insert, select
 
-from engine import accounts, clock, demo, orgtree, queries
-from engine.attachments import add_attachment
-from engine.casework import complete_task, start_case
-from engine.drafts import open_draft
-from engine.tables import api_tokens, case_warnings, cases, incidents, notifications
-from engine.taskops import copy_case
+from engine.catalogue import demo
+from engine.catalogue.drafts import open_draft
+from engine.desk.attachments import add_attachment
+from engine.desk.casework import complete_task, start_case
+from engine.desk.taskops import copy_case
+from engine.org import accounts, orgtree
+from engine.reads import queries
+from engine.store.tables import api_tokens, case_warnings, cases, incidents, notifications
+from engine.time import clock
 
 ROLES = {  # role → login (None: anonymous)
     "anonymous": None, "applicant": "wangwu", "case_applicant": "lisi", "clerk_handling": "rs-handle",

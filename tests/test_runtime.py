@@ -13,13 +13,14 @@ import pytest
 from conftest import ACCEPT_DATA, make_actor
 from sqlalchemy import func, select
 
-from engine import clock, queries
-from engine.casework import claim_task, complete_task, release_task, start_case
-from engine.deployment import deploy_package
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import claim_task, complete_task, release_task, start_case
+from engine.diagrams.package import load_package
 from engine.errors import FormValidationError, NotFound, PermissionDenied, ScriptError, StaleTaskError
-from engine.package import load_package
-from engine.scheduler import tick
-from engine.tables import audit_events, cases
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.store.tables import audit_events, cases
+from engine.time import clock
 
 DATA = Path(__file__).resolve().parent / "data"
 REVIEW_OK = {"opinion": "同意"}
@@ -169,7 +170,7 @@ def test_every_event_holds_the_hash_of_the_previous_one(db, joint, clerk):
 
 def _snapshot(db):
     """Everything a change may write, to prove a refused change wrote nothing."""
-    from engine.tables import task_index, timer_index
+    from engine.store.tables import task_index, timer_index
 
     with db.reading() as conn:
         return (

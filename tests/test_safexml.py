@@ -10,11 +10,11 @@ import pytest
 from conftest import make_actor
 from test_studio import log_in
 
-from engine.deployment import deploy_package
+from engine.catalogue.deployment import deploy_package
+from engine.diagrams.lint import lint_package
+from engine.diagrams.package import load_package
+from engine.diagrams.safexml import parse_xml
 from engine.errors import LintFailed, PackageError
-from engine.lint import lint_package
-from engine.package import load_package
-from engine.safexml import parse_xml
 
 ROOT = Path(__file__).resolve().parent.parent
 JOINT = ROOT / "processes" / "demo-joint-review"
@@ -76,7 +76,7 @@ def test_malformed_and_oversized_documents_keep_their_messages():
 
 
 def test_lint_and_deploy_refuse_a_utf7_doctype(db, tmp_path):
-    """issue 13, item 13: engine.package.load_package → lint → deploy, the analyst's command-line path."""
+    """issue 13, item 13: engine.diagrams.package.load_package → lint → deploy, the analyst's command-line path."""
     folder = tmp_path / "item"
     shutil.copytree(JOINT, folder)
     for form in ("accept.json", "accept-uischema.json", "review.json", "issue.json"):

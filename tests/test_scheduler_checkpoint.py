@@ -5,9 +5,9 @@ from __future__ import annotations
 from conftest import ACCEPT_DATA
 from sqlalchemy import func, select
 
-from engine import queries
-from engine.casework import complete_task, start_case
-from engine.tables import audit_checkpoint_heads, audit_checkpoints
+from engine.desk.casework import complete_task, start_case
+from engine.reads import queries
+from engine.store.tables import audit_checkpoint_heads, audit_checkpoints
 from onewindow.serving import run_scheduler
 
 

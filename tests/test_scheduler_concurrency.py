@@ -30,13 +30,14 @@ import pytest
 from conftest import ACCEPT_DATA, POSTGRES_URL
 from sqlalchemy import func, select
 
-from engine import clock, scheduler
-from engine.casework import complete_task, start_case
-from engine.db import Database
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.scheduler import tick
-from engine.tables import audit_events, case_warnings, cases, task_index, timer_index
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
+from engine.runtime import scheduler
+from engine.runtime.scheduler import tick
+from engine.store.db import Database
+from engine.store.tables import audit_events, case_warnings, cases, task_index, timer_index
+from engine.time import clock
 
 DATA = Path(__file__).resolve().parent / "data"
 WAITING = {"a": 1, "b": 2}  # a + b ≤ 10: the small route, through the one-hour timer `wait`

@@ -13,12 +13,12 @@ import pytest
 from conftest import DATA_DIR, make_actor
 from sqlalchemy import func, select
 
-from engine import queries
-from engine.casework import complete_task, start_case
-from engine.deployment import deploy_package
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
 from engine.errors import ScriptError
-from engine.package import load_package
-from engine.tables import audit_events, cases, task_index
+from engine.reads import queries
+from engine.store.tables import audit_events, cases, task_index
 
 SAFETY_SECONDS = 10  # a bound on a stopped script, far above the 1 s it is given: never a speed target
 

@@ -11,13 +11,14 @@ from cli_helpers import one_error_line, run
 from conftest import DATA_DIR, make_actor
 from sqlalchemy import func, select
 
-from engine import accounts, queries
-from engine.casework import complete_task, start_case
-from engine.deployment import deploy_package
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
 from engine.errors import ScriptError
-from engine.package import load_package
-from engine.runtime import load_workflow
-from engine.tables import audit_events, cases, task_index, timer_index
+from engine.org import accounts
+from engine.reads import queries
+from engine.runtime.change import load_workflow
+from engine.store.tables import audit_events, cases, task_index, timer_index
 
 UNSTORABLE = ["range", "generator", "complex", "set", "exception", "bigint", "nan"]
 

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
+from engine.diagrams.script_bounds import ScriptLimits, resident_bytes
+from engine.diagrams.scripting import RestrictedEnvironment, compile_script
 from engine.errors import ScriptError
-from engine.script_bounds import ScriptLimits, resident_bytes
-from engine.scripting import RestrictedEnvironment, compile_script
 
 ESCAPES = [
     "().__class__.__bases__[0].__subclasses__()",

@@ -23,10 +23,12 @@ from conftest import POSTGRES_URL, make_actor
 from sqlalchemy import text as sql
 from test_web import csrf_token, post_form, text
 
-from engine import accounts, clock, password_policy, schema
-from engine.db import Database
 from engine.errors import NotFound, OnewindowError, PermissionDenied
-from engine.ratelimit import TooManyAttempts
+from engine.org import accounts, password_policy
+from engine.org.ratelimit import TooManyAttempts
+from engine.store import schema
+from engine.store.db import Database
+from engine.time import clock
 from webapp import create_app
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

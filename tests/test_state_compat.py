@@ -12,14 +12,15 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from engine import clock, queries
-from engine.audit import GENESIS
-from engine.casework import complete_task
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.runtime import load_workflow, rebuild_indexes
-from engine.state import SERIALIZER_VERSION
-from engine.tables import cases, items, process_versions
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task
+from engine.diagrams.package import load_package
+from engine.reads import queries
+from engine.runtime.chain import GENESIS
+from engine.runtime.change import load_workflow, rebuild_indexes
+from engine.runtime.state import SERIALIZER_VERSION
+from engine.store.tables import cases, items, process_versions
+from engine.time import clock
 
 COMPAT = Path(__file__).resolve().parent / "data" / "state-compat"
 

@@ -13,10 +13,12 @@ import re
 import pytest
 from conftest import make_actor
 
-from engine import casework, drafts, queries
-from engine.db import Database
+from engine.catalogue import drafts
+from engine.desk import casework
+from engine.diagrams.lint import Finding, LintReport
 from engine.errors import OnewindowError
-from engine.lint import Finding, LintReport
+from engine.reads import queries
+from engine.store.db import Database
 from webapp import create_app
 from webapp.access import ACCESS_ATTR
 
@@ -160,7 +162,7 @@ def test_warnings_must_be_acknowledged_before_a_deploy(studio, db, monkeypatch):
 
 
 def test_a_governed_change_is_refused_with_the_deployments_own_message_and_the_draft_kept(studio, db):
-    """Changing the committed time limit needs a supervisor's approval (engine.governance, inside the deploy)."""
+    """Changing the committed time limit needs a supervisor's approval (catalogue.governance, inside the deploy)."""
     client, token, draft_id = studio
     assert "item.json" in client.get(f"/studio/drafts/{draft_id}/item").get_data(as_text=True)
     metadata = json.loads(client.get(f"/studio/drafts/{draft_id}/files/item.json").get_data(as_text=True))

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from conftest import ACCEPT_DATA, DATA_DIR, make_actor
 
-from engine import clock, queries
-from engine.casework import complete_task, start_case
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.queries import TaskFilter, task_page
-from engine.scheduler import tick
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
+from engine.reads import queries
+from engine.reads.queries import TaskFilter, task_page
+from engine.runtime.scheduler import tick
+from engine.time import clock
 
 CLOCK_DATA = {"TEST-CLOCK": {"needs_supplement": False}}  # what TEST-CLOCK's application form asks
 

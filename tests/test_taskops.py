@@ -13,13 +13,15 @@ import pytest
 from conftest import DATA_DIR, deploy, make_actor
 from sqlalchemy import select
 
-from engine import casework, clock, inbox, queries, taskops
-from engine.deployment import deploy_package
+from engine.audit.replay import replay_case
+from engine.catalogue.deployment import deploy_package
+from engine.desk import casework, inbox, taskops
+from engine.diagrams.package import load_package
 from engine.errors import ConflictError, FormValidationError, NotFound, PermissionDenied, StaleTaskError
-from engine.package import load_package
-from engine.replay import replay_case
-from engine.runtime import load_workflow
-from engine.tables import cases, delegations, notifications
+from engine.reads import queries
+from engine.runtime.change import load_workflow
+from engine.store.tables import cases, delegations, notifications
+from engine.time import clock
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing time
 WINDOW, REVIEW = "受理窗口", "审查组"

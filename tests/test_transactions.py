@@ -15,13 +15,14 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, update
 
-from engine import queries, runtime
-from engine.casework import complete_task, start_case
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.scripting import make_script_engine
+from engine.diagrams.specs import spec_cache
 from engine.errors import ConflictError
-from engine.runtime import change_case, load_workflow, routing_of
-from engine.scripting import make_script_engine
-from engine.specs import spec_cache
-from engine.tables import audit_events, cases, task_index, timer_index
+from engine.reads import queries
+from engine.runtime import change as runtime
+from engine.runtime.change import change_case, load_workflow, routing_of
+from engine.store.tables import audit_events, cases, task_index, timer_index
 
 
 def _accept_task(db, case_no):

@@ -14,14 +14,15 @@ from conftest import PROCESSES, make_actor
 from sqlalchemy import func, select, text, update
 from watch_scenarios import accept, apply, finish, local, setup
 
-from engine import clock, orgtree
-from engine.casework import complete_task, start_case
-from engine.dashboard import dashboard
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.runtime import TERMINAL
-from engine.scheduler import tick
-from engine.tables import case_warnings, cases, items
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
+from engine.org import orgtree
+from engine.runtime.change import TERMINAL
+from engine.runtime.scheduler import tick
+from engine.store.tables import case_warnings, cases, items
+from engine.time import clock
+from engine.watch.dashboard import dashboard
 
 REFUSE_HOUSE = {"applicant_name": "陈国平", "id_number": "420115198203154321", "village": "涂家垴镇新桥村三组",
                 "site_area": 120, "floors": 2, "homestead_approval_no": "江宅批〔2026〕003号",
@@ -49,7 +50,7 @@ def scenario(db):
 
 
 def _task(db, case_no, element):
-    from engine import queries
+    from engine.reads import queries
 
     return next(t.task_id for t in queries.open_tasks(db, case_no=case_no) if t.element_id == element)
 

@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import func, select
 from watch_scenarios import accept, finish, local, review, setup, task_of
 
-from engine import clock, performance, queries
-from engine.casework import complete_task
+from engine.desk.casework import complete_task
+from engine.desk.taskops import return_task
 from engine.errors import OnewindowError, PermissionDenied
-from engine.scheduler import tick
-from engine.tables import case_warnings, cases
-from engine.taskops import return_task
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.store.tables import case_warnings, cases
+from engine.time import clock
+from engine.watch import performance
 
 FEBRUARY, MARCH = (local("2026-02-01 00:00").date(), local("2026-02-28 12:00").date()), \
     (local("2026-03-01 12:00").date(), local("2026-03-31 12:00").date())

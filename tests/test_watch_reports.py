@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from test_web import login
 from watch_scenarios import apply, local, one_late_one_early, review
 
-from engine import accounts, reports
 from engine.errors import NotFound
-from engine.tables import case_warnings, cases
+from engine.org import accounts
+from engine.store.tables import case_warnings, cases
+from engine.watch import reports
 
 FEBRUARY_25 = local("2026-02-25 12:00").date()
 

@@ -12,14 +12,17 @@ from conftest import PROCESSES, make_actor
 from sqlalchemy import select
 from watch_scenarios import accept, local, setup, task_of
 
-from engine import clock, integrity, queries
-from engine.casework import claim_task, complete_task
-from engine.deployment import deploy_package
+from engine.audit import integrity
+from engine.audit.replay import replay_case
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import claim_task, complete_task
+from engine.diagrams.package import load_package
 from engine.errors import ConflictError, FormValidationError, PermissionDenied
-from engine.package import load_package
-from engine.replay import replay_case
-from engine.scheduler import tick
-from engine.supervision import (
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.store.tables import case_warnings, cases, notifications
+from engine.time import clock
+from engine.watch.supervision import (
     SupervisionRefused,
     WarningFilter,
     acknowledge_warning,
@@ -27,7 +30,6 @@ from engine.supervision import (
     list_warnings,
     open_exception,
 )
-from engine.tables import case_warnings, cases, notifications
 
 
 @pytest.fixture

@@ -14,9 +14,11 @@ from sqlalchemy import select
 from test_web import csrf_token, login
 from watch_scenarios import local, one_late_one_early
 
-from engine import clock, performance, queries
-from engine.dashboard import dashboard
-from engine.tables import case_warnings, notifications
+from engine.reads import queries
+from engine.store.tables import case_warnings, notifications
+from engine.time import clock
+from engine.watch import performance
+from engine.watch.dashboard import dashboard
 from webapp.watch import PERFORMANCE_COLUMNS
 
 ACTIONS = {"watch.acknowledge", "watch.chase", "watch.exception", "watch.weights", "watch.rectify_days",
@@ -149,8 +151,8 @@ def test_nav_shows_the_watch_link_to_supervisors_only(client, db, world):
 def test_opening_an_exception_from_the_warnings_page(client, db, world):
     from conftest import PROCESSES
 
-    from engine.deployment import deploy_package
-    from engine.package import load_package
+    from engine.catalogue.deployment import deploy_package
+    from engine.diagrams.package import load_package
 
     deploy_package(db, load_package(PROCESSES / "supervision" / "exception-handling"), "analyst")
     login(client, "centre-watch")

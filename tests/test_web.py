@@ -13,7 +13,9 @@ import pytest
 from conftest import ACCEPT_DATA, make_actor
 from werkzeug.datastructures import MultiDict
 
-from engine import casework, catalogue, queries
+from engine.catalogue import entries as catalogue
+from engine.desk import casework
+from engine.reads import queries
 from webapp.access import ACCESS_ATTR
 from webapp.formrender import build_fields, ordered_names, parse_submission
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import calendar_admin
 from engine.errors import NotFound, OnewindowError
-from engine.workdays import DAY_OFF, HOLIDAY, MAKE_UP, OVERRIDE, WEEKEND, WORKDAY, WorkCalendar, load_calendar
+from engine.time import calendar_admin
+from engine.time.workdays import DAY_OFF, HOLIDAY, MAKE_UP, OVERRIDE, WEEKEND, WORKDAY, WorkCalendar, load_calendar
 
 GROUND_TRUTH = Path(__file__).resolve().parent / "data" / "cn-calendar-2025-2026.csv"
 #: The CSV's English holiday names for the package's Chinese ones (only used to compare the two).

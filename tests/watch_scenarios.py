@@ -15,13 +15,15 @@ from pathlib import Path
 
 from conftest import ACCEPT_DATA, make_actor
 
-from engine import clock, orgtree, queries
-from engine.assignment import Actor
-from engine.casework import complete_task, start_case
-from engine.db import Database
-from engine.deployment import deploy_package
-from engine.package import load_package
-from engine.scheduler import tick
+from engine.catalogue.deployment import deploy_package
+from engine.desk.casework import complete_task, start_case
+from engine.diagrams.package import load_package
+from engine.org import orgtree
+from engine.org.assignment import Actor
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.store.db import Database
+from engine.time import clock
 
 CLOCK_ITEM = Path(__file__).resolve().parent / "data" / "clock-item"
 REVIEW = {"opinion": "同意"}

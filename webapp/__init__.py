@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import settings
-from engine.db import Database
+from engine.store.db import Database
 
 from .db import EXTENSION_KEY
 
@@ -27,7 +27,7 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
         DATABASE_URL=None,
         BABEL_DEFAULT_LOCALE="zh",
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=21 * 1024 * 1024,  # an attachment (20 MB, engine/attachments.py) and its form
+        MAX_CONTENT_LENGTH=21 * 1024 * 1024,  # an attachment (20 MB, engine/desk/attachments.py) and its form
         SCHEDULER_ENABLED=False,
         SESSION_COOKIE_SAMESITE="Lax",
         SECURE_COOKIES="auto",  # the session cookie's Secure flag: auto (on over HTTPS), true or false (sessions.py)

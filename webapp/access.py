@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from flask import current_app
 from flask_login import current_user
 
-from engine.assignment import Actor
-from engine.caseaccess import require_concerned
 from engine.errors import PermissionDenied
+from engine.org.assignment import Actor
+from engine.runtime.caseaccess import require_concerned
 
 from .db import get_db
 
@@ -62,7 +62,7 @@ def require_role(actor: Actor, roles: Iterable[str]) -> None:
 
 
 def require_case_access(actor: Actor, case_no: str) -> None:
-    """403 unless the case concerns `actor` — the engine's one rule (`engine.caseaccess.concerns`): its
+    """403 unless the case concerns `actor` — the engine's one rule (`engine.runtime.caseaccess.concerns`): its
     applicant, the clerks of the groups and units that handle or handled it, those it was copied to, and
     supervisors, auditors and administrators."""
     require_concerned(get_db(), case_no, actor)

@@ -4,7 +4,7 @@ The month grid shows every day as working or off and why (holiday, 调休上班,
 administrator's override with its reason); a form sets a day working or off with a reason, and each
 override can be removed. The token list shows every token's holder, purpose, expiry and state, and revokes
 one for good (issuing stays with `onewindow token`, which shows the token once on the operator's terminal).
-The engine (`engine.calendar_admin`, `engine.accounts`) validates and records; the routes only parse the
+The engine (`engine.time.calendar_admin`, `engine.org.accounts`) validates and records; the routes only parse the
 request.
 """
 
@@ -16,9 +16,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import accounts, calendar_admin, clock
 from engine.errors import OnewindowError
-from engine.workdays import DayInfo
+from engine.org import accounts
+from engine.time import calendar_admin, clock
+from engine.time.workdays import DayInfo
 
 from .access import roles_required
 from .db import get_db

@@ -15,10 +15,13 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from engine import accounts, casework, queries, reports, taskops
-from engine.assignment import Actor, check_may_handle
-from engine.caseaccess import STAFF_ROLES
+from engine.desk import casework, taskops
 from engine.errors import OnewindowError, PermissionDenied
+from engine.org import accounts
+from engine.org.assignment import Actor, check_may_handle
+from engine.reads import queries
+from engine.runtime.caseaccess import STAFF_ROLES
+from engine.watch import reports
 
 from .access import ACCESS_ATTR, public, require_case_access, require_role
 from .db import get_db
@@ -161,7 +164,7 @@ def history(case_no: str):
     return jsonify({"case_no": case_no, "events": events})
 
 
-# --- the desk's task operations (engine/taskops.py): same checks and audit events as the pages ---------------
+# --- the desk's task operations (engine/desk/taskops.py): same checks and audit events as the pages ---------------
 
 def _text(body: dict[str, Any], key: str) -> str:
     value = body.get(key, "")
@@ -219,7 +222,7 @@ def urge(case_no: str):
     return _done(taskops.urge_case(get_db(), case_no, g.actor, _text(_json_body(), "note")))
 
 
-# --- 实时报送: the case feed for a higher-level platform (engine/reports.py) ------------------------------
+# --- 实时报送: the case feed for a higher-level platform (engine/watch/reports.py) ------------------------------
 
 FEED_ROLES = ("supervisor", "auditor")
 

@@ -3,7 +3,7 @@ replay of a case (its re-execution, step by step, on its own diagram).
 
 Auditors (and administrators) read everything and change nothing: every route here is a GET (a
 test walks the URL map to hold that), and none calls an engine function that changes a case (the
-replay re-executes in a scratch in-memory database, see `engine.replay`). What they look at is
+replay re-executes in a scratch in-memory database, see `engine.audit.replay`). What they look at is
 itself recorded: each view of a case (dossier page or JSON, verification, replay), each search and
 export appends a line to `audit_views`, and the dossier shows who looked at the case, when (S-16:
 supervision independent of handling).
@@ -21,12 +21,14 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user
 
-from engine import auditor, clock, integrity, queries
-from engine.auditor import SearchFilters
+from engine.audit import auditor, integrity
+from engine.audit.auditor import SearchFilters
+from engine.audit.replay import ReplayReport, Step, replay_case
+from engine.diagrams.safexml import parse_xml
 from engine.errors import OnewindowError
-from engine.replay import ReplayReport, Step, replay_case
-from engine.safexml import parse_xml
-from engine.spreadsheet import safe_row
+from engine.reads import queries
+from engine.time import clock
+from engine.watch.spreadsheet import safe_row
 
 from .access import roles_required
 from .db import get_db

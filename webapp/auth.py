@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import accounts
 from engine.errors import PermissionDenied
-from engine.ratelimit import TooManyAttempts
+from engine.org import accounts
+from engine.org.ratelimit import TooManyAttempts
 
 from . import sessions
 from .access import login_required, public

@@ -1,6 +1,6 @@
 """办件详情: a case's status, open tasks, timers and audit history; and a look-up by case number.
 
-Who sees a case is the engine's one rule (`engine.caseaccess`): staff it concerns see it with the data
+Who sees a case is the engine's one rule (`engine.runtime.caseaccess`): staff it concerns see it with the data
 of each step; its applicant sees the steps but not the departments' internal data.
 """
 
@@ -9,8 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import auditor, incidents, intake, queries
-from engine.caseaccess import STAFF_ROLES
+from engine.audit import auditor
+from engine.reads import queries
+from engine.runtime import incidents, intake
+from engine.runtime.caseaccess import STAFF_ROLES
 
 from .access import require_case_access, roles_required
 from .db import get_db

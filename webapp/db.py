@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from engine.db import Database
+from engine.store.db import Database
 
 EXTENSION_KEY = "onewindow.db"
 

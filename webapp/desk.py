@@ -16,10 +16,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from engine import attachments, casework, comments, inbox, materials, queries, taskops
-from engine.assignment import check_may_handle
-from engine.caseclock import end_of_day
-from engine.clock import local_date
+from engine.desk import attachments, casework, comments, inbox, materials, taskops
+from engine.diagrams.forms import validate_form
 from engine.errors import (
     ConflictError,
     FormValidationError,
@@ -28,8 +26,11 @@ from engine.errors import (
     PermissionDenied,
     StaleTaskError,
 )
-from engine.forms import validate_form
-from engine.workdays import WorkCalendar, load_calendar
+from engine.org.assignment import check_may_handle
+from engine.reads import queries
+from engine.time.caseclock import end_of_day
+from engine.time.clock import local_date
+from engine.time.workdays import WorkCalendar, load_calendar
 
 from . import deskforms
 from .access import roles_required

@@ -15,9 +15,10 @@ from typing import Any
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from engine import attachments, comments, inbox, materials, queries, taskops
-from engine.caseaccess import STAFF_ROLES
+from engine.desk import attachments, comments, inbox, materials, taskops
 from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
+from engine.reads import queries
+from engine.runtime.caseaccess import STAFF_ROLES
 
 from .access import login_required, roles_required
 from .auth import safe_next

@@ -18,7 +18,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
-from engine.assignment import Actor
+from engine.org.assignment import Actor
 
 LOCALES = ("zh", "en")
 

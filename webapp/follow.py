@@ -11,9 +11,11 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from engine import casework, catalogue, follow
+from engine.catalogue import entries as catalogue
+from engine.desk import casework
+from engine.diagrams.forms import validate_form
 from engine.errors import FormValidationError, OnewindowError
-from engine.forms import validate_form
+from engine.hall import follow
 
 from .access import public
 from .db import get_db

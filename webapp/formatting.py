@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, g
 
-from engine import orgtree
+from engine.org import orgtree
 
 from .access import ROLE_NAMES
 from .db import get_db
@@ -50,7 +50,7 @@ EVENT_NAMES = {
     "warning_raised": "时限预警",
     "deadline_extended": "延期",
     "notified": "发出通知",
-    # the desk's operations (engine/taskops.py and friends)
+    # the desk's operations (engine/desk/taskops.py and friends)
     "task_transferred": "转办",
     "task_delegated": "委派",
     "delegation_submitted": "委派办理（待确认）",
@@ -63,7 +63,7 @@ EVENT_NAMES = {
     "attachment_added": "上传附件",
     "comment_added": "发表意见",
     "materials_checked": "核对材料",
-    # the supervisors' actions (engine/supervision.py)
+    # the supervisors' actions (engine/watch/supervision.py)
     "warning_acknowledged": "电子监察确认预警",
     "case_chased": "电子监察督办",
     "exception_opened": "发起异常处理",
@@ -129,7 +129,7 @@ def event_summary(event: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-# The desk's operations (engine/taskops.py and friends): their data by Chinese label, empty ones left out.
+# The desk's operations (engine/desk/taskops.py and friends): their data by Chinese label, empty ones left out.
 DESK_EVENTS = frozenset({"task_transferred", "task_delegated", "delegation_submitted", "delegation_returned",
                          "delegation_recalled", "task_returned", "task_withdrawn", "case_copied", "case_urged",
                          "attachment_added", "comment_added", "materials_checked"})

@@ -12,9 +12,13 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from engine import applications, casework, catalogue, intake, procedure, queries
+from engine.catalogue import entries as catalogue
+from engine.desk import casework
+from engine.diagrams import procedure
+from engine.diagrams.forms import validate_form
 from engine.errors import FormValidationError, NotFound, OnewindowError
-from engine.forms import validate_form
+from engine.reads import queries
+from engine.runtime import applications, intake
 
 from .access import public, require_case_access, roles_required
 from .db import get_db

@@ -215,7 +215,7 @@ _PATHS: dict[str, Any] = {
 
 def _operation(summary: str, operation_id: str, parameter: dict[str, Any], body: dict[str, Any],
                refusals: dict[str, str]) -> dict[str, Any]:
-    """A desk operation (engine/taskops.py): a JSON body in, the case number out, Chinese errors."""
+    """A desk operation (engine/desk/taskops.py): a JSON body in, the case number out, Chinese errors."""
     return {"post": {
         "summary": summary, "operationId": operation_id, "parameters": [parameter],
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
@@ -262,8 +262,8 @@ _PATHS.update({
 
 
 def _feed_schemas() -> dict[str, Any]:
-    """实时报送: every field of a fed case record, described from the engine's own list (engine.reports)."""
-    from engine.reports import FEED_FIELDS
+    """实时报送: every field of a fed case record, described from the engine's own list (engine.watch.reports)."""
+    from engine.watch.reports import FEED_FIELDS
 
     types = {"seq": "integer", "committed_days": ["integer", "null"], "statutory_days": ["integer", "null"],
              "town": ["string", "null"], "applicant_name": ["string", "null"]}

@@ -2,7 +2,7 @@
 
 A plain form (no JavaScript): a score 1–5 with its words, optional sub-ratings and a comment for a visit
 or for the completed case, or a complaint about the window. The route parses the form and calls
-`engine.ratings.rate`, which checks that the actor is the case's applicant and starts a rectification
+`engine.watch.ratings.rate`, which checks that the actor is the case's applicant and starts a rectification
 for a 1, a 2 or a complaint; the page then says so.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import ratings
 from engine.errors import OnewindowError
+from engine.watch import ratings
 
 from .access import roles_required
 from .db import get_db

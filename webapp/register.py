@@ -1,11 +1,12 @@
-"""申请人注册: an applicant account by phone number, proven by a one-time code (engine/phone.py)."""
+"""申请人注册: an applicant account by phone number, proven by a one-time code (engine/hall/phone.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import accounts, phone
 from engine.errors import OnewindowError
+from engine.hall import phone
+from engine.org import accounts
 
 from . import sessions
 from .access import public

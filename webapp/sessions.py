@@ -6,7 +6,7 @@ HttpOnly keeps page scripts from reading it, and Secure keeps it off plain HTTP.
 proxy reports it, through ProxyFix); `true` always; `false` never (a bench on plain HTTP).
 
 A cookie cannot be taken back by the server, so each session carries its user's session generation from
-the login (engine/accounts.py), checked on every request: logging out, a password change or disabling the
+the login (engine/org/accounts.py), checked on every request: logging out, a password change or disabling the
 user bumps it, and the session — and any copy of its cookie — is over.
 """
 
@@ -16,7 +16,7 @@ from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
 
-from engine import accounts
+from engine.org import accounts
 
 from .db import get_db
 from .extensions import WebUser, login_manager

@@ -2,9 +2,9 @@
 
 Only analysts and administrators reach it. The modeler (bpmn-js, from /vendor) and our own
 properties panel run in the browser; every file the browser sends back is checked on the server like
-any untrusted upload (`engine.drafts.check_file`: safe XML parse, size cap, JSON Schema meta-check)
-before it is stored in the analyst's draft. Lint and deploy are the engine's own (`engine.lint`,
-`engine.deployment`), so the studio can never deploy what `onewindow deploy` would refuse.
+any untrusted upload (`engine.catalogue.drafts.check_file`: safe XML parse, size cap, JSON Schema meta-check)
+before it is stored in the analyst's draft. Lint and deploy are the engine's own (`engine.diagrams.lint`,
+`engine.catalogue.deployment`), so the studio can never deploy what `onewindow deploy` would refuse.
 
 The modeler's calls are JSON (fetch with the CSRF token in `X-CSRFToken`); the engine's refusals come
 back as `{"error", "message", …}` with the engine's status code, for the page to show as they are.
@@ -21,12 +21,13 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import drafts, queries
+from engine.catalogue import drafts
+from engine.diagrams.filenames import name_problem, plain_name
+from engine.diagrams.lint import LintReport
+from engine.diagrams.package import SHARED_PREFIX
+from engine.diagrams.safexml import MAX_XML_BYTES
 from engine.errors import NotFound, OnewindowError, PackageError
-from engine.filenames import name_problem, plain_name
-from engine.lint import LintReport
-from engine.package import SHARED_PREFIX
-from engine.safexml import MAX_XML_BYTES
+from engine.reads import queries
 
 from .access import roles_required
 from .db import get_db

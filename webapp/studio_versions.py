@@ -1,9 +1,9 @@
 """工作室·版本: an item's versions, the diff between two of them drawn on the diagram, moving open
 cases to another version, and the governed acts of S-9 (asking to withdraw an item, withdrawing it).
 
-Analysts (and administrators) only. Every rule lives in the engine — `engine.versiondiff` (what
-changed), `engine.case_migration` (which cases may move, and moving them one transaction each),
-`engine.governance` (what needs a supervisor's approval) — so these routes only read the request,
+Analysts (and administrators) only. Every rule lives in the engine — `engine.diagrams.versiondiff` (what
+changed), `engine.catalogue.case_migration` (which cases may move, and moving them one transaction each),
+`engine.catalogue.governance` (what needs a supervisor's approval) — so these routes only read the request,
 call one engine function and show its answer.
 """
 
@@ -14,9 +14,11 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import case_migration, governance, governance_requests, queries
+from engine.catalogue import case_migration, governance, governance_requests
+from engine.diagrams.versiondiff import VersionDiff, diff_versions, list_versions, load_version, main_diagram
 from engine.errors import NotFound, OnewindowError
-from engine.versiondiff import VersionDiff, diff_versions, list_versions, load_version, main_diagram
+from engine.reads import queries
+from engine.runtime import intake
 
 from .access import roles_required
 from .db import get_db
@@ -54,7 +56,7 @@ def versions(code: str):
     db = get_db()
     with db.reading() as conn:
         rows = list_versions(conn, code)
-        withdrawn = governance.is_withdrawn(conn, code)
+        withdrawn = intake.is_withdrawn(conn, code)
     return render_template("studio_versions/versions.html", item=_item(code), versions=rows,
                            history=governance.history(db, code), withdrawn=withdrawn)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import request
 
-from engine import attachments
-from engine.assignment import Actor
+from engine.desk import attachments
+from engine.org.assignment import Actor
 
 from .db import get_db
 

@@ -2,7 +2,7 @@
 (acknowledge, chase, open an exception case), performance with its charts and exports, and the kept reports.
 
 Supervisors see everything and handle no case (管办分离, S-16): every page is a GET except the three
-actions, each a POST form (CSRF) that makes one engine call in `engine.supervision`, which records it in
+actions, each a POST form (CSRF) that makes one engine call in `engine.watch.supervision`, which records it in
 the case's own audit chain. Pages are server-rendered and complete without JavaScript; the dashboard's
 script only polls `dashboard.json` every few seconds and puts the new numbers in place, and the
 performance page's script draws the ECharts charts (served from node_modules through /vendor).
@@ -31,10 +31,12 @@ from flask import (
 )
 from flask_login import current_user
 
-from engine import clock, dashboard, incidents, performance, ratings, reports, supervision
 from engine.errors import OnewindowError
-from engine.spreadsheet import safe_row
-from engine.supervision import WarningFilter
+from engine.runtime import incidents
+from engine.time import clock
+from engine.watch import dashboard, performance, ratings, reports, supervision
+from engine.watch.spreadsheet import safe_row
+from engine.watch.supervision import WarningFilter
 
 from .access import roles_required
 from .db import get_db
@@ -286,7 +288,7 @@ def _reports_dir() -> Path | None:
 @bp.route("/weights", methods=["GET", "POST"])
 @roles_required("admin")
 def weights():
-    """考核权重: an administrator sets the monthly score's weights (defaults in engine.performance)."""
+    """考核权重: an administrator sets the monthly score's weights (defaults in engine.watch.performance)."""
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = performance.weights(get_db())
     if request.method == "POST":
@@ -307,7 +309,7 @@ def weights():
 @bp.route("/rectify-days", methods=["POST"])
 @roles_required("admin")
 def rectify_days():
-    """整改期限: the working days a window has to put a bad rating or a complaint right (engine.ratings)."""
+    """整改期限: the working days a window has to put a bad rating or a complaint right (engine.watch.ratings)."""
     try:
         days = ratings.set_rectify_days(get_db(), request.form.get("rectify_days"), current_user.actor)
     except OnewindowError as exc:

@@ -15,9 +15,10 @@ import pytest
 from conftest import DATA_DIR, deploy, make_actor
 from playwright.sync_api import Browser, Page, expect
 
-from engine import casework, queries
-from engine.deployment import deploy_package
-from engine.package import load_package
+from engine.catalogue.deployment import deploy_package
+from engine.desk import casework
+from engine.diagrams.package import load_package
+from engine.reads import queries
 
 from .conftest import ARTIFACTS
 

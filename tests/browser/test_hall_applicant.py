@@ -10,8 +10,12 @@ import pytest
 from conftest import deploy, make_actor
 from playwright.sync_api import Page, expect
 
-from engine import attachments, orgtree, phone, queries, settings
-from engine.casework import complete_task
+from engine import settings
+from engine.desk import attachments
+from engine.desk.casework import complete_task
+from engine.hall import phone
+from engine.org import orgtree
+from engine.reads import queries
 
 pytestmark = pytest.mark.browser
 

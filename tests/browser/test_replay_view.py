@@ -16,9 +16,10 @@ import pytest
 from conftest import ACCEPT_DATA, make_actor
 from playwright.sync_api import Page, expect
 
-from engine import clock, queries
-from engine.casework import claim_task, complete_task, start_case
-from engine.scheduler import tick
+from engine.desk.casework import claim_task, complete_task, start_case
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.time import clock
 
 from .conftest import ARTIFACTS
 from .test_walkthrough import log_in

@@ -14,9 +14,10 @@ import pytest
 from conftest import ACCEPT_DATA, ALL_GROUPS, PROCESSES, make_actor
 from playwright.sync_api import Page, expect
 
-from engine import casework, queries
-from engine.deployment import deploy_package
-from engine.package import ProcessPackage, load_package
+from engine.catalogue.deployment import deploy_package
+from engine.desk import casework
+from engine.diagrams.package import ProcessPackage, load_package
+from engine.reads import queries
 
 from .conftest import ARTIFACTS
 from .test_walkthrough import log_in

@@ -15,9 +15,12 @@ import pytest
 from conftest import ACCEPT_DATA, deploy, make_actor
 from playwright.sync_api import Page, expect
 
-from engine import casework, clock, drafts, queries
-from engine.bpmn import NS, spiff_properties
-from engine.safexml import parse_xml
+from engine.catalogue import drafts
+from engine.desk import casework
+from engine.diagrams.bpmn import NS, spiff_properties
+from engine.diagrams.safexml import parse_xml
+from engine.reads import queries
+from engine.time import clock
 
 from .test_walkthrough import log_in
 

@@ -21,9 +21,10 @@ import pytest
 from conftest import deploy, make_actor
 from playwright.sync_api import Page, expect
 
-from engine import clock, queries
-from engine.casework import complete_task, start_case
-from engine.scheduler import tick
+from engine.desk.casework import complete_task, start_case
+from engine.reads import queries
+from engine.runtime.scheduler import tick
+from engine.time import clock
 
 from .conftest import ARTIFACTS, ClockAt, browser_app, serving
 from .test_walkthrough import log_in

@@ -10,7 +10,7 @@ import pytest
 from conftest import deploy, make_actor
 from playwright.sync_api import Page, expect
 
-from engine import accounts, orgtree
+from engine.org import accounts, orgtree
 
 from .test_walkthrough import log_in, open_task
 

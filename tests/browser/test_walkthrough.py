@@ -11,7 +11,8 @@ import pytest
 from conftest import make_actor
 from playwright.sync_api import Page, expect
 
-from engine import casework, queries
+from engine.desk import casework
+from engine.reads import queries
 
 pytestmark = pytest.mark.browser
 

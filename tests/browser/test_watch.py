@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from watch_scenarios import accept, finish, local, setup
 
-from engine.scheduler import tick
+from engine.runtime.scheduler import tick
 
 from .conftest import ClockAt, browser_app, serving
 from .test_walkthrough import log_in

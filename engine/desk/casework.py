@@ -1,0 +1,218 @@
+"""The clerk's and applicant's use cases: start a case, claim, release and complete a task.
+
+Each one is a small function handed to `runtime.change_case`, so each runs in the one transaction
+with the optimistic lock; the checks (membership, form schema, task still open) happen inside it,
+so a failed check writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Connection, insert, select, update
+
+from engine.diagrams.forms import validate_form
+from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
+from engine.hall import follow
+from engine.org.assignment import Actor, check_may_handle
+from engine.runtime import applications, indexes, intake
+from engine.runtime.chain import GENESIS
+from engine.runtime.change import (
+    ANSWERED_BY_PROPERTY,
+    CASE_STATUS_PROPERTY,
+    OPEN,
+    SUBMITTED,
+    CaseContext,
+    apply_change,
+    change_case,
+    change_case_of_task,
+    load_case_row,
+    load_specs,
+    routing_of,
+    script_engine,
+)
+from engine.runtime.state import SERIALIZER_VERSION, dump_state
+from engine.store.db import Database
+from engine.store.tables import cases, items, process_versions, users
+from engine.time import caseclock, clock
+
+
+@dataclass(frozen=True)
+class StartedCase:
+    case_no: str
+    status: str
+    version: int
+    query_code: str = ""  # the applicant's follow-up code: shown once on the receipt, stored only hashed
+
+
+def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor, unit: str | None = None,
+               mandate: dict[str, Any] | None = None, recorded: bool = False) -> StartedCase:
+    """Open a case of the item's latest version (the case stays pinned to it) and run to its first wait.
+
+    `data` must fit the item's application form (`engine.runtime.applications`). `unit` is the window the
+    application came in at (default: the actor's own unit); a clerk of a village room applying for
+    someone must give the applicant's `mandate` (委托, S-5). Where the case came in decides how its
+    【relative】 lanes resolve and whether it travels up the levels. `recorded`: re-execution feeding an
+    application the platform accepted when it was made (`engine.audit.replay`) — it is not judged again by
+    today's form.
+    """
+    if not isinstance(data, dict):
+        raise OnewindowError("申请数据必须是一个对象（JSON object）")
+    now = clock.now()
+    with db.transaction() as conn:
+        item = conn.execute(select(items).where(items.c.code == item_code)).one_or_none()
+        if item is None:
+            raise NotFound(f"事项 {item_code} 不存在或尚未部署；请从事项列表中选择。")
+        intake.ensure_offered(conn, item_code)
+        version = conn.execute(select(process_versions.c.id, process_versions.c.number,
+                                      process_versions.c.content_hash)
+                               .where(process_versions.c.item_id == item.id,
+                                      process_versions.c.number == item.latest_version)).one()
+        specs = load_specs(conn, version.content_hash, version.id)
+        if not recorded:
+            applications.check(specs, data)
+        front = intake.front_unit(conn, specs, unit or actor.unit)
+        intake.check_window(actor, front)
+        mandate = intake.check_mandate(conn, actor, front, mandate)
+        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+            task.data.update(routing_of(specs, front).flags())
+        case_id = conn.execute(insert(cases).values(
+            case_no=uuid.uuid4().hex[:32], item_id=item.id, version_id=version.id,
+            applicant_id=_user_id(conn, actor), status=SUBMITTED, state=dump_state(workflow),
+            serializer_version=SERIALIZER_VERSION, lock_version=0, audit_seq=0, audit_head=GENESIS,
+            created_at=now, updated_at=now, applicant_name=_applicant_name(data, actor), unit_code=front,
+            mandate=mandate,
+        ).returning(cases.c.id)).scalar_one()
+        case_no = f"{clock.local_date(now):%Y%m%d}{case_id:06d}"
+        query_code = follow.new_code()
+        conn.execute(update(cases).where(cases.c.id == case_id).values(
+            case_no=case_no, query_code_hash=follow.code_hash(case_no, query_code)))
+
+        def begin(ctx: CaseContext) -> str:
+            ctx.record("case_started", item=item_code, version=version.number, data=data,
+                       **({"unit": front} if front else {}), **({"mandate": mandate} if mandate else {}))
+            ctx.advance()
+            return ctx.status
+
+        status = apply_change(conn, load_case_row(conn, case_no), actor, begin, now)
+        return StartedCase(case_no, status, version.number, query_code)
+
+
+def _applicant_name(data: dict[str, Any], actor: Actor) -> str:
+    """Who the case is for: the name given in the application (an agent may apply for someone), else the actor."""
+    named = data.get("applicant_name")
+    return str(named)[:128] if isinstance(named, str) and named.strip() else (actor.display_name or actor.username)
+
+
+def _user_id(conn: Connection, actor: Actor) -> int | None:
+    return conn.execute(select(users.c.id).where(users.c.username == actor.username)).scalar_one_or_none()
+
+
+def _open_task(ctx: CaseContext, task_id: str):
+    task = ctx.task(task_id)
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+    return task
+
+
+def _instance(task) -> dict[str, Any]:
+    """The instance key of a multi-instance task, recorded so re-execution answers the same instance."""
+    instance = indexes.instance_of(task)
+    return {} if instance is None else {"instance": instance}
+
+
+def claim_task(db: Database, task_id: str, actor: Actor) -> str:
+    """签收: the task becomes the actor's; others in the group see it taken."""
+
+    def claim(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "签收")
+        task._set_internal_data(**{indexes.ASSIGNEE_KEY: actor.username})
+        ctx.record("task_claimed", task.task_spec.bpmn_id, task_id=task_id, **_instance(task))
+        return ctx.case.case_no
+
+    return change_case_of_task(db, task_id, actor, claim)
+
+
+def release_task(db: Database, task_id: str, actor: Actor) -> str:
+    """Give a claimed task back to its group."""
+
+    def release(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "退回组内")
+        if task._get_internal_data(indexes.DELEGATION_KEY):
+            raise ConflictError("此任务已委派，不能退回组内；请先收回委派。")
+        task.internal_data.pop(indexes.ASSIGNEE_KEY, None)
+        ctx.record("task_released", task.task_spec.bpmn_id, task_id=task_id)
+        return ctx.case.case_no
+
+    return change_case_of_task(db, task_id, actor, release)
+
+
+def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor) -> str:
+    """Validate `data` against the task's form, run the task, advance; returns the case number."""
+
+    def complete(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "办理")
+        return _run_task(ctx, task, data)
+
+    return change_case_of_task(db, task_id, actor, complete)
+
+
+def _run_task(ctx: CaseContext, task, data: dict[str, Any]) -> str:
+    form = indexes.task_form(task)
+    if form is not None:
+        validate_form(ctx.specs.forms[form], data, form)
+    task.data.update(data)
+    ctx.run(task)
+    ctx.record("task_completed", task.task_spec.bpmn_id, task_id=str(task.id),
+               name=task.task_spec.bpmn_name, data=data, **_instance(task))
+    ctx.after_completion(task)
+    if ctx.status == SUBMITTED and not _properties(task).get(CASE_STATUS_PROPERTY):  # a step's own status stands
+        ctx.set_status(OPEN, task.task_spec.bpmn_id)
+    ctx.advance()
+    return ctx.case.case_no
+
+
+def applicant_actor(case_no: str) -> Actor:
+    """Who answers online after proving the case's follow-up code (no account needed)."""
+    return Actor(f"applicant:{case_no}", "申请人", frozenset({"applicant"}))
+
+
+def answer_as_applicant(db: Database, case_no: str, data: dict[str, Any], actor: Actor) -> str:
+    """The applicant completes the step the diagram leaves to them (answeredBy=applicant), e.g. submits the
+    supplement asked for. `actor` is the case's own applicant user, or `applicant_actor(case_no)` after a
+    check of the follow-up code."""
+
+    def answer(ctx: CaseContext) -> str:
+        if actor.username != applicant_actor(case_no).username and not actor.is_admin \
+                and ctx.case.applicant_id != _user_id(ctx.conn, actor):
+            raise PermissionDenied("只有本办件的申请人可以在线补正；请使用申请时的账号，或办件编号和查询码。")
+        task = next((t for t in indexes.open_human_tasks(ctx.workflow)
+                     if _properties(t).get(ANSWERED_BY_PROPERTY) == "applicant"), None)
+        if task is None:
+            raise StaleTaskError("此办件当前没有需要申请人在线办理的事项（可能已补正或已由窗口办理）。")
+        return _run_task(ctx, task, data)
+
+    return change_case(db, case_no, actor, answer)
+
+
+def _properties(task) -> dict[str, str]:
+    return task.task_spec.extensions.get("properties", {}) if hasattr(task.task_spec, "extensions") else {}
+
+
+def extend_deadline(db: Database, case_no: str, days: int, reason: str, actor: Actor) -> str:
+    """延期: a chief's approved extension of the case's time limit, refused once the deadline has passed."""
+
+    def extend(ctx: CaseContext) -> str:
+        caseclock.extend(ctx, days, reason)
+        return ctx.case.case_no
+
+    return change_case(db, case_no, actor, extend)

@@ -1,0 +1,85 @@
+"""What reaches a person outside their task list: copies (抄送), transfers, returns, urges, delegations.
+
+Notifications are rows written by the change that caused them (`runtime.save_case`); reading one is
+not a change to the case, so a read mark is a plain update and no audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from engine.errors import PermissionDenied
+from engine.org.assignment import Actor
+from engine.store.db import Database
+from engine.store.tables import cases, delegations, notifications, task_index
+from engine.time import clock
+
+COPY = "copy"
+
+
+def _mine(actor: Actor):
+    recipients = [f"user:{actor.username}", *(f"group:{g}" for g in sorted(actor.groups))]
+    return notifications.c.recipient.in_(recipients)
+
+
+def notices(db: Database, actor: Actor, copies: bool, limit: int = 200) -> list[dict[str, Any]]:
+    """The actor's copies (`copies`) or their other messages, newest first, with the case number."""
+    kind = notifications.c.kind == COPY if copies else notifications.c.kind != COPY
+    query = (select(notifications, cases.c.case_no).join(cases, cases.c.id == notifications.c.case_id)
+             .where(_mine(actor), kind).order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+             .limit(limit))
+    with db.reading() as conn:
+        rows = conn.execute(query).all()
+    return [{"id": r.id, "case_no": r.case_no, "kind": r.kind, "element_id": r.element_id, "message": r.message,
+             "created_at": r.created_at, "read_at": r.read_at, "personal": r.recipient.startswith("user:")}
+            for r in rows]
+
+
+def unread_counts(db: Database, actor: Actor) -> dict[str, int]:
+    """Unread copies and unread personal messages, for the desk's tabs."""
+    is_copy = notifications.c.kind == COPY
+    query = (select(is_copy.label("copy"), func.count()).where(
+        notifications.c.recipient == f"user:{actor.username}", notifications.c.read_at.is_(None)).group_by(is_copy))
+    with db.reading() as conn:
+        counts = {bool(row[0]): row[1] for row in conn.execute(query)}
+    return {"copies": counts.get(True, 0), "messages": counts.get(False, 0)}
+
+
+def mark_read(db: Database, notification_id: int, actor: Actor) -> bool:
+    """The recipient marks a personal notification read; False when it was read already. Someone else's
+    notification is refused, not silently skipped."""
+    with db.transaction() as conn:
+        recipient = conn.execute(select(notifications.c.recipient).where(notifications.c.id == notification_id)
+                                 ).scalar_one_or_none()
+        if recipient != f"user:{actor.username}":
+            raise PermissionDenied("这条消息不是发给您的。")
+        result = conn.execute(update(notifications).where(
+            notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=clock.now()))
+    return result.rowcount == 1
+
+
+def _current(query):
+    """Only delegations of open tasks, and not older than the task's index row: a task completed and
+    later reopened (returned, withdrawn) starts without a delegation."""
+    return (query.join(task_index, task_index.c.task_id == delegations.c.task_id)
+            .where(delegations.c.updated_at >= task_index.c.created_at))
+
+
+def delegated_to(db: Database, actor: Actor) -> list[dict[str, Any]]:
+    """Open tasks delegated to the actor (委派给我的), from the delegations read model."""
+    query = _current(select(delegations, task_index.c.name, task_index.c.case_no, task_index.c.item_name)
+                     ).where(delegations.c.delegate == actor.username).order_by(delegations.c.updated_at.desc())
+    with db.reading() as conn:
+        rows = conn.execute(query).all()
+    return [{"task_id": r.task_id, "case_no": r.case_no, "item_name": r.item_name, "name": r.name,
+             "delegator": r.delegator, "state": r.state, "reason": r.reason, "updated_at": r.updated_at}
+            for r in rows]
+
+
+def delegation_row(db: Database, task_id: str) -> dict[str, Any] | None:
+    """The task's current delegation (delegator, delegate, state, reason), if it has one."""
+    with db.reading() as conn:
+        row = conn.execute(_current(select(delegations)).where(delegations.c.task_id == task_id)).one_or_none()
+    return dict(row._mapping) if row else None

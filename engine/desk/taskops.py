@@ -1,0 +1,495 @@
+"""The clerk's task operations beyond claim and complete: transfer, delegate, return, withdraw, copy, urge.
+
+Each is a small function handed to `runtime.change_case` (or `change_case_of_task`), so it runs in the
+case's one transaction under the optimistic lock; every check happens inside, before anything is
+touched, so a refused operation writes nothing. Each records one audit event whose data are exactly
+the operation's inputs (who, to whom, why), which is what `engine.audit.replay` feeds back to re-execute it.
+
+Why approve, refuse and supplement are not here: they are decisions drawn in the diagram (a form's
+`decision` field and the gateways after it), made with the ordinary `casework.complete_task`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Connection, delete, insert, select
+
+from engine.diagrams.forms import validate_form
+from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
+from engine.org.assignment import Actor, check_may_handle
+from engine.runtime import indexes
+from engine.runtime.caseaccess import STAFF_ROLES, concerns
+from engine.runtime.change import (
+    CaseContext,
+    change_case,
+    change_case_of_task,
+    load_case_row,
+    load_specs,
+    script_engine,
+)
+from engine.runtime.state import load_state
+from engine.store.db import Database
+from engine.store.tables import audit_events, delegations, groups, memberships, users
+from engine.time import clock
+
+DELEGATION_KEY = indexes.DELEGATION_KEY
+URGE_INTERVAL = timedelta(hours=1)  # one chase per task per hour: the handler is reminded, not flooded
+REASON_MAX = 500
+COPY_MAX_RECIPIENTS = 20
+
+
+class TaskOperationError(OnewindowError):
+    """An operation that does not apply here (no reason given, no earlier step to return to, …)."""
+
+    status = 422
+    code = "operation_refused"
+
+
+# --- people ------------------------------------------------------------------------------------------
+
+def person(conn: Connection, username: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A user's roles and group codes, read in the change's own transaction."""
+    user = conn.execute(select(users.c.id, users.c.roles).where(users.c.username == username)).one_or_none()
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在；请从名单中选择。")
+    codes = conn.execute(select(groups.c.code).join(memberships, memberships.c.group_id == groups.c.id)
+                         .where(memberships.c.user_id == user.id)).scalars().all()
+    return frozenset(user.roles), frozenset(codes)
+
+
+def group_members(conn: Connection, group: str | None, exclude: str = "") -> list[str]:
+    """Usernames who may take a task of `group` (clerks of the group; any clerk when it has none)."""
+    query = select(users.c.username, users.c.roles).order_by(users.c.username)
+    if group is not None:
+        query = (query.join(memberships, memberships.c.user_id == users.c.id)
+                 .join(groups, groups.c.id == memberships.c.group_id).where(groups.c.code == group))
+    return [r.username for r in conn.execute(query) if r.username != exclude and {"clerk", "admin"} & set(r.roles)]
+
+
+def _require_clerk(conn: Connection, username: str, group: str | None, action: str) -> None:
+    roles, codes = person(conn, username)
+    if not {"clerk", "admin"} & roles:
+        raise TaskOperationError(f"{username} 不是窗口人员，不能{action}给他。")
+    if group is not None and group not in codes:
+        raise TaskOperationError(f"{username} 不在“{group}”组，不能{action}给他；只能{action}给本组其他人员。")
+
+
+def _reason(text: str | None, required: bool, action: str) -> str:
+    reason = (text or "").strip()
+    if required and not reason:
+        raise TaskOperationError(f"{action}必须填写理由。", field_errors={"reason": ["必须填写理由"]})
+    if len(reason) > REASON_MAX:
+        raise TaskOperationError(f"理由不能超过 {REASON_MAX} 字。", field_errors={"reason": ["内容过长"]})
+    return reason
+
+
+def _tell(ctx: CaseContext, username: str, kind: str, element_id: str | None, message: str) -> None:
+    ctx.notifications.append({"recipient": f"user:{username}", "kind": kind, "element_id": element_id,
+                              "message": f"办件 {ctx.case.case_no}：{message}", "created_at": ctx.now})
+
+
+def _who(actor: Actor) -> str:
+    return actor.display_name or actor.username
+
+
+def _colon(text: str) -> str:
+    return f"：{text}" if text else ""
+
+
+def _open_task(ctx: CaseContext, task_id: str) -> Task:
+    task = ctx.task(task_id)
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+    return task
+
+
+def _name(task: Task) -> str:
+    return task.task_spec.bpmn_name or task.task_spec.bpmn_id
+
+
+def delegation_of(task: Task) -> dict[str, Any] | None:
+    return task._get_internal_data(DELEGATION_KEY)
+
+
+def _refuse_if_delegated(task: Task, action: str) -> None:
+    delegation = delegation_of(task)
+    if delegation:
+        raise TaskOperationError(f"此任务已委派给 {delegation['delegate']}，不能{action}；请先收回委派。")
+
+
+# --- 转办 transfer -------------------------------------------------------------------------------------
+
+def transfer_task(db: Database, task_id: str, to: str, actor: Actor, reason: str = "") -> str:
+    """转办: the task becomes another member's of its group; the new assignee is told."""
+
+    def transfer(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        group = ctx.group_of(task)
+        check_may_handle(actor, group, indexes.assignee_of(task), "转办")
+        _refuse_if_delegated(task, "转办")
+        if to == actor.username:
+            raise TaskOperationError("不能转办给自己；请选择本组其他人员。")
+        _require_clerk(ctx.conn, to, group, "转办")
+        why = _reason(reason, False, "转办")
+        task._set_internal_data(**{indexes.ASSIGNEE_KEY: to})
+        ctx.record("task_transferred", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), to=to, group=group,
+                   reason=why)
+        _tell(ctx, to, "transfer", task.task_spec.bpmn_id, f"{_who(actor)} 将“{_name(task)}”转办给您{_colon(why)}")
+        return ctx.case.case_no
+
+    return change_case_of_task(db, task_id, actor, transfer)
+
+
+# --- 委派 delegate -------------------------------------------------------------------------------------
+
+def delegate_task(db: Database, task_id: str, to: str, actor: Actor, reason: str = "") -> str:
+    """委派: another clerk prepares the task's form; it comes back to the delegator, who stays its holder."""
+
+    def delegate(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "委派")
+        _refuse_if_delegated(task, "再次委派")
+        if to == actor.username:
+            raise TaskOperationError("不能委派给自己；请选择其他窗口人员。")
+        _require_clerk(ctx.conn, to, None, "委派")
+        why = _reason(reason, False, "委派")
+        task._set_internal_data(**{indexes.ASSIGNEE_KEY: actor.username, DELEGATION_KEY: {
+            "delegator": actor.username, "delegate": to, "reason": why, "state": "with_delegate", "proposed": None}})
+        _write_delegation(ctx, task, task_id)
+        ctx.record("task_delegated", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), to=to, reason=why)
+        _tell(ctx, to, "delegate", task.task_spec.bpmn_id,
+              f"{_who(actor)} 将“{_name(task)}”委派给您办理，办理后交回确认")
+        return ctx.case.case_no
+
+    return change_case_of_task(db, task_id, actor, delegate)
+
+
+def submit_delegated(db: Database, task_id: str, data: dict[str, Any], actor: Actor) -> str:
+    """The delegate's submission: checked against the form, kept on the task, NOT completing it."""
+
+    def submit(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        delegation = _delegation_for(task, actor, "delegate", "with_delegate")
+        form = indexes.task_form(task)
+        if form is not None:
+            validate_form(ctx.specs.forms[form], data, form)
+        task._set_internal_data(**{DELEGATION_KEY: {**delegation, "state": "proposed", "proposed": data}})
+        _write_delegation(ctx, task, task_id)
+        ctx.record("delegation_submitted", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), data=data)
+        _tell(ctx, delegation["delegator"], "delegate", task.task_spec.bpmn_id,
+              f"{_who(actor)} 已办理您委派的“{_name(task)}”，请确认")
+        return ctx.case.case_no
+
+    return change_case_of_task(db, task_id, actor, submit)
+
+
+def send_back_delegated(db: Database, task_id: str, actor: Actor, reason: str) -> str:
+    """The delegator sends the delegate's proposal back to be redone (a reason is required)."""
+
+    def send_back(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        delegation = _delegation_for(task, actor, "delegator", "proposed")
+        why = _reason(reason, True, "退回委派")
+        task._set_internal_data(**{DELEGATION_KEY: {**delegation, "state": "with_delegate"}})
+        _write_delegation(ctx, task, task_id)
+        ctx.record("delegation_returned", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), reason=why)
+        _tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{_name(task)}”被退回重办：{why}")
+        return ctx.case.case_no
+
+    return change_case_of_task(db, task_id, actor, send_back)
+
+
+def recall_delegated(db: Database, task_id: str, actor: Actor) -> str:
+    """The delegator takes a delegated task back (the delegate is away, or it is urgent)."""
+
+    def recall(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        delegation = _delegation_for(task, actor, "delegator", None)
+        task.internal_data.pop(DELEGATION_KEY, None)
+        ctx.conn.execute(delete(delegations).where(delegations.c.task_id == task_id))
+        ctx.record("delegation_recalled", task.task_spec.bpmn_id, task_id=task_id, name=_name(task))
+        _tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{_name(task)}”的委派已收回")
+        return ctx.case.case_no
+
+    return change_case_of_task(db, task_id, actor, recall)
+
+
+def _delegation_for(task: Task, actor: Actor, role: str, state: str | None) -> dict[str, Any]:
+    delegation = delegation_of(task)
+    if not delegation:
+        raise StaleTaskError("此任务没有进行中的委派；请刷新页面。")
+    if delegation[role] != actor.username and not actor.is_admin:
+        who = "被委派人" if role == "delegate" else "委派人"
+        raise PermissionDenied(f"只有{who} {delegation[role]} 可以进行此操作。")
+    if state is not None and delegation["state"] != state:
+        raise StaleTaskError("委派状态已变化（对方刚刚办理或已退回）；请刷新页面。")
+    return delegation
+
+
+def _write_delegation(ctx: CaseContext, task: Task, task_id: str) -> None:
+    """Keep the delegations read model in step with the task's internal data, in the same transaction."""
+    delegation = delegation_of(task)
+    ctx.conn.execute(delete(delegations).where(delegations.c.task_id == task_id))
+    ctx.conn.execute(insert(delegations).values(
+        task_id=task_id, case_id=ctx.case.id, element_id=task.task_spec.bpmn_id, delegator=delegation["delegator"],
+        delegate=delegation["delegate"], state=delegation["state"], reason=delegation["reason"], updated_at=ctx.now))
+
+
+# --- 退回 return to an earlier step ----------------------------------------------------------------------
+
+def _parent_of(ctx: CaseContext, task: Task) -> Task | None:
+    """The task's parent, stepping out of a called process into the call activity that runs it."""
+    if task.parent is not None:
+        return task.parent
+    parent_id = task.workflow.parent_task_id
+    return ctx.workflow.get_task_from_id(parent_id) if parent_id is not None else None
+
+
+def _ancestors(ctx: CaseContext, task: Task) -> Iterator[Task]:
+    current = _parent_of(ctx, task)
+    while current is not None:
+        yield current
+        current = _parent_of(ctx, current)
+
+
+def return_targets(ctx: CaseContext, task: Task) -> list[Task]:
+    """Earlier completed human steps on the path that led to `task`, nearest first, one per element.
+
+    Only steps on that path can be returned to: a step in a parallel branch, or inside a called
+    process that has already finished, is not an ancestor of this task, and resetting to it would
+    not bring the case back here.
+    """
+    seen: set[str] = set()
+    targets = []
+    for ancestor in _ancestors(ctx, task):
+        spec = ancestor.task_spec
+        if spec.manual and ancestor.state == TaskState.COMPLETED and spec.bpmn_id not in seen:
+            seen.add(spec.bpmn_id)
+            targets.append(ancestor)
+    return targets
+
+
+def return_task(db: Database, task_id: str, target_task_id: str, reason: str, actor: Actor) -> str:
+    """退回: rewind the case to an earlier step on this task's path; it goes back to whoever did it."""
+
+    def send_back(ctx: CaseContext) -> str:
+        task = _open_task(ctx, task_id)
+        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "退回")
+        _refuse_if_delegated(task, "退回")
+        why = _reason(reason, True, "退回")
+        target = ctx.task(target_task_id)
+        if target is None or target.id not in {t.id for t in return_targets(ctx, task)}:
+            names = "、".join(_name(t) for t in return_targets(ctx, task)) or "无"
+            raise TaskOperationError(f"不能退回到该环节：只能退回到本环节之前、同一路径上已办理的环节"
+                                     f"（可退回：{names}）。")
+        handler = _completed_by(ctx, target_task_id)
+        _reset_to(ctx, target, handler)
+        ctx.record("task_returned", task.task_spec.bpmn_id, task_id=task_id, target_task_id=target_task_id,
+                   to_element=target.task_spec.bpmn_id, name=_name(task), to_name=_name(target), reason=why)
+        if handler:
+            _tell(ctx, handler, "return", target.task_spec.bpmn_id, f"“{_name(task)}”退回至“{_name(target)}”：{why}")
+        ctx.advance()
+        return ctx.case.case_no
+
+    return change_case_of_task(db, task_id, actor, send_back)
+
+
+def _reset_to(ctx: CaseContext, target: Task, holder: str | None) -> None:
+    """Rewind the workflow to `target` (SpiffWorkflow drops every later task, subprocesses included).
+
+    SpiffWorkflow 3.2.0 leaves the dropped waiting events (a boundary timer of a dropped task) in its
+    event manager, whose next timer refresh then fails on a task without a parent: we take them out.
+    """
+    dropped = ctx.workflow.reset_from_task_id(target.id)
+    for task in dropped:
+        ctx.workflow.event_manager.remove_task(task)
+    stale = [str(t.id) for t in dropped] + [str(target.id)]
+    ctx.conn.execute(delete(delegations).where(delegations.c.task_id.in_(stale)))
+    if holder:
+        target._set_internal_data(**{indexes.ASSIGNEE_KEY: holder})
+
+
+def _completions(ctx: CaseContext) -> list[tuple[str, str]]:
+    """(task id, actor) of every completed task of the case, oldest first, from its audit trail."""
+    rows = ctx.conn.execute(select(audit_events.c.actor, audit_events.c.data)
+                            .where(audit_events.c.case_id == ctx.case.id, audit_events.c.type == "task_completed")
+                            .order_by(audit_events.c.seq)).all()
+    return [(r.data.get("task_id"), r.actor) for r in rows]
+
+
+def _completed_by(ctx: CaseContext, task_id: str) -> str | None:
+    return next((who for tid, who in reversed(_completions(ctx)) if tid == task_id), None)
+
+
+# --- 撤回 withdraw a step just completed -------------------------------------------------------------------
+
+def _descendants(ctx: CaseContext, task: Task) -> Iterator[Task]:
+    """Every task `task` led to, including those inside the processes it called."""
+    for child in task:
+        if child is task:
+            continue
+        yield child
+        sub = ctx.workflow.subprocesses.get(child.id)
+        if sub is not None:
+            for root_child in sub.task_tree.children:
+                yield root_child
+                yield from _descendants(ctx, root_child)
+
+
+def withdrawable(ctx: CaseContext, task: Task, actor: Actor) -> str | None:
+    """Why `actor` may not withdraw completed `task`, or None when they may."""
+    if task.state != TaskState.COMPLETED or not task.task_spec.manual:
+        return "该环节尚未办理完毕，无需撤回。"
+    if _completed_by(ctx, str(task.id)) != actor.username:
+        return "只能撤回自己办理的环节。"
+    later = list(_descendants(ctx, task))
+    if any(t.task_spec.manual and t.state == TaskState.COMPLETED for t in later):
+        return "后续环节已有人办理，不能撤回；请联系后续办理人退回。"
+    produced = [t for t in later if t.task_spec.manual and t.state == TaskState.READY]
+    if not produced:
+        return "办件已办结或已离开该路径，不能撤回。"
+    taken = [indexes.assignee_of(t) or delegation_of(t)["delegate"] for t in produced
+             if indexes.assignee_of(t) or delegation_of(t)]
+    if taken:
+        return f"后续环节已由 {taken[0]} 签收，不能撤回；请联系其退回。"
+    return None
+
+
+def withdraw_task(db: Database, case_no: str, task_id: str, actor: Actor, reason: str = "") -> str:
+    """撤回: undo a step the actor completed while nothing it produced has been claimed or done."""
+
+    def withdraw(ctx: CaseContext) -> str:
+        if _completed_by(ctx, task_id) != actor.username:  # who may, before what: no oracle for others' tasks
+            raise PermissionDenied("只能撤回自己办理的环节。")
+        task = ctx.task(task_id)
+        if task is None:
+            raise NotFound(f"办件 {case_no} 中没有任务 {task_id}。")
+        refusal = withdrawable(ctx, task, actor)
+        if refusal:
+            raise ConflictError(f"不能撤回“{_name(task)}”：{refusal}")
+        why = _reason(reason, False, "撤回")
+        _reset_to(ctx, task, actor.username)
+        ctx.record("task_withdrawn", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), reason=why)
+        ctx.advance()
+        return ctx.case.case_no
+
+    return change_case(db, case_no, actor, withdraw)
+
+
+def last_withdrawable(ctx: CaseContext, actor: Actor) -> Task | None:
+    """The step the actor completed last in this case, if it may still be withdrawn (for the pages)."""
+    mine = [tid for tid, who in _completions(ctx) if who == actor.username]
+    task = ctx.task(mine[-1]) if mine else None
+    return task if task is not None and withdrawable(ctx, task, actor) is None else None
+
+
+# --- 抄送 copy, 催办 urge --------------------------------------------------------------------------------
+
+def copy_case(db: Database, case_no: str, recipients: list[str], actor: Actor, note: str = "") -> str:
+    """抄送: let colleagues know about a case, for information; each gets a notification to read."""
+
+    def copy(ctx: CaseContext) -> str:
+        if not concerns(ctx.conn, ctx.case, actor):  # a copy shares what the sender may see, never more
+            raise PermissionDenied("只有办理过、正在办理本办件或被抄送本办件的人员可以抄送它。")
+        names = sorted({r.strip() for r in recipients if r and r.strip()} - {actor.username})
+        if not names:
+            raise TaskOperationError("请选择至少一名抄送对象（不能只抄送给自己）。",
+                                     field_errors={"recipients": ["请选择抄送对象"]})
+        if len(names) > COPY_MAX_RECIPIENTS:
+            raise TaskOperationError(f"一次最多抄送 {COPY_MAX_RECIPIENTS} 人。")
+        for name in names:
+            roles, _ = person(ctx.conn, name)  # NotFound names the unknown user
+            if not roles & STAFF_ROLES:
+                raise TaskOperationError(f"{name} 不是工作人员；办件只能抄送给工作人员（申请人凭查询码查看办件）。",
+                                         field_errors={"recipients": ["只能抄送给工作人员"]})
+        why = _reason(note, False, "抄送")
+        ctx.record("case_copied", recipients=names, note=why)
+        for name in names:
+            _tell(ctx, name, "copy", None, f"{_who(actor)} 抄送给您{_colon(why)}")
+        return ctx.case.case_no
+
+    return change_case(db, case_no, actor, copy)
+
+
+def urge_case(db: Database, case_no: str, actor: Actor, note: str = "") -> str:
+    """催办: a clerk who handled a step of the case chases whoever holds it now (once an hour per task)."""
+
+    def urge(ctx: CaseContext) -> str:
+        if not any(who == actor.username for _tid, who in _completions(ctx)):
+            raise PermissionDenied("只有办理过本办件某一环节的人员（如受理人）可以催办。")
+        open_tasks = indexes.open_human_tasks(ctx.workflow)
+        if not open_tasks:
+            raise TaskOperationError("办件当前没有待办环节，无需催办。")
+        recent = _recently_urged(ctx)
+        due = [t for t in open_tasks if str(t.id) not in recent]
+        if not due:
+            hours = int(URGE_INTERVAL.total_seconds() // 3600)
+            raise ConflictError(f"当前环节已于 {min(recent.values())} 催办过，{hours} 小时内不能重复催办；请稍后再试。")
+        why = _reason(note, False, "催办")
+        chased = []
+        for task in due:
+            holder = indexes.assignee_of(task)
+            recipient = f"user:{holder}" if holder else f"group:{ctx.group_of(task) or 'clerk'}"
+            chased.append({"task_id": str(task.id), "element_id": task.task_spec.bpmn_id, "recipient": recipient})
+            ctx.notifications.append({"recipient": recipient, "kind": "urge", "element_id": task.task_spec.bpmn_id,
+                                      "message": f"办件 {ctx.case.case_no}：“{_name(task)}”被催办"
+                                                 f"{_colon(why)}", "created_at": ctx.now})
+        ctx.record("case_urged", tasks=chased, note=why)
+        return ctx.case.case_no
+
+    return change_case(db, case_no, actor, urge)
+
+
+def _recently_urged(ctx: CaseContext) -> dict[str, str]:
+    """Task id → when it was last urged, for urges within the interval."""
+    since = ctx.now - URGE_INTERVAL
+    rows = ctx.conn.execute(select(audit_events.c.at, audit_events.c.data)
+                            .where(audit_events.c.case_id == ctx.case.id, audit_events.c.type == "case_urged",
+                                   audit_events.c.at > since)).all()
+    return {t["task_id"]: _local_text(r.at) for r in rows for t in r.data.get("tasks", [])}
+
+
+def _local_text(moment: datetime) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives stored UTC back naive
+    return aware.astimezone(clock.LOCAL_TZ).strftime("%H:%M")
+
+
+# --- what a page may offer ----------------------------------------------------------------------------------
+
+@dataclass
+class Choices:
+    """The operations a page may offer `actor` on one case (and one of its tasks): only what would succeed."""
+
+    return_targets: list[tuple[str, str]] = field(default_factory=list)  # (task id, step name)
+    colleagues: list[str] = field(default_factory=list)  # group members a task may be transferred to
+    clerks: list[str] = field(default_factory=list)  # everyone a task may be delegated or a case copied to
+    delegation: dict[str, Any] | None = None
+    withdrawable: tuple[str, str] | None = None  # (task id, step name) the actor may take back
+    may_urge: bool = False
+
+
+def choices(db: Database, case_no: str, actor: Actor, task_id: str | None = None) -> Choices:
+    """Read the case once (nothing is written) and work out which operations to offer."""
+    with db.reading() as conn:
+        row = load_case_row(conn, case_no)
+        specs = load_specs(conn, row.content_hash, row.version_id)
+        ctx = CaseContext(conn, row, specs, load_state(row.state, specs, script_engine), actor, clock.now(), row.status)
+        found = Choices()
+        completions = _completions(ctx)
+        found.may_urge = any(who == actor.username for _tid, who in completions) and bool(
+            indexes.open_human_tasks(ctx.workflow))
+        last = last_withdrawable(ctx, actor)
+        found.withdrawable = (str(last.id), _name(last)) if last is not None else None
+        found.clerks = group_members(conn, None, exclude=actor.username)
+        task = ctx.task(task_id) if task_id else None
+        if task is not None and task.state == TaskState.READY:
+            found.return_targets = [(str(t.id), _name(t)) for t in return_targets(ctx, task)]
+            found.colleagues = group_members(conn, ctx.group_of(task), exclude=actor.username)
+            found.delegation = delegation_of(task)
+    return found

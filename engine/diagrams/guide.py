@@ -1,0 +1,62 @@
+"""An item's metadata and guide (办事指南) checked against `schemas/item.schema.json`.
+
+The guide is what the hall publishes (the six publics, S-10) and what the case clock reads (its time
+limits), so an item whose guide misses a field does not deploy. Messages name the field in the
+words of the guide (申请材料, 承诺时限…) and say what to write.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "item.schema.json"
+
+LABELS = {
+    "code": "事项编码", "name": "事项名称", "department": "实施部门", "handling_mode": "办理方式", "level": "行使层级",
+    "accept_levels": "可受理层级", "guide": "办事指南", "content": "服务内容", "legal_basis": "设定依据",
+    "conditions": "申请条件", "materials": "申请材料", "procedure": "办理流程", "statutory_limit_days": "法定时限",
+    "committed_limit_days": "承诺时限", "warning_days": "预警天数", "fees": "收费标准", "place": "办理地点",
+    "hours": "办公时间", "visits": "到现场次数", "form": "材料形式", "count": "份数", "required": "是否必需",
+}
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def guide_problems(metadata: dict[str, Any]) -> list[tuple[str, str]]:
+    """(problem, fix) pairs for item.json; empty when the item may deploy."""
+    problems = [_describe(error) for error in sorted(_validator().iter_errors(metadata), key=lambda e: e.path)]
+    guide = metadata.get("guide") if isinstance(metadata.get("guide"), dict) else {}
+    committed, statutory = guide.get("committed_limit_days"), guide.get("statutory_limit_days")
+    if isinstance(committed, int) and isinstance(statutory, int) and committed > statutory:
+        problems.append((f"承诺时限 {committed} 个工作日超过了法定时限 {statutory} 个工作日",
+                         "承诺时限不得超过法定时限：缩短承诺时限"))
+    if metadata.get("handling_mode") == "direct" and isinstance(committed, int) and committed != 0:
+        problems.append(("即办件（direct）的承诺时限应为 0（当场办结）",
+                         "把 committed_limit_days 设为 0，或改为承诺件（committed）"))
+    if metadata.get("handling_mode") not in (None, "direct") and committed == 0:
+        problems.append((f"{metadata.get('handling_mode')} 事项不能当场办结，必须有承诺时限（工作日）",
+                         "把 committed_limit_days 设为不超过法定时限的天数，或改为即办件（direct）"))
+    return problems
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    path = [str(p) for p in error.absolute_path]
+    where = "／".join(LABELS.get(p, f"第 {int(p) + 1} 项" if p.isdigit() else p) for p in path) or "item.json"
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        label = LABELS.get(missing, missing)
+        return f"{where} 缺少“{label}”（{missing}）", f"在 item.json 的 {'.'.join([*path, missing])} 填写{label}"
+    if error.validator == "enum":
+        return (f"{where} 的值 {json.dumps(error.instance, ensure_ascii=False)} 不在允许范围内",
+                "改为以下之一：" + "、".join(map(str, error.validator_value)))
+    return (f"{where}：{error.message}",
+            f"按办事指南格式（engine/diagrams/schemas/item.schema.json）修改 {'.'.join(path)}")

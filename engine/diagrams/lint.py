@@ -1,0 +1,326 @@
+"""Lint: every mistake in a package that we can see before a clerk does.
+
+Runs before every deploy (an error blocks it) and on its own (`onewindow lint`, the studio). Each
+finding names the file and the BPMN element id and says how to fix it, in words an analyst uses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from engine.diagrams import lint_routing
+from engine.diagrams.bpmn import (
+    FORM_SCHEMA_PROPERTY,
+    FORM_UI_PROPERTY,
+    NS,
+    lane_of,
+    process_ids,
+    spiff_properties,
+    user_tasks,
+)
+from engine.diagrams.filenames import name_problem
+from engine.diagrams.guide import guide_problems
+from engine.diagrams.package import ProcessPackage
+from engine.diagrams.safexml import parse_xml
+from engine.diagrams.scripting import compile_expression, compile_script
+from engine.diagrams.specs import FORMS_PREFIX, build_specs
+from engine.errors import OnewindowError, ScriptError
+
+_UNQUOTED_TIME = re.compile(r"(R\d*/)?P[\dYMWDTHS.]+|\d{4}-\d{2}-\d{2}(T[\d:.]+)?([+-]\d{2}:?\d{2}|Z)?")
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" or "warning"
+    message: str
+    fix: str
+    element_id: str | None = None
+    file: str | None = None
+
+    def __str__(self) -> str:
+        where = ":".join(p for p in (self.file, self.element_id) if p)
+        label = "错误" if self.severity == "error" else "警告"
+        return f"{label}: {where + ': ' if where else ''}{self.message} — {self.fix}"
+
+
+@dataclass
+class LintReport:
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [asdict(f) for f in self.findings]
+
+
+def main_process_id(package: ProcessPackage) -> str | None:
+    """The process a case starts: `process_id` in item.json, else the only executable main process."""
+    if package.metadata.get("process_id"):
+        return str(package.metadata["process_id"])
+    found = [pid for name, text in package.main_bpmn_files().items()
+             for pid in process_ids(parse_xml(text, name), executable_only=True)]
+    return found[0] if len(found) == 1 else None
+
+
+def lint_package(package: ProcessPackage) -> LintReport:
+    findings: list[Finding] = []
+    trees: dict[str, etree._ElementTree] = {}
+    for name, text in package.bpmn_files().items():
+        try:
+            trees[name] = parse_xml(text, name)
+        except OnewindowError as exc:
+            findings.append(Finding("error", exc.message, "修正 XML 后重新保存流程图", file=name))
+    findings[:0] = _lint_metadata(package, diagrams_readable=not findings)
+    for called in package.missing:
+        findings.append(Finding("error", f"调用活动调用的流程“{called}”在任何文件中都没有定义",
+                                "把该流程的 BPMN 放到 processes/shared/，或更正 calledElement"))
+    for name, tree in trees.items():
+        findings += _lint_tree(package, name, tree)
+    if not any(f.severity == "error" and f.file != "item.json" for f in findings):
+        findings += _lint_spec(package)  # the parser's view, once our own rules pass on the diagrams
+    return LintReport(findings)
+
+
+def _lint_metadata(package: ProcessPackage, diagrams_readable: bool) -> list[Finding]:
+    findings = [Finding("error", problem, fix, file="item.json") for problem, fix in guide_problems(package.metadata)]
+    for key, schema in (("application_form", True), ("application_ui_form", False)):  # the hall's form
+        if package.metadata.get(key):  # the key stands for the element a finding names
+            findings += _lint_form(package, package.metadata[key], key, "item.json", schema=schema)
+    if diagrams_readable and package.main_bpmn_files() and main_process_id(package) is None:
+        findings.append(Finding("error", "无法确定办件从哪个流程开始",
+                                "只把一个流程标记为 isExecutable=\"true\"，或在 item.json 中填写 process_id",
+                                file="item.json"))
+    return findings
+
+
+def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> list[Finding]:
+    findings: list[Finding] = []
+    lanes = lane_of(tree)
+    has_lanes = bool(tree.getroot().find(".//bpmn:lane", NS) is not None)
+    for task in user_tasks(tree):
+        element = task.get("id")
+        label = task.get("name") or element
+        props = spiff_properties(task)
+        form = props.get(FORM_SCHEMA_PROPERTY)
+        if not form:
+            findings.append(Finding("error", f"用户任务“{label}”没有指定表单",
+                                    f"把属性 {FORM_SCHEMA_PROPERTY} 设为 forms/ 中的一个 JSON Schema 文件",
+                                    element, name))
+        else:
+            findings += _lint_form(package, form, element, name, schema=True)
+        if props.get(FORM_UI_PROPERTY):
+            findings += _lint_form(package, props[FORM_UI_PROPERTY], element, name, schema=False)
+        if has_lanes and element not in lanes:
+            findings.append(Finding("error", f"用户任务“{label}”不在任何泳道（lane）中，没有人能办理它",
+                                    "把它移到负责办理的窗口所在的泳道", element, name))
+        elif element in lanes and (problem := lint_routing.lane_problem(lanes[element])):
+            findings.append(Finding("error", problem[0], problem[1], element, name))
+    for kind in ("task", "manualTask"):
+        for task in tree.getroot().iterfind(f".//bpmn:{kind}", NS):
+            findings.append(Finding(
+                "error", f"无类型任务“{task.get('name') or task.get('id')}”（bpmn:{kind}）在运行时会停下等人办理，"
+                         "却没有表单和办理人", "改为用户任务（userTask，指定表单和泳道）或脚本任务（scriptTask）",
+                task.get("id"), name))
+    findings += _lint_gateways(tree, name)
+    findings += _lint_orphans(tree, name)
+    findings += _lint_timeout_paths(tree, name)
+    findings += _lint_expressions(tree, name)
+    return findings
+
+
+def _lint_form(package: ProcessPackage, form: object, element: str, file: str, schema: bool) -> list[Finding]:
+    """A bad name is reported from the name alone: looking it up would tell whether such a file exists."""
+    if problem := name_problem(form):
+        return [Finding("error", f"表单{problem}",
+                        "只填写 forms/ 或事项文件夹中的文件名本身，如 accept.json（不带目录、“..”或控制字符）",
+                        element, file)]
+    text = package.files.get(FORMS_PREFIX + str(form))
+    if text is None:
+        return [Finding("error", f"表单文件“{form}”不存在", f"添加 forms/{form}，或更正表单属性",
+                        element, file)]
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [Finding("error", f"表单文件“{form}”不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）",
+                        "修正 JSON 语法", element, file)]
+    if not schema:
+        return []
+    try:
+        Draft202012Validator.check_schema(document)
+    except SchemaError as exc:
+        return [Finding("error", f"表单“{form}”不是有效的 JSON Schema：{exc.message}",
+                        "按 JSON Schema draft 2020-12 修正表单", element, file)]
+    if document.get("type", "object") != "object":
+        return [Finding("error", f"表单“{form}”必须描述一个对象", "设置 \"type\": \"object\"",
+                        element, file)]
+    return [Finding("error", f"表单“{form}”的答复“{answer}”是拒绝，却可以不写理由就提交",
+                    f"在表单的 allOf 中加入：if decision 为“{answer}” then required 含 reason（以及 legal_basis）",
+                    element, file) for answer in lint_routing.refusals_without_reason(document)]
+
+
+def _lint_gateways(tree: etree._ElementTree, file: str) -> list[Finding]:
+    findings = []
+    flows = {f.get("id"): f for f in tree.getroot().iterfind(".//bpmn:sequenceFlow", NS)}
+    for gateway in tree.getroot().iterfind(".//bpmn:exclusiveGateway", NS):
+        outgoing = [flows[ref.text.strip()] for ref in gateway.iterfind("./bpmn:outgoing", NS)
+                    if ref.text and ref.text.strip() in flows]
+        if len(outgoing) < 2:
+            continue
+        default = gateway.get("default")
+        for flow in outgoing:
+            if flow.get("id") != default and flow.find("./bpmn:conditionExpression", NS) is None:
+                findings.append(Finding(
+                    "error", f"从网关“{gateway.get('name') or gateway.get('id')}”流出的连线"
+                             f"“{flow.get('name') or flow.get('id')}”没有条件",
+                    "为它写条件，或把它设为该网关的默认流（default flow）", flow.get("id"), file))
+    return findings
+
+
+_FLOW_NODES = ("task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+               "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
+               "inclusiveGateway", "eventBasedGateway", "intermediateCatchEvent", "intermediateThrowEvent",
+               "startEvent", "endEvent", "boundaryEvent")
+
+
+def _started_by_event(element: etree._Element) -> bool:
+    """An event subprocess (started by its start event's trigger) or a compensation handler (started by a
+    compensation event through an association): neither has, nor may have, a sequence flow in or out."""
+    return element.get("triggeredByEvent") == "true" or element.get("isForCompensation") == "true"
+
+
+def _lint_orphans(tree: etree._ElementTree, file: str) -> list[Finding]:
+    """Every element is reached by a flow and leads on (a start has no way in, an end no way out)."""
+    root = tree.getroot()
+    sources = {f.get("sourceRef") for f in root.iterfind(".//bpmn:sequenceFlow", NS)}
+    targets = {f.get("targetRef") for f in root.iterfind(".//bpmn:sequenceFlow", NS)}
+    findings = []
+    for kind in _FLOW_NODES:
+        for element in root.iterfind(f".//bpmn:{kind}", NS):
+            element_id, label = element.get("id"), element.get("name") or element.get("id")
+            if _started_by_event(element):
+                continue
+            event_sub = element.getparent().get("triggeredByEvent") == "true"
+            if kind not in ("startEvent", "boundaryEvent") and element_id not in targets:
+                findings.append(Finding("error", f"“{label}”没有任何连线进入，永远不会被执行",
+                                        "从前一个环节画一条连线到它，或删除它", element_id, file))
+            if kind != "endEvent" and element_id not in sources and not (kind == "startEvent" and event_sub):
+                findings.append(Finding("error", f"“{label}”没有任何连线离开，流程会停在这里",
+                                        "从它画一条连线到下一个环节或结束事件", element_id, file))
+    return findings
+
+
+def _lint_timeout_paths(tree: etree._ElementTree, file: str) -> list[Finding]:
+    """A timeout never approves a licence on its own: no path from a timer may reach an approving end
+    event without passing a person's decision (a user task)."""
+    root = tree.getroot()
+    by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
+    outgoing: dict[str, list[str]] = {}
+    for flow in root.iterfind(".//bpmn:sequenceFlow", NS):
+        outgoing.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    findings = []
+    for definition in root.iterfind(".//bpmn:timerEventDefinition", NS):
+        timer = definition.getparent()
+        pending, seen = list(outgoing.get(timer.get("id"), [])), set()
+        while pending:
+            element_id = pending.pop()
+            if element_id in seen or element_id not in by_id:
+                continue
+            seen.add(element_id)
+            element = by_id[element_id]
+            kind = etree.QName(element).localname
+            if kind == "userTask":
+                continue
+            if kind == "endEvent" and spiff_properties(element).get("caseStatus") == "approved":
+                timer_name = timer.get("name") or timer.get("id")
+                findings.append(Finding(
+                    "error", f"定时器“{timer_name}”超时后不经任何人审批就能走到批准的结束事件"
+                             f"“{element.get('name') or element_id}”",
+                    "超时只能催办、提醒或转交他人办理：在这条路径上加入用户任务，或改为不批准的结束",
+                    timer.get("id"), file))
+                break
+            pending += outgoing.get(element_id, [])
+    return findings
+
+
+def _lint_expressions(tree: etree._ElementTree, file: str) -> list[Finding]:
+    findings = []
+    root = tree.getroot()
+    checks: list[tuple[etree._Element, str, str]] = []
+    for condition in root.iterfind(".//bpmn:conditionExpression", NS):
+        checks.append((condition.getparent(), condition.text or "", "eval"))
+    for tag in ("timeDuration", "timeDate", "timeCycle"):
+        for timer in root.iterfind(f".//bpmn:{tag}", NS):
+            element, value = timer.getparent().getparent(), (timer.text or "").strip()
+            if _UNQUOTED_TIME.fullmatch(value):
+                findings.append(Finding("error", f"定时器的值 {value} 没有加引号，会被当作表达式求值而失败",
+                                        f'写成 "{value}"（带双引号）', element.get("id"), file))
+                continue
+            checks.append((element, value, "eval"))
+    for script in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS):
+        checks.append((script.getparent(), script.text or "", "exec"))
+    for prop in ("preScript", "postScript"):
+        for script in root.iterfind(f".//bpmn:extensionElements/spiffworkflow:{prop}", NS):
+            checks.append((script.getparent().getparent(), script.text or "", "exec"))
+    for element, source, mode in checks:
+        if not source.strip():
+            findings.append(Finding("error", "表达式或脚本为空", "填写内容，或删除该元素",
+                                    element.get("id"), file))
+            continue
+        try:
+            (compile_expression if mode == "eval" else compile_script)(source.strip())
+        except ScriptError as exc:
+            findings.append(Finding("error", exc.message,
+                                    "只使用基于表单数据的普通表达式：不能 import，不能使用以“_”开头的名字，"
+                                    "不能使用 eval/exec", element.get("id"), file))
+    return findings
+
+
+def _lint_spec(package: ProcessPackage) -> list[Finding]:
+    """Let SpiffWorkflow's parser (XSD validation included) judge what our rules do not cover."""
+    process_id = main_process_id(package)
+    # Without item.json (a folder of shared processes), each executable process is parsed on its own.
+    starts = [process_id] if process_id or package.metadata else [
+        pid for name, text in package.main_bpmn_files().items()
+        for pid in process_ids(parse_xml(text, name), executable_only=True)]
+    try:
+        for start in starts or [""]:
+            build_specs(package.files, start or "")
+    except ValidationException as exc:
+        element = exc.id or _element_at_line(package.files, exc.file_name, getattr(exc, "line_number", None))
+        return [Finding("error", _short_xsd_message(str(exc).splitlines()[0]), "按提示更正该元素",
+                        element or None, exc.file_name or None)]
+    except OnewindowError as exc:
+        return [Finding("error", exc.message, "按提示更正流程图")]
+    return []
+
+
+def _element_at_line(files: dict[str, str], file_name: str | None, line: object) -> str | None:
+    """XSD errors carry a line number, not an element id: the id of the element on that line."""
+    text = files.get(file_name or "")
+    if not text or not isinstance(line, int):
+        return None
+    for element in parse_xml(text, file_name or "").getroot().iter():
+        if element.sourceline == line and element.get("id"):
+            return element.get("id")
+    return None
+
+
+def _short_xsd_message(message: str) -> str:
+    """`{http://www.omg.org/…/MODEL}fooTask` → `bpmn:fooTask`, without the XSD's list of expected elements."""
+    for prefix, uri in NS.items():
+        message = message.replace("{" + uri + "}", prefix + ":")
+    return re.sub(r"\s*Expected is one of \(.*?\)\.*", "", message).strip()

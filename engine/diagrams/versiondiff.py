@@ -1,0 +1,353 @@
+"""What changed between two versions of an item, element by element, in the analyst's words.
+
+Two versions are compared by BPMN element id over their stored files (`process_versions.files`):
+an id only in the new version is *added*, only in the old one *removed*, in both with a different
+reading *changed* — and then the diff says what: the name, the lane, the form, a timer, a condition,
+the marks of our conventions (clock, stepLimitDays, notify, caseStatus …), a script, the wiring of a
+flow. Form files and the guide's time limits and materials are compared too. This is the
+human-readable diff of the studio; whether a running case may move to the new version is a question
+for `engine.catalogue.case_migration`, which asks SpiffWorkflow's own spec diff.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import Connection, func, select
+
+from engine.diagrams.bpmn import BPMN_NS, FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY, NS, lane_of, spiff_properties
+from engine.diagrams.package import SHARED_PREFIX
+from engine.diagrams.safexml import parse_xml
+from engine.errors import NotFound
+from engine.store.tables import cases, items, process_versions
+
+# Containers and bookkeeping that are not elements an analyst draws (their contents are compared).
+_SKIPPED_TAGS = frozenset({"definitions", "laneSet", "collaboration", "extensionElements", "documentation",
+                           "conditionExpression", "incoming", "outgoing", "flowNodeRef", "script",
+                           "timeDuration", "timeDate", "timeCycle"})
+_EVENT_DEFINITIONS = ("timerEventDefinition", "messageEventDefinition", "errorEventDefinition",
+                      "signalEventDefinition", "escalationEventDefinition", "terminateEventDefinition",
+                      "conditionalEventDefinition", "cancelEventDefinition", "compensateEventDefinition")
+_FORM_PROPERTIES = (FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY)
+
+# What an aspect is called on the studio's page.
+ASPECT_NAMES = {
+    "type": "类型", "name": "名称", "lane": "泳道", "form": "表单", "ui_form": "界面表单", "timer": "定时器",
+    "condition": "条件", "default": "默认路径", "flow": "连线", "event": "事件类型", "attached_to": "附着于",
+    "interrupting": "中断", "called": "调用流程", "script": "脚本", "pre_script": "前置脚本",
+    "post_script": "后置脚本", "property:clock": "计时标记（clock）",
+    "property:stepLimitDays": "环节时限（stepLimitDays）",
+    "property:notify": "通知（notify）", "property:caseStatus": "办件状态（caseStatus）",
+}
+
+
+def aspect_name(aspect: str) -> str:
+    return ASPECT_NAMES.get(aspect) or (f"属性 {aspect.split(':', 1)[1]}" if aspect.startswith("property:") else aspect)
+
+
+@dataclass(frozen=True)
+class AspectChange:
+    """One thing about an element that differs: its old and new reading (None: absent)."""
+
+    aspect: str
+    old: str | None
+    new: str | None
+
+    @property
+    def label(self) -> str:
+        return aspect_name(self.aspect)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"aspect": self.aspect, "label": self.label, "old": self.old, "new": self.new}
+
+
+@dataclass(frozen=True)
+class ElementDiff:
+    """An element that was added, removed or changed; `file` is the BPMN file it is drawn in."""
+
+    element_id: str
+    kind: str  # the BPMN tag: userTask, sequenceFlow, lane …
+    name: str
+    status: str  # added, removed, changed
+    file: str
+    changes: tuple[AspectChange, ...] = ()
+
+    @property
+    def shared(self) -> bool:
+        return self.file.startswith(SHARED_PREFIX)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"element_id": self.element_id, "kind": self.kind, "name": self.name, "status": self.status,
+                "file": self.file, "changes": [c.to_dict() for c in self.changes]}
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """A form file (or another non-BPMN file) added, removed or changed, with a short note of how."""
+
+    name: str
+    status: str
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "notes": list(self.notes)}
+
+
+@dataclass(frozen=True)
+class GuideChange:
+    """A governed field of the item's guide: the time limits and the materials (S-9)."""
+
+    field: str  # committed_limit_days, statutory_limit_days, materials
+    label: str
+    old: Any
+    new: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "label": self.label, "old": self.old, "new": self.new}
+
+    @property
+    def summary(self) -> str:
+        return f"{self.label}：{_shown(self.old)} → {_shown(self.new)}"
+
+
+@dataclass
+class VersionDiff:
+    item_code: str
+    old_number: int
+    new_number: int
+    elements: list[ElementDiff] = field(default_factory=list)
+    files: list[FileDiff] = field(default_factory=list)
+    guide: list[GuideChange] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[ElementDiff]:
+        return [e for e in self.elements if e.status == status]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.elements or self.files or self.guide)
+
+    @property
+    def summary(self) -> str:
+        counts = [f"新增 {len(self.by_status('added'))}", f"删除 {len(self.by_status('removed'))}",
+                  f"修改 {len(self.by_status('changed'))}"]
+        extra = [f"表单文件 {len(self.files)}"] if self.files else []
+        extra += [c.summary for c in self.guide]
+        return f"第 {self.old_number} 版 → 第 {self.new_number} 版：元素" + "，".join(counts) + \
+            ("；" + "；".join(extra) if extra else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"item_code": self.item_code, "from": self.old_number, "to": self.new_number,
+                "summary": self.summary, "elements": [e.to_dict() for e in self.elements],
+                "files": [f.to_dict() for f in self.files], "guide": [g.to_dict() for g in self.guide]}
+
+
+# --- reading an element ---------------------------------------------------------------------------
+
+
+def _local(tag: Any) -> str | None:
+    if not isinstance(tag, str) or not tag.startswith("{" + BPMN_NS + "}"):
+        return None
+    return tag.rsplit("}", 1)[1]
+
+
+def _text(node: etree._Element | None) -> str | None:
+    if node is None or node.text is None:
+        return None
+    return " ".join(node.text.split()) or None
+
+
+def _spiff_text(node: etree._Element, name: str) -> str | None:
+    return _text(node.find(f"./bpmn:extensionElements/spiffworkflow:{name}", NS))
+
+
+def _reading(node: etree._Element, kind: str, lanes: dict[str, str]) -> dict[str, str]:
+    """Everything about an element that the diff compares, as aspect → text (absent aspects left out)."""
+    element_id = node.get("id")
+    found: dict[str, str | None] = {"type": kind, "name": (node.get("name") or "").strip() or None,
+                                    "lane": lanes.get(element_id)}
+    properties = spiff_properties(node)
+    found["form"] = properties.pop(FORM_SCHEMA_PROPERTY, None)
+    found["ui_form"] = properties.pop(FORM_UI_PROPERTY, None)
+    found.update({f"property:{key}": value for key, value in properties.items()})
+    for definition in _EVENT_DEFINITIONS:
+        if node.find(f"./bpmn:{definition}", NS) is not None:
+            found["event"] = definition.removesuffix("EventDefinition")
+    timer = node.find("./bpmn:timerEventDefinition", NS)
+    if timer is not None:
+        found["timer"] = "; ".join(f"{child.tag.rsplit('}', 1)[1]}={_text(child)}" for child in timer
+                                   if _local(child.tag) and _text(child))
+    if kind == "sequenceFlow":
+        found["flow"] = f"{node.get('sourceRef')} → {node.get('targetRef')}"
+        found["condition"] = _text(node.find("./bpmn:conditionExpression", NS))
+    found["default"] = node.get("default")
+    found["attached_to"] = node.get("attachedToRef")
+    if kind == "boundaryEvent":
+        found["interrupting"] = node.get("cancelActivity", "true")
+    found["called"] = node.get("calledElement")
+    found["script"] = _text(node.find("./bpmn:script", NS))
+    found["pre_script"] = _spiff_text(node, "preScript")
+    found["post_script"] = _spiff_text(node, "postScript")
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def diagram_elements(files: dict[str, str]) -> dict[str, tuple[str, str, dict[str, str]]]:
+    """Every element id of a version's BPMN files → (file, kind, reading)."""
+    elements: dict[str, tuple[str, str, dict[str, str]]] = {}
+    for name, text in sorted(files.items()):
+        if not name.endswith(".bpmn"):
+            continue
+        tree = parse_xml(text, name)
+        lanes = lane_of(tree)
+        for node in tree.getroot().iter():
+            kind = _local(node.tag)
+            if kind is None or kind in _SKIPPED_TAGS or kind.endswith("EventDefinition") or not node.get("id"):
+                continue
+            elements[node.get("id")] = (name, kind, _reading(node, kind, lanes))
+    return elements
+
+
+# --- comparing ------------------------------------------------------------------------------------
+
+
+def diff_files(old_files: dict[str, str], new_files: dict[str, str]) -> tuple[list[ElementDiff], list[FileDiff]]:
+    """Elements added, removed, changed (in the order of the new version, removed last) and form files."""
+    old, new = diagram_elements(old_files), diagram_elements(new_files)
+    result: list[ElementDiff] = []
+    for element_id, (file, kind, reading) in new.items():
+        if element_id not in old:
+            result.append(ElementDiff(element_id, kind, reading.get("name", ""), "added", file))
+            continue
+        before = old[element_id][2]
+        changes = tuple(AspectChange(aspect, before.get(aspect), reading.get(aspect))
+                        for aspect in dict.fromkeys([*before, *reading]) if before.get(aspect) != reading.get(aspect))
+        if changes:
+            result.append(ElementDiff(element_id, kind, reading.get("name") or before.get("name", ""), "changed",
+                                      file, changes))
+    for element_id, (file, kind, reading) in old.items():
+        if element_id not in new:
+            result.append(ElementDiff(element_id, kind, reading.get("name", ""), "removed", file))
+    return result, _file_diffs(old_files, new_files)
+
+
+def _file_diffs(old_files: dict[str, str], new_files: dict[str, str]) -> list[FileDiff]:
+    out: list[FileDiff] = []
+    for name in sorted({*old_files, *new_files}):
+        if name.endswith(".bpmn"):
+            continue
+        before, after = old_files.get(name), new_files.get(name)
+        if before == after:
+            continue
+        if before is None or after is None:
+            out.append(FileDiff(name, "added" if before is None else "removed"))
+        elif _json_or_none(before) != _json_or_none(after) or _json_or_none(after) is None:
+            out.append(FileDiff(name, "changed", tuple(_form_notes(before, after))))
+    return out
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _form_notes(old_text: str, new_text: str) -> list[str]:
+    """What a changed JSON Schema form changed: fields added or removed, fields that became (not) required."""
+    old, new = _json_or_none(old_text), _json_or_none(new_text)
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return ["内容已修改"]
+    old_fields, new_fields = old.get("properties") or {}, new.get("properties") or {}
+    old_required, new_required = set(old.get("required") or []), set(new.get("required") or [])
+    notes = [f"新增字段 {k}" for k in new_fields if k not in old_fields]
+    notes += [f"删除字段 {k}" for k in old_fields if k not in new_fields]
+    notes += [f"字段 {k} 的定义已修改" for k in new_fields if k in old_fields and old_fields[k] != new_fields[k]]
+    notes += [f"字段 {k} 改为必填" for k in sorted(new_required - old_required)]
+    notes += [f"字段 {k} 改为选填" for k in sorted(old_required - new_required)]
+    return notes or ["内容已修改（字段未变）"]
+
+
+GOVERNED_GUIDE_FIELDS = {"committed_limit_days": "承诺时限（工作日）", "statutory_limit_days": "法定时限（工作日）",
+                         "materials": "申请材料"}
+
+
+def guide_changes(old_metadata: dict[str, Any], new_metadata: dict[str, Any]) -> list[GuideChange]:
+    """The governed parts of the guide that differ: time limits and materials (S-9 needs approval for them)."""
+    old_guide, new_guide = old_metadata.get("guide") or {}, new_metadata.get("guide") or {}
+    return [GuideChange(key, label, old_guide.get(key), new_guide.get(key))
+            for key, label in GOVERNED_GUIDE_FIELDS.items() if old_guide.get(key) != new_guide.get(key)]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "（无）"
+    if isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value):
+        return "、".join(str(v["name"]) + ("" if v.get("required", True) else "（选）") for v in value) or "（无）"
+    return str(value)
+
+
+# --- two stored versions --------------------------------------------------------------------------
+
+
+def load_version(conn: Connection, item_code: str, number: int):
+    """The stored row of version `number` of `item_code` (files, metadata, who deployed it)."""
+    row = conn.execute(select(process_versions).join(items, items.c.id == process_versions.c.item_id)
+                       .where(items.c.code == item_code, process_versions.c.number == number)).one_or_none()
+    if row is None:
+        raise NotFound(f"事项 {item_code} 没有第 {number} 版；请从版本列表中选择。")
+    return row
+
+
+def diff_versions(conn: Connection, item_code: str, old_number: int, new_number: int) -> VersionDiff:
+    """The diff between two deployed versions of one item."""
+    old, new = load_version(conn, item_code, old_number), load_version(conn, item_code, new_number)
+    elements, files = diff_files(old.files, new.files)
+    return VersionDiff(item_code, old_number, new_number, elements, files,
+                       guide_changes(old.metadata or {}, new.metadata or {}))
+
+
+def main_diagram(files: dict[str, str], process_id: str) -> str | None:
+    """The BPMN text that defines `process_id` (the item's own diagram, not a shared one)."""
+    diagrams = [text for name, text in sorted(files.items())
+                if name.endswith(".bpmn") and not name.startswith(SHARED_PREFIX)]
+    return next((text for text in diagrams if f'id="{process_id}"' in text), diagrams[0] if diagrams else None)
+
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One line of an item's version list: who deployed what and when, and the cases on it."""
+
+    number: int
+    content_hash: str
+    deployed_by: str
+    deployed_at: Any
+    errors: int
+    warnings: int
+    open_cases: int
+    cases: int
+
+
+def list_versions(conn: Connection, item_code: str) -> list[VersionRow]:
+    """Every version of `item_code`, newest first, with its lint summary and how many cases run on it."""
+    item_id = conn.execute(select(items.c.id).where(items.c.code == item_code)).scalar_one_or_none()
+    if item_id is None:
+        raise NotFound(f"事项 {item_code} 不存在；请从事项列表中选择。")
+    counts = {r.version_id: (r.open, r.total) for r in conn.execute(
+        select(cases.c.version_id, func.count().label("total"),
+               func.count().filter(cases.c.closed_at.is_(None)).label("open"))
+        .where(cases.c.item_id == item_id).group_by(cases.c.version_id))}
+    rows = conn.execute(select(process_versions.c.id, process_versions.c.number, process_versions.c.content_hash,
+                               process_versions.c.deployed_by, process_versions.c.deployed_at,
+                               process_versions.c.lint_report)
+                        .where(process_versions.c.item_id == item_id).order_by(process_versions.c.number.desc()))
+    out = []
+    for r in rows:
+        findings = r.lint_report or []
+        errors = sum(1 for f in findings if f.get("severity") == "error")
+        open_count, total = counts.get(r.id, (0, 0))
+        out.append(VersionRow(r.number, r.content_hash, r.deployed_by, r.deployed_at, errors,
+                              len(findings) - errors, open_count, total))
+    return out

@@ -1,0 +1,313 @@
+"""Read models for screens and the command line: plain queries on tables shaped for them.
+
+Nothing here deserializes a workflow: open tasks come from `task_index`, history from
+`audit_events`. A form's schema comes from the version's cached files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, union_all
+
+from engine.errors import NotFound, StaleTaskError
+from engine.org.assignment import Actor
+from engine.runtime.change import load_specs
+from engine.store.db import Database
+from engine.store.tables import (
+    audit_events,
+    case_warnings,
+    cases,
+    clock_pauses,
+    items,
+    process_versions,
+    task_index,
+    timer_index,
+)
+from engine.time import caseclock, clock
+from engine.time.workdays import load_calendar
+
+
+def _utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    task_id: str
+    case_no: str
+    item_code: str
+    item_name: str
+    element_id: str
+    name: str
+    lane: str | None
+    candidate_group: str | None
+    assignee: str | None
+    form: str | None
+    created_at: str | None
+    applicant_name: str | None = None
+    case_status: str | None = None
+    warning_level: str | None = None
+    case_deadline: str | None = None
+    due_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_items(db: Database) -> list[dict[str, Any]]:
+    with db.reading() as conn:
+        rows = conn.execute(select(items).order_by(items.c.department, items.c.code)).all()
+    return [{"code": r.code, "name": r.name, "department": r.department, "handling_mode": r.handling_mode,
+             "latest_version": r.latest_version, "guide": r.guide} for r in rows]
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """The desk's filters; every one reads a column of the task index (no join, no workflow)."""
+
+    item_code: str | None = None
+    case_status: str | None = None
+    warning_level: str | None = None
+    case_no: str | None = None
+    applicant: str | None = None  # a part of the applicant's name
+    due_before: datetime | None = None  # the case's committed deadline before this moment
+    claimed: str | None = None  # "mine" (claimed by the actor), "unclaimed", "others" (claimed by someone else)
+
+
+def _sort_keys(c, sort: str) -> tuple:
+    """ORDER BY of a sort over a column collection (the table, or the merged branches), task id last."""
+    if sort == "oldest":
+        return c.created_at.asc(), c.task_id
+    if sort == "deadline":
+        return c.case_deadline.is_(None), c.case_deadline.asc(), c.task_id
+    if sort == "case":
+        return c.case_no.asc(), c.task_id
+    return c.created_at.desc(), c.task_id
+
+
+SORTS = {name: _sort_keys(task_index.c, name) for name in ("newest", "oldest", "deadline", "case")}
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    rows: list[TaskRow]
+    total: int
+    page: int
+    per_page: int
+
+
+def _visible_to(actor: Actor):
+    visible = [task_index.c.assignee == actor.username]
+    if actor.groups:
+        visible.append(task_index.c.candidate_group.in_(sorted(actor.groups)))
+    if "clerk" in actor.roles:
+        visible.append(task_index.c.candidate_group.is_(None))
+    return or_(*visible)
+
+
+def _visible_parts(actor: Actor) -> list:
+    """The same rows as `_visible_to`, cut into disjoint parts that an index can each read in order:
+    one per group, the tasks with no group (clerks), and the actor's claims outside those."""
+    groups = sorted(actor.groups)
+    parts = [task_index.c.candidate_group == g for g in groups]
+    outside = task_index.c.candidate_group.not_in(groups)
+    if "clerk" in actor.roles:
+        parts.append(task_index.c.candidate_group.is_(None))
+        parts.append(and_(task_index.c.assignee == actor.username, task_index.c.candidate_group.is_not(None),
+                          outside))
+    else:
+        parts.append(and_(task_index.c.assignee == actor.username,
+                          or_(task_index.c.candidate_group.is_(None), outside)))
+    return parts
+
+
+def _filtered(query, actor: Actor | None, filters: TaskFilter, scoped: bool = True):
+    """The filters; with `scoped`, also only the rows the actor may see (off when a part already says so)."""
+    if scoped and actor is not None and not actor.is_admin:
+        query = query.where(_visible_to(actor))
+    for column, value in ((task_index.c.item_code, filters.item_code), (task_index.c.case_status, filters.case_status),
+                          (task_index.c.warning_level, filters.warning_level), (task_index.c.case_no, filters.case_no)):
+        if value:
+            query = query.where(column == value)
+    if filters.applicant:
+        query = query.where(task_index.c.applicant_name.contains(filters.applicant, autoescape=True))
+    if filters.due_before is not None:
+        query = query.where(task_index.c.case_deadline < filters.due_before)
+    if filters.claimed == "unclaimed":
+        query = query.where(task_index.c.assignee.is_(None))
+    elif filters.claimed in ("mine", "others") and actor is not None:
+        mine = task_index.c.assignee == actor.username
+        query = query.where(mine if filters.claimed == "mine" else (task_index.c.assignee.is_not(None) & ~mine))
+    return query
+
+
+def _task_row(r) -> TaskRow:
+    return TaskRow(r.task_id, r.case_no, r.item_code, r.item_name, r.element_id, r.name, r.lane, r.candidate_group,
+                   r.assignee, r.form, _utc(r.created_at), r.applicant_name, r.case_status, r.warning_level,
+                   _utc(r.case_deadline), _utc(r.due_at))
+
+
+def task_page(db: Database, actor: Actor | None, filters: TaskFilter = TaskFilter(), sort: str = "newest",
+              page: int = 1, per_page: int = 50) -> TaskPage:
+    """One page of open tasks the actor may see, filtered and sorted — from the task index alone."""
+    sort = sort if sort in SORTS else "newest"
+    page, per_page = max(page, 1), max(per_page, 1)  # callers choose the size: the desk 20, a case view all
+    offset = (page - 1) * per_page
+    if actor is None or actor.is_admin or filters.case_no:  # one case: its index finds the few rows at once
+        query = _filtered(select(task_index), actor, filters).order_by(*SORTS[sort]).limit(per_page).offset(offset)
+        counted = _filtered(select(func.count()).select_from(task_index), actor, filters)
+        with db.reading() as conn:
+            total = conn.execute(counted).scalar_one()
+            rows = conn.execute(query).all()
+        return TaskPage([_task_row(r) for r in rows], total, page, per_page)
+    if filters.applicant:  # no index narrows a name part: read the visible rows once, counting as we go
+        query = (_filtered(select(task_index, func.count().over().label("full_count")), actor, filters)
+                 .order_by(*SORTS[sort]).limit(per_page).offset(offset))
+        with db.reading() as conn:
+            rows = conn.execute(query).all()
+            total = rows[0].full_count if rows else conn.execute(
+                _filtered(select(func.count()).select_from(task_index), actor, filters)).scalar_one()
+        return TaskPage([_task_row(r) for r in rows], total, page, per_page)
+    # A clerk: OR-ing the groups would make the database read and sort every visible row for one page.
+    # Each part instead reads its own index in the page's order and stops after offset + per_page rows;
+    # the parts are merged and the page cut from the merge. Counts are summed per part (index only).
+    parts = _visible_parts(actor)
+    if sort == "deadline":  # `deadline IS NULL` first in the key hides the index order: split at the NULLs
+        parts = [and_(p, d) for p in parts
+                 for d in (task_index.c.case_deadline.is_not(None), task_index.c.case_deadline.is_(None))]
+    within = (task_index.c.case_deadline.asc(), task_index.c.task_id) if sort == "deadline" else SORTS[sort]
+    branches = [select(_filtered(select(task_index), actor, filters, False).where(p).order_by(*within)
+                       .limit(offset + per_page).subquery()) for p in parts]
+    merged = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
+    query = select(merged).order_by(*_sort_keys(merged.c, sort)).limit(per_page).offset(offset)
+    counted = select(*(_filtered(select(func.count()).select_from(task_index), actor, filters, False).where(p)
+                       .scalar_subquery() for p in _visible_parts(actor)))
+    with db.reading() as conn:
+        total = sum(conn.execute(counted).one())
+        rows = conn.execute(query).all()
+    return TaskPage([_task_row(r) for r in rows], total, page, per_page)
+
+
+def open_tasks(db: Database, actor: Actor | None = None, case_no: str | None = None,
+               limit: int = 200) -> list[TaskRow]:
+    """Open tasks, newest first; with `actor`, only those of the actor's groups (or claimed by them)."""
+    return task_page(db, actor, TaskFilter(case_no=case_no), "newest", 1, limit).rows
+
+
+def task_detail(db: Database, task_id: str) -> dict[str, Any]:
+    """An open task with its form's JSON Schema and UI schema, for rendering."""
+    with db.reading() as conn:
+        row = conn.execute(
+            select(task_index, cases.c.version_id, process_versions.c.content_hash)
+            .join(cases, cases.c.id == task_index.c.case_id)
+            .join(process_versions, process_versions.c.id == cases.c.version_id)
+            .where(task_index.c.task_id == task_id)).one_or_none()
+        if row is None:
+            raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+        specs = load_specs(conn, row.content_hash, row.version_id)
+    schema = json.loads(specs.forms[row.form]) if row.form else {"type": "object", "properties": {}}
+    ui_name = _ui_schema_name(specs, row.element_id)
+    ui = json.loads(specs.forms[ui_name]) if ui_name and ui_name in specs.forms else {}
+    return {"task_id": row.task_id, "case_no": row.case_no, "item_name": row.item_name,
+            "element_id": row.element_id, "name": row.name, "lane": row.lane,
+            "candidate_group": row.candidate_group, "assignee": row.assignee, "form": row.form,
+            "schema": schema, "ui_schema": ui}
+
+
+def _ui_schema_name(specs, element_id: str) -> str | None:
+    for spec in [specs.spec, *specs.subprocess_specs.values()]:
+        task_spec = spec.task_specs.get(element_id)
+        if task_spec is not None and hasattr(task_spec, "extensions"):
+            return task_spec.extensions.get("properties", {}).get("formUiSchemaFilename")
+    return None
+
+
+def case_detail(db: Database, case_no: str) -> dict[str, Any]:
+    with db.reading() as conn:
+        row = conn.execute(
+            select(cases.c.id, cases.c.case_no, cases.c.status, cases.c.created_at, cases.c.updated_at,
+                   cases.c.closed_at, cases.c.serializer_version, cases.c.lock_version,
+                   *[cases.c[column] for column in caseclock.CLOCK_COLUMNS],
+                   items.c.code.label("item_code"), items.c.name.label("item_name"),
+                   process_versions.c.number.label("version"))
+            .join(items, items.c.id == cases.c.item_id)
+            .join(process_versions, process_versions.c.id == cases.c.version_id)
+            .where(cases.c.case_no == case_no)).one_or_none()
+        if row is None:
+            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+        timers = conn.execute(select(timer_index.c.element_id, timer_index.c.due_at)
+                              .where(timer_index.c.case_id == row.id)).all()
+        time_limit = _clock_view(conn, row)
+    return {
+        "case_no": row.case_no, "item_code": row.item_code, "item_name": row.item_name,
+        "version": row.version, "status": row.status, "created_at": _utc(row.created_at),
+        "updated_at": _utc(row.updated_at), "closed_at": _utc(row.closed_at),
+        "serializer_version": row.serializer_version, "lock_version": row.lock_version,
+        "open_tasks": [t.to_dict() for t in open_tasks(db, case_no=case_no)],
+        "timers": [{"element_id": t.element_id, "due_at": _utc(t.due_at)} for t in timers],
+        "clock": time_limit,
+    }
+
+
+def _clock_view(conn: Connection, row) -> dict[str, Any]:
+    """Deadline, working days used and remaining, paused intervals and warnings, as the case page shows them."""
+    values = caseclock.clock_values(row)
+    pauses = conn.execute(select(clock_pauses).where(clock_pauses.c.case_id == row.id)
+                          .order_by(clock_pauses.c.started_at)).all()
+    warnings = conn.execute(select(case_warnings).where(case_warnings.c.case_id == row.id)
+                            .order_by(case_warnings.c.raised_at, case_warnings.c.id)).all()
+    used = caseclock.working_days_used(load_calendar(conn), values, clock.now())
+    limit = None if values["committed_days"] is None else values["committed_days"] + values["extension_days"]
+    return {
+        "started_at": _utc(values["clock_started_at"]), "stopped_at": _utc(values["clock_stopped_at"]),
+        "committed_days": values["committed_days"], "statutory_days": values["statutory_days"],
+        "extension_days": values["extension_days"],
+        "committed_deadline": _utc(values["committed_deadline"]),
+        "statutory_deadline": _utc(values["statutory_deadline"]),
+        "working_days_used": used,
+        "working_days_remaining": None if used is None or limit is None else limit - used,
+        "paused": values["paused_since"] is not None, "paused_working_days": values["paused_days"],
+        "pauses": [{"element_id": p.element_id, "reason": p.reason, "started_at": _utc(p.started_at),
+                    "ended_at": _utc(p.ended_at), "working_days": p.working_days} for p in pauses],
+        "warning_level": values["warning_level"],
+        "warnings": [{"level": w.level, "kind": w.kind, "element_id": w.element_id, "task_id": w.task_id or None,
+                      "due_at": _utc(w.due_at), "raised_at": _utc(w.raised_at), "notified": w.notified,
+                      "acknowledged_by": w.acknowledged_by} for w in warnings],
+    }
+
+
+def case_history(db: Database, case_no: str) -> list[dict[str, Any]]:
+    with db.reading() as conn:
+        case_id = _case_id(conn, case_no)
+        rows = conn.execute(select(audit_events).where(audit_events.c.case_id == case_id)
+                            .order_by(audit_events.c.seq)).all()
+    return [{"seq": r.seq, "at": _utc(r.at), "actor": r.actor, "type": r.type, "element_id": r.element_id,
+             "data": r.data, "hash": r.hash, "prev_hash": r.prev_hash} for r in rows]
+
+
+def _case_id(conn: Connection, case_no: str) -> int:
+    case_id = conn.execute(select(cases.c.id).where(cases.c.case_no == case_no)).scalar_one_or_none()
+    if case_id is None:
+        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+    return case_id
+
+
+def case_diagram(db: Database, case_no: str) -> str:
+    """The BPMN XML of the version a case is pinned to (its main diagram, not the shared ones), for a viewer."""
+    with db.reading() as conn:
+        row = conn.execute(select(process_versions.c.files, process_versions.c.process_id)
+                           .join(cases, cases.c.version_id == process_versions.c.id)
+                           .where(cases.c.case_no == case_no)).one_or_none()
+    if row is None:
+        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+    diagrams = [text for name, text in sorted(row.files.items())
+                if name.endswith(".bpmn") and not name.startswith("shared/")]
+    if not diagrams:
+        raise NotFound(f"办件 {case_no} 的流程版本没有流程图文件。")
+    return next((text for text in diagrams if f'id="{row.process_id}"' in text), diagrams[0])

@@ -1,0 +1,65 @@
+"""The database connection and the unit of work every change runs in.
+
+SQLite is the embedded default and PostgreSQL the production one; both are driven through the same
+SQLAlchemy Core statements. On SQLite a writing unit of work starts with `BEGIN IMMEDIATE`, so two
+writers queue for the lock instead of failing half-way with "database is locked" after reading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+from engine import settings
+
+
+class Database:
+    """An SQLAlchemy engine plus the two ways to use it: `transaction()` to write, `reading()` to read."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or settings.database_url()
+        self.is_sqlite = self.url.startswith("sqlite")
+        self.engine: Engine = _make_engine(self.url)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One unit of work: commits when the block ends normally, rolls back on any exception."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(onewindow_writer=True)
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only connection for queries of the read model; never commits."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_conn, _record) -> None:
+        # Let SQLAlchemy's "begin" event below decide how a transaction starts.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Connection) -> None:
+        writer = conn.get_execution_options().get("onewindow_writer", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine

@@ -1,0 +1,227 @@
+"""What a supervisor (电子监察) does about a case: acknowledge a warning, chase (催办), open an exception case.
+
+管办分离 (S-16): supervisors watch every case and handle none of the clerks' tasks (the engine's
+`check_may_handle` refuses anyone outside a task's group). Their actions are facts about the case, so
+each is written like any other change — through `runtime.change_case`, one audit event in the case's own
+hash chain — and touches nothing of the workflow: the change only records (and writes its side rows:
+the warning's acknowledgement, the chase's notifications). Each event holds exactly its inputs, so
+re-execution (`engine.audit.replay`) feeds it back through the same function (`feed`).
+
+An exception (异常处理) is not handled here: it is a case of its own, of the BPMN item
+`SUP-EXCEPTION` (processes/supervision/exception-handling/), started with the original case's number
+in its data; the original case's chain records that it was opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from engine.desk import casework
+from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
+from engine.org.assignment import Actor
+from engine.org.orgtree import department_unit, unit_names
+from engine.runtime.change import TERMINAL, CaseContext, change_case
+from engine.store.db import Database
+from engine.store.tables import case_warnings, cases, items, org_units, task_index
+from engine.time.caseclock import as_utc
+
+SUPERVISE_ROLES = frozenset({"supervisor", "admin"})
+EXCEPTION_ITEM = "SUP-EXCEPTION"
+NOTE_MAX = 1000
+# The events this module writes; re-execution feeds each back through `feed`.
+INPUTS = ("warning_acknowledged", "case_chased", "exception_opened")
+
+
+class SupervisionRefused(OnewindowError):
+    status = 422
+    code = "supervision_refused"
+
+
+def require_supervisor(actor: Actor) -> None:
+    if not SUPERVISE_ROLES.intersection(actor.roles):
+        raise PermissionDenied("只有电子监察人员可以进行监察操作（确认预警、督办、发起异常处理）。")
+
+
+def _note(note: str | None, required: bool, what: str) -> str:
+    text = (note or "").strip()
+    if required and not text:
+        raise SupervisionRefused(f"请写明{what}的事由。", field_errors={"note": [f"请填写{what}事由"]})
+    if len(text) > NOTE_MAX:
+        raise SupervisionRefused(f"{what}事由不能超过 {NOTE_MAX} 字。", field_errors={"note": ["内容过长"]})
+    return text
+
+
+# --- the warnings list ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarningFilter:
+    level: str | None = None  # yellow | red
+    kind: str | None = None  # committed | statutory | step
+    state: str = "open"  # open (unacknowledged) | acknowledged | all
+
+
+def list_warnings(db: Database, filters: WarningFilter = WarningFilter(), limit: int = 500) -> list[dict[str, Any]]:
+    """Yellow and red warnings and step overruns, newest first, with the case facts the list shows."""
+    query = (select(case_warnings, cases.c.case_no, cases.c.status, cases.c.warning_level.label("case_level"),
+                    cases.c.unit_code, items.c.code.label("item_code"), items.c.name.label("item_name"),
+                    items.c.department)
+             .join(cases, cases.c.id == case_warnings.c.case_id).join(items, items.c.id == cases.c.item_id))
+    if filters.level:
+        query = query.where(case_warnings.c.level == filters.level)
+    if filters.kind:
+        query = query.where(case_warnings.c.kind == filters.kind)
+    if filters.state == "open":
+        query = query.where(case_warnings.c.acknowledged_at.is_(None))
+    elif filters.state == "acknowledged":
+        query = query.where(case_warnings.c.acknowledged_at.is_not(None))
+    query = query.order_by(case_warnings.c.raised_at.desc(), case_warnings.c.id.desc()).limit(limit)
+    with db.reading() as conn:
+        rows = conn.execute(query).all()
+        names = unit_names(conn)
+    windows = {r.id: r.unit_code or department_unit(r.department) for r in rows}
+    return [{"id": r.id, "case_no": r.case_no, "item_code": r.item_code, "item_name": r.item_name,
+             "department": r.department, "window": windows[r.id],
+             "window_name": names.get(windows[r.id], windows[r.id]),
+             "level": r.level, "kind": r.kind, "element_id": r.element_id, "due_at": as_utc(r.due_at),
+             "raised_at": as_utc(r.raised_at), "notified": r.notified, "case_status": r.status,
+             "case_level": r.case_level, "case_open": r.status not in TERMINAL,
+             "acknowledged_by": r.acknowledged_by, "acknowledged_at": as_utc(r.acknowledged_at)} for r in rows]
+
+
+# --- acknowledge ----------------------------------------------------------------------------------
+
+
+def acknowledge_warning(db: Database, warning_id: int, actor: Actor, note: str = "") -> str:
+    """确认预警: the supervisor has seen this warning; recorded in the case's chain. Returns the case number."""
+    require_supervisor(actor)
+    text = _note(note, False, "确认")
+    with db.reading() as conn:
+        case_no = conn.execute(select(cases.c.case_no).join(case_warnings, case_warnings.c.case_id == cases.c.id)
+                               .where(case_warnings.c.id == warning_id)).scalar_one_or_none()
+    if case_no is None:
+        raise NotFound(f"预警 {warning_id} 不存在；请刷新预警列表。")
+
+    def acknowledge(ctx: CaseContext) -> str:
+        row = ctx.conn.execute(select(case_warnings).where(case_warnings.c.id == warning_id,
+                                                           case_warnings.c.case_id == ctx.case.id)).one()
+        if row.acknowledged_at is not None:
+            raise ConflictError(f"此预警已由 {row.acknowledged_by} 确认；请刷新预警列表。")
+        ctx.conn.execute(update(case_warnings).where(case_warnings.c.id == warning_id)
+                         .values(acknowledged_by=actor.username, acknowledged_at=ctx.now))
+        ctx.record("warning_acknowledged", row.element_id, level=row.level, kind=row.kind, note=text)
+        return ctx.case.case_no
+
+    return change_case(db, case_no, actor, acknowledge)
+
+
+# --- chase (督办催办) -------------------------------------------------------------------------------
+
+
+def chase_case(db: Database, case_no: str, actor: Actor, note: str = "") -> list[str]:
+    """催办 by a supervisor: a notification to each group (and holder) of the case's open tasks.
+
+    The open tasks are read from the task index (the read model), never from the workflow, which
+    stays exactly as it was. Returns the recipients.
+    """
+    require_supervisor(actor)
+    text = _note(note, False, "催办")
+
+    def chase(ctx: CaseContext) -> list[str]:
+        if ctx.status in TERMINAL:
+            raise SupervisionRefused(f"办件 {ctx.case.case_no} 已办结，无需催办。")
+        open_tasks = ctx.conn.execute(select(task_index.c.element_id, task_index.c.name, task_index.c.candidate_group,
+                                             task_index.c.assignee)
+                                      .where(task_index.c.case_id == ctx.case.id)
+                                      .order_by(task_index.c.element_id)).all()
+        if not open_tasks:
+            raise SupervisionRefused(f"办件 {ctx.case.case_no} 当前没有待办环节，无需催办。")
+        recipients: list[str] = []
+        for task in open_tasks:
+            for recipient in (f"group:{task.candidate_group}" if task.candidate_group else "role:clerk",
+                              f"user:{task.assignee}" if task.assignee else None):
+                if recipient and recipient not in recipients:
+                    recipients.append(recipient)
+                    message = f"电子监察督办：办件 {ctx.case.case_no}“{task.name}”" + (f"：{text}" if text else "")
+                    ctx.notifications.append({"recipient": recipient, "kind": "supervision",
+                                              "element_id": task.element_id, "message": message,
+                                              "created_at": ctx.now})
+        ctx.record("case_chased", recipients=recipients, steps=[t.element_id for t in open_tasks], note=text)
+        return recipients
+
+    return change_case(db, case_no, actor, chase)
+
+
+# --- exception (异常处理) ---------------------------------------------------------------------------
+
+
+def open_exception(db: Database, case_no: str, actor: Actor, problem: str) -> str:
+    """异常处理: start a case of `SUP-EXCEPTION` about `case_no` at the window it came in at.
+
+    Its first step goes to that window (lane 【收件窗口】), which explains and puts it right; the
+    supervisors then review. The original case's chain records the exception's number. (Two
+    transactions: should the second fail, the exception case still names the original in its data.)
+    """
+    require_supervisor(actor)
+    text = _note(problem, True, "异常")
+    with db.reading() as conn:
+        row = conn.execute(select(cases.c.case_no, cases.c.unit_code, items.c.code, items.c.name, items.c.department)
+                           .join(items, items.c.id == cases.c.item_id).where(cases.c.case_no == case_no)).one_or_none()
+        if row is None:
+            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+        window = _window_in_tree(conn, row.unit_code, row.department)
+    data = {"original_case_no": row.case_no, "original_item": f"{row.code} {row.name}", "window": window,
+            "problem": text, "opened_by": actor.username}
+    started = casework.start_case(db, EXCEPTION_ITEM, data, actor, unit=window)
+    record_exception(db, case_no, actor, started.case_no, text)
+    return started.case_no
+
+
+def _window_in_tree(conn: Connection, unit_code: str | None, department: str) -> str:
+    window = unit_code or department_unit(department)
+    if conn.execute(select(org_units.c.code).where(org_units.c.code == window)).scalar_one_or_none() is None:
+        raise SupervisionRefused(f"办件的收件窗口“{window}”不在组织机构中，无法确定责任窗口；"
+                                 "请先在 processes/org.json 中登记该窗口。")
+    return window
+
+
+def record_exception(db: Database, case_no: str, actor: Actor, exception_case_no: str, problem: str) -> None:
+    """The original case's chain names the exception case opened about it."""
+    require_supervisor(actor)
+
+    def note(ctx: CaseContext) -> None:
+        ctx.record("exception_opened", exception_case_no=exception_case_no, problem=problem)
+
+    change_case(db, case_no, actor, note)
+
+
+# --- re-execution ---------------------------------------------------------------------------------
+
+
+def feed(scratch: Database, kind: str, event: dict[str, Any], case_no: str, actor: Actor) -> None:
+    """Re-execute one recorded supervisor's input on the scratch platform (see engine.audit.replay)."""
+    data = event["data"]
+    if kind == "warning_acknowledged":
+        acknowledge_warning(scratch, _same_warning(scratch, case_no, event), actor, data.get("note", ""))
+    elif kind == "case_chased":
+        chase_case(scratch, case_no, actor, data.get("note", ""))
+    else:  # the exception case itself is another case, re-executed on its own
+        record_exception(scratch, case_no, actor, data["exception_case_no"], data["problem"])
+
+
+def _same_warning(scratch: Database, case_no: str, event: dict[str, Any]) -> int:
+    data = event["data"]
+    with scratch.reading() as conn:
+        found = conn.execute(select(case_warnings.c.id).join(cases, cases.c.id == case_warnings.c.case_id)
+                             .where(cases.c.case_no == case_no, case_warnings.c.level == data["level"],
+                                    case_warnings.c.kind == data["kind"], case_warnings.c.acknowledged_at.is_(None),
+                                    case_warnings.c.element_id.is_(None) if event["element_id"] is None
+                                    else case_warnings.c.element_id == event["element_id"])
+                             .order_by(case_warnings.c.id)).scalars().first()
+    if found is None:
+        raise OnewindowError(f"重新执行时没有与记录相符的预警（{data['level']}/{data['kind']}）可确认")
+    return found
+
