@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, g
 
 from engine.org import orgtree
+from engine.time import clock
 
 from .access import ROLE_NAMES
 from .db import get_db
-
-BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps no daylight saving time
 
 STATUS_NAMES = {
     "submitted": "已提交",
@@ -80,10 +79,7 @@ def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str
     """An ISO timestamp (as the engine's read model gives it) in Beijing time."""
     if not value:
         return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # the engine stores UTC
-    return moment.astimezone(BEIJING).strftime(fmt)
+    return clock.local_text(datetime.fromisoformat(value) if isinstance(value, str) else value, fmt)
 
 
 def status_name(code: str | None) -> str:

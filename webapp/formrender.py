@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine.time import clock
+
 TRUE_STRINGS = frozenset({"on", "true", "1", "yes", "是"})
 INPUT_TYPES = {"date": "date", "date-time": "datetime-local", "email": "email", "uri": "url", "time": "time"}
-BEIJING_OFFSET = "+08:00"
 
 
 @dataclass
@@ -257,5 +259,5 @@ def _convert_scalar(kind: str, prop: Mapping[str, Any], raw: str) -> Any:
     if kind == "boolean":
         return raw.lower() in TRUE_STRINGS
     if prop.get("format") == "date-time" and len(raw) == 16:  # <input type=datetime-local> has no seconds/zone
-        return f"{raw}:00{BEIJING_OFFSET}"
+        return datetime.fromisoformat(raw).replace(tzinfo=clock.LOCAL_TZ).isoformat()  # the district's time
     return raw

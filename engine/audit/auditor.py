@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, exists, func, insert, select
 
-from engine.audit.integrity import as_utc, verify_case
+from engine.audit.integrity import verify_case
 from engine.errors import NotFound, OnewindowError
 from engine.reads import queries
 from engine.store.db import Database
@@ -30,6 +30,7 @@ from engine.store.tables import (
     users,
 )
 from engine.time import clock
+from engine.time.clock import iso_utc
 
 PER_PAGE = 50
 EXPORT_CHUNK = 500
@@ -38,10 +39,6 @@ CLOSED_FILTERS = ("open", "closed")
 ATTACHMENTS_NOTE = ("附件功能尚未上线：本办件没有附件。上线后此处逐个列出附件的文件名、大小和 SHA-256 哈希"
                     "（附件存于数据库之外，哈希存于数据库中）。")
 _USERNAME = re.compile(r"^[\w.@-]{1,64}$")
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else as_utc(moment).isoformat()
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -166,7 +163,7 @@ def _details(conn: Connection, case_ids: list[int]) -> tuple[dict[int, int], dic
 def _row(row, counts: dict[int, int], clerks: dict[int, list[str]]) -> dict[str, Any]:
     return {"case_no": row.case_no, "item_code": row.item_code, "item_name": row.item_name,
             "department": row.department, "version": row.version, "status": row.status,
-            "created_at": _iso(row.created_at), "closed_at": _iso(row.closed_at),
+            "created_at": iso_utc(row.created_at), "closed_at": iso_utc(row.closed_at),
             "warning_level": row.warning_level, "warnings": counts.get(row.id, 0),
             "clerks": clerks.get(row.id, [])}
 
@@ -257,7 +254,7 @@ def dossier(db: Database, case_no: str, requested_by: str | None = None) -> dict
         "generated_by": requested_by,
         "case": case,
         "version": {"number": detail["version"], "content_hash": row.content_hash, "process_id": row.process_id,
-                    "deployed_by": row.deployed_by, "deployed_at": _iso(row.deployed_at)},
+                    "deployed_by": row.deployed_by, "deployed_at": iso_utc(row.deployed_at)},
         "clock": detail["clock"],
         "open_tasks": detail["open_tasks"],
         "timers": detail["timers"],
@@ -267,7 +264,7 @@ def dossier(db: Database, case_no: str, requested_by: str | None = None) -> dict
                       for e in events if e["type"] == "task_completed"],
         "warnings": detail["clock"]["warnings"],
         "notifications": [{"recipient": n.recipient, "kind": n.kind, "element_id": n.element_id,
-                           "message": n.message, "created_at": _iso(n.created_at), "read_at": _iso(n.read_at)}
+                           "message": n.message, "created_at": iso_utc(n.created_at), "read_at": iso_utc(n.read_at)}
                           for n in sent],
         "receipts": [{"kind": "application", "title": "申请回执", "case_no": case_no, "item_name": detail["item_name"],
                       "submitted_at": started["at"], "submitted_by": started["actor"],
@@ -294,7 +291,7 @@ def case_views(db: Database, case_no: str) -> list[dict[str, Any]]:
     with db.reading() as conn:
         rows = conn.execute(select(audit_views).where(audit_views.c.case_no == case_no)
                             .order_by(audit_views.c.at, audit_views.c.id)).all()
-    return [{"at": _iso(r.at), "username": r.username, "what": r.what} for r in rows]
+    return [{"at": iso_utc(r.at), "username": r.username, "what": r.what} for r in rows]
 
 
 def recent_views(db: Database, limit: int = 200, username: str | None = None) -> list[dict[str, Any]]:
@@ -304,4 +301,4 @@ def recent_views(db: Database, limit: int = 200, username: str | None = None) ->
         query = query.where(audit_views.c.username == username)
     with db.reading() as conn:
         rows = conn.execute(query).all()
-    return [{"at": _iso(r.at), "username": r.username, "case_no": r.case_no, "what": r.what} for r in rows]
+    return [{"at": iso_utc(r.at), "username": r.username, "case_no": r.case_no, "what": r.what} for r in rows]

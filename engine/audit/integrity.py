@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, text
@@ -43,6 +43,7 @@ from engine.runtime.chain import GENESIS, event_hash
 from engine.store.db import Database
 from engine.store.tables import audit_checkpoint_heads, audit_checkpoints, audit_events, cases
 from engine.time import clock
+from engine.time.clock import as_utc
 
 SYSTEM_ACTOR = "system"
 STREAM_CHUNK = 2000  # rows fetched at a time by each cursor of verify_all
@@ -107,15 +108,6 @@ def append_only_triggers(conn: Connection) -> list[str]:
 
 # --- hashing --------------------------------------------------------------------------------------
 
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time as the engine hashed it: timezone-aware UTC.
-
-    The runtime hashes `ctx.now` (aware UTC, so `isoformat()` ends in +00:00). SQLite gives the time
-    back naive (its text has no offset; it was written in UTC); PostgreSQL gives it back aware in the
-    session's time zone. Both are brought back to the same aware-UTC value.
-    """
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _canonical(value: Any) -> bytes:

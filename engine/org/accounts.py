@@ -30,6 +30,7 @@ from engine.org.ratelimit import Limit
 from engine.store.db import Database
 from engine.store.tables import api_tokens, groups, memberships, users
 from engine.time import clock
+from engine.time.clock import local_text
 
 ROLES = ("applicant", "clerk", "chief", "supervisor", "analyst", "auditor", "admin")
 _hasher = PasswordHasher()
@@ -73,10 +74,6 @@ class TokenInfo:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _local(moment: datetime) -> str:
-    return f"{clock.as_utc(moment).astimezone(clock.LOCAL_TZ):%Y-%m-%d %H:%M}"
 
 
 def ensure_group(conn: Connection, code: str, name: str | None = None) -> int:
@@ -282,9 +279,10 @@ def actor_for_token(db: Database, token: str) -> Actor:
         if user is None:
             raise PermissionDenied("API 令牌无效；" + reissue)
         if user.revoked_at is not None:
-            raise PermissionDenied(f"API 令牌已于 {_local(user.revoked_at)} 吊销（{user.revoked_reason}）；" + reissue)
+            revoked = local_text(user.revoked_at)
+            raise PermissionDenied(f"API 令牌已于 {revoked} 吊销（{user.revoked_reason}）；" + reissue)
         if clock.as_utc(user.expires_at) <= clock.now():
-            raise PermissionDenied(f"API 令牌已于 {_local(user.expires_at)} 过期；" + reissue)
+            raise PermissionDenied(f"API 令牌已于 {local_text(user.expires_at)} 过期；" + reissue)
         if user.disabled_at is not None:
             raise PermissionDenied("该用户已停用，其 API 令牌不再有效；如需恢复，请联系系统管理员。")
         return _actor(conn, user)
@@ -311,7 +309,7 @@ def revoke_token(db: Database, token_id: int, reason: str) -> TokenInfo:
     if row is None:
         raise NotFound(f"令牌 {token_id} 不存在；用 onewindow token list 查看令牌编号。")
     if revoked is None:
-        raise ConflictError(f"令牌 {token_id} 已于 {_local(row.revoked_at)} 吊销（{row.revoked_reason}），"
+        raise ConflictError(f"令牌 {token_id} 已于 {local_text(row.revoked_at)} 吊销（{row.revoked_reason}），"
                             "无需再次吊销。")
     return _token_info(row)
 

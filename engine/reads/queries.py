@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, union_all
@@ -28,13 +28,8 @@ from engine.store.tables import (
     timer_index,
 )
 from engine.time import caseclock, clock
+from engine.time.clock import iso_utc
 from engine.time.workdays import load_calendar
-
-
-def _utc(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -149,8 +144,8 @@ def _filtered(query, actor: Actor | None, filters: TaskFilter, scoped: bool = Tr
 
 def _task_row(r) -> TaskRow:
     return TaskRow(r.task_id, r.case_no, r.item_code, r.item_name, r.element_id, r.name, r.lane, r.candidate_group,
-                   r.assignee, r.form, _utc(r.created_at), r.applicant_name, r.case_status, r.warning_level,
-                   _utc(r.case_deadline), _utc(r.due_at))
+                   r.assignee, r.form, iso_utc(r.created_at), r.applicant_name, r.case_status, r.warning_level,
+                   iso_utc(r.case_deadline), iso_utc(r.due_at))
 
 
 def task_page(db: Database, actor: Actor | None, filters: TaskFilter = TaskFilter(), sort: str = "newest",
@@ -246,11 +241,11 @@ def case_detail(db: Database, case_no: str) -> dict[str, Any]:
         time_limit = _clock_view(conn, row)
     return {
         "case_no": row.case_no, "item_code": row.item_code, "item_name": row.item_name,
-        "version": row.version, "status": row.status, "created_at": _utc(row.created_at),
-        "updated_at": _utc(row.updated_at), "closed_at": _utc(row.closed_at),
+        "version": row.version, "status": row.status, "created_at": iso_utc(row.created_at),
+        "updated_at": iso_utc(row.updated_at), "closed_at": iso_utc(row.closed_at),
         "serializer_version": row.serializer_version, "lock_version": row.lock_version,
         "open_tasks": [t.to_dict() for t in open_tasks(db, case_no=case_no)],
-        "timers": [{"element_id": t.element_id, "due_at": _utc(t.due_at)} for t in timers],
+        "timers": [{"element_id": t.element_id, "due_at": iso_utc(t.due_at)} for t in timers],
         "clock": time_limit,
     }
 
@@ -265,19 +260,19 @@ def _clock_view(conn: Connection, row) -> dict[str, Any]:
     used = caseclock.working_days_used(load_calendar(conn), values, clock.now())
     limit = None if values["committed_days"] is None else values["committed_days"] + values["extension_days"]
     return {
-        "started_at": _utc(values["clock_started_at"]), "stopped_at": _utc(values["clock_stopped_at"]),
+        "started_at": iso_utc(values["clock_started_at"]), "stopped_at": iso_utc(values["clock_stopped_at"]),
         "committed_days": values["committed_days"], "statutory_days": values["statutory_days"],
         "extension_days": values["extension_days"],
-        "committed_deadline": _utc(values["committed_deadline"]),
-        "statutory_deadline": _utc(values["statutory_deadline"]),
+        "committed_deadline": iso_utc(values["committed_deadline"]),
+        "statutory_deadline": iso_utc(values["statutory_deadline"]),
         "working_days_used": used,
         "working_days_remaining": None if used is None or limit is None else limit - used,
         "paused": values["paused_since"] is not None, "paused_working_days": values["paused_days"],
-        "pauses": [{"element_id": p.element_id, "reason": p.reason, "started_at": _utc(p.started_at),
-                    "ended_at": _utc(p.ended_at), "working_days": p.working_days} for p in pauses],
+        "pauses": [{"element_id": p.element_id, "reason": p.reason, "started_at": iso_utc(p.started_at),
+                    "ended_at": iso_utc(p.ended_at), "working_days": p.working_days} for p in pauses],
         "warning_level": values["warning_level"],
         "warnings": [{"level": w.level, "kind": w.kind, "element_id": w.element_id, "task_id": w.task_id or None,
-                      "due_at": _utc(w.due_at), "raised_at": _utc(w.raised_at), "notified": w.notified,
+                      "due_at": iso_utc(w.due_at), "raised_at": iso_utc(w.raised_at), "notified": w.notified,
                       "acknowledged_by": w.acknowledged_by} for w in warnings],
     }
 
@@ -287,7 +282,7 @@ def case_history(db: Database, case_no: str) -> list[dict[str, Any]]:
         case_id = _case_id(conn, case_no)
         rows = conn.execute(select(audit_events).where(audit_events.c.case_id == case_id)
                             .order_by(audit_events.c.seq)).all()
-    return [{"seq": r.seq, "at": _utc(r.at), "actor": r.actor, "type": r.type, "element_id": r.element_id,
+    return [{"seq": r.seq, "at": iso_utc(r.at), "actor": r.actor, "type": r.type, "element_id": r.element_id,
              "data": r.data, "hash": r.hash, "prev_hash": r.prev_hash} for r in rows]
 
 

@@ -323,7 +323,7 @@ def _case_facts(row: Row, status: str, clock_now: dict[str, Any]) -> dict[str, A
 def _facts_changed(ctx: CaseContext) -> bool:
     row = ctx.case
     return (ctx.status != row.status or ctx.clock["warning_level"] != row.warning_level
-            or ctx.clock["committed_deadline"] != caseclock.as_utc(row.committed_deadline))
+            or ctx.clock["committed_deadline"] != clock.as_utc(row.committed_deadline))
 
 
 def is_stalled(ctx: CaseContext) -> bool:

@@ -8,7 +8,7 @@ step that touches one task costs a few small statements however large the databa
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from engine.diagrams.bpmn import FORM_SCHEMA_PROPERTY
 from engine.store.tables import task_index, timer_index
 from engine.time.caseclock import step_due
+from engine.time.clock import as_utc
 
 ASSIGNEE_KEY = "onewindow_assignee"
 DELEGATION_KEY = "onewindow_delegation"  # a task delegated (委派) is held by its delegator until confirmed
@@ -51,12 +52,8 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
             continue
         due = definition.details(task).value
         if isinstance(due, str):
-            timers[str(task.id)] = (task.task_spec.bpmn_id, _as_utc(TimerEventDefinition.get_datetime(due)))
+            timers[str(task.id)] = (task.task_spec.bpmn_id, as_utc(TimerEventDefinition.get_datetime(due)))
     return timers
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # Built once with bind parameters (see engine/runtime/change.py): a step runs several of these.
@@ -111,7 +108,7 @@ def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datet
 
 
 def _rewrite_timers(conn: Connection, case_id: int, workflow: BpmnWorkflow) -> None:
-    existing = {r.task_id: _as_utc(r.due_at) for r in conn.execute(_TIMER_ROWS, {"b_case_id": case_id})}
+    existing = {r.task_id: as_utc(r.due_at) for r in conn.execute(_TIMER_ROWS, {"b_case_id": case_id})}
     wanted = waiting_timers(workflow)
     stale = [t for t in existing if t not in wanted or existing[t] != wanted[t][1]]
     if stale:

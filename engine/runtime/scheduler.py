@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -57,7 +57,7 @@ def tick(db: Database, now: datetime | None = None) -> TickReport:
     """One scheduler pass at `now` (default: the engine clock)."""
     # In UTC: SQLite keeps times as text without an offset, so the due queries compare right only
     # with a UTC `now` (`onewindow tick --now 2026-03-02T18:00:00+08:00` is 10:00 UTC).
-    moment = _utc(now or clock.now())
+    moment = clock.as_utc(now or clock.now())
     report = TickReport(now=moment.isoformat())
     with clock.frozen_at(moment):
         report.stalled = incidents.record_stalled(db, moment)
@@ -70,10 +70,6 @@ def tick(db: Database, now: datetime | None = None) -> TickReport:
             except Exception as exc:  # one case's failure, whatever raised it, is that case's incident
                 report.errors.append(incidents.record_failure(db, case_no, exc, moment))
     return report
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _fire_timers(ctx: CaseContext) -> list[str]:

@@ -31,8 +31,7 @@ from sqlalchemy import Connection, Row, insert, update
 
 from engine.errors import OnewindowError, PermissionDenied
 from engine.store.tables import case_warnings, clock_pauses
-from engine.time.clock import LOCAL_TZ, local_date
-from engine.time.clock import as_utc as aware_utc
+from engine.time.clock import LOCAL_TZ, as_utc, iso_utc, local_date, local_text
 from engine.time.workdays import WorkCalendar
 
 if TYPE_CHECKING:
@@ -47,10 +46,6 @@ STEP_FLAGGED_KEY = "onewindow_step_flagged"
 STEP_DUE_KEY = "onewindow_step_due"  # a step's own deadline, on the task (the task index shows it)
 SUPERVISORS = "role:supervisor"
 EXTENSION_ROLES = frozenset({"chief", "admin"})
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else aware_utc(moment)
 
 
 def start_of_day(day: date) -> datetime:
@@ -121,8 +116,8 @@ def _start(ctx: CaseContext) -> None:
                      statutory_days=limits.statutory_days, warning_days=limits.warning_days)
     _set_deadlines(ctx)
     ctx.record("clock_started", committed_days=limits.committed_days, statutory_days=limits.statutory_days,
-               committed_deadline=_iso(ctx.clock["committed_deadline"]),
-               statutory_deadline=_iso(ctx.clock["statutory_deadline"]))
+               committed_deadline=iso_utc(ctx.clock["committed_deadline"]),
+               statutory_deadline=iso_utc(ctx.clock["statutory_deadline"]))
 
 
 def _set_deadlines(ctx: CaseContext) -> None:
@@ -149,7 +144,7 @@ def _resume(ctx: CaseContext) -> None:
     clock["paused_since"] = None
     ctx.clock_changes.pause_ended = {"ended_at": ctx.now, "working_days": days}
     _set_deadlines(ctx)
-    ctx.record("clock_resumed", paused_working_days=days, committed_deadline=_iso(clock["committed_deadline"]))
+    ctx.record("clock_resumed", paused_working_days=days, committed_deadline=iso_utc(clock["committed_deadline"]))
 
 
 def _watch_steps(ctx: CaseContext) -> None:
@@ -210,7 +205,7 @@ def _warn(ctx: CaseContext, level: str, kind: str, due: datetime | None, element
           task_id: str, notified: list[str]) -> None:
     ctx.clock_changes.warnings.append({"level": level, "kind": kind, "element_id": element_id, "task_id": task_id,
                                        "due_at": due, "raised_at": ctx.now, "notified": notified})
-    ctx.record("warning_raised", element_id, level=level, kind=kind, due_at=_iso(due), notified=notified)
+    ctx.record("warning_raised", element_id, level=level, kind=kind, due_at=iso_utc(due), notified=notified)
 
 
 def _next_check(ctx: CaseContext) -> datetime | None:
@@ -235,13 +230,13 @@ def extend(ctx: CaseContext, days: int, reason: str) -> None:
     if clock["clock_started_at"] is None or clock["clock_stopped_at"] is not None:
         raise OnewindowError("办件尚未受理或已办结，没有可延期的时限。")
     if clock["committed_deadline"] is not None and ctx.now >= clock["committed_deadline"]:
-        raise OnewindowError(f"承诺期限已于 {_local(clock['committed_deadline'])} 届满，不能再延期。")
+        raise OnewindowError(f"承诺期限已于 {local_text(clock['committed_deadline'])} 届满，不能再延期。")
     old = clock["committed_deadline"]
     clock["extension_days"] += days
     _set_deadlines(ctx)
     clock["warning_level"] = "none"  # re-derived below from the new deadlines
     ctx.record("deadline_extended", days=days, reason=reason.strip(), approved_by=ctx.actor.username,
-               old_deadline=_iso(old), new_deadline=_iso(clock["committed_deadline"]))
+               old_deadline=iso_utc(old), new_deadline=iso_utc(clock["committed_deadline"]))
 
 
 def write(conn: Connection, case_id: int, changes: ClockChanges) -> None:
@@ -273,11 +268,3 @@ def working_days_used(calendar: WorkCalendar, values: dict[str, Any], now: datet
     if values["paused_since"] is not None:
         used -= calendar.working_days_between(local_date(values["paused_since"]), local_date(end))
     return used
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")

@@ -27,9 +27,23 @@ def now() -> datetime:
     return frozen if frozen is not None else datetime.now(UTC)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """`moment` as aware UTC: SQLite gives times back without an offset, and they were written as UTC."""
+def as_utc(moment: datetime | None) -> datetime | None:
+    """`moment` as aware UTC (None stays None). The engine writes UTC; SQLite gives it back without an
+    offset, PostgreSQL in the session's zone — both come back to the same aware-UTC value, which is also
+    what the audit chain hashed (`ctx.now`, whose `isoformat()` ends in +00:00)."""
+    if moment is None:
+        return None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC, as the API, the audit trail and the read models carry a time (None stays None)."""
+    return None if moment is None else as_utc(moment).isoformat()
+
+
+def local_text(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time as people in the district read it: China Standard Time, no daylight saving."""
+    return as_utc(moment).astimezone(LOCAL_TZ).strftime(fmt)
 
 
 def local_date(moment: datetime | None = None) -> date:

@@ -30,7 +30,6 @@ from engine.runtime.change import TERMINAL
 from engine.store.db import Database
 from engine.store.tables import cases, items, org_units, ratings, receipts, users
 from engine.time import clock
-from engine.time.caseclock import as_utc
 from engine.watch.watchsettings import get_setting, put_setting
 
 LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
@@ -70,20 +69,19 @@ def occasions(db: Database, case_no: str, actor: Actor) -> list[Occasion]:
         return _occasions(conn, case)
 
 
+DAY = "%Y-%m-%d"
+
+
 def _occasions(conn: Connection, case: Any) -> list[Occasion]:
     done = {(r.visit, r.kind) for r in conn.execute(select(ratings.c.visit, ratings.c.kind)
                                                      .where(ratings.c.case_id == case.id))}
-    found = [Occasion(n, f"第 {n} 次到窗口：{r.kind}（{clock_text(r.issued_at)}）", (n, RATING) in done,
-                      (n, COMPLAINT) in done)
+    found = [Occasion(n, f"第 {n} 次到窗口：{r.kind}（{clock.local_text(r.issued_at, DAY)}）",
+                      (n, RATING) in done, (n, COMPLAINT) in done)
              for n, r in enumerate(conn.execute(select(receipts.c.kind, receipts.c.issued_at)
                                                 .where(receipts.c.case_id == case.id).order_by(receipts.c.id)), 1)]
     if case.status in TERMINAL:
         found.append(Occasion(COMPLETION, "办结", (COMPLETION, RATING) in done, (COMPLETION, COMPLAINT) in done))
     return found
-
-
-def clock_text(moment: Any) -> str:
-    return as_utc(moment).astimezone(clock.LOCAL_TZ).strftime("%Y-%m-%d")
 
 
 def _own_case(conn: Connection, case_no: str, actor: Actor) -> Any:

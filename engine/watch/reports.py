@@ -37,7 +37,8 @@ from engine.org.orgtree import level_of, town_of
 from engine.store.db import Database
 from engine.store.tables import audit_events, case_warnings, cases, items
 from engine.time import clock
-from engine.time.caseclock import as_utc, end_of_day, start_of_day
+from engine.time.caseclock import end_of_day, start_of_day
+from engine.time.clock import as_utc, local_text
 from engine.watch import performance
 from engine.watch.dashboard import window_of
 from engine.watch.spreadsheet import safe_row
@@ -200,7 +201,7 @@ def file_path(kind: str, filename: str, folder: Path | None = None) -> Path:
 def to_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([report.title, f"{report.date_from}—{report.date_to}", f"生成于 {_local(report.made_at)}"])
+    writer.writerow([report.title, f"{report.date_from}—{report.date_to}", f"生成于 {local_text(report.made_at)}"])
     writer.writerow([label for _, label in COLUMNS])
     for row in report.rows:
         writer.writerow(safe_row(row[key] for key, _ in COLUMNS))
@@ -229,7 +230,8 @@ def to_html(report: Report) -> str:
             "text-align:right}td:first-child,th:first-child{text-align:left}tr:last-child td{font-weight:bold}"
             "</style></head><body>"
             f"<h1>区政务服务中心 电子监察{e(report.title)}</h1>"
-            f"<p>统计期间：{report.date_from} 至 {report.date_to}（北京时间）；生成于 {_local(report.made_at)}。</p>"
+            f"<p>统计期间：{report.date_from} 至 {report.date_to}（北京时间）；"
+            f"生成于 {local_text(report.made_at)}。</p>"
             f"<h2>按部门</h2><table><tr>{head}</tr>{body}</table>{windows}</body></html>")
 
 
@@ -249,10 +251,6 @@ def _rate(value: float | None) -> str:
 def _blank(value: Any) -> Any:
     """An empty cell for a missing figure; a figure stays a number (a negative score is no formula)."""
     return "" if value is None else value
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone(clock.LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 # --- the feed -------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from engine.org.orgtree import department_unit, unit_names
 from engine.runtime.change import TERMINAL, CaseContext, change_case
 from engine.store.db import Database
 from engine.store.tables import case_warnings, cases, items, org_units, task_index
-from engine.time.caseclock import as_utc
+from engine.time.clock import as_utc
 
 SUPERVISE_ROLES = frozenset({"supervisor", "admin"})
 EXCEPTION_ITEM = "SUP-EXCEPTION"
