@@ -37,8 +37,7 @@ from benchtools import log
 from sqlalchemy import func, insert, select, text
 
 from engine import settings
-from engine.audit import integrity
-from engine.audit.integrity import as_utc
+from engine.audit import checkpoints, verify
 from engine.catalogue.deployment import deploy_package
 from engine.desk.casework import claim_task, complete_task, start_case
 from engine.diagrams.package import load_package
@@ -48,6 +47,7 @@ from engine.runtime.chain import GENESIS, event_hash
 from engine.store import schema
 from engine.store.db import Database
 from engine.store.tables import audit_events, cases
+from engine.time.clock import as_utc
 
 PACKAGE_DIR = settings.PROCESSES_DIR / "demo-joint-review"
 ITEM_CODE = "DEMO-001"
@@ -146,11 +146,11 @@ def timed(fn) -> tuple[float, Any]:
 
 def measure(target: VerifyDb, reps: int) -> dict[str, Any]:
     counts = target.counts()
-    first_seconds, first = timed(lambda: integrity.make_checkpoint(target.db, "bench"))
+    first_seconds, first = timed(lambda: checkpoints.make_checkpoint(target.db, "bench"))
     log(f"  {target.label}: first checkpoint ({first.case_count:,} cases) in {first_seconds:.2f} s")
     runs = []
     for rep in range(reps):
-        report = integrity.verify_all(target.db)
+        report = verify.verify_all(target.db)
         if not report.ok:
             raise SystemExit(f"{target.label}: verify_all found problems in a clean database: "
                              f"{json.dumps(report.to_dict(), ensure_ascii=False)[:2000]}")
@@ -158,8 +158,8 @@ def measure(target: VerifyDb, reps: int) -> dict[str, Any]:
         log(f"  {target.label}: verify_all rep {rep + 1}/{reps}: {report.events:,} events in {report.seconds:.2f} s "
             f"({report.events_per_second:,.0f} events/s)")
     moved = [target.run_case(5) for _ in range(10)]
-    incremental_seconds, incremental = timed(lambda: integrity.make_checkpoint(target.db, "bench"))
-    case_seconds = [timed(lambda no=no: integrity.verify_case(target.db, no))[0] for no in moved * 2]
+    incremental_seconds, incremental = timed(lambda: checkpoints.make_checkpoint(target.db, "bench"))
+    case_seconds = [timed(lambda no=no: verify.verify_case(target.db, no))[0] for no in moved * 2]
     rates = [r.events_per_second for r in runs]
     seconds = [r.seconds for r in runs]
     return {

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.audit import integrity
+from engine.audit import checkpoints
 from engine.errors import OnewindowError
 from engine.runtime.scheduler import tick
 from engine.store.db import Database
@@ -28,7 +28,7 @@ CHECKPOINT_EVERY = timedelta(hours=1)
 def checkpoint(db: Database) -> None:
     """The periodic audit checkpoint (heads of every chain that moved), logged, never raising."""
     try:
-        result = integrity.make_checkpoint(db, actor="scheduler")
+        result = checkpoints.make_checkpoint(db, actor="scheduler")
         log.info("audit checkpoint: %s", result.message)
     except (SQLAlchemyError, OnewindowError) as exc:
         log.error("audit checkpoint failed: %s", exc)

@@ -16,24 +16,21 @@ from conftest import ACCEPT_DATA
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from engine.audit.integrity import (
+from engine.audit.checkpoints import checkpoint_hash, latest_checkpoint, make_checkpoint
+from engine.audit.triggers import (
     APPEND_ONLY_TABLES,
     append_only_triggers,
-    as_utc,
-    checkpoint_hash,
     create_append_only_triggers,
     drop_append_only_triggers,
-    latest_checkpoint,
-    make_checkpoint,
-    verify_all,
-    verify_case,
 )
+from engine.audit.verify import verify_all, verify_case
 from engine.desk.casework import claim_task, complete_task, start_case
 from engine.errors import NotFound
 from engine.reads import queries
 from engine.runtime.chain import GENESIS, event_hash
 from engine.store.tables import audit_checkpoint_heads, audit_checkpoints, audit_events, audit_views, cases
 from engine.time import clock
+from engine.time.clock import as_utc
 
 REVIEW_OK = {"opinion": "同意"}
 
@@ -379,9 +376,9 @@ def test_a_removed_checkpoint_breaks_the_link_of_the_next(db, three_cases):
 
 def test_verify_reads_in_bounded_chunks(db, three_cases, monkeypatch):
     """verify_all streams (yield_per) rather than fetching every event in one list."""
-    from engine.audit import integrity
+    from engine.audit import verify
 
-    monkeypatch.setattr(integrity, "STREAM_CHUNK", 3)
+    monkeypatch.setattr(verify, "STREAM_CHUNK", 3)
     make_checkpoint(db)
     report = verify_all(db)
     assert report.ok and report.events > 30

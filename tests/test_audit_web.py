@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from test_audit_integrity import case_id, run_case, tampering
 
 from engine.audit.auditor import SearchFilters, search_cases
-from engine.audit.integrity import make_checkpoint
+from engine.audit.checkpoints import make_checkpoint
 from engine.desk.casework import complete_task, start_case
 from engine.reads import queries
 from engine.store.tables import audit_views, case_warnings

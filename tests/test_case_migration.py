@@ -11,7 +11,7 @@ import pytest
 from conftest import ACCEPT_DATA, ALL_GROUPS, PROCESSES, make_actor
 from sqlalchemy import select
 
-from engine.audit import integrity
+from engine.audit import verify
 from engine.audit.replay import replay_case
 from engine.catalogue.case_migration import MigrationRefused, assess_version, migrate_case, migrate_cases
 from engine.catalogue.deployment import deploy_package
@@ -102,7 +102,7 @@ def test_a_migration_moves_the_case_keeps_claims_and_timers_and_is_audited(world
     event = queries.case_history(db, case_no)[-1]
     assert event["type"] == "case_migrated" and event["actor"] == "liu"
     assert (event["data"]["version_from"], event["data"]["version_to"]) == (1, 2)
-    assert integrity.verify_case(db, case_no).ok
+    assert verify.verify_case(db, case_no).ok
     # the case goes on, on the new version, to its end
     for task in queries.open_tasks(db, case_no=case_no):
         casework.complete_task(db, task.task_id, {"opinion": "同意"}, world["clerk"])

@@ -28,8 +28,8 @@ from catalogue_walk import sample
 from conftest import DATA_DIR, PROCESSES, deploy, make_actor
 from sqlalchemy import select
 
-from engine.audit.integrity import verify_case
 from engine.audit.replay import replay_case
+from engine.audit.verify import verify_case
 from engine.catalogue.deployment import deploy_package
 from engine.desk.casework import complete_task, start_case
 from engine.diagrams.package import load_package

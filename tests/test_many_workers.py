@@ -26,8 +26,8 @@ from catalogue_walk import sample
 from conftest import POSTGRES_URL, deploy
 from test_cli import free_port
 
-from engine.audit.integrity import verify_case
 from engine.audit.replay import replay_case
+from engine.audit.verify import verify_case
 from engine.org import accounts, orgtree
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "onewindow"

@@ -12,7 +12,7 @@ from conftest import PROCESSES, make_actor
 from sqlalchemy import select
 from watch_scenarios import accept, local, setup, task_of
 
-from engine.audit import integrity
+from engine.audit import verify
 from engine.audit.replay import replay_case
 from engine.catalogue.deployment import deploy_package
 from engine.desk.casework import claim_task, complete_task
@@ -69,7 +69,7 @@ def test_the_warnings_list_shows_open_warnings_and_acknowledging_one_is_recorded
     assert (event["type"], event["actor"], event["data"]) == (
         "warning_acknowledged", "centre-watch", {"level": "yellow", "kind": "committed", "note": "已电话联系审查组"})
     assert _state(db, yellow_case) == before  # the workflow and the status are untouched
-    assert integrity.verify_case(db, yellow_case).ok
+    assert verify.verify_case(db, yellow_case).ok
     report = replay_case(db, yellow_case)
     assert report.identical, report.divergence
 

@@ -21,9 +21,10 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user
 
-from engine.audit import auditor, integrity
+from engine.audit import auditor, checkpoints
 from engine.audit.auditor import SearchFilters
 from engine.audit.replay import ReplayReport, Step, replay_case
+from engine.audit.verify import verify_all, verify_case
 from engine.diagrams.safexml import parse_xml
 from engine.errors import OnewindowError
 from engine.reads import queries
@@ -135,12 +136,12 @@ def verify():
     verdict = report = None
     if case_no:
         auditor.record_view(db, _username(), case_no, "verify")
-        verdict = integrity.verify_case(db, case_no)
+        verdict = verify_case(db, case_no)
     elif request.args.get("all"):
         auditor.record_view(db, _username(), None, "verify all")
-        report = integrity.verify_all(db)
+        report = verify_all(db)
     return render_template("audit/verify.html", case_no=case_no, verdict=verdict, report=report,
-                           latest=integrity.latest_checkpoint(db))
+                           latest=checkpoints.latest_checkpoint(db))
 
 
 # --- the dossier ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, exists, func, insert, select
 
-from engine.audit.integrity import verify_case
+from engine.audit.verify import verify_case
 from engine.errors import NotFound, OnewindowError
 from engine.reads import queries
 from engine.store.db import Database

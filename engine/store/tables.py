@@ -286,13 +286,13 @@ notifications = Table(
     Column("read_at", DateTime(timezone=True), nullable=True),
 )
 
-# Integrity of the audit trail (engine/audit/integrity.py, migration 0004). Like `audit_events`, these three
+# Integrity of the audit trail (engine/audit/, migration 0004). Like `audit_events`, these three
 # tables are append-only in the database itself: triggers reject every UPDATE and DELETE.
 audit_checkpoints = Table(
     "audit_checkpoints",
     metadata,
     # A chained record of the head of every case chain that moved since the previous checkpoint:
-    # hash = sha256 over the previous checkpoint's hash, this one's header and its heads (integrity.py).
+    # hash = sha256 over the previous checkpoint's hash, this one's header and its heads (engine/audit/checkpoints.py).
     Column("id", Integer, primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("prev_hash", String(64), nullable=False, unique=True),  # unique: the chain cannot fork

@@ -72,17 +72,17 @@ def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
     """Exit 0: intact; 1: something is broken (each broken case printed with its first broken event)."""
     import time
 
-    from engine.audit import integrity
+    from engine.audit import verify
 
     if bool(args.case_no) == bool(args.all):
         raise UsageError("give one case number, or --all (see `onewindow verify --help`)")
     if args.case_no:
         began = time.perf_counter()
-        verdict = integrity.verify_case(ctx.db, args.case_no)
+        verdict = verify.verify_case(ctx.db, args.case_no)
         payload = {**verdict.to_dict(), "seconds": round(time.perf_counter() - began, 4)}
         ctx.emit(payload, lambda: _verdict_text(payload))
         return 0 if verdict.ok else 1
-    report = integrity.verify_all(ctx.db)
+    report = verify.verify_all(ctx.db)
     ctx.emit(report.to_dict(), lambda: _report_text(report.to_dict()))
     return 0 if report.ok else 1
 
@@ -134,8 +134,8 @@ def _replay_text(report) -> str:
 
 
 def cmd_checkpoint(args: argparse.Namespace, ctx: Context) -> int:
-    from engine.audit import integrity
+    from engine.audit import checkpoints
 
-    result = integrity.make_checkpoint(ctx.db, _setter(ctx, args.user))
+    result = checkpoints.make_checkpoint(ctx.db, _setter(ctx, args.user))
     ctx.emit(result.to_dict(), result.message)
     return 0

@@ -4,12 +4,12 @@
   DELETE (SQLite: `RAISE(ABORT, …)`; PostgreSQL: a plpgsql function raising an exception). Row
   triggers do not fire on TRUNCATE (the test suite empties its tables that way between tests).
 - `audit_checkpoints` + `audit_checkpoint_heads`: a chain of checkpoints, each recording the head
-  (seq, hash) of every case chain that moved since the previous one (engine/audit/integrity.py).
+  (seq, hash) of every case chain that moved since the previous one (engine/audit/checkpoints.py).
 - `audit_views`: who looked at what, when (the auditor's pages log every view of a case).
 All four tables get the same triggers.
 
 The trigger SQL is written out here, not imported, so that this migration stays what it was when
-it ran; `engine.audit.integrity` holds the same statements for tests and scratch databases.
+it ran; `engine.audit.triggers` holds the same statements for tests and scratch databases.
 
 Revision ID: 0004
 Revises: 0003

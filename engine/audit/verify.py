@@ -26,257 +26,26 @@ bounded by the largest case, not the database.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, text
+from sqlalchemy import Connection, and_, select
 
+from engine.audit.checkpoints import CheckpointHasher
+from engine.audit.verdicts import CaseVerdict, Problem, Report, problem_order
 from engine.errors import NotFound
 from engine.runtime.chain import GENESIS, event_hash
 from engine.store.db import Database
 from engine.store.tables import audit_checkpoint_heads, audit_checkpoints, audit_events, cases
-from engine.time import clock
 from engine.time.clock import as_utc
 
 SYSTEM_ACTOR = "system"
 STREAM_CHUNK = 2000  # rows fetched at a time by each cursor of verify_all
-MAX_PROBLEMS_PER_CASE = 20
 MAX_BROKEN_REPORTED = 1000
 REORDER_SEARCH = 1000  # how far a changed event's hash is tried against other seqs
-
-APPEND_ONLY_TABLES = ("audit_events", "audit_checkpoints", "audit_checkpoint_heads", "audit_views")
-
-
-# --- the append-only triggers ---------------------------------------------------------------------
-# The same statements as migration 0004 (which keeps its own copy, frozen): for tests that tamper on
-# purpose, and for benchmarks that build scratch databases by raw SQL.
-
-
-def _trigger_sql(dialect: str) -> tuple[list[str], list[str]]:
-    """(create, drop) statements of the append-only triggers for `dialect`."""
-    create: list[str] = []
-    drop: list[str] = []
-    if dialect == "postgresql":
-        create.append(
-            "CREATE OR REPLACE FUNCTION onewindow_append_only() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            "BEGIN\n"
-            "    RAISE EXCEPTION '% is append-only: % is not allowed (S-14)', TG_TABLE_NAME, TG_OP\n"
-            "        USING ERRCODE = 'insufficient_privilege';\n"
-            "END\n$$")
-        for table in APPEND_ONLY_TABLES:
-            create.append(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                          "FOR EACH ROW EXECUTE FUNCTION onewindow_append_only()")
-            drop.append(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        return create, drop
-    for table in APPEND_ONLY_TABLES:
-        for op in ("UPDATE", "DELETE"):
-            create.append(f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-                          f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} is not allowed (S-14)'); END")
-            drop.append(f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}")
-    return create, drop
-
-
-def drop_append_only_triggers(conn: Connection) -> None:
-    """Remove the triggers — for tests that tamper on purpose and scratch databases only."""
-    for statement in _trigger_sql(conn.dialect.name)[1]:
-        conn.execute(text(statement))
-
-
-def create_append_only_triggers(conn: Connection) -> None:
-    """Put the triggers (back); the inverse of `drop_append_only_triggers`."""
-    for statement in _trigger_sql(conn.dialect.name)[0]:
-        conn.execute(text(statement))
-
-
-def append_only_triggers(conn: Connection) -> list[str]:
-    """The names of the append-only triggers present in the database (to check an installation)."""
-    if conn.dialect.name == "postgresql":
-        rows = conn.execute(text("SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                                 "WHERE NOT t.tgisinternal AND c.relname = ANY(:tables) "
-                                 "AND pg_table_is_visible(c.oid)"), {"tables": list(APPEND_ONLY_TABLES)})
-    else:
-        rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
-    return sorted(name for (name,) in rows if name.startswith(APPEND_ONLY_TABLES))
-
-
-# --- hashing --------------------------------------------------------------------------------------
-
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-class CheckpointHasher:
-    """sha256 over the previous checkpoint's hash, this checkpoint's header, then one line per head.
-
-    Lines are canonical JSON: `[prev_hash, at (ISO, UTC), created_by, case_count]`, then
-    `[case_no, seq, head]` for each head in case-number order (code-point order, the same in Python,
-    SQLite and PostgreSQL's "C" collation). Fed line by line, so a big checkpoint is never held whole.
-    """
-
-    def __init__(self, prev_hash: str, at: datetime, created_by: str, case_count: int) -> None:
-        self._sha = hashlib.sha256(_canonical([prev_hash, as_utc(at).isoformat(), created_by, case_count]) + b"\n")
-
-    def add(self, case_no: str, seq: int, head: str) -> None:
-        self._sha.update(_canonical([case_no, seq, head]) + b"\n")
-
-    def hexdigest(self) -> str:
-        return self._sha.hexdigest()
-
-
-def checkpoint_hash(prev_hash: str, at: datetime, created_by: str, heads: Iterable[tuple[str, int, str]]) -> str:
-    """The hash of a checkpoint whose heads are `heads` (any order: they are sorted here)."""
-    ordered = sorted(heads)
-    hasher = CheckpointHasher(prev_hash, at, created_by, len(ordered))
-    for case_no, seq, head in ordered:
-        hasher.add(case_no, seq, head)
-    return hasher.hexdigest()
-
-
-# --- checkpoints ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckpointResult:
-    created: bool
-    id: int | None
-    hash: str
-    case_count: int
-    at: str | None
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _latest_recorded_seq():
-    """Correlated: the highest seq any checkpoint recorded for the case of the outer query (0 if none)."""
-    return (select(func.coalesce(func.max(audit_checkpoint_heads.c.seq), 0))
-            .where(audit_checkpoint_heads.c.case_id == cases.c.id,
-                   audit_checkpoint_heads.c.case_no == cases.c.case_no)
-            .scalar_subquery())
-
-
-def make_checkpoint(db: Database, actor: str = SYSTEM_ACTOR) -> CheckpointResult:
-    """Record the heads of the cases whose chain moved since the last checkpoint, in one transaction.
-
-    Cost: one indexed look-up per case to find the moved ones, then rows only for those. Nothing moved:
-    nothing is written. Concurrent calls queue (PostgreSQL: a table lock that readers ignore; SQLite:
-    the write lock), and the unique `prev_hash` makes a fork impossible anyway.
-    """
-    at = as_utc(clock.now())
-    with db.transaction() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("LOCK TABLE audit_checkpoints IN EXCLUSIVE MODE")
-        last = conn.execute(select(audit_checkpoints.c.id, audit_checkpoints.c.hash)
-                            .order_by(audit_checkpoints.c.id.desc()).limit(1)).one_or_none()
-        moved = conn.execute(
-            select(cases.c.id, cases.c.case_no, cases.c.audit_seq, cases.c.audit_head)
-            .where(cases.c.audit_seq > _latest_recorded_seq())).all()
-        if not moved:
-            where = f"checkpoint {last.id}" if last else "the start (no checkpoint yet)"
-            return CheckpointResult(False, last.id if last else None, last.hash if last else GENESIS, 0, None,
-                                    f"nothing moved since {where}; no checkpoint written")
-        prev_hash = last.hash if last else GENESIS
-        heads = sorted((r.case_no, r.audit_seq, r.audit_head, r.id) for r in moved)
-        digest = checkpoint_hash(prev_hash, at, actor, [h[:3] for h in heads])
-        checkpoint_id = conn.execute(insert(audit_checkpoints).values(
-            at=at, prev_hash=prev_hash, hash=digest, case_count=len(heads), created_by=actor,
-        ).returning(audit_checkpoints.c.id)).scalar_one()
-        conn.execute(insert(audit_checkpoint_heads), [
-            {"checkpoint_id": checkpoint_id, "case_no": case_no, "case_id": case_id, "seq": seq, "head": head}
-            for case_no, seq, head, case_id in heads])
-    return CheckpointResult(True, checkpoint_id, digest, len(heads), at.isoformat(),
-                            f"checkpoint {checkpoint_id}: {len(heads)} case chain(s) recorded; hash {digest}")
-
-
-# --- verdicts -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong. `seq` is the event concerned (None: the checkpoint chain itself)."""
-
-    seq: int | None
-    kind: str  # changed, out_of_order, missing, prev_mismatch, case_row, checkpoint, case_deleted, duplicate
-    what: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class CaseVerdict:
-    case_no: str
-    events: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    checkpoint_problems: list[Problem] = field(default_factory=list)  # verify_case: the chain it relies on
-    checkpoints: int = 0  # how many checkpoints recorded this case's head
-    more_problems: int = 0  # problems found beyond MAX_PROBLEMS_PER_CASE
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.checkpoint_problems
-
-    @property
-    def first(self) -> Problem | None:
-        """The first broken event: the problem with the lowest seq."""
-        found = [p for p in self.problems if p.seq is not None]
-        return min(found, key=lambda p: p.seq) if found else (self.problems or self.checkpoint_problems or [None])[0]
-
-    def add(self, problem: Problem) -> None:
-        if len(self.problems) < MAX_PROBLEMS_PER_CASE:
-            self.problems.append(problem)
-        else:
-            self.more_problems += 1
-
-    def to_dict(self) -> dict[str, Any]:
-        first = self.first
-        return {"case_no": self.case_no, "ok": self.ok, "events": self.events, "checkpoints": self.checkpoints,
-                "first_broken_event": first.seq if first else None, "first_problem": first.what if first else None,
-                "problems": [p.to_dict() for p in self.problems],
-                "more_problems": self.more_problems,
-                "checkpoint_problems": [p.to_dict() for p in self.checkpoint_problems]}
-
-
-def _problem_order(problem: Problem) -> tuple[int, int]:
-    return (0, problem.seq) if problem.seq is not None else (1, 0)
-
-
-@dataclass
-class Report:
-    """What `verify_all` found; `broken` lists at most MAX_BROKEN_REPORTED cases (`broken_count` all)."""
-
-    ok: bool = True
-    cases: int = 0
-    events: int = 0
-    checkpoints: int = 0
-    heads: int = 0
-    seconds: float = 0.0
-    broken: list[CaseVerdict] = field(default_factory=list)
-    broken_count: int = 0
-    checkpoint_problems: list[Problem] = field(default_factory=list)
-    latest_checkpoint: dict[str, Any] | None = None
-
-    @property
-    def events_per_second(self) -> float:
-        return self.events / self.seconds if self.seconds > 0 else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "cases": self.cases, "events": self.events, "checkpoints": self.checkpoints,
-                "checkpoint_heads": self.heads, "seconds": round(self.seconds, 4),
-                "events_per_second": round(self.events_per_second),
-                "broken_count": self.broken_count, "broken": [v.to_dict() for v in self.broken],
-                "checkpoint_problems": [p.to_dict() for p in self.checkpoint_problems],
-                "latest_checkpoint": self.latest_checkpoint}
 
 
 # --- checking one case ----------------------------------------------------------------------------
@@ -346,7 +115,7 @@ def check_case(case_no: str, case_row, events: list, heads: list) -> CaseVerdict
         verdict.add(Problem(last_seq or None, "case_row",
                             f"the case row's head does not match event {last_seq} (case row or event altered)"))
     _check_heads(verdict, case_row, heads, by_seq, last_seq)
-    verdict.problems.sort(key=_problem_order)
+    verdict.problems.sort(key=problem_order)
     return verdict
 
 
@@ -561,20 +330,3 @@ def verify_case(db: Database, case_no: str) -> CaseVerdict:
         problems, _, _, _ = _verify_checkpoint_chain(conn, recompute={h.checkpoint_id for h in heads})
         verdict.checkpoint_problems = problems
     return verdict
-
-
-def latest_checkpoint(db: Database) -> dict[str, Any] | None:
-    with db.reading() as conn:
-        row = conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id.desc()).limit(1)).one_or_none()
-        pending = conn.execute(select(func.count()).select_from(cases)
-                               .where(cases.c.audit_seq > _latest_recorded_seq())).scalar_one()
-    base = {"pending_cases": pending}
-    if row is None:
-        return {**base, "id": None}
-    return {**base, "id": row.id, "at": as_utc(row.at).isoformat(), "hash": row.hash, "case_count": row.case_count,
-            "created_by": row.created_by}
-
-
-__all__ = ["CaseVerdict", "CheckpointResult", "Problem", "Report", "append_only_triggers", "as_utc",
-           "check_case", "checkpoint_hash", "create_append_only_triggers", "drop_append_only_triggers",
-           "latest_checkpoint", "make_checkpoint", "snapshot", "verify_all", "verify_case"]
