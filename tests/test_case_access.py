@@ -20,9 +20,10 @@ from test_web import login
 
 from engine.catalogue import demo
 from engine.desk.attachments import add_attachment, open_attachment
+from engine.desk.caseops import copy_case
 from engine.desk.casework import complete_task, start_case
 from engine.desk.materials import mark_materials
-from engine.desk.taskops import TaskOperationError, copy_case
+from engine.desk.taskops import TaskOperationError
 from engine.errors import FormValidationError, OnewindowError, PermissionDenied
 from engine.org import accounts, orgtree
 from engine.reads import queries

@@ -23,8 +23,8 @@ from sqlalchemy import insert, select
 from engine.catalogue import demo
 from engine.catalogue.drafts import open_draft
 from engine.desk.attachments import add_attachment
+from engine.desk.caseops import copy_case
 from engine.desk.casework import complete_task, start_case
-from engine.desk.taskops import copy_case
 from engine.org import accounts, orgtree
 from engine.reads import queries
 from engine.store.tables import api_tokens, case_warnings, cases, incidents, notifications

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from engine.audit.replay import replay_case
 from engine.catalogue.deployment import deploy_package
-from engine.desk import casework, inbox, taskops
+from engine.desk import caseops, casework, inbox, taskops
 from engine.diagrams.package import load_package
 from engine.errors import ConflictError, FormValidationError, NotFound, PermissionDenied, StaleTaskError
 from engine.reads import queries
@@ -226,13 +226,13 @@ def test_withdraw_refused_once_the_next_handler_claimed(db, people):
 
 def test_copy_notifies_each_recipient_once_and_can_be_marked_read(db, people):
     case_no = start(db, people)
-    taskops.copy_case(db, case_no, ["zhao", "qian", "zhao", "wang"], people["a"], "请知悉")
+    caseops.copy_case(db, case_no, ["zhao", "qian", "zhao", "wang"], people["a"], "请知悉")
     assert messages_of(db, "zhao") == [("copy", f"办件 {case_no}：wang 抄送给您：请知悉")]
     assert messages_of(db, "wang") == []  # never to oneself
     with pytest.raises(NotFound, match="nobody"):
-        taskops.copy_case(db, case_no, ["nobody"], people["a"])
+        caseops.copy_case(db, case_no, ["nobody"], people["a"])
     with pytest.raises(taskops.TaskOperationError, match="至少一名"):
-        taskops.copy_case(db, case_no, [], people["a"])
+        caseops.copy_case(db, case_no, [], people["a"])
     with db.reading() as conn:
         note = conn.execute(select(notifications.c.id).where(notifications.c.recipient == "user:zhao")).scalar_one()
     with pytest.raises(PermissionDenied):  # only the recipient
@@ -244,18 +244,18 @@ def test_copy_notifies_each_recipient_once_and_can_be_marked_read(db, people):
 def test_urge_by_the_accepting_clerk_once_an_hour(db, people):
     case_no = accepted(db, people)
     with pytest.raises(PermissionDenied, match="办理过本办件"):
-        taskops.urge_case(db, case_no, people["b"])
+        caseops.urge_case(db, case_no, people["b"])
     with clock.frozen_at(T0 + timedelta(hours=1)):
-        taskops.urge_case(db, case_no, people["a"], "申请人来电询问")
+        caseops.urge_case(db, case_no, people["a"], "申请人来电询问")
     with db.reading() as conn:
         sent = conn.execute(select(notifications.c.recipient, notifications.c.kind)
                             .where(notifications.c.kind == "urge")).all()
     assert sent == [("group:审查组", "urge")]
     with clock.frozen_at(T0 + timedelta(hours=1, minutes=30)), pytest.raises(ConflictError, match="1 小时内"):
-        taskops.urge_case(db, case_no, people["a"])
+        caseops.urge_case(db, case_no, people["a"])
     casework.claim_task(db, task(db, case_no, "review").task_id, people["r"])
     with clock.frozen_at(T0 + timedelta(hours=2, minutes=1)):
-        taskops.urge_case(db, case_no, people["a"])
+        caseops.urge_case(db, case_no, people["a"])
     assert messages_of(db, "zhao")[-1][0] == "urge"  # now the holder is chased by name
 
 

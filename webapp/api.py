@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from engine.desk import casework, taskops
+from engine.desk import caseops, casework, taskops
 from engine.errors import OnewindowError, PermissionDenied
 from engine.org import accounts
 from engine.org.assignment import Actor, check_may_handle
@@ -213,13 +213,13 @@ def copy(case_no: str):
     recipients = body.get("to")
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         raise OnewindowError('"to" 必须是用户名列表，例如 {"to": ["zhao"]}。')
-    return _done(taskops.copy_case(get_db(), case_no, recipients, g.actor, _text(body, "note")))
+    return _done(caseops.copy_case(get_db(), case_no, recipients, g.actor, _text(body, "note")))
 
 
 @bp.route("/cases/<case_no>/urge", methods=["POST"])
 @token_required(*HANDLER_ROLES)
 def urge(case_no: str):
-    return _done(taskops.urge_case(get_db(), case_no, g.actor, _text(_json_body(), "note")))
+    return _done(caseops.urge_case(get_db(), case_no, g.actor, _text(_json_body(), "note")))
 
 
 # --- 实时报送: the case feed for a higher-level platform (engine/watch/reports.py) ------------------------------

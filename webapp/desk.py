@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from engine.desk import attachments, casework, comments, inbox, materials, taskops
+from engine.desk import attachments, casework, comments, inbox, materials, offers, taskops
 from engine.diagrams.forms import validate_form
 from engine.errors import (
     ConflictError,
@@ -105,7 +105,7 @@ def _just_done() -> dict[str, Any] | None:
     if not case_no:
         return None
     try:
-        found = taskops.choices(get_db(), case_no, current_user.actor)
+        found = offers.choices(get_db(), case_no, current_user.actor)
     except NotFound:
         found = None
     if found is None or found.withdrawable is None:
@@ -297,7 +297,7 @@ def _task_page(detail: dict[str, Any], values: dict[str, Any], errors: dict[str,
         decision=deskforms.decision(detail["schema"], fields), is_delegate=_is_delegate(detail),
         delegation=delegation, is_delegator=bool(delegation and delegation["delegator"] == me),
         claimed_by_other=detail["assignee"] not in (None, me) and not _is_delegate(detail),
-        choices=taskops.choices(db, case_no, actor, detail["task_id"]), operation=operation or {},
+        choices=offers.choices(db, case_no, actor, detail["task_id"]), operation=operation or {},
         **panels)
 
 

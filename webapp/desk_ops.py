@@ -15,7 +15,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from engine.desk import attachments, comments, inbox, materials, taskops
+from engine.desk import attachments, caseops, comments, inbox, materials, offers, taskops
 from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
 from engine.reads import queries
 from engine.runtime.caseaccess import STAFF_ROLES
@@ -116,7 +116,7 @@ def withdraw(case_no: str):
 @bp.route("/cases/<case_no>/urge", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def urge(case_no: str):
-    return _case_operation(case_no, lambda: taskops.urge_case(get_db(), case_no, current_user.actor, _field("note")),
+    return _case_operation(case_no, lambda: caseops.urge_case(get_db(), case_no, current_user.actor, _field("note")),
                            "已催办，当前办理人已收到提醒。")
 
 
@@ -124,7 +124,7 @@ def urge(case_no: str):
 @roles_required(*HANDLER_ROLES)
 def copy(case_no: str):
     names = [n for value in request.form.getlist("to") for n in value.replace("，", ",").split(",")]
-    return _case_operation(case_no, lambda: taskops.copy_case(get_db(), case_no, names, current_user.actor,
+    return _case_operation(case_no, lambda: caseops.copy_case(get_db(), case_no, names, current_user.actor,
                                                               _field("note")), "已抄送。")
 
 
@@ -211,7 +211,7 @@ def _case_page_helpers() -> dict[str, Any]:
                 "comments": comments.list_comments(db, case_no), "clerk": clerk,
                 "step_names": step_names(queries.case_history(db, case_no)),
                 "may_comment": comments.may_comment(actor), "staff": bool(actor.roles & STAFF_ROLES),
-                "choices": taskops.choices(db, case_no, actor) if clerk else None,
+                "choices": offers.choices(db, case_no, actor) if clerk else None,
                 "max_mb": attachments.max_bytes() // (1024 * 1024), "allowed_types": attachments.ALLOWED_TEXT}
 
     return {"desk_case_extras": desk_case_extras}

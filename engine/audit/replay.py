@@ -28,7 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select, update
 
 from engine.catalogue import case_migration
-from engine.desk import attachments, casework, comments, materials, taskops
+from engine.desk import attachments, caseops, casework, comments, materials, taskops
 from engine.errors import NotFound, OnewindowError
 from engine.org import accounts
 from engine.reads import queries
@@ -215,9 +215,9 @@ def _feed_case(scratch: Database, kind: str, event: dict[str, Any], case_no: str
     if kind == "task_withdrawn":
         taskops.withdraw_task(scratch, case_no, task_ids[data["task_id"]], actor, data.get("reason", ""))
     elif kind == "case_copied":
-        taskops.copy_case(scratch, case_no, data["recipients"], actor, data.get("note", ""))
+        caseops.copy_case(scratch, case_no, data["recipients"], actor, data.get("note", ""))
     elif kind == "case_urged":
-        taskops.urge_case(scratch, case_no, actor, data.get("note", ""))
+        caseops.urge_case(scratch, case_no, actor, data.get("note", ""))
     elif kind == "attachment_added":  # the file itself stays where it is: only its record is re-made
         attachments.register(scratch, case_no, data, actor)
     elif kind == "comment_added":

@@ -1,4 +1,4 @@
-"""The clerk's task operations beyond claim and complete: transfer, delegate, return, withdraw, copy, urge.
+"""The clerk's operations on one open task beyond claim and complete: transfer, delegate, return, withdraw.
 
 Each is a small function handed to `runtime.change_case` (or `change_case_of_task`), so it runs in the
 case's one transaction under the optimistic lock; every check happens inside, before anything is
@@ -12,8 +12,6 @@ Why approve, refuse and supplement are not here: they are decisions drawn in the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.task import Task
@@ -24,24 +22,16 @@ from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
 from engine.org.assignment import Actor, check_may_handle
 from engine.runtime import indexes
-from engine.runtime.caseaccess import STAFF_ROLES, concerns
 from engine.runtime.change import (
     CaseContext,
     change_case,
     change_case_of_task,
-    load_case_row,
-    load_specs,
-    script_engine,
 )
-from engine.runtime.state import load_state
 from engine.store.db import Database
 from engine.store.tables import audit_events, delegations, groups, memberships, users
-from engine.time import clock
 
 DELEGATION_KEY = indexes.DELEGATION_KEY
-URGE_INTERVAL = timedelta(hours=1)  # one chase per task per hour: the handler is reminded, not flooded
 REASON_MAX = 500
-COPY_MAX_RECIPIENTS = 20
 
 
 class TaskOperationError(OnewindowError):
@@ -80,7 +70,7 @@ def _require_clerk(conn: Connection, username: str, group: str | None, action: s
         raise TaskOperationError(f"{username} 不在“{group}”组，不能{action}给他；只能{action}给本组其他人员。")
 
 
-def _reason(text: str | None, required: bool, action: str) -> str:
+def reason_text(text: str | None, required: bool, action: str) -> str:
     reason = (text or "").strip()
     if required and not reason:
         raise TaskOperationError(f"{action}必须填写理由。", field_errors={"reason": ["必须填写理由"]})
@@ -89,16 +79,16 @@ def _reason(text: str | None, required: bool, action: str) -> str:
     return reason
 
 
-def _tell(ctx: CaseContext, username: str, kind: str, element_id: str | None, message: str) -> None:
+def tell(ctx: CaseContext, username: str, kind: str, element_id: str | None, message: str) -> None:
     ctx.notifications.append({"recipient": f"user:{username}", "kind": kind, "element_id": element_id,
                               "message": f"办件 {ctx.case.case_no}：{message}", "created_at": ctx.now})
 
 
-def _who(actor: Actor) -> str:
+def display_name(actor: Actor) -> str:
     return actor.display_name or actor.username
 
 
-def _colon(text: str) -> str:
+def after_colon(text: str) -> str:
     return f"：{text}" if text else ""
 
 
@@ -109,7 +99,7 @@ def _open_task(ctx: CaseContext, task_id: str) -> Task:
     return task
 
 
-def _name(task: Task) -> str:
+def step_name(task: Task) -> str:
     return task.task_spec.bpmn_name or task.task_spec.bpmn_id
 
 
@@ -136,11 +126,12 @@ def transfer_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
         if to == actor.username:
             raise TaskOperationError("不能转办给自己；请选择本组其他人员。")
         _require_clerk(ctx.conn, to, group, "转办")
-        why = _reason(reason, False, "转办")
+        why = reason_text(reason, False, "转办")
         task._set_internal_data(**{indexes.ASSIGNEE_KEY: to})
-        ctx.record("task_transferred", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), to=to, group=group,
-                   reason=why)
-        _tell(ctx, to, "transfer", task.task_spec.bpmn_id, f"{_who(actor)} 将“{_name(task)}”转办给您{_colon(why)}")
+        ctx.record("task_transferred", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), to=to,
+                   group=group, reason=why)
+        tell(ctx, to, "transfer", task.task_spec.bpmn_id,
+             f"{display_name(actor)} 将“{step_name(task)}”转办给您{after_colon(why)}")
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, transfer)
@@ -158,13 +149,13 @@ def delegate_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
         if to == actor.username:
             raise TaskOperationError("不能委派给自己；请选择其他窗口人员。")
         _require_clerk(ctx.conn, to, None, "委派")
-        why = _reason(reason, False, "委派")
+        why = reason_text(reason, False, "委派")
         task._set_internal_data(**{indexes.ASSIGNEE_KEY: actor.username, DELEGATION_KEY: {
             "delegator": actor.username, "delegate": to, "reason": why, "state": "with_delegate", "proposed": None}})
         _write_delegation(ctx, task, task_id)
-        ctx.record("task_delegated", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), to=to, reason=why)
-        _tell(ctx, to, "delegate", task.task_spec.bpmn_id,
-              f"{_who(actor)} 将“{_name(task)}”委派给您办理，办理后交回确认")
+        ctx.record("task_delegated", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), to=to, reason=why)
+        tell(ctx, to, "delegate", task.task_spec.bpmn_id,
+              f"{display_name(actor)} 将“{step_name(task)}”委派给您办理，办理后交回确认")
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, delegate)
@@ -181,9 +172,9 @@ def submit_delegated(db: Database, task_id: str, data: dict[str, Any], actor: Ac
             validate_form(ctx.specs.forms[form], data, form)
         task._set_internal_data(**{DELEGATION_KEY: {**delegation, "state": "proposed", "proposed": data}})
         _write_delegation(ctx, task, task_id)
-        ctx.record("delegation_submitted", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), data=data)
-        _tell(ctx, delegation["delegator"], "delegate", task.task_spec.bpmn_id,
-              f"{_who(actor)} 已办理您委派的“{_name(task)}”，请确认")
+        ctx.record("delegation_submitted", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), data=data)
+        tell(ctx, delegation["delegator"], "delegate", task.task_spec.bpmn_id,
+              f"{display_name(actor)} 已办理您委派的“{step_name(task)}”，请确认")
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, submit)
@@ -195,11 +186,11 @@ def send_back_delegated(db: Database, task_id: str, actor: Actor, reason: str) -
     def send_back(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
         delegation = _delegation_for(task, actor, "delegator", "proposed")
-        why = _reason(reason, True, "退回委派")
+        why = reason_text(reason, True, "退回委派")
         task._set_internal_data(**{DELEGATION_KEY: {**delegation, "state": "with_delegate"}})
         _write_delegation(ctx, task, task_id)
-        ctx.record("delegation_returned", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), reason=why)
-        _tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{_name(task)}”被退回重办：{why}")
+        ctx.record("delegation_returned", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), reason=why)
+        tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{step_name(task)}”被退回重办：{why}")
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, send_back)
@@ -213,8 +204,8 @@ def recall_delegated(db: Database, task_id: str, actor: Actor) -> str:
         delegation = _delegation_for(task, actor, "delegator", None)
         task.internal_data.pop(DELEGATION_KEY, None)
         ctx.conn.execute(delete(delegations).where(delegations.c.task_id == task_id))
-        ctx.record("delegation_recalled", task.task_spec.bpmn_id, task_id=task_id, name=_name(task))
-        _tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{_name(task)}”的委派已收回")
+        ctx.record("delegation_recalled", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task))
+        tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{step_name(task)}”的委派已收回")
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, recall)
@@ -282,18 +273,19 @@ def return_task(db: Database, task_id: str, target_task_id: str, reason: str, ac
         task = _open_task(ctx, task_id)
         check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "退回")
         _refuse_if_delegated(task, "退回")
-        why = _reason(reason, True, "退回")
+        why = reason_text(reason, True, "退回")
         target = ctx.task(target_task_id)
         if target is None or target.id not in {t.id for t in return_targets(ctx, task)}:
-            names = "、".join(_name(t) for t in return_targets(ctx, task)) or "无"
+            names = "、".join(step_name(t) for t in return_targets(ctx, task)) or "无"
             raise TaskOperationError(f"不能退回到该环节：只能退回到本环节之前、同一路径上已办理的环节"
                                      f"（可退回：{names}）。")
         handler = _completed_by(ctx, target_task_id)
         _reset_to(ctx, target, handler)
         ctx.record("task_returned", task.task_spec.bpmn_id, task_id=task_id, target_task_id=target_task_id,
-                   to_element=target.task_spec.bpmn_id, name=_name(task), to_name=_name(target), reason=why)
+                   to_element=target.task_spec.bpmn_id, name=step_name(task), to_name=step_name(target), reason=why)
         if handler:
-            _tell(ctx, handler, "return", target.task_spec.bpmn_id, f"“{_name(task)}”退回至“{_name(target)}”：{why}")
+            tell(ctx, handler, "return", target.task_spec.bpmn_id,
+                 f"“{step_name(task)}”退回至“{step_name(target)}”：{why}")
         ctx.advance()
         return ctx.case.case_no
 
@@ -315,7 +307,7 @@ def _reset_to(ctx: CaseContext, target: Task, holder: str | None) -> None:
         target._set_internal_data(**{indexes.ASSIGNEE_KEY: holder})
 
 
-def _completions(ctx: CaseContext) -> list[tuple[str, str]]:
+def completions(ctx: CaseContext) -> list[tuple[str, str]]:
     """(task id, actor) of every completed task of the case, oldest first, from its audit trail."""
     rows = ctx.conn.execute(select(audit_events.c.actor, audit_events.c.data)
                             .where(audit_events.c.case_id == ctx.case.id, audit_events.c.type == "task_completed")
@@ -324,7 +316,7 @@ def _completions(ctx: CaseContext) -> list[tuple[str, str]]:
 
 
 def _completed_by(ctx: CaseContext, task_id: str) -> str | None:
-    return next((who for tid, who in reversed(_completions(ctx)) if tid == task_id), None)
+    return next((who for tid, who in reversed(completions(ctx)) if tid == task_id), None)
 
 
 # --- 撤回 withdraw a step just completed -------------------------------------------------------------------
@@ -372,10 +364,10 @@ def withdraw_task(db: Database, case_no: str, task_id: str, actor: Actor, reason
             raise NotFound(f"办件 {case_no} 中没有任务 {task_id}。")
         refusal = withdrawable(ctx, task, actor)
         if refusal:
-            raise ConflictError(f"不能撤回“{_name(task)}”：{refusal}")
-        why = _reason(reason, False, "撤回")
+            raise ConflictError(f"不能撤回“{step_name(task)}”：{refusal}")
+        why = reason_text(reason, False, "撤回")
         _reset_to(ctx, task, actor.username)
-        ctx.record("task_withdrawn", task.task_spec.bpmn_id, task_id=task_id, name=_name(task), reason=why)
+        ctx.record("task_withdrawn", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), reason=why)
         ctx.advance()
         return ctx.case.case_no
 
@@ -384,112 +376,6 @@ def withdraw_task(db: Database, case_no: str, task_id: str, actor: Actor, reason
 
 def last_withdrawable(ctx: CaseContext, actor: Actor) -> Task | None:
     """The step the actor completed last in this case, if it may still be withdrawn (for the pages)."""
-    mine = [tid for tid, who in _completions(ctx) if who == actor.username]
+    mine = [tid for tid, who in completions(ctx) if who == actor.username]
     task = ctx.task(mine[-1]) if mine else None
     return task if task is not None and withdrawable(ctx, task, actor) is None else None
-
-
-# --- 抄送 copy, 催办 urge --------------------------------------------------------------------------------
-
-def copy_case(db: Database, case_no: str, recipients: list[str], actor: Actor, note: str = "") -> str:
-    """抄送: let colleagues know about a case, for information; each gets a notification to read."""
-
-    def copy(ctx: CaseContext) -> str:
-        if not concerns(ctx.conn, ctx.case, actor):  # a copy shares what the sender may see, never more
-            raise PermissionDenied("只有办理过、正在办理本办件或被抄送本办件的人员可以抄送它。")
-        names = sorted({r.strip() for r in recipients if r and r.strip()} - {actor.username})
-        if not names:
-            raise TaskOperationError("请选择至少一名抄送对象（不能只抄送给自己）。",
-                                     field_errors={"recipients": ["请选择抄送对象"]})
-        if len(names) > COPY_MAX_RECIPIENTS:
-            raise TaskOperationError(f"一次最多抄送 {COPY_MAX_RECIPIENTS} 人。")
-        for name in names:
-            roles, _ = person(ctx.conn, name)  # NotFound names the unknown user
-            if not roles & STAFF_ROLES:
-                raise TaskOperationError(f"{name} 不是工作人员；办件只能抄送给工作人员（申请人凭查询码查看办件）。",
-                                         field_errors={"recipients": ["只能抄送给工作人员"]})
-        why = _reason(note, False, "抄送")
-        ctx.record("case_copied", recipients=names, note=why)
-        for name in names:
-            _tell(ctx, name, "copy", None, f"{_who(actor)} 抄送给您{_colon(why)}")
-        return ctx.case.case_no
-
-    return change_case(db, case_no, actor, copy)
-
-
-def urge_case(db: Database, case_no: str, actor: Actor, note: str = "") -> str:
-    """催办: a clerk who handled a step of the case chases whoever holds it now (once an hour per task)."""
-
-    def urge(ctx: CaseContext) -> str:
-        if not any(who == actor.username for _tid, who in _completions(ctx)):
-            raise PermissionDenied("只有办理过本办件某一环节的人员（如受理人）可以催办。")
-        open_tasks = indexes.open_human_tasks(ctx.workflow)
-        if not open_tasks:
-            raise TaskOperationError("办件当前没有待办环节，无需催办。")
-        recent = _recently_urged(ctx)
-        due = [t for t in open_tasks if str(t.id) not in recent]
-        if not due:
-            hours = int(URGE_INTERVAL.total_seconds() // 3600)
-            raise ConflictError(f"当前环节已于 {min(recent.values())} 催办过，{hours} 小时内不能重复催办；请稍后再试。")
-        why = _reason(note, False, "催办")
-        chased = []
-        for task in due:
-            holder = indexes.assignee_of(task)
-            recipient = f"user:{holder}" if holder else f"group:{ctx.group_of(task) or 'clerk'}"
-            chased.append({"task_id": str(task.id), "element_id": task.task_spec.bpmn_id, "recipient": recipient})
-            ctx.notifications.append({"recipient": recipient, "kind": "urge", "element_id": task.task_spec.bpmn_id,
-                                      "message": f"办件 {ctx.case.case_no}：“{_name(task)}”被催办"
-                                                 f"{_colon(why)}", "created_at": ctx.now})
-        ctx.record("case_urged", tasks=chased, note=why)
-        return ctx.case.case_no
-
-    return change_case(db, case_no, actor, urge)
-
-
-def _recently_urged(ctx: CaseContext) -> dict[str, str]:
-    """Task id → when it was last urged, for urges within the interval."""
-    since = ctx.now - URGE_INTERVAL
-    rows = ctx.conn.execute(select(audit_events.c.at, audit_events.c.data)
-                            .where(audit_events.c.case_id == ctx.case.id, audit_events.c.type == "case_urged",
-                                   audit_events.c.at > since)).all()
-    return {t["task_id"]: _local_text(r.at) for r in rows for t in r.data.get("tasks", [])}
-
-
-def _local_text(moment: datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives stored UTC back naive
-    return aware.astimezone(clock.LOCAL_TZ).strftime("%H:%M")
-
-
-# --- what a page may offer ----------------------------------------------------------------------------------
-
-@dataclass
-class Choices:
-    """The operations a page may offer `actor` on one case (and one of its tasks): only what would succeed."""
-
-    return_targets: list[tuple[str, str]] = field(default_factory=list)  # (task id, step name)
-    colleagues: list[str] = field(default_factory=list)  # group members a task may be transferred to
-    clerks: list[str] = field(default_factory=list)  # everyone a task may be delegated or a case copied to
-    delegation: dict[str, Any] | None = None
-    withdrawable: tuple[str, str] | None = None  # (task id, step name) the actor may take back
-    may_urge: bool = False
-
-
-def choices(db: Database, case_no: str, actor: Actor, task_id: str | None = None) -> Choices:
-    """Read the case once (nothing is written) and work out which operations to offer."""
-    with db.reading() as conn:
-        row = load_case_row(conn, case_no)
-        specs = load_specs(conn, row.content_hash, row.version_id)
-        ctx = CaseContext(conn, row, specs, load_state(row.state, specs, script_engine), actor, clock.now(), row.status)
-        found = Choices()
-        completions = _completions(ctx)
-        found.may_urge = any(who == actor.username for _tid, who in completions) and bool(
-            indexes.open_human_tasks(ctx.workflow))
-        last = last_withdrawable(ctx, actor)
-        found.withdrawable = (str(last.id), _name(last)) if last is not None else None
-        found.clerks = group_members(conn, None, exclude=actor.username)
-        task = ctx.task(task_id) if task_id else None
-        if task is not None and task.state == TaskState.READY:
-            found.return_targets = [(str(t.id), _name(t)) for t in return_targets(ctx, task)]
-            found.colleagues = group_members(conn, ctx.group_of(task), exclude=actor.username)
-            found.delegation = delegation_of(task)
-    return found
