@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "engine"
-ROW = re.compile(r"^\| `(\w+)` \| `(\w+)` \| (.+) \|$", re.MULTILINE)
+ROW = re.compile(r"^\| `(\w+)` \| `([\w.]+)` \| (.+) \|$", re.MULTILINE)
 
 
 def _modules() -> set[tuple[str, str]]:
@@ -17,7 +17,7 @@ def _modules() -> set[tuple[str, str]]:
         parts = path.relative_to(ENGINE).parts
         if path.name == "__init__.py" or "migrations" in parts:
             continue
-        found.add(("engine" if len(parts) == 1 else parts[0], path.stem))
+        found.add(("engine", path.stem) if len(parts) == 1 else (parts[0], ".".join([*parts[1:-1], path.stem])))
     return found
 
 

@@ -1,7 +1,7 @@
 """Request input the database cannot hold is refused before any route runs: a 400 with a message, not a 500.
 
 PostgreSQL refuses a NUL character in text, SQLite cannot bind an integer beyond 64 bits, and PostgreSQL's
-`integer` columns (every id and number in engine/store/tables.py) end at 2**31 - 1. Left to reach a query, such
+`integer` columns (every id and number in engine/store/tables/) end at 2**31 - 1. Left to reach a query, such
 input fails deep inside a route as an unexpected error. One check before every request looks at everything
 a client sends — the path, the query string, form fields, uploaded file names, a JSON body — so no route
 has to remember; routes that parse a number themselves pass it through `db_int`, the same range.
