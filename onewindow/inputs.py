@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from engine.time.clock import as_utc
 
 DATA_EXAMPLE = """'{"applicant_name": "张三"}' or @data.json"""
 
@@ -54,7 +56,7 @@ def iso_time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"'{text}' is not an ISO 8601 time; write e.g. 2025-03-01T09:00:00+08:00 "
             "(no offset means UTC)") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 def positive_float(text: str) -> float:

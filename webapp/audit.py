@@ -97,7 +97,7 @@ def export_csv():
     db = get_db()
     filters = SearchFilters.from_args(request.args)
     auditor.record_view(db, _username(), None, f"export csv: {filters.describe()}")
-    stamp = clock.now().astimezone(clock.LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    stamp = clock.local_text(clock.now(), "%Y%m%d-%H%M")
     return Response(stream_with_context(_csv_lines(auditor.iter_search(db, filters))),
                     mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="onewindow-cases-{stamp}.csv"'})

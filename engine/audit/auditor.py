@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Select, exists, func, insert, select
@@ -30,6 +30,7 @@ from engine.store.tables import (
     users,
 )
 from engine.time import clock
+from engine.time.caseclock import start_of_day
 from engine.time.clock import iso_utc
 
 PER_PAGE = 50
@@ -97,10 +98,6 @@ def _date(text: str, label: str) -> date | None:
         raise OnewindowError(f"{label}“{text}”无效；请写成 2026-03-01 的形式") from None
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=clock.LOCAL_TZ).astimezone(UTC)
-
-
 def _search_query(filters: SearchFilters) -> Select:
     query = (select(cases.c.id, cases.c.case_no, cases.c.status, cases.c.created_at, cases.c.closed_at,
                     cases.c.warning_level, items.c.code.label("item_code"), items.c.name.label("item_name"),
@@ -112,9 +109,9 @@ def _search_query(filters: SearchFilters) -> Select:
     if filters.department:
         query = query.where(items.c.department == filters.department)
     if filters.date_from:
-        query = query.where(cases.c.created_at >= _local_midnight(filters.date_from))
+        query = query.where(cases.c.created_at >= start_of_day(filters.date_from))
     if filters.date_to:
-        query = query.where(cases.c.created_at < _local_midnight(filters.date_to + timedelta(days=1)))
+        query = query.where(cases.c.created_at < start_of_day(filters.date_to + timedelta(days=1)))
     if filters.status:
         query = query.where(cases.c.status == filters.status)
     if filters.closed == "open":

@@ -59,7 +59,7 @@ def count(conn: Connection, attempts: Sequence[tuple[Limit, str]]) -> None:
         if tries > limit.tries:
             until = clock.as_utc(window_start) + limit.window
             minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-            raise limit.error(limit.refusal.format(until=f"{until.astimezone(clock.LOCAL_TZ):%H:%M}",
+            raise limit.error(limit.refusal.format(until=clock.local_text(until, "%H:%M"),
                                                    minutes=minutes))
 
 

@@ -31,13 +31,14 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import holidays
 from sqlalchemy import Connection, select
 
 from engine.store.tables import calendar_overrides
+from engine.time.clock import as_utc
 
 ONE_DAY = timedelta(days=1)
 WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -331,5 +332,4 @@ def read_overrides(conn: Connection, year: int | None = None) -> list[Override]:
 
 def override_from_row(row: Any) -> Override:
     """An `Override` from a `calendar_overrides` row (SQLite hands timestamps back naive; they are UTC)."""
-    set_at = row.set_at if row.set_at.tzinfo else row.set_at.replace(tzinfo=UTC)
-    return Override(row.day, bool(row.working), row.reason, row.set_by, set_at)
+    return Override(row.day, bool(row.working), row.reason, row.set_by, as_utc(row.set_at))
