@@ -13,13 +13,14 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import insert, select, update
 
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
 from engine.hall import follow
 from engine.org.assignment import Actor, check_may_handle
 from engine.runtime import applications, indexes, intake
+from engine.runtime.caseaccess import user_id
 from engine.runtime.chain import GENESIS
 from engine.runtime.change import (
     ANSWERED_BY_PROPERTY,
@@ -37,7 +38,7 @@ from engine.runtime.change import (
 )
 from engine.runtime.state import SERIALIZER_VERSION, dump_state
 from engine.store.db import Database
-from engine.store.tables import cases, items, process_versions, users
+from engine.store.tables import cases, items, process_versions
 from engine.time import caseclock, clock
 
 
@@ -84,7 +85,7 @@ def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor,
             task.data.update(routing_of(specs, front).flags())
         case_id = conn.execute(insert(cases).values(
             case_no=uuid.uuid4().hex[:32], item_id=item.id, version_id=version.id,
-            applicant_id=_user_id(conn, actor), status=SUBMITTED, state=dump_state(workflow),
+            applicant_id=user_id(conn, actor.username), status=SUBMITTED, state=dump_state(workflow),
             serializer_version=SERIALIZER_VERSION, lock_version=0, audit_seq=0, audit_head=GENESIS,
             created_at=now, updated_at=now, applicant_name=_applicant_name(data, actor), unit_code=front,
             mandate=mandate,
@@ -108,10 +109,6 @@ def _applicant_name(data: dict[str, Any], actor: Actor) -> str:
     """Who the case is for: the name given in the application (an agent may apply for someone), else the actor."""
     named = data.get("applicant_name")
     return str(named)[:128] if isinstance(named, str) and named.strip() else (actor.display_name or actor.username)
-
-
-def _user_id(conn: Connection, actor: Actor) -> int | None:
-    return conn.execute(select(users.c.id).where(users.c.username == actor.username)).scalar_one_or_none()
 
 
 def _open_task(ctx: CaseContext, task_id: str):
@@ -193,7 +190,7 @@ def answer_as_applicant(db: Database, case_no: str, data: dict[str, Any], actor:
 
     def answer(ctx: CaseContext) -> str:
         if actor.username != applicant_actor(case_no).username and not actor.is_admin \
-                and ctx.case.applicant_id != _user_id(ctx.conn, actor):
+                and ctx.case.applicant_id != user_id(ctx.conn, actor.username):
             raise PermissionDenied("只有本办件的申请人可以在线补正；请使用申请时的账号，或办件编号和查询码。")
         task = next((t for t in indexes.open_human_tasks(ctx.workflow)
                      if _properties(t).get(ANSWERED_BY_PROPERTY) == "applicant"), None)

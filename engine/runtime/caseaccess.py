@@ -54,7 +54,7 @@ def concerns(conn: Connection, case: Row, actor: Actor) -> bool:
         return True
     if actor.username == f"applicant:{case.case_no}":  # the applicant, proven by the follow-up code
         return True
-    if case.applicant_id is not None and case.applicant_id == _user_id(conn, actor.username):
+    if case.applicant_id is not None and case.applicant_id == user_id(conn, actor.username):
         return True
     actors = set(conn.execute(select(audit_events.c.actor).where(audit_events.c.case_id == case.id)).scalars())
     if actor.username in actors:  # the applicant (case_started) and everyone who acted on the case
@@ -75,7 +75,7 @@ def within(unit: str, ancestor: str) -> bool:
     return unit == ancestor or unit.startswith(ancestor + "/")
 
 
-def _user_id(conn: Connection, username: str) -> int | None:
+def user_id(conn: Connection, username: str) -> int | None:
     return conn.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
 
 

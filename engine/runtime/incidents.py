@@ -249,9 +249,7 @@ class Incident:
         return self.resolved_at is None and self.next_retry_at is None
 
     def to_dict(self) -> dict[str, Any]:
-        def iso(moment: datetime | None) -> str | None:
-            return clock.as_utc(moment).isoformat() if moment else None
-
+        iso = clock.iso_utc
         return {"id": self.id, "case_no": self.case_no, "item_name": self.item_name, "kind": self.kind,
                 "kind_name": self.kind_name, "element_id": self.element_id, "message": self.message,
                 "since": iso(self.first_at), "last_at": iso(self.last_at), "attempts": self.attempts,
@@ -286,6 +284,5 @@ def count_open(conn: Connection) -> int:
 def _incident(row) -> Incident:
     return Incident(row.id, row.case_no, row.item_name, row.kind, row.element_id, row.message,
                     clock.as_utc(row.first_at), clock.as_utc(row.last_at), row.attempts,
-                    clock.as_utc(row.next_retry_at) if row.next_retry_at else None,
-                    clock.as_utc(row.resolved_at) if row.resolved_at else None, row.resolved_by, row.resolution)
+                    clock.as_utc(row.next_retry_at), clock.as_utc(row.resolved_at), row.resolved_by, row.resolution)
 
