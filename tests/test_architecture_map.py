@@ -33,3 +33,11 @@ def test_the_engine_keeps_few_loose_modules_and_every_room_says_what_it_owns():
     assert len(loose) <= 8, loose
     for room in (p for p in ENGINE.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
         assert (room / "__init__.py").read_text().startswith('"""'), f"{room.name}/__init__.py needs a docstring"
+
+
+def test_only_the_task_adapter_touches_spiffworkflow_task_internals():
+    """Issue 14, item 1: one module owns `internal_data`, so a SpiffWorkflow upgrade that moves it is one edit."""
+    internals = re.compile(r"\binternal_data\b|_[gs]et_internal_data\b")
+    users = sorted(str(path.relative_to(ROOT)) for folder in ("engine", "webapp", "onewindow")
+                   for path in (ROOT / folder).rglob("*.py") if internals.search(path.read_text()))
+    assert users == ["engine/runtime/taskdata.py"]

@@ -19,6 +19,7 @@ from engine.desk import caseops, casework, inbox, taskops
 from engine.diagrams.package import load_package
 from engine.errors import ConflictError, FormValidationError, NotFound, PermissionDenied, StaleTaskError
 from engine.reads import queries
+from engine.runtime import taskdata
 from engine.runtime.change import load_workflow
 from engine.store.tables import cases, delegations, notifications
 from engine.time import clock
@@ -139,8 +140,8 @@ def test_delegation_comes_back_to_the_delegator_to_confirm(db, people):
 
     taskops.submit_delegated(db, accept, ACCEPTED, people["r"])
     wf_task = load_workflow(db, case_no).get_task_from_id(__import__("uuid").UUID(accept))
-    assert taskops.delegation_of(wf_task)["proposed"] == ACCEPTED
-    casework.complete_task(db, accept, taskops.delegation_of(wf_task)["proposed"], people["a"])  # 确认
+    assert taskdata.delegation(wf_task)["proposed"] == ACCEPTED
+    casework.complete_task(db, accept, taskdata.delegation(wf_task)["proposed"], people["a"])  # 确认
     assert open_elements(db, case_no) == ["review"]
     types = [e["type"] for e in queries.case_history(db, case_no)]
     assert types.count("delegation_submitted") == 2 and "delegation_returned" in types

@@ -30,8 +30,7 @@ from engine.store.tables import (
     users,
 )
 from engine.time import clock
-from engine.time.caseclock import start_of_day
-from engine.time.clock import iso_utc
+from engine.time.clock import iso_utc, start_of_day
 
 PER_PAGE = 50
 EXPORT_CHUNK = 500

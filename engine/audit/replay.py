@@ -32,7 +32,7 @@ from engine.desk import attachments, caseops, casework, comments, materials, tas
 from engine.errors import NotFound, OnewindowError
 from engine.org import accounts
 from engine.reads import queries
-from engine.runtime import incidents, indexes
+from engine.runtime import incidents, taskdata
 from engine.runtime.change import load_workflow
 from engine.runtime.scheduler import tick
 from engine.store.db import Database
@@ -252,7 +252,7 @@ def _match_task(scratch: Database, case_no: str, event: dict[str, Any], task_ids
     for task in queries.open_tasks(scratch, case_no=case_no, limit=10_000):
         if task.element_id != event["element_id"] or task.task_id in taken:
             continue
-        if workflow is not None and indexes.instance_of(workflow.get_task_from_id(UUID(task.task_id))) != instance:
+        if workflow is not None and taskdata.instance_of(workflow.get_task_from_id(UUID(task.task_id))) != instance:
             continue
         task_ids[recorded] = task.task_id
         return task.task_id
@@ -318,7 +318,7 @@ def _shape(workflow: BpmnWorkflow) -> list[tuple[str, int, str, str]]:
     """Everything but the random task ids (also inside internal data, e.g. the instances a multi-instance
     step merged): which step is in which state, with which data."""
     return sorted((t.task_spec.name, t.state, json.dumps(t.data, sort_keys=True, default=str),
-                   _TASK_ID.sub("<id>", json.dumps(t.internal_data, sort_keys=True, default=str)))
+                   _TASK_ID.sub("<id>", json.dumps(taskdata.snapshot(t), sort_keys=True, default=str)))
                   for t in workflow.get_tasks())
 
 

@@ -43,6 +43,7 @@ from engine.diagrams.forms import validate_form
 from engine.diagrams.specs import ProcessSpecs
 from engine.errors import ConflictError, FormValidationError, NotFound, OnewindowError, PermissionDenied
 from engine.org.assignment import SYSTEM, Actor
+from engine.runtime import taskdata
 from engine.runtime.change import CaseContext, apply_change, change_case, load_case_row, load_specs, script_engine
 from engine.runtime.state import dump_state, load_state
 from engine.store.db import Database
@@ -233,7 +234,7 @@ def move_workflow(workflow: BpmnWorkflow, new: ProcessSpecs) -> BpmnWorkflow:
     A task that is still there afterwards gets it back — a timer's due time only if its expression is
     unchanged (a changed timer starts again at the migration, as a new version of it would).
     """
-    kept = {task.id: (task.task_spec, dict(task.internal_data), task.data)
+    kept = {task.id: (task.task_spec, taskdata.snapshot(task), task.data)
             for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)}
     top = WorkflowDiff(workflow, spec_diff(workflow.spec, new.spec))
     migrate_workflow(top, workflow, new.spec)
@@ -248,7 +249,7 @@ def move_workflow(workflow: BpmnWorkflow, new: ProcessSpecs) -> BpmnWorkflow:
             continue
         if _timer_expression(old_spec) != _timer_expression(task.task_spec):
             internal = {k: v for k, v in internal.items() if k not in _EVENT_KEYS}
-        task.internal_data.update(internal)
+        taskdata.restore(task, internal)
         task.data = data
     return workflow
 

@@ -22,7 +22,7 @@ from engine.desk.taskops import (
 )
 from engine.errors import ConflictError, PermissionDenied
 from engine.org.assignment import Actor
-from engine.runtime import indexes
+from engine.runtime import indexes, taskdata
 from engine.runtime.caseaccess import STAFF_ROLES, concerns
 from engine.runtime.change import CaseContext, change_case
 from engine.store.db import Database
@@ -76,7 +76,7 @@ def urge_case(db: Database, case_no: str, actor: Actor, note: str = "") -> str:
         why = reason_text(note, False, "催办")
         chased = []
         for task in due:
-            holder = indexes.assignee_of(task)
+            holder = taskdata.assignee(task)
             recipient = f"user:{holder}" if holder else f"group:{ctx.group_of(task) or 'clerk'}"
             chased.append({"task_id": str(task.id), "element_id": task.task_spec.bpmn_id, "recipient": recipient})
             ctx.notifications.append({"recipient": recipient, "kind": "urge", "element_id": task.task_spec.bpmn_id,

@@ -19,7 +19,7 @@ from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
 from engine.hall import follow
 from engine.org.assignment import Actor, check_may_handle
-from engine.runtime import applications, indexes, intake
+from engine.runtime import applications, caseclock, indexes, intake, taskdata
 from engine.runtime.caseaccess import user_id
 from engine.runtime.chain import GENESIS
 from engine.runtime.change import (
@@ -39,7 +39,7 @@ from engine.runtime.change import (
 from engine.runtime.state import SERIALIZER_VERSION, dump_state
 from engine.store.db import Database
 from engine.store.tables import cases, items, process_versions
-from engine.time import caseclock, clock
+from engine.time import clock
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def _open_task(ctx: CaseContext, task_id: str):
 
 def _instance(task) -> dict[str, Any]:
     """The instance key of a multi-instance task, recorded so re-execution answers the same instance."""
-    instance = indexes.instance_of(task)
+    instance = taskdata.instance_of(task)
     return {} if instance is None else {"instance": instance}
 
 
@@ -129,8 +129,8 @@ def claim_task(db: Database, task_id: str, actor: Actor) -> str:
 
     def claim(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
-        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "签收")
-        task._set_internal_data(**{indexes.ASSIGNEE_KEY: actor.username})
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "签收")
+        taskdata.set_assignee(task, actor.username)
         ctx.record("task_claimed", task.task_spec.bpmn_id, task_id=task_id, **_instance(task))
         return ctx.case.case_no
 
@@ -142,10 +142,10 @@ def release_task(db: Database, task_id: str, actor: Actor) -> str:
 
     def release(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
-        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "退回组内")
-        if task._get_internal_data(indexes.DELEGATION_KEY):
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "退回组内")
+        if taskdata.delegation(task):
             raise ConflictError("此任务已委派，不能退回组内；请先收回委派。")
-        task.internal_data.pop(indexes.ASSIGNEE_KEY, None)
+        taskdata.clear_assignee(task)
         ctx.record("task_released", task.task_spec.bpmn_id, task_id=task_id)
         return ctx.case.case_no
 
@@ -157,7 +157,7 @@ def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor
 
     def complete(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
-        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "办理")
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "办理")
         return _run_task(ctx, task, data)
 
     return change_case_of_task(db, task_id, actor, complete)

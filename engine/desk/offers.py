@@ -13,14 +13,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.desk.taskops import (
     completions,
-    delegation_of,
     group_members,
     last_withdrawable,
     return_targets,
     step_name,
 )
 from engine.org.assignment import Actor
-from engine.runtime import indexes
+from engine.runtime import indexes, taskdata
 from engine.runtime.change import CaseContext, load_case_row, load_specs, script_engine
 from engine.runtime.state import load_state
 from engine.store.db import Database
@@ -56,5 +55,5 @@ def choices(db: Database, case_no: str, actor: Actor, task_id: str | None = None
         if task is not None and task.state == TaskState.READY:
             found.return_targets = [(str(t.id), step_name(t)) for t in return_targets(ctx, task)]
             found.colleagues = group_members(conn, ctx.group_of(task), exclude=actor.username)
-            found.delegation = delegation_of(task)
+            found.delegation = taskdata.delegation(task)
     return found

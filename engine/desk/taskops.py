@@ -21,7 +21,7 @@ from sqlalchemy import Connection, delete, insert, select
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
 from engine.org.assignment import Actor, check_may_handle
-from engine.runtime import indexes
+from engine.runtime import indexes, taskdata
 from engine.runtime.change import (
     CaseContext,
     change_case,
@@ -30,7 +30,6 @@ from engine.runtime.change import (
 from engine.store.db import Database
 from engine.store.tables import audit_events, delegations, groups, memberships, users
 
-DELEGATION_KEY = indexes.DELEGATION_KEY
 REASON_MAX = 500
 
 
@@ -103,12 +102,8 @@ def step_name(task: Task) -> str:
     return task.task_spec.bpmn_name or task.task_spec.bpmn_id
 
 
-def delegation_of(task: Task) -> dict[str, Any] | None:
-    return task._get_internal_data(DELEGATION_KEY)
-
-
 def _refuse_if_delegated(task: Task, action: str) -> None:
-    delegation = delegation_of(task)
+    delegation = taskdata.delegation(task)
     if delegation:
         raise TaskOperationError(f"此任务已委派给 {delegation['delegate']}，不能{action}；请先收回委派。")
 
@@ -121,13 +116,13 @@ def transfer_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
     def transfer(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
         group = ctx.group_of(task)
-        check_may_handle(actor, group, indexes.assignee_of(task), "转办")
+        check_may_handle(actor, group, taskdata.assignee(task), "转办")
         _refuse_if_delegated(task, "转办")
         if to == actor.username:
             raise TaskOperationError("不能转办给自己；请选择本组其他人员。")
         _require_clerk(ctx.conn, to, group, "转办")
         why = reason_text(reason, False, "转办")
-        task._set_internal_data(**{indexes.ASSIGNEE_KEY: to})
+        taskdata.set_assignee(task, to)
         ctx.record("task_transferred", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), to=to,
                    group=group, reason=why)
         tell(ctx, to, "transfer", task.task_spec.bpmn_id,
@@ -144,14 +139,15 @@ def delegate_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
 
     def delegate(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
-        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "委派")
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "委派")
         _refuse_if_delegated(task, "再次委派")
         if to == actor.username:
             raise TaskOperationError("不能委派给自己；请选择其他窗口人员。")
         _require_clerk(ctx.conn, to, None, "委派")
         why = reason_text(reason, False, "委派")
-        task._set_internal_data(**{indexes.ASSIGNEE_KEY: actor.username, DELEGATION_KEY: {
-            "delegator": actor.username, "delegate": to, "reason": why, "state": "with_delegate", "proposed": None}})
+        taskdata.set_assignee(task, actor.username)
+        taskdata.set_delegation(task, {"delegator": actor.username, "delegate": to, "reason": why,
+                                       "state": "with_delegate", "proposed": None})
         _write_delegation(ctx, task, task_id)
         ctx.record("task_delegated", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), to=to, reason=why)
         tell(ctx, to, "delegate", task.task_spec.bpmn_id,
@@ -170,7 +166,7 @@ def submit_delegated(db: Database, task_id: str, data: dict[str, Any], actor: Ac
         form = indexes.task_form(task)
         if form is not None:
             validate_form(ctx.specs.forms[form], data, form)
-        task._set_internal_data(**{DELEGATION_KEY: {**delegation, "state": "proposed", "proposed": data}})
+        taskdata.set_delegation(task, {**delegation, "state": "proposed", "proposed": data})
         _write_delegation(ctx, task, task_id)
         ctx.record("delegation_submitted", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), data=data)
         tell(ctx, delegation["delegator"], "delegate", task.task_spec.bpmn_id,
@@ -187,7 +183,7 @@ def send_back_delegated(db: Database, task_id: str, actor: Actor, reason: str) -
         task = _open_task(ctx, task_id)
         delegation = _delegation_for(task, actor, "delegator", "proposed")
         why = reason_text(reason, True, "退回委派")
-        task._set_internal_data(**{DELEGATION_KEY: {**delegation, "state": "with_delegate"}})
+        taskdata.set_delegation(task, {**delegation, "state": "with_delegate"})
         _write_delegation(ctx, task, task_id)
         ctx.record("delegation_returned", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), reason=why)
         tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{step_name(task)}”被退回重办：{why}")
@@ -202,7 +198,7 @@ def recall_delegated(db: Database, task_id: str, actor: Actor) -> str:
     def recall(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
         delegation = _delegation_for(task, actor, "delegator", None)
-        task.internal_data.pop(DELEGATION_KEY, None)
+        taskdata.clear_delegation(task)
         ctx.conn.execute(delete(delegations).where(delegations.c.task_id == task_id))
         ctx.record("delegation_recalled", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task))
         tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{step_name(task)}”的委派已收回")
@@ -212,7 +208,7 @@ def recall_delegated(db: Database, task_id: str, actor: Actor) -> str:
 
 
 def _delegation_for(task: Task, actor: Actor, role: str, state: str | None) -> dict[str, Any]:
-    delegation = delegation_of(task)
+    delegation = taskdata.delegation(task)
     if not delegation:
         raise StaleTaskError("此任务没有进行中的委派；请刷新页面。")
     if delegation[role] != actor.username and not actor.is_admin:
@@ -225,7 +221,7 @@ def _delegation_for(task: Task, actor: Actor, role: str, state: str | None) -> d
 
 def _write_delegation(ctx: CaseContext, task: Task, task_id: str) -> None:
     """Keep the delegations read model in step with the task's internal data, in the same transaction."""
-    delegation = delegation_of(task)
+    delegation = taskdata.delegation(task)
     ctx.conn.execute(delete(delegations).where(delegations.c.task_id == task_id))
     ctx.conn.execute(insert(delegations).values(
         task_id=task_id, case_id=ctx.case.id, element_id=task.task_spec.bpmn_id, delegator=delegation["delegator"],
@@ -271,7 +267,7 @@ def return_task(db: Database, task_id: str, target_task_id: str, reason: str, ac
 
     def send_back(ctx: CaseContext) -> str:
         task = _open_task(ctx, task_id)
-        check_may_handle(actor, ctx.group_of(task), indexes.assignee_of(task), "退回")
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "退回")
         _refuse_if_delegated(task, "退回")
         why = reason_text(reason, True, "退回")
         target = ctx.task(target_task_id)
@@ -304,7 +300,7 @@ def _reset_to(ctx: CaseContext, target: Task, holder: str | None) -> None:
     stale = [str(t.id) for t in dropped] + [str(target.id)]
     ctx.conn.execute(delete(delegations).where(delegations.c.task_id.in_(stale)))
     if holder:
-        target._set_internal_data(**{indexes.ASSIGNEE_KEY: holder})
+        taskdata.set_assignee(target, holder)
 
 
 def completions(ctx: CaseContext) -> list[tuple[str, str]]:
@@ -346,8 +342,8 @@ def withdrawable(ctx: CaseContext, task: Task, actor: Actor) -> str | None:
     produced = [t for t in later if t.task_spec.manual and t.state == TaskState.READY]
     if not produced:
         return "办件已办结或已离开该路径，不能撤回。"
-    taken = [indexes.assignee_of(t) or delegation_of(t)["delegate"] for t in produced
-             if indexes.assignee_of(t) or delegation_of(t)]
+    taken = [taskdata.assignee(t) or taskdata.delegation(t)["delegate"] for t in produced
+             if taskdata.assignee(t) or taskdata.delegation(t)]
     if taken:
         return f"后续环节已由 {taken[0]} 签收，不能撤回；请联系其退回。"
     return None

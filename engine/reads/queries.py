@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, func, or_, select, union_all
 
 from engine.errors import NotFound, StaleTaskError
 from engine.org.assignment import Actor
+from engine.runtime import caseclock
 from engine.runtime.change import load_specs
 from engine.store.db import Database
 from engine.store.tables import (
@@ -27,7 +28,7 @@ from engine.store.tables import (
     task_index,
     timer_index,
 )
-from engine.time import caseclock, clock
+from engine.time import clock
 from engine.time.clock import iso_utc
 from engine.time.workdays import load_calendar
 

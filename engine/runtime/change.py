@@ -29,12 +29,12 @@ from engine.diagrams.specs import ProcessSpecs, spec_cache
 from engine.errors import ConflictError, NotFound, OnewindowError, ScriptError, StaleTaskError
 from engine.org.assignment import SYSTEM, Actor
 from engine.org.orgtree import Routing
-from engine.runtime import indexes, receipts
+from engine.runtime import caseclock, indexes, receipts
 from engine.runtime.chain import AuditEvent, chain_events, insert_events
 from engine.runtime.state import SERIALIZER_VERSION, dump_state, load_state
 from engine.store.db import Database
 from engine.store.tables import cases, items, notifications, process_versions, task_index
-from engine.time import caseclock, clock
+from engine.time import clock
 from engine.time.workdays import WorkCalendar, load_calendar
 
 T = TypeVar("T")

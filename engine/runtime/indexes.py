@@ -18,12 +18,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from engine.diagrams.bpmn import FORM_SCHEMA_PROPERTY
+from engine.runtime import taskdata
 from engine.store.tables import task_index, timer_index
-from engine.time.caseclock import step_due
 from engine.time.clock import as_utc
-
-ASSIGNEE_KEY = "onewindow_assignee"
-DELEGATION_KEY = "onewindow_delegation"  # a task delegated (委派) is held by its delegator until confirmed
 
 
 def open_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
@@ -32,15 +29,6 @@ def open_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
 
 def task_form(task: Task) -> str | None:
     return task.task_spec.extensions.get("properties", {}).get(FORM_SCHEMA_PROPERTY)
-
-
-def assignee_of(task: Task) -> str | None:
-    return task._get_internal_data(ASSIGNEE_KEY)
-
-
-def instance_of(task: Task) -> int | str | None:
-    """Which instance of a multi-instance step a task is (its index or key), None for an ordinary task."""
-    return task.internal_data.get("key_or_index")
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
@@ -92,7 +80,8 @@ def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datet
         wanted[str(task.id)] = {
             "task_id": str(task.id), "case_id": case_id, "element_id": spec.bpmn_id,
             "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "candidate_group": group_of(task),
-            "assignee": assignee_of(task), "form": task_form(task), "created_at": now, "due_at": step_due(task),
+            "assignee": taskdata.assignee(task), "form": task_form(task), "created_at": now,
+            "due_at": taskdata.step_due(task),
             **facts,
         }
     gone = [{"b_task_id": task_id} for task_id in existing if task_id not in wanted]

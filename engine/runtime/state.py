@@ -21,6 +21,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from engine.diagrams.specs import ProcessSpecs
+from engine.runtime import taskdata
 
 _VERSION_KEY = BpmnWorkflowSerializer.VERSION_KEY
 
@@ -91,7 +92,7 @@ def merge_finished_instances(workflow: BpmnWorkflow) -> int:
         spec = task.task_spec
         if not isinstance(spec, LoopTask):
             continue
-        done = set(task.internal_data.get("merged", []))
+        done = taskdata.merged_instances(task)
         finished = sorted((c for c in task.children if c.state == TaskState.COMPLETED and str(c.id) not in done),
                           key=lambda c: c.last_state_change)
         for child in finished:

@@ -1,2 +1,2 @@
-"""Time: the one clock, the working-day calendar (with its administrators' overrides) and the case clock —
-deadlines, pauses, extensions and warnings."""
+"""Time: the one clock (and the district's local day), the working-day calendar and its administrators'
+overrides. The case clock, which works on a change's context, lives with the runtime (`runtime.caseclock`)."""

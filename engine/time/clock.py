@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 # Per thread (and per asyncio task): a scheduler tick running at a chosen time in one thread of
 # the web process must not move the clock of the requests served by the others.
@@ -49,6 +49,16 @@ def local_text(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def local_date(moment: datetime | None = None) -> date:
     """The district's calendar date at `moment` (default: now)."""
     return (moment or now()).astimezone(LOCAL_TZ).date()
+
+
+def start_of_day(day: date) -> datetime:
+    """00:00 district time on `day`, as UTC."""
+    return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
+
+
+def end_of_day(day: date) -> datetime:
+    """24:00 district time on `day` (the first instant after it), as UTC: a limit of N days ends here."""
+    return datetime.combine(date.fromordinal(day.toordinal() + 1), time(0), LOCAL_TZ).astimezone(UTC)
 
 
 @contextlib.contextmanager

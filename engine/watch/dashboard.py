@@ -22,7 +22,7 @@ from engine.runtime.change import TERMINAL
 from engine.store.db import Database
 from engine.store.tables import audit_events, case_warnings, cases, items
 from engine.time import clock
-from engine.time.caseclock import end_of_day, start_of_day
+from engine.time.clock import end_of_day, start_of_day
 
 REFUSED = ("refused", "not_accepted")
 REASON_KEYS = ("reason", "refusal_reason")

@@ -35,11 +35,11 @@ from sqlalchemy import Connection, select
 
 from engine.errors import OnewindowError, PermissionDenied
 from engine.org.orgtree import unit_names
+from engine.runtime.caseclock import working_days_used
 from engine.store.db import Database
 from engine.store.tables import audit_events, case_warnings, cases, items, ratings, users
 from engine.time import clock
-from engine.time.caseclock import end_of_day, start_of_day, working_days_used
-from engine.time.clock import as_utc
+from engine.time.clock import as_utc, end_of_day, start_of_day
 from engine.time.workdays import WorkCalendar, load_calendar
 from engine.watch.dashboard import window_of
 from engine.watch.ratings import RECTIFY_ITEM

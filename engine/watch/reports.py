@@ -37,8 +37,7 @@ from engine.org.orgtree import level_of, town_of
 from engine.store.db import Database
 from engine.store.tables import audit_events, case_warnings, cases, items
 from engine.time import clock
-from engine.time.caseclock import end_of_day, start_of_day
-from engine.time.clock import as_utc, local_text
+from engine.time.clock import as_utc, end_of_day, local_text, start_of_day
 from engine.watch import performance
 from engine.watch.dashboard import window_of
 from engine.watch.spreadsheet import safe_row

@@ -77,7 +77,7 @@ cases = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("applicant_name", String(128), nullable=True),
-    # The working-day clock (engine/time/caseclock.py): started at acceptance, paused by marked steps.
+    # The working-day clock (engine/runtime/caseclock.py): started at acceptance, paused by marked steps.
     Column("clock_started_at", DateTime(timezone=True), nullable=True),
     Column("clock_stopped_at", DateTime(timezone=True), nullable=True),
     Column("committed_days", Integer, nullable=True),

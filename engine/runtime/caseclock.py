@@ -22,7 +22,7 @@ case row tells the scheduler when the clock next needs a look, so a tick reads o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.task import Task
@@ -30,8 +30,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Row, insert, update
 
 from engine.errors import OnewindowError, PermissionDenied
+from engine.runtime import taskdata
 from engine.store.tables import case_warnings, clock_pauses
-from engine.time.clock import LOCAL_TZ, as_utc, iso_utc, local_date, local_text
+from engine.time.clock import as_utc, end_of_day, iso_utc, local_date, local_text, start_of_day
 from engine.time.workdays import WorkCalendar
 
 if TYPE_CHECKING:
@@ -41,21 +42,8 @@ CLOCK_COLUMNS = ("clock_started_at", "clock_stopped_at", "committed_days", "stat
                  "extension_days", "paused_days", "paused_since", "committed_deadline", "statutory_deadline",
                  "warning_level", "next_check_at")
 LEVELS = ("none", "yellow", "red", "statutory")
-READY_AT_KEY = "onewindow_ready_at"
-STEP_FLAGGED_KEY = "onewindow_step_flagged"
-STEP_DUE_KEY = "onewindow_step_due"  # a step's own deadline, on the task (the task index shows it)
 SUPERVISORS = "role:supervisor"
 EXTENSION_ROLES = frozenset({"chief", "admin"})
-
-
-def start_of_day(day: date) -> datetime:
-    """00:00 district time on `day`, as UTC."""
-    return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
-
-
-def end_of_day(day: date) -> datetime:
-    """24:00 district time on `day` (the first instant after it), as UTC."""
-    return datetime.combine(date.fromordinal(day.toordinal() + 1), time(0), LOCAL_TZ).astimezone(UTC)
 
 
 def clock_values(row: Row) -> dict[str, Any]:
@@ -74,12 +62,6 @@ class ClockChanges:
     pause_ended: dict[str, Any] | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
     dirty: bool = False  # something moved: recompute next_check_at
-
-
-def step_due(task: Task) -> datetime | None:
-    """The step's own deadline, stamped on the task by `_watch_steps` (`stepLimitDays`)."""
-    value = task._get_internal_data(STEP_DUE_KEY)
-    return datetime.fromisoformat(value) if value else None
 
 
 def _open_tasks(ctx: CaseContext) -> list[Task]:
@@ -151,16 +133,16 @@ def _watch_steps(ctx: CaseContext) -> None:
     """Stamp when each human task became ready, give it its own deadline, flag it once when overrun."""
     limits = ctx.specs.clock.step_limits
     for task in ctx.ready:
-        if task._get_internal_data(READY_AT_KEY) is None:
-            task._set_internal_data(**{READY_AT_KEY: ctx.now.isoformat()})
+        if taskdata.ready_at(task) is None:
+            taskdata.set_ready_at(task, ctx.now)
             element = task.task_spec.bpmn_id
             if element in limits:
                 due = end_of_day(ctx.calendar.add_working_days(local_date(ctx.now), limits[element]))
-                task._set_internal_data(**{STEP_DUE_KEY: due.isoformat()})
+                taskdata.set_step_due(task, due)
                 ctx.clock_changes.dirty = True
-        due = step_due(task)
-        if due is not None and due <= ctx.now and not task._get_internal_data(STEP_FLAGGED_KEY):
-            task._set_internal_data(**{STEP_FLAGGED_KEY: True})
+        due = taskdata.step_due(task)
+        if due is not None and due <= ctx.now and not taskdata.step_flagged(task):
+            taskdata.flag_step(task)
             _warn(ctx, "red", "step", due, task.task_spec.bpmn_id, str(task.id),
                   [ctx.group_of(task) or "role:clerk", SUPERVISORS])
             ctx.clock_changes.dirty = True
@@ -214,8 +196,8 @@ def _next_check(ctx: CaseContext) -> datetime | None:
     if level is not None:
         moments.append(level[1])
     for task in ctx.ready:
-        due = step_due(task)
-        if due is not None and not task._get_internal_data(STEP_FLAGGED_KEY):
+        due = taskdata.step_due(task)
+        if due is not None and not taskdata.step_flagged(task):
             moments.append(due)
     return min(moments) if moments else None
 

@@ -1,0 +1,91 @@
+"""What onewindow keeps on a SpiffWorkflow task, and the one place that touches the task's internals.
+
+A task's `internal_data` is SpiffWorkflow's private dictionary (serialized with the workflow, so it
+survives a restart and rides in the same transaction as the case). We keep our per-task facts there —
+who holds the task, a delegation in progress, when the step became ready, its own deadline — and
+SpiffWorkflow keeps its own (the instances a multi-instance step merged, an instance's key). Only this
+module reads or writes that dictionary, so an upgrade of SpiffWorkflow that renames or moves it is a
+change here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.task import Task
+
+ASSIGNEE_KEY = "onewindow_assignee"
+DELEGATION_KEY = "onewindow_delegation"  # a task delegated (委派) is held by its delegator until confirmed
+READY_AT_KEY = "onewindow_ready_at"
+STEP_DUE_KEY = "onewindow_step_due"  # a step's own deadline (stepLimitDays); the task index shows it
+STEP_FLAGGED_KEY = "onewindow_step_flagged"
+
+
+def assignee(task: Task) -> str | None:
+    return task._get_internal_data(ASSIGNEE_KEY)
+
+
+def set_assignee(task: Task, username: str) -> None:
+    task._set_internal_data(**{ASSIGNEE_KEY: username})
+
+
+def clear_assignee(task: Task) -> None:
+    task.internal_data.pop(ASSIGNEE_KEY, None)
+
+
+def delegation(task: Task) -> dict[str, Any] | None:
+    return task._get_internal_data(DELEGATION_KEY)
+
+
+def set_delegation(task: Task, value: dict[str, Any]) -> None:
+    task._set_internal_data(**{DELEGATION_KEY: value})
+
+
+def clear_delegation(task: Task) -> None:
+    task.internal_data.pop(DELEGATION_KEY, None)
+
+
+def ready_at(task: Task) -> str | None:
+    return task._get_internal_data(READY_AT_KEY)
+
+
+def set_ready_at(task: Task, moment: datetime) -> None:
+    task._set_internal_data(**{READY_AT_KEY: moment.isoformat()})
+
+
+def step_due(task: Task) -> datetime | None:
+    """The step's own deadline, stamped when it became ready (`stepLimitDays`)."""
+    value = task._get_internal_data(STEP_DUE_KEY)
+    return datetime.fromisoformat(value) if value else None
+
+
+def set_step_due(task: Task, due: datetime) -> None:
+    task._set_internal_data(**{STEP_DUE_KEY: due.isoformat()})
+
+
+def step_flagged(task: Task) -> bool:
+    return bool(task._get_internal_data(STEP_FLAGGED_KEY))
+
+
+def flag_step(task: Task) -> None:
+    task._set_internal_data(**{STEP_FLAGGED_KEY: True})
+
+
+def instance_of(task: Task) -> int | str | None:
+    """Which instance of a multi-instance step a task is (its index or key), None for an ordinary task."""
+    return task.internal_data.get("key_or_index")
+
+
+def merged_instances(task: Task) -> set[str]:
+    """The ids of the instances a multi-instance step has already counted (SpiffWorkflow's bookkeeping)."""
+    return set(task.internal_data.get("merged", []))
+
+
+def snapshot(task: Task) -> dict[str, Any]:
+    """A copy of everything kept on the task, to compare (replay) or to put back (case migration)."""
+    return dict(task.internal_data)
+
+
+def restore(task: Task, kept: dict[str, Any]) -> None:
+    task.internal_data.update(kept)
