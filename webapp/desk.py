@@ -28,8 +28,7 @@ from engine.errors import (
 )
 from engine.org.assignment import check_may_handle
 from engine.reads import queries
-from engine.time.caseclock import end_of_day
-from engine.time.clock import local_date
+from engine.time.clock import end_of_day, local_date
 from engine.time.workdays import WorkCalendar, load_calendar
 
 from . import deskforms
