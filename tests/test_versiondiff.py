@@ -9,8 +9,9 @@ import json
 from conftest import PROCESSES
 
 from engine.catalogue.deployment import deploy_package
+from engine.catalogue.versions import diff_versions
 from engine.diagrams.package import ProcessPackage, load_package
-from engine.diagrams.versiondiff import diff_files, diff_versions, guide_changes, main_diagram
+from engine.diagrams.versiondiff import diff_files, guide_changes, main_diagram
 
 JOINT = "joint-review.bpmn"
 DIRECT = "insurance-registration.bpmn"

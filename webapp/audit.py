@@ -25,7 +25,6 @@ from engine.audit import auditor, checkpoints
 from engine.audit.auditor import SearchFilters
 from engine.audit.replay import ReplayReport, Step, replay_case
 from engine.audit.verify import verify_all, verify_case
-from engine.diagrams.safexml import parse_xml
 from engine.errors import OnewindowError
 from engine.reads import queries
 from engine.time import clock
@@ -195,7 +194,7 @@ def replay(case_no: str):
     db = get_db()
     auditor.record_view(db, _username(), case_no, "replay")
     report = replay_case(db, case_no)
-    elements = _diagram_elements(db, case_no)
+    elements = queries.case_elements(db, case_no)
     steps = replay_steps(report, elements)
     current = _step_number(len(steps))
     diverged_at = steps[-1]["number"] if steps and not steps[-1]["identical"] else None
@@ -211,7 +210,7 @@ def replay_json(case_no: str):
     db = get_db()
     auditor.record_view(db, _username(), case_no, "replay json")
     report = replay_case(db, case_no)
-    elements = _diagram_elements(db, case_no)
+    elements = queries.case_elements(db, case_no)
     body = {**report.to_dict(), "elements": {key: value["name"] for key, value in elements.items() if value["name"]},
             "steps": [{key: value for key, value in step.items() if key not in _VIEW_ONLY}
                       for step in replay_steps(report, elements)]}
@@ -227,21 +226,6 @@ def _step_number(count: int) -> int:
     except ValueError:
         wanted = 1
     return min(max(wanted, 1), max(count, 1))
-
-
-def _diagram_elements(db, case_no: str) -> dict[str, dict[str, str]]:
-    """Every element of the case's diagram by id: its name, its kind (BPMN tag), what it is attached to."""
-    try:
-        tree = parse_xml(queries.case_diagram(db, case_no), "diagram")
-    except OnewindowError:
-        return {}
-    elements: dict[str, dict[str, str]] = {}
-    for node in tree.iter():
-        if not isinstance(node.tag, str) or not node.get("id") or "/BPMN/" not in node.tag or "/DI" in node.tag:
-            continue
-        elements[node.get("id")] = {"name": (node.get("name") or "").strip(), "kind": node.tag.rsplit("}", 1)[-1],
-                                    "attached_to": node.get("attachedToRef") or ""}
-    return elements
 
 
 def replay_steps(report: ReplayReport, elements: dict[str, dict[str, str]]) -> list[dict[str, Any]]:

@@ -8,16 +8,14 @@ page that says who finished it and shows what was typed, so it can be copied els
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from engine.desk import attachments, casework, comments, inbox, materials, offers, taskops
-from engine.diagrams.forms import validate_form
+from engine.desk import attachments, casework, comments, inbox, materials, offers, prefill, submission
 from engine.errors import (
     ConflictError,
     FormValidationError,
@@ -29,14 +27,13 @@ from engine.errors import (
 from engine.org.assignment import check_may_handle
 from engine.reads import queries
 from engine.time.clock import end_of_day, local_date
-from engine.time.workdays import WorkCalendar, load_calendar
 
 from . import deskforms
 from .access import roles_required
 from .auth import safe_next
 from .db import get_db
 from .formatting import STATUS_NAMES, WARNING_LEVELS
-from .formrender import build_fields, parse_submission, raw_values
+from .formrender import build_fields, raw_values
 from .vendor import bpmn_js_available
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -70,13 +67,10 @@ def tasks():
         due_before=end_of_day(due_day) + timedelta(seconds=1) if due_day else None,
         claimed=VIEWS[view][1])
     result = queries.task_page(db, current_user.actor, filters, sort, _page_arg(args.get("page")), PER_PAGE)
-    with db.reading() as conn:  # once per request: every row's remaining days use the same calendar
-        calendar = load_calendar(conn)
-    today = local_date()
     me = current_user.actor.username
     rows = [{"task": t, "kind": "mine" if t.assignee == me else "group" if t.assignee is None else "others",
-             "remaining": remaining_working_days(calendar, t.case_deadline, today),
-             "deadline_day": deadline_day(t.case_deadline)} for t in result.rows]
+             "remaining": remaining, "deadline_day": t.deadline_day}
+            for t, remaining in zip(result.rows, queries.days_left(db, result.rows, local_date()), strict=True)]
     pages = max(1, -(-result.total // PER_PAGE))
     query = {k: v for k, v in args.items() if k != "page" and v}
     others = {k: v for k, v in query.items() if k != "view"}
@@ -113,26 +107,6 @@ def _just_done() -> dict[str, Any] | None:
     return {"case_no": case_no, "choices": replace(found, may_urge=False)}
 
 
-def remaining_working_days(calendar: WorkCalendar, deadline: str | None, today: date) -> int | None:
-    """Working days from today to the deadline's day (negative once it has passed); None before acceptance.
-
-    A deadline is 24:00 of its last day, district time, so the instant just before it names the day.
-    """
-    last_day = deadline_day(deadline)
-    if last_day is None:
-        return None
-    if last_day >= today:
-        return calendar.working_days_between(today, last_day)
-    return -calendar.working_days_between(last_day, today)
-
-
-def deadline_day(deadline: str | None) -> date | None:
-    """The district day a deadline closes: 24:00 on 9 March (stored as 10 March 00:00) is 9 March."""
-    if not deadline:
-        return None
-    return local_date(datetime.fromisoformat(deadline) - timedelta(microseconds=1))
-
-
 def _date_arg(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
@@ -154,37 +128,28 @@ def task(task_id: str):
         detail = _visible_task(task_id)
     except StaleTaskError as exc:
         return _stale_page(task_id, exc), 409
-    return _task_page(detail, values=_initial_values(detail))
+    return _task_page(detail, values=prefill.initial_values(get_db(), detail))
 
 
 @bp.route("/tasks/<task_id>", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def complete(task_id: str):
     """Submit the task's form; a delegate's submission goes back to the delegator instead of completing."""
-    detail: dict[str, Any] | None = None
     try:
-        detail = _visible_task(task_id)
-        form = deskforms.prepare(detail["schema"], request.form)
-        data, problems = parse_submission(detail["schema"], form)
-        _refuse_unconvertible(detail, data, problems)
-        if _is_delegate(detail):
-            case_no = taskops.submit_delegated(get_db(), task_id, data, current_user.actor)
-            flash(f"办件 {case_no} 的“{detail['name']}”已交回 {detail['delegation']['delegator']} 确认。", "success")
-            return redirect(url_for("desk.delegated"))
-        case_no = casework.complete_task(get_db(), task_id, data, current_user.actor)
+        done = submission.submit_task(get_db(), task_id, request.form.to_dict(flat=False), current_user.actor)
     except StaleTaskError as exc:
         return _stale_page(task_id, exc), 409
-    except FormValidationError as exc:
-        return _task_page(detail, _typed(detail), exc.field_errors,
-                          "表单填写有误，请按各栏红字提示修改后重新提交。"), 422
     except PermissionDenied:
         raise  # the 403 page: this clerk may not handle the task at all
+    except FormValidationError as exc:
+        return _refused(task_id, exc.field_errors, "表单填写有误，请按各栏红字提示修改后重新提交。", 422)
     except OnewindowError as exc:  # a conflict, or the diagram refused the data: keep what was typed
-        if detail is None:
-            raise
-        return _task_page(detail, _typed(detail), {}, exc.message), exc.status
-    flash(f"办件 {case_no} 的“{detail['name']}”已办理完毕。", "success")
-    session[JUST_DONE_KEY] = case_no
+        return _refused(task_id, {}, exc.message, exc.status)
+    if done.returned_to:
+        flash(f"办件 {done.case_no} 的“{done.step}”已交回 {done.returned_to} 确认。", "success")
+        return redirect(url_for("desk.delegated"))
+    flash(f"办件 {done.case_no} 的“{done.step}”已办理完毕。", "success")
+    session[JUST_DONE_KEY] = done.case_no
     return redirect(url_for("desk.tasks"))
 
 
@@ -197,10 +162,6 @@ def claim(task_id: str):
 @bp.route("/tasks/<task_id>/release", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def release(task_id: str):
-    delegation = inbox.delegation_row(get_db(), task_id)
-    if delegation:  # the delegator holds a delegated task until it is confirmed or recalled
-        flash(f"此任务已委派给 {delegation['delegate']}，请先收回委派再退回组内。", "error")
-        return redirect(safe_next(request.form.get("next")) or url_for("desk.tasks"))
     return _assign(task_id, casework.release_task, "已退回组内，组内其他人员可以签收。")
 
 
@@ -230,50 +191,15 @@ def _is_delegate(detail: dict[str, Any]) -> bool:
     return bool(delegation and delegation["delegate"] == current_user.actor.username)
 
 
-def _initial_values(detail: dict[str, Any]) -> dict[str, Any]:
-    """Pre-fill the form: a proposal waiting to be confirmed, else what this task was last submitted with
-    (it was returned or withdrawn), else what the applicant gave when applying — facts only, never a
-    choice the clerk makes (a decision, an answer from a list, a yes/no); a supplement list starts from
-    the materials the checklist marks missing."""
-    history = queries.case_history(get_db(), detail["case_no"])
-    names = detail["schema"].get("properties", {})
-    started = next((e for e in history if e["type"] == "case_started"), None)
-    values = {key: value for key, value in ((started or {}).get("data", {}).get("data") or {}).items()
-              if _a_fact(names.get(key) or {})}
-    earlier = [e for e in history if e["type"] in ("task_completed", "delegation_submitted")
-               and e["data"].get("task_id") == detail["task_id"]]
-    if earlier:
-        values.update(earlier[-1]["data"].get("data") or {})
-    missing = materials.missing(materials.checklist(get_db(), detail["case_no"]))
-    for name in deskforms.list_fields(detail["schema"]):
-        values.setdefault(name, missing)
-    return {k: v for k, v in values.items() if k in names}
-
-
-def _a_fact(field: dict[str, Any]) -> bool:
-    """A field an application may fill in for the clerk: free text or a number, not a choice."""
-    return not ({"enum", "oneOf", "anyOf", "const"} & set(field)) and field.get("type") != "boolean"
-
-
-def _typed(detail: dict[str, Any]) -> dict[str, Any]:
-    """What the clerk just sent, to show the form again exactly as it was."""
-    return {**raw_values(detail["schema"], request.form), **deskforms.raw_lists(detail["schema"], request.form)}
-
-
-def _refuse_unconvertible(detail: dict[str, Any], data: dict[str, Any], problems: dict[str, list[str]]) -> None:
-    """Values that are not even the right type (letters in a number) never reach the engine.
-
-    The rest of the form is checked too, so the clerk sees every message at once, not one per try.
-    """
-    if not problems:
-        return
-    errors = dict(problems)
+def _refused(task_id: str, errors: dict[str, list[str]], message: str, status: int):
+    """The form again exactly as the clerk sent it, with what is wrong beside each field."""
     try:
-        validate_form(json.dumps(detail["schema"], ensure_ascii=False), data, detail["form"] or "表单")
-    except FormValidationError as exc:
-        for name, messages in exc.field_errors.items():
-            errors.setdefault(name, messages)
-    raise FormValidationError("表单填写有误", errors)
+        detail = _visible_task(task_id)
+    except StaleTaskError as exc:  # finished by someone else meanwhile
+        return _stale_page(task_id, exc), 409
+    schema = detail["schema"]
+    sent = {**raw_values(schema, request.form), **deskforms.raw_lists(schema, request.form)}
+    return _task_page(detail, sent, errors, message), status
 
 
 def _task_page(detail: dict[str, Any], values: dict[str, Any], errors: dict[str, list[str]] | None = None,

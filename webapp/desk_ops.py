@@ -15,7 +15,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from engine.desk import attachments, caseops, comments, inbox, materials, offers, taskops
+from engine.desk import attachments, caseops, comments, inbox, materials, offers, prefill, taskops
 from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
 from engine.reads import queries
 from engine.runtime.caseaccess import STAFF_ROLES
@@ -23,7 +23,7 @@ from engine.runtime.caseaccess import STAFF_ROLES
 from .access import login_required, roles_required
 from .auth import safe_next
 from .db import get_db
-from .desk import HANDLER_ROLES, _initial_values, _more_tabs, _stale_page, _task_page, _visible_task, bp, step_names
+from .desk import HANDLER_ROLES, _more_tabs, _stale_page, _task_page, _visible_task, bp, step_names
 from .deskforms import SUPPLEMENT_FIELD
 
 # --- task operations: each a plain POST form on the task page ------------------------------------------------
@@ -41,8 +41,8 @@ def _task_operation(task_id: str, op: str, run, done: str, back_to_list: bool = 
     except OnewindowError as exc:
         if detail is None:
             raise
-        return _task_page(detail, _initial_values(detail), operation={"name": op, "message": exc.message,
-                                                                       "typed": request.form}), exc.status
+        operation = {"name": op, "message": exc.message, "typed": request.form}
+        return _task_page(detail, prefill.initial_values(get_db(), detail), operation=operation), exc.status
     flash(done.format(case_no=case_no, name=detail["name"]), "success")
     if back_to_list:
         return redirect(url_for("desk.tasks"))

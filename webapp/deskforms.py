@@ -18,10 +18,11 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine.diagrams.formdata import list_fields, submitted_list
+
 from .formrender import Field
 
 LIST_WIDGET = "lines"
-MORE_SUFFIX = "__more"  # the textarea of a list field: one item per line, beyond the ticked ones
 PREFERRED_DECISION = "decision"
 SUPPLEMENT_FIELD = "missing_materials"  # the convention: a supplement request's one complete list
 REFUSAL_MARK = "legal_basis"  # the convention: a refusal must state its legal basis
@@ -99,36 +100,6 @@ def decision(schema: Mapping[str, Any], fields: list[Field]) -> Decision | None:
     return Decision(by_name[name], choices, conditional, fields)
 
 
-def list_fields(schema: Mapping[str, Any]) -> set[str]:
-    """Array-of-strings fields without fixed options: typed one item per line."""
-    names = set()
-    for name, prop in (schema.get("properties") or {}).items():
-        items = (prop or {}).get("items") or {}
-        if (prop or {}).get("type") == "array" and items.get("type") == "string" and "enum" not in items:
-            names.add(name)
-    return names
-
-
-def submitted_list(form: MultiDict, name: str) -> list[str]:
-    """A list field's items: the ticked ones, then one per non-empty line of its textarea, without repeats."""
-    items = [v.strip() for v in form.getlist(name) if v.strip()]
-    items += [line.strip() for line in form.get(name + MORE_SUFFIX, "").splitlines() if line.strip()]
-    return list(dict.fromkeys(items))
-
-
-def prepare(schema: Mapping[str, Any], form: MultiDict) -> MultiDict:
-    """The submission as `formrender.parse_submission` reads it: each list field as its JSON array
-    (left out when empty, so a required list is reported as missing)."""
-    prepared = MultiDict(form)
-    for name in list_fields(schema):
-        items = submitted_list(form, name)
-        prepared.poplist(name)
-        prepared.poplist(name + MORE_SUFFIX)
-        if items:
-            prepared[name] = json.dumps(items, ensure_ascii=False)
-    return prepared
-
-
 def as_lists(schema: Mapping[str, Any], fields: list[Field], values: Mapping[str, Any],
              offered: list[str]) -> None:
     """Turn list fields into the one-per-line widget: the guide's materials offered as tick boxes."""
@@ -155,4 +126,5 @@ def _parse_list(value: Any) -> list[str]:
 
 def raw_lists(schema: Mapping[str, Any], form: MultiDict) -> dict[str, list[str]]:
     """What was typed into each list field, to show it again after a refused submission."""
-    return {name: submitted_list(form, name) for name in list_fields(schema)}
+    submitted = form.to_dict(flat=False)
+    return {name: submitted_list(submitted, name) for name in list_fields(schema)}

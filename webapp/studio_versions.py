@@ -15,10 +15,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from engine.catalogue import case_migration, governance, governance_requests
-from engine.diagrams.versiondiff import VersionDiff, diff_versions, list_versions, load_version, main_diagram
+from engine.catalogue import versions as catalogue_versions
+from engine.diagrams.versiondiff import VersionDiff
 from engine.errors import NotFound, OnewindowError
 from engine.reads import queries
-from engine.runtime import intake
 
 from .access import roles_required
 from .db import get_db
@@ -54,23 +54,16 @@ def _number(name: str, default: int | None = None) -> int:
 @roles_required(*ANALYST)
 def versions(code: str):
     db = get_db()
-    with db.reading() as conn:
-        rows = list_versions(conn, code)
-        withdrawn = intake.is_withdrawn(conn, code)
-    return render_template("studio_versions/versions.html", item=_item(code), versions=rows,
-                           history=governance.history(db, code), withdrawn=withdrawn)
+    found = catalogue_versions.versions(db, code)
+    return render_template("studio_versions/versions.html", item=_item(code), versions=found.rows,
+                           history=governance.history(db, code), withdrawn=found.withdrawn)
 
 
 @bp.route("/versions/<int:number>/process.bpmn", methods=["GET"])
 @roles_required(*ANALYST)
 def diagram(code: str, number: int):
     """The item's own diagram of version `number` (the one defining its process), for the viewer."""
-    with get_db().reading() as conn:
-        version = load_version(conn, code, number)
-    text = main_diagram(version.files, version.process_id)
-    if text is None:
-        raise NotFound(f"第 {number} 版没有流程图文件。")
-    return Response(text, mimetype="application/xml")
+    return Response(catalogue_versions.diagram(get_db(), code, number), mimetype="application/xml")
 
 
 # --- the diff --------------------------------------------------------------------------------------
@@ -84,8 +77,7 @@ def diff(code: str):
     latest = item["latest_version"]
     new = _number("to", latest)
     old = _number("from", max(new - 1, 1))
-    with get_db().reading() as conn:
-        result = diff_versions(conn, code, old, new)
+    result = catalogue_versions.compare(get_db(), code, old, new)
     return render_template("studio_versions/diff.html", item=item, diff=result, marks=_marks(result),
                            status_names=STATUS_NAMES, show_diagram=bpmn_js_available(),
                            numbers=list(range(latest, 0, -1)))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select, update
 
@@ -111,12 +112,6 @@ def _applicant_name(data: dict[str, Any], actor: Actor) -> str:
     return str(named)[:128] if isinstance(named, str) and named.strip() else (actor.display_name or actor.username)
 
 
-def _open_task(ctx: CaseContext, task_id: str):
-    task = ctx.task(task_id)
-    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-        raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
-    return task
-
 
 def _instance(task) -> dict[str, Any]:
     """The instance key of a multi-instance task, recorded so re-execution answers the same instance."""
@@ -128,7 +123,7 @@ def claim_task(db: Database, task_id: str, actor: Actor) -> str:
     """签收: the task becomes the actor's; others in the group see it taken."""
 
     def claim(ctx: CaseContext) -> str:
-        task = _open_task(ctx, task_id)
+        task = ctx.open_task(task_id)
         check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "签收")
         taskdata.set_assignee(task, actor.username)
         ctx.record("task_claimed", task.task_spec.bpmn_id, task_id=task_id, **_instance(task))
@@ -141,10 +136,11 @@ def release_task(db: Database, task_id: str, actor: Actor) -> str:
     """Give a claimed task back to its group."""
 
     def release(ctx: CaseContext) -> str:
-        task = _open_task(ctx, task_id)
+        task = ctx.open_task(task_id)
         check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "退回组内")
-        if taskdata.delegation(task):
-            raise ConflictError("此任务已委派，不能退回组内；请先收回委派。")
+        delegation = taskdata.delegation(task)
+        if delegation:  # the delegator holds a delegated task until it is confirmed or recalled
+            raise ConflictError(f"此任务已委派给 {delegation['delegate']}，请先收回委派再退回组内。")
         taskdata.clear_assignee(task)
         ctx.record("task_released", task.task_spec.bpmn_id, task_id=task_id)
         return ctx.case.case_no
@@ -154,13 +150,13 @@ def release_task(db: Database, task_id: str, actor: Actor) -> str:
 
 def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor) -> str:
     """Validate `data` against the task's form, run the task, advance; returns the case number."""
+    return change_case_of_task(db, task_id, actor, lambda ctx: complete(ctx, ctx.open_task(task_id), data, actor))
 
-    def complete(ctx: CaseContext) -> str:
-        task = _open_task(ctx, task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "办理")
-        return _run_task(ctx, task, data)
 
-    return change_case_of_task(db, task_id, actor, complete)
+def complete(ctx: CaseContext, task: Task, data: dict[str, Any], actor: Actor) -> str:
+    """Inside a change: the handler's submission of an open task."""
+    check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "办理")
+    return _run_task(ctx, task, data)
 
 
 def _run_task(ctx: CaseContext, task, data: dict[str, Any]) -> str:

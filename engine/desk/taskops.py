@@ -91,12 +91,6 @@ def after_colon(text: str) -> str:
     return f"：{text}" if text else ""
 
 
-def _open_task(ctx: CaseContext, task_id: str) -> Task:
-    task = ctx.task(task_id)
-    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-        raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
-    return task
-
 
 def step_name(task: Task) -> str:
     return task.task_spec.bpmn_name or task.task_spec.bpmn_id
@@ -114,7 +108,7 @@ def transfer_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
     """转办: the task becomes another member's of its group; the new assignee is told."""
 
     def transfer(ctx: CaseContext) -> str:
-        task = _open_task(ctx, task_id)
+        task = ctx.open_task(task_id)
         group = ctx.group_of(task)
         check_may_handle(actor, group, taskdata.assignee(task), "转办")
         _refuse_if_delegated(task, "转办")
@@ -138,7 +132,7 @@ def delegate_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
     """委派: another clerk prepares the task's form; it comes back to the delegator, who stays its holder."""
 
     def delegate(ctx: CaseContext) -> str:
-        task = _open_task(ctx, task_id)
+        task = ctx.open_task(task_id)
         check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "委派")
         _refuse_if_delegated(task, "再次委派")
         if to == actor.username:
@@ -159,28 +153,29 @@ def delegate_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
 
 def submit_delegated(db: Database, task_id: str, data: dict[str, Any], actor: Actor) -> str:
     """The delegate's submission: checked against the form, kept on the task, NOT completing it."""
+    return change_case_of_task(db, task_id, actor, lambda ctx: propose(ctx, ctx.open_task(task_id), data, actor))
 
-    def submit(ctx: CaseContext) -> str:
-        task = _open_task(ctx, task_id)
-        delegation = _delegation_for(task, actor, "delegate", "with_delegate")
-        form = indexes.task_form(task)
-        if form is not None:
-            validate_form(ctx.specs.forms[form], data, form)
-        taskdata.set_delegation(task, {**delegation, "state": "proposed", "proposed": data})
-        _write_delegation(ctx, task, task_id)
-        ctx.record("delegation_submitted", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), data=data)
-        tell(ctx, delegation["delegator"], "delegate", task.task_spec.bpmn_id,
-              f"{display_name(actor)} 已办理您委派的“{step_name(task)}”，请确认")
-        return ctx.case.case_no
 
-    return change_case_of_task(db, task_id, actor, submit)
+def propose(ctx: CaseContext, task: Task, data: dict[str, Any], actor: Actor) -> str:
+    """Inside a change: the delegate's proposal, checked and kept for the delegator to confirm."""
+    task_id = str(task.id)
+    delegation = _delegation_for(task, actor, "delegate", "with_delegate")
+    form = indexes.task_form(task)
+    if form is not None:
+        validate_form(ctx.specs.forms[form], data, form)
+    taskdata.set_delegation(task, {**delegation, "state": "proposed", "proposed": data})
+    _write_delegation(ctx, task, task_id)
+    ctx.record("delegation_submitted", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), data=data)
+    tell(ctx, delegation["delegator"], "delegate", task.task_spec.bpmn_id,
+          f"{display_name(actor)} 已办理您委派的“{step_name(task)}”，请确认")
+    return ctx.case.case_no
 
 
 def send_back_delegated(db: Database, task_id: str, actor: Actor, reason: str) -> str:
     """The delegator sends the delegate's proposal back to be redone (a reason is required)."""
 
     def send_back(ctx: CaseContext) -> str:
-        task = _open_task(ctx, task_id)
+        task = ctx.open_task(task_id)
         delegation = _delegation_for(task, actor, "delegator", "proposed")
         why = reason_text(reason, True, "退回委派")
         taskdata.set_delegation(task, {**delegation, "state": "with_delegate"})
@@ -196,7 +191,7 @@ def recall_delegated(db: Database, task_id: str, actor: Actor) -> str:
     """The delegator takes a delegated task back (the delegate is away, or it is urgent)."""
 
     def recall(ctx: CaseContext) -> str:
-        task = _open_task(ctx, task_id)
+        task = ctx.open_task(task_id)
         delegation = _delegation_for(task, actor, "delegator", None)
         taskdata.clear_delegation(task)
         ctx.conn.execute(delete(delegations).where(delegations.c.task_id == task_id))
@@ -266,7 +261,7 @@ def return_task(db: Database, task_id: str, target_task_id: str, reason: str, ac
     """退回: rewind the case to an earlier step on this task's path; it goes back to whoever did it."""
 
     def send_back(ctx: CaseContext) -> str:
-        task = _open_task(ctx, task_id)
+        task = ctx.open_task(task_id)
         check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "退回")
         _refuse_if_delegated(task, "退回")
         why = reason_text(reason, True, "退回")

@@ -54,3 +54,15 @@ def lane_of(tree: etree._ElementTree) -> dict[str, str]:
             if ref.text:
                 lanes[ref.text.strip()] = lane.get("name") or lane.get("id")
     return lanes
+
+
+def element_table(tree: etree._ElementTree) -> dict[str, dict[str, str]]:
+    """Every element of a diagram by id — its name, its kind (BPMN tag), what it is attached to — so a
+    viewer can name what a case's history only knows by id (the diagram's drawing, DI, is left out)."""
+    elements: dict[str, dict[str, str]] = {}
+    for node in tree.iter():
+        if not isinstance(node.tag, str) or not node.get("id") or "/BPMN/" not in node.tag or "/DI" in node.tag:
+            continue
+        elements[node.get("id")] = {"name": (node.get("name") or "").strip(), "kind": node.tag.rsplit("}", 1)[-1],
+                                    "attached_to": node.get("attachedToRef") or ""}
+    return elements

@@ -16,13 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import Connection, func, select
 
 from engine.diagrams.bpmn import BPMN_NS, FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY, NS, lane_of, spiff_properties
 from engine.diagrams.package import SHARED_PREFIX
 from engine.diagrams.safexml import parse_xml
-from engine.errors import NotFound
-from engine.store.tables import cases, items, process_versions
 
 # Containers and bookkeeping that are not elements an analyst draws (their contents are compared).
 _SKIPPED_TAGS = frozenset({"definitions", "laneSet", "collaboration", "extensionElements", "documentation",
@@ -291,63 +288,8 @@ def _shown(value: Any) -> str:
 # --- two stored versions --------------------------------------------------------------------------
 
 
-def load_version(conn: Connection, item_code: str, number: int):
-    """The stored row of version `number` of `item_code` (files, metadata, who deployed it)."""
-    row = conn.execute(select(process_versions).join(items, items.c.id == process_versions.c.item_id)
-                       .where(items.c.code == item_code, process_versions.c.number == number)).one_or_none()
-    if row is None:
-        raise NotFound(f"事项 {item_code} 没有第 {number} 版；请从版本列表中选择。")
-    return row
-
-
-def diff_versions(conn: Connection, item_code: str, old_number: int, new_number: int) -> VersionDiff:
-    """The diff between two deployed versions of one item."""
-    old, new = load_version(conn, item_code, old_number), load_version(conn, item_code, new_number)
-    elements, files = diff_files(old.files, new.files)
-    return VersionDiff(item_code, old_number, new_number, elements, files,
-                       guide_changes(old.metadata or {}, new.metadata or {}))
-
-
 def main_diagram(files: dict[str, str], process_id: str) -> str | None:
     """The BPMN text that defines `process_id` (the item's own diagram, not a shared one)."""
     diagrams = [text for name, text in sorted(files.items())
                 if name.endswith(".bpmn") and not name.startswith(SHARED_PREFIX)]
     return next((text for text in diagrams if f'id="{process_id}"' in text), diagrams[0] if diagrams else None)
-
-
-
-@dataclass(frozen=True)
-class VersionRow:
-    """One line of an item's version list: who deployed what and when, and the cases on it."""
-
-    number: int
-    content_hash: str
-    deployed_by: str
-    deployed_at: Any
-    errors: int
-    warnings: int
-    open_cases: int
-    cases: int
-
-
-def list_versions(conn: Connection, item_code: str) -> list[VersionRow]:
-    """Every version of `item_code`, newest first, with its lint summary and how many cases run on it."""
-    item_id = conn.execute(select(items.c.id).where(items.c.code == item_code)).scalar_one_or_none()
-    if item_id is None:
-        raise NotFound(f"事项 {item_code} 不存在；请从事项列表中选择。")
-    counts = {r.version_id: (r.open, r.total) for r in conn.execute(
-        select(cases.c.version_id, func.count().label("total"),
-               func.count().filter(cases.c.closed_at.is_(None)).label("open"))
-        .where(cases.c.item_id == item_id).group_by(cases.c.version_id))}
-    rows = conn.execute(select(process_versions.c.id, process_versions.c.number, process_versions.c.content_hash,
-                               process_versions.c.deployed_by, process_versions.c.deployed_at,
-                               process_versions.c.lint_report)
-                        .where(process_versions.c.item_id == item_id).order_by(process_versions.c.number.desc()))
-    out = []
-    for r in rows:
-        findings = r.lint_report or []
-        errors = sum(1 for f in findings if f.get("severity") == "error")
-        open_count, total = counts.get(r.id, (0, 0))
-        out.append(VersionRow(r.number, r.content_hash, r.deployed_by, r.deployed_at, errors,
-                              len(findings) - errors, open_count, total))
-    return out

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, union_all
 
-from engine.errors import NotFound, StaleTaskError
+from engine.diagrams.bpmn import element_table
+from engine.diagrams.safexml import parse_xml
+from engine.diagrams.versiondiff import main_diagram
+from engine.errors import NotFound, OnewindowError, StaleTaskError
 from engine.org.assignment import Actor
 from engine.runtime import caseclock
 from engine.runtime.change import load_specs
@@ -54,6 +57,19 @@ class TaskRow:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def deadline_day(self) -> date | None:
+        """The day the case's committed limit closes, as the desk shows it."""
+        return clock.deadline_day(datetime.fromisoformat(self.case_deadline) if self.case_deadline else None)
+
+
+def days_left(db: Database, rows: list[TaskRow], today: date) -> list[int | None]:
+    """Working days left before each row's case deadline (negative once passed), on one calendar for the page."""
+    with db.reading() as conn:
+        calendar = load_calendar(conn)
+    return [calendar.days_left(datetime.fromisoformat(r.case_deadline) if r.case_deadline else None, today)
+            for r in rows]
 
 
 def list_items(db: Database) -> list[dict[str, Any]]:
@@ -302,8 +318,15 @@ def case_diagram(db: Database, case_no: str) -> str:
                            .where(cases.c.case_no == case_no)).one_or_none()
     if row is None:
         raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
-    diagrams = [text for name, text in sorted(row.files.items())
-                if name.endswith(".bpmn") and not name.startswith("shared/")]
-    if not diagrams:
+    text = main_diagram(row.files, row.process_id)
+    if text is None:
         raise NotFound(f"办件 {case_no} 的流程版本没有流程图文件。")
-    return next((text for text in diagrams if f'id="{row.process_id}"' in text), diagrams[0])
+    return text
+
+
+def case_elements(db: Database, case_no: str) -> dict[str, dict[str, str]]:
+    """The elements of the case's diagram by id (name, kind, attached to); none when it cannot be read."""
+    try:
+        return element_table(parse_xml(case_diagram(db, case_no), "diagram"))
+    except OnewindowError:
+        return {}

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from engine.diagrams.scripting import make_script_engine
@@ -127,6 +128,13 @@ class CaseContext:
         except (ValueError, KeyError, SpiffWorkflowException):
             return None
 
+    def open_task(self, task_id: str) -> Task:
+        """The person's task `task_id` while it is still open; a finished or unknown one is a stale page."""
+        task = self.task(task_id)
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+        return task
+
     def run(self, task: Task) -> None:
         """Run a person's task (its pre/post scripts and what it sets off); a diagram's failure names its element."""
         try:
@@ -170,7 +178,7 @@ class CaseContext:
         if properties.get(NOTIFY_PROPERTY):
             self.notify(task, properties[NOTIFY_PROPERTY])
         if properties.get(RECEIPT_PROPERTY):
-            self.receipts.append(receipts.receipt_for(self, task, properties[RECEIPT_PROPERTY]))
+            receipts.from_step(self, task, properties[RECEIPT_PROPERTY])
         if properties.get(HANDOVER_PROPERTY):
             self.record("handed_over", task.task_spec.bpmn_id, source=self.group_of(task),
                         target=self.routing.group(properties[HANDOVER_PROPERTY], task.data))

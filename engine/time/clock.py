@@ -61,6 +61,12 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(date.fromordinal(day.toordinal() + 1), time(0), LOCAL_TZ).astimezone(UTC)
 
 
+def deadline_day(deadline: datetime | None) -> date | None:
+    """The district day a deadline closes: 24:00 on 9 March (stored as 10 March 00:00) is 9 March, so the
+    instant just before the deadline names the day."""
+    return None if deadline is None else local_date(as_utc(deadline) - timedelta(microseconds=1))
+
+
 @contextlib.contextmanager
 def frozen_at(moment: datetime) -> Iterator[None]:
     """Run a block as if the time were `moment` (naive times are taken as UTC), in this thread only.

@@ -38,7 +38,7 @@ import holidays
 from sqlalchemy import Connection, select
 
 from engine.store.tables import calendar_overrides
-from engine.time.clock import as_utc
+from engine.time.clock import as_utc, deadline_day
 
 ONE_DAY = timedelta(days=1)
 WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -270,6 +270,15 @@ class WorkCalendar:
             if self.is_working_day(day):
                 count += 1
         return count
+
+    def days_left(self, deadline: datetime | None, today: date) -> int | None:
+        """Working days from `today` to the deadline's day, negative once it has passed; None without one."""
+        last_day = deadline_day(deadline)
+        if last_day is None:
+            return None
+        if last_day >= today:
+            return self.working_days_between(today, last_day)
+        return -self.working_days_between(last_day, today)
 
     def next_working_day(self, d: date) -> date:
         """The first working day strictly after `d`."""

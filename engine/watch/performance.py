@@ -219,8 +219,7 @@ def _count_closed(metrics: Metrics, row: Any, calendar: WorkCalendar) -> None:
     if deadline is not None and stopped is not None:
         metrics.with_deadline += 1
         metrics.on_time += stopped <= deadline
-        deadline_day = clock.local_date(deadline - timedelta(microseconds=1))  # 24:00 ends the day before
-        metrics.early += calendar.working_days_between(clock.local_date(stopped), deadline_day) >= 1
+        metrics.early += calendar.working_days_between(clock.local_date(stopped), clock.deadline_day(deadline)) >= 1
 
 
 def _events(conn: Connection, since: datetime, until: datetime, windows_of: dict[int, str], tally: _Tally) -> None:

@@ -1,0 +1,52 @@
+"""Submitting a task's form: the raw form in, the result or every message out, in one change.
+
+The desk's page sends strings; converting them, checking them against the step's form and either
+completing the task or (for a delegate) keeping the proposal for the delegator all happen in the
+case's one transaction, so the route makes one trip down and a stale page, a refused value or a
+concurrent completion is answered from the same read of the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.desk import casework, taskops
+from engine.diagrams import formdata
+from engine.org.assignment import Actor
+from engine.runtime import indexes, taskdata
+from engine.runtime.change import CaseContext, change_case_of_task
+from engine.store.db import Database
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What the page tells the clerk afterwards."""
+
+    case_no: str
+    step: str
+    returned_to: str | None = None  # the delegator, when a delegate's proposal goes back to be confirmed
+
+
+def submit_task(db: Database, task_id: str, submitted: formdata.Submission, actor: Actor) -> Submitted:
+    """The desk's form for `task_id` as sent (field → the strings sent under it), typed per the step's form;
+    raises `FormValidationError` with every field's message, `StaleTaskError` when the task is done."""
+
+    def submit(ctx: CaseContext) -> Submitted:
+        task = ctx.open_task(task_id)
+        data = _typed(ctx, task, submitted)
+        step = taskops.step_name(task)
+        delegation = taskdata.delegation(task)
+        if delegation and delegation["delegate"] == actor.username:
+            taskops.propose(ctx, task, data, actor)
+            return Submitted(ctx.case.case_no, step, delegation["delegator"])
+        return Submitted(casework.complete(ctx, task, data, actor), step)
+
+    return change_case_of_task(db, task_id, actor, submit)
+
+
+def _typed(ctx: CaseContext, task: Any, submitted: formdata.Submission) -> dict[str, Any]:
+    form = indexes.task_form(task)
+    if form is None:  # a step without a form takes no data
+        return {}
+    return formdata.typed(ctx.specs.forms[form], submitted, form, lines=True)
