@@ -3,7 +3,8 @@ list written per item.
 
 A walk runs a case to its end, answering each open task with data made from the task's own JSON
 Schema: required fields get valid values, and a `decision` gets the answer the walk's plan names for
-that element (else its first, positive answer). `paths_of` finds an item's paths by walking its
+that element (else its first, positive answer); a case waiting on a timer with nothing to do (批前公示)
+is moved on by the scheduler's tick at the timer's due time. `paths_of` finds an item's paths by walking its
 default path first, noting every decision it met, and then planning one walk per other answer of
 each (补正 is followed by the positive answer, so the supplement loop comes back). Each walk says
 what the case ended as, so a test compares that with what the answers chosen imply.
@@ -12,7 +13,11 @@ what the case ended as, so a test compares that with what the answers chosen imp
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -22,11 +27,16 @@ from engine.desk.casework import complete_task, start_case
 from engine.org import orgtree
 from engine.org.assignment import Actor
 from engine.reads import queries
+from engine.reads.queries import TaskRow
+from engine.runtime.change import TERMINAL
+from engine.runtime.scheduler import tick
 from engine.store.db import Database
+from engine.time import clock
 
 SUPPLEMENT = "补正"
 REFUSALS = ("不予", "不同意")
 MAX_STEPS = 60
+PATTERNED = ("42070419800101123X", "13800000000")  # what a patterned field (ID number, phone) is filled with
 
 
 @dataclass
@@ -79,6 +89,8 @@ def _value(name: str, prop: dict[str, Any]) -> Any:
         return max(prop.get("minimum", 1), 1)
     if kind == "array":
         return [f"{prop.get('title', name)}一"]
+    if "pattern" in prop:  # the first sample the pattern accepts (JSON Schema patterns search, unanchored)
+        return next((v for v in PATTERNED if re.search(prop["pattern"], v)), None)
     if prop.get("format") == "date":
         return "2026-12-01"
     text = f"{prop.get('title', name)}：经核查，符合规定。"
@@ -92,16 +104,26 @@ def application(db: Database, code: str) -> dict[str, Any]:
     return {**(sample(own[0], None) if own else {}), "applicant_name": "李四", "id_number": "42070419800101123X"}
 
 
-def walk(db: Database, code: str, actor: Actor, path: Path, mandate: dict | None = None) -> Walk:
-    """Run one case of `code` along `path` to its end (or until nothing is left to do)."""
+def walk(db: Database, code: str, actor: Actor, path: Path, mandate: dict | None = None,
+         handler: Callable[[TaskRow], Actor] | None = None) -> Walk:
+    """Run one case of `code` along `path` to its end (or until nothing is left to do).
+
+    `actor` applies and, unless `handler` names someone else for a task, completes every task: a walk of
+    the demo's people applies as the applicant and gives each task to a member of its group."""
     started = start_case(db, code, application(db, code), actor, unit=path.front, mandate=mandate)
     steps: list[tuple[str, str | None, str | None]] = []
     decisions: dict[str, list[str]] = {}
     used: dict[str, int] = {}
+    moment: datetime | None = None  # the walk's time once a waiting timer moved it on (else the real clock)
     for _ in range(MAX_STEPS):
         tasks = queries.open_tasks(db, case_no=started.case_no, limit=50)
         if not tasks:
-            break
+            due = waiting_until(db, started.case_no)
+            if due is None:
+                break
+            moment = due + timedelta(minutes=1)
+            tick(db, moment)  # as the scheduler would, once the wait is over
+            continue
         task = tasks[-1]  # the oldest first, so parallel reviews are answered in order of creation
         detail = queries.task_detail(db, task.task_id)
         schema = json.loads(detail["schema"]) if isinstance(detail["schema"], str) else detail["schema"]
@@ -114,9 +136,18 @@ def walk(db: Database, code: str, actor: Actor, path: Path, mandate: dict | None
             answer = planned[n] if n < len(planned) else offered[0]
             used[task.element_id] = n + 1
         steps.append((task.element_id, task.candidate_group, answer))
-        complete_task(db, task.task_id, sample(schema, answer), actor)
+        with clock.frozen_at(moment) if moment else nullcontext():
+            complete_task(db, task.task_id, sample(schema, answer), handler(task) if handler else actor)
     status = queries.case_detail(db, started.case_no)["status"]
     return Walk(started.case_no, status, steps, decisions)
+
+
+def waiting_until(db: Database, case_no: str) -> datetime | None:
+    """When an unfinished case with no task open waits on a timer (批前公示): the earliest one's due time."""
+    detail = queries.case_detail(db, case_no)
+    if detail["status"] in TERMINAL:
+        return None
+    return min((datetime.fromisoformat(t["due_at"]) for t in detail["timers"]), default=None)
 
 
 def paths_of(db: Database, code: str, actor: Actor, fronts: dict[str, str | None]) -> tuple[Walk, list[Path]]:

@@ -122,7 +122,7 @@ def test_a_case_reloaded_from_the_database_continues_like_one_kept_in_memory(db,
         task.data.update(routing_of(specs, None).flags())
     memory.do_engine_steps()
     steps = [("accept", ACCEPT_DATA), ("review_env", {"opinion": "同意"}),
-             ("review_fire", {"opinion": "不同意", "comment": "疏散通道不足"}),
+             ("review_fire", {"opinion": "不同意", "reason": "疏散通道不足"}),
              ("review_housing", {"opinion": "同意"}), ("issue", {"certificate_no": "C-9"})]
 
     for element, data in steps:

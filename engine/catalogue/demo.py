@@ -4,11 +4,18 @@ The fixed people cover each role and the lanes of the joint-review demo. Any oth
 a diagram under processes/ gets a demo clerk automatically, so an analyst who adds a demo item with
 a new window can log in and handle its tasks without anyone editing this list. Everything here is
 idempotent: seeding twice updates the same users and deploys nothing new.
+
+A login or a group is defined once: seeding writes users one after the other, so a second definition
+of a login silently replaced the first, and its group was left with nobody to handle its tasks (the
+DEMO-004 window, when the fixed `zj-window` met the org tree's `zj-window`; issue 15, item 13). The
+seed refuses such a twin instead (`DuplicateDefinition`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +58,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("hrss", "人社局窗口 孙丽", ("clerk",), ("人社局窗口",)),
     DemoUser("town", "梁子镇便民服务中心 何平", ("clerk",), ("镇便民服务中心窗口",)),
     DemoUser("civil", "区民政局 郑伟", ("clerk",), ("区民政局审批",)),
-    DemoUser("zj-window", "住建局窗口 钱进", ("clerk",), ("住建局窗口",)),
+    DemoUser("zj-counter", "住建局窗口 钱进", ("clerk",), ("住建局窗口",)),  # zj-window is the org tree's
     DemoUser("zj-planning", "住建局规划股 冯涛", ("clerk",), ("住建局规划股",)),
     DemoUser("zj-leader", "住建局分管领导 韩梅", ("clerk",), ("住建局分管领导",)),
     DemoUser("chief", "区政务服务中心负责人 罗军", ("chief",), ("受理窗口", "住建审查", "消防审查", "环保审查")),
@@ -99,13 +106,40 @@ def lane_clerk(group: str) -> DemoUser:
     return DemoUser(f"clerk-{suffix}", f"{group} 办事员", ("clerk",), (group,))
 
 
+class DuplicateDefinition(OnewindowError):
+    """A demo login or group defined twice: the later definition would silently replace the earlier one."""
+
+
+def _refuse_twins(kind: str, names: Iterable[str], why_and_fix: str) -> None:
+    """Raise when a name occurs more than once, naming each twin, what goes wrong and where to rename it."""
+    twins = sorted(name for name, count in Counter(names).items() if count > 1)
+    if twins:
+        named = "、".join(f"“{name}”" for name in twins)
+        raise DuplicateDefinition(f"演示数据中{kind}{named}定义了不止一次：{why_and_fix}", twins=twins)
+
+
 def demo_users(processes_dir: Path | None = None) -> list[DemoUser]:
-    """The fixed demo users plus one clerk for every diagram lane they do not already cover."""
+    """The fixed demo users plus one clerk for every diagram lane they do not already cover; a login or an
+    org-tree group defined twice is refused (`DuplicateDefinition`) before anything is written."""
+    refuse_duplicate_groups(processes_dir)
     users = list(DEMO_USERS) + org_users(processes_dir)
     covered = {group for user in users for group in user.groups}
     users += [lane_clerk(lane) for lane in diagram_lanes(processes_dir)
               if lane not in covered and orgtree.role_of(lane) is None]
+    _refuse_twins("的登录名", (user.username for user in users),
+                  "后写入的会覆盖先写入的，先前那个人的岗位组就没有人办理任务了；请在 engine/catalogue/demo.py 的 "
+                  "DEMO_USERS 中给其中一个改名，或改 processes/org.json 中单位的 id（组织机构的演示登录名由它生成）")
     return users
+
+
+def refuse_duplicate_groups(processes_dir: Path | None = None) -> None:
+    """The groups of org.json, each unit's posts and the extra `groups`, are each defined once: a group
+    listed twice (or listed in `groups` although a unit's post already makes it) is an editing slip."""
+    path = (processes_dir or settings.PROCESSES_DIR) / orgtree.TREE_FILE
+    if not path.is_file():
+        return
+    defined = [group for unit in orgtree.read_tree(path) for group in unit.groups] + orgtree.extra_groups(path)
+    _refuse_twins("的岗位组", defined, f"请删去 {path} 中重复的 functions 或 groups 条目（每个组只定义一次）")
 
 
 FUNCTION_LOGINS = {"窗口": "window", "承办": "handle", "审核": "review", "批准": "approve", "电子监察": "watch"}

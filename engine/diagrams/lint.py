@@ -167,9 +167,22 @@ def _lint_form(package: ProcessPackage, form: object, element: str, file: str, s
     if document.get("type", "object") != "object":
         return [Finding("error", f"表单“{form}”必须描述一个对象", "设置 \"type\": \"object\"",
                         element, file)]
-    return [Finding("error", f"表单“{form}”的答复“{answer}”是拒绝，却可以不写理由就提交",
-                    f"在表单的 allOf 中加入：if decision 为“{answer}” then required 含 reason（以及 legal_basis）",
-                    element, file) for answer in lint_routing.refusals_without_reason(document)]
+    return _refusal_findings(document, str(form), element, file)
+
+
+def _refusal_findings(document: dict[str, Any], form: str, element: str, file: str) -> list[Finding]:
+    """One finding per refusing answer of any decision field that needs no reason; each names the field (its
+    title too, as the clerk sees it), since a form may have several decision fields and only one may lack it."""
+    properties = document.get("properties") or {}
+    findings = []
+    for name, answers in lint_routing.refusals_without_reason_by_field(document).items():
+        title = (properties.get(name) or {}).get("title")
+        field = f"“{title}”（{name}）" if isinstance(title, str) and title and title != name else f"“{name}”"
+        findings += [Finding("error", f"表单“{form}”的字段{field}答复“{answer}”是拒绝，却可以不写理由就提交",
+                             f"在表单的 allOf 中加入：if {name} 为“{answer}” then required 含 reason"
+                             "（或 …_reason，如 refusal_reason；作出拒绝决定的还应含 legal_basis），"
+                             "并在 properties 中定义该理由字段", element, file) for answer in answers]
+    return findings
 
 
 def _lint_gateways(tree: etree._ElementTree, file: str) -> list[Finding]:

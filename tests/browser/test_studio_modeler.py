@@ -135,8 +135,11 @@ REVIEW_WITH_DATE = """{
   "required": ["opinion", "site_visit_date"],
   "properties": {
     "opinion": {"type": "string", "title": "审查意见", "enum": ["同意", "不同意"]},
-    "site_visit_date": {"type": "string", "format": "date", "title": "现场核查日期"}
-  }
+    "site_visit_date": {"type": "string", "format": "date", "title": "现场核查日期"},
+    "reason": {"type": "string", "title": "不同意的理由"}
+  },
+  "if": {"properties": {"opinion": {"const": "不同意"}}, "required": ["opinion"]},
+  "then": {"required": ["reason"]}
 }"""
 
 
