@@ -146,7 +146,7 @@ def test_acceptance_decisions_give_dated_receipts(db, units):
     complete_task(db, again.task_id, {"decision": "受理"}, window)
     with db.reading() as conn:
         rows = conn.execute(select(receipts).order_by(receipts.c.id)).all()
-    assert [r.kind for r in rows] == ["补正", "受理"]
+    assert [r.kind for r in rows] == ["supplement", "acceptance"]
     assert rows[0].content["missing_materials"] == missing
     assert rows[0].receipt_no == f"{started.case_no}-01" and rows[1].receipt_no == f"{started.case_no}-02"
     assert rows[0].issued_by == "aj" and rows[0].issued_at is not None

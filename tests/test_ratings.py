@@ -89,7 +89,8 @@ def test_an_open_case_is_rated_per_visit_only(db, world):
         ratings.rate(db, case_no, applicant, ratings.COMPLETION, 5)
     with db.transaction() as conn:  # a dated receipt is a visit at the window (the catalogue's acceptance issues one)
         cid = conn.execute(select(cases.c.id).where(cases.c.case_no == case_no)).scalar_one()
-        conn.execute(insert(receipts).values(receipt_no=f"{case_no}-01", case_id=cid, kind="补正", element_id="accept",
+        conn.execute(insert(receipts).values(receipt_no=f"{case_no}-01", case_id=cid, kind="supplement",
+                                             title="补正材料通知书", element_id="accept",
                                              unit_code=WINDOW, issued_by="window", issued_at=local("2026-03-02 10:30"),
                                              content={}))
     [visit] = ratings.occasions(db, case_no, applicant)

@@ -154,14 +154,15 @@ class ItemDiagram:
         """Deliver the result back to the window the applicant came to (S-5), then end approved/refused."""
         d = self.d
         d.node("deliver_gw", "xor", "是否由收件窗口送达", DESK, col)
-        d.node("deliver", "user", "送达办理结果", FRONT, col + 1, props=form("catalogue-deliver"))
+        d.node("deliver", "user", "送达办理结果", FRONT, col + 1, props=form("catalogue-deliver", receipt="delivery"))
         d.node("end_approved", "end", "办结", DESK, col + 2, props={"caseStatus": "approved"})
         d.flow(approved_from, "deliver_gw")
         d.flow("deliver_gw", "deliver", "route_agency or route_report_up", "代办/上报件")
         d.flow("deliver_gw", "end_approved", name="本窗口已送达", default=True)
         d.flow("deliver", "end_approved")
         d.node("refuse_gw", "xor", "是否由收件窗口送达", DESK, col, slot=1)
-        d.node("deliver_refusal", "user", "送达不予许可决定", FRONT, col + 1, slot=1, props=form("catalogue-deliver"))
+        d.node("deliver_refusal", "user", "送达不予许可决定", FRONT, col + 1, slot=1,
+               props=form("catalogue-deliver", receipt="delivery"))
         d.node("end_refused", "end", "不予许可（已说明理由）", DESK, col + 2, slot=1, props={"caseStatus": "refused"})
         d.flow(refused_from, "refuse_gw")
         d.flow("refuse_gw", "deliver_refusal", "route_agency or route_report_up", "代办/上报件")
@@ -178,7 +179,7 @@ def direct(meta: dict) -> Diagram:
     item = ItemDiagram(meta, [FRONT, ACCEPT, DESK])
     d = item.d
     col = item.prefix()
-    d.node("decide", "user", "当场办结", DESK, col, props=form("catalogue-direct"))
+    d.node("decide", "user", "当场办结", DESK, col, props=form("catalogue-direct", receipt="decision"))
     item.enter("decide")
     d.node("decide_gw", "xor", "办理结果", DESK, col + 1)
     d.flow("decide", "decide_gw")
@@ -194,7 +195,7 @@ def committed(meta: dict) -> Diagram:
     d.node("handle", "user", "承办", HANDLE, col, props=form("catalogue-handle"))
     item.enter("handle")
     d.node("review", "user", "审核", REVIEW, col + 1, props=form("catalogue-review"))
-    d.node("approve", "user", "批准", APPROVE, col + 2, props=form("catalogue-approve"))
+    d.node("approve", "user", "批准", APPROVE, col + 2, props=form("catalogue-approve", receipt="decision"))
     d.node("approve_gw", "xor", "批准意见", APPROVE, col + 3)
     d.node("issue", "user", "办结出证", DESK, col + 4, props=form("catalogue-issue"))
     d.flow("handle", "review")
@@ -216,7 +217,7 @@ def restricted(meta: dict) -> Diagram:
     col = item.prefix()
     d.node("examine", "user", "审查", HANDLE, col, props=form("catalogue-examine"))
     item.enter("examine")
-    d.node("approve", "user", "作出决定", APPROVE, col + 1, props=form("catalogue-decide"))
+    d.node("approve", "user", "作出决定", APPROVE, col + 1, props=form("catalogue-decide", receipt="decision"))
     d.node("approve_gw", "xor", "许可决定", APPROVE, col + 2)
     d.node("issue", "user", "办结出证", DESK, col + 3, props=form("catalogue-issue"))
     d.node("refusal_letter", "user", "出具不予许可决定书", HANDLE, col + 3, slot=1,
@@ -246,8 +247,8 @@ def joint(meta: dict) -> Diagram:
     d.node("joint_gw", "xor", "会签结果", HANDLE, col + 3)
     d.node("collate", "user", "汇总会签意见", HANDLE, col + 4, props=form("catalogue-collate"))
     d.node("joint_refusal", "user", "出具联合不予许可决定", HANDLE, col + 4, slot=1,
-           props=form("catalogue-refusal-letter"))
-    d.node("approve", "user", "批准", APPROVE, col + 5, props=form("catalogue-approve"))
+           props=form("catalogue-refusal-letter", receipt="refusal"))
+    d.node("approve", "user", "批准", APPROVE, col + 5, props=form("catalogue-approve", receipt="decision"))
     d.node("approve_gw", "xor", "批准意见", APPROVE, col + 6)
     d.node("issue", "user", "办结出证", DESK, col + 7, props=form("catalogue-issue"))
     d.flow("set_joint", "joint")

@@ -34,6 +34,7 @@ STATUS_NAMES = {
 EVENT_NAMES = {
     "case_started": "提交申请",
     "receipt_issued": "出具回执",
+    "notice_issued": "出具文书",
     "handed_over": "逐级交接",
     "case_migrated": "迁移到新版流程",
     "task_claimed": "签收",

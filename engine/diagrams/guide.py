@@ -14,8 +14,14 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from lxml import etree
+
+from engine.diagrams.bpmn import spiff_properties, user_tasks
+from engine.diagrams.specs import FORMS_PREFIX
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "item.schema.json"
+NOTICE_PROPERTY = "receipt"  # a step that issues a notice (engine/runtime/receipts.py)
+REFUSING = ("不予", "不同意", "驳回", "拒绝")  # an answer refusing the application: the notice names the appeal
 
 LABELS = {
     "code": "事项编码", "name": "事项名称", "department": "实施部门", "handling_mode": "办理方式", "level": "行使层级",
@@ -23,6 +29,8 @@ LABELS = {
     "conditions": "申请条件", "materials": "申请材料", "procedure": "办理流程", "statutory_limit_days": "法定时限",
     "committed_limit_days": "承诺时限", "warning_days": "预警天数", "fees": "收费标准", "place": "办理地点",
     "hours": "办公时间", "visits": "到现场次数", "form": "材料形式", "count": "份数", "required": "是否必需",
+    "review_body": "行政复议机关", "court": "行政诉讼法院", "appeal_note": "救济途径说明",
+    "notice_basis": "文书程序依据",
 }
 
 
@@ -60,3 +68,41 @@ def _describe(error: ValidationError) -> tuple[str, str]:
                 "改为以下之一：" + "、".join(map(str, error.validator_value)))
     return (f"{where}：{error.message}",
             f"按办事指南格式（engine/diagrams/schemas/item.schema.json）修改 {'.'.join(path)}")
+
+
+def appeal_problems(metadata: dict[str, Any], trees: dict[str, etree._ElementTree],
+                    files: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """(problem, fix, element, file) for each step that can issue a refusal notice (不予受理决定书, 不予行政许可
+    决定书) while the guide names no review body (行政复议机关) or court: such a notice may not be issued, so
+    the item may not deploy (行政许可法第三十八条第二款)."""
+    guide = metadata.get("guide") if isinstance(metadata.get("guide"), dict) else {}
+    missing = [label for key, label in (("review_body", "行政复议机关"), ("court", "行政诉讼法院"))
+               if not str(guide.get(key) or "").strip()]
+    if not missing:
+        return []
+    problems = []
+    for name, tree in trees.items():
+        for task in user_tasks(tree):
+            props = spiff_properties(task)
+            marked = props.get(NOTICE_PROPERTY)
+            if marked and _can_refuse(marked, props.get("formJsonSchemaFilename"), files):
+                problems.append((f"步骤“{task.get('name') or task.get('id')}”可能出具不予受理或不予许可的决定书，"
+                                 f"办事指南却没有写明{'和'.join(missing)}，决定书无法告知申请人救济途径",
+                                 "在 item.json 的 guide 中填写 review_body（如“区人民政府”）和 court"
+                                 "（如“区人民法院”；实行集中管辖的写集中管辖法院）",
+                                 task.get("id"), name))
+    return problems
+
+
+def _can_refuse(marked: str, form: str | None, files: dict[str, str]) -> bool:
+    step, _, field = marked.partition(":")
+    if step == "refusal":
+        return True
+    if step not in ("acceptance", "decision"):
+        return False
+    try:
+        schema = json.loads(files.get(FORMS_PREFIX + str(form), "") or "{}")
+    except json.JSONDecodeError:
+        return False
+    answers = ((schema.get("properties") or {}).get(field or "decision") or {}).get("enum") or []
+    return any(isinstance(a, str) and any(word in a for word in REFUSING) for a in answers)

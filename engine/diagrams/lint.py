@@ -27,7 +27,7 @@ from engine.diagrams.bpmn import (
     user_tasks,
 )
 from engine.diagrams.filenames import name_problem
-from engine.diagrams.guide import guide_problems
+from engine.diagrams.guide import appeal_problems, guide_problems
 from engine.diagrams.package import ProcessPackage
 from engine.diagrams.safexml import parse_xml
 from engine.diagrams.scripting import compile_expression, compile_script
@@ -90,6 +90,8 @@ def lint_package(package: ProcessPackage) -> LintReport:
                                 "把该流程的 BPMN 放到 processes/shared/，或更正 calledElement"))
     for name, tree in trees.items():
         findings += _lint_tree(package, name, tree)
+    findings += [Finding("error", problem, fix, element, file)  # a refusal notice must name where to appeal
+                 for problem, fix, element, file in appeal_problems(package.metadata, trees, package.files)]
     if not any(f.severity == "error" and f.file != "item.json" for f in findings):
         findings += _lint_spec(package)  # the parser's view, once our own rules pass on the diagrams
     return LintReport(findings)

@@ -94,7 +94,7 @@ def case_view(db: Database, case_no: str) -> dict[str, Any]:
         given = receipts.of_case(conn, row.id)
     where = [{"step": t["name"], "window": describe_group(t["candidate_group"], names),
               "level": LEVEL_NAMES.get(_level(t["candidate_group"]), "")} for t in detail["open_tasks"]]
-    supplement = next((r["content"] for r in reversed(given) if r["kind"] == "补正"), None) \
+    supplement = next((r["content"] for r in reversed(given) if r["kind"] == "supplement"), None) \
         if detail["status"] == "awaiting_supplement" else None
     return {"case_no": case_no, "item_code": detail["item_code"], "item_name": detail["item_name"],
             "status": detail["status"],

@@ -27,6 +27,7 @@ from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDen
 from engine.org.assignment import Actor
 from engine.org.orgtree import department_unit
 from engine.runtime.change import TERMINAL
+from engine.runtime.receipts import AT_THE_WINDOW
 from engine.store.db import Database
 from engine.store.tables import cases, items, org_units, ratings, receipts, users
 from engine.time import clock
@@ -77,8 +78,8 @@ def _occasions(conn: Connection, case: Any) -> list[Occasion]:
                                                      .where(ratings.c.case_id == case.id))}
     found = [Occasion(n, f"第 {n} 次到窗口：{r.kind}（{clock.local_text(r.issued_at, DAY)}）",
                       (n, RATING) in done, (n, COMPLAINT) in done)
-             for n, r in enumerate(conn.execute(select(receipts.c.kind, receipts.c.issued_at)
-                                                .where(receipts.c.case_id == case.id).order_by(receipts.c.id)), 1)]
+             for n, r in enumerate(conn.execute(select(receipts.c.title.label("kind"), receipts.c.issued_at).where(
+                 receipts.c.case_id == case.id, receipts.c.kind.in_(AT_THE_WINDOW)).order_by(receipts.c.id)), 1)]
     if case.status in TERMINAL:
         found.append(Occasion(COMPLETION, "办结", (COMPLETION, RATING) in done, (COMPLETION, COMPLAINT) in done))
     return found

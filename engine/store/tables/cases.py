@@ -1,6 +1,6 @@
 """Items, their immutable versions and cases: the write model (`cases.state`, guarded by
 `cases.lock_version`) and the read model rewritten in the same transaction (task and timer indexes),
-the case clock's rows, incidents, notifications and receipts.
+the case clock's rows, incidents, notifications and notices (table `receipts`).
 """
 
 from __future__ import annotations
@@ -208,16 +208,20 @@ notifications = Table(
     Column("read_at", DateTime(timezone=True), nullable=True),
 )
 
-# 受理回执: the dated record of each acceptance decision (受理 / 不予受理 / 补正), one per decision.
+# Notices (文书, engine/runtime/receipts.py): every decision that reaches the applicant — 受理通知书, 补正材料通知书,
+# 不予受理决定书, 延期告知书, 特别程序告知书, 准予/不予行政许可决定书, 送达回证 — numbered per case, dated, and
+# issued in the name of an organ (`unit_code`: the org unit whose group decided; `organ_name`: its name then).
 receipts = Table(
     "receipts",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("receipt_no", String(40), nullable=False, unique=True),
     Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),  # a key of engine.runtime.notice_texts.KINDS
+    Column("title", String(64), nullable=True),
     Column("element_id", String(128), nullable=True),
     Column("unit_code", String(128), nullable=True),
+    Column("organ_name", String(128), nullable=True),
     Column("issued_by", String(64), nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("content", JSON, nullable=False),
