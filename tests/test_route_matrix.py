@@ -48,7 +48,8 @@ WATCH = frozenset({"supervisor", "admin"})
 AUDIT = frozenset({"auditor", "admin"})
 FEED = frozenset({"supervisor", "auditor", "admin"})
 NOBODY: frozenset[str] = frozenset()
-OPEN_BUT_PROVEN = {"follow.case", "follow.answer"}  # public routes that answer 403 until the code is proven
+# public routes that answer 403 until the code is proven
+OPEN_BUT_PROVEN = {"follow.case", "follow.answer", "follow.notice", "follow.notice_pdf"}
 
 # endpoint → (method, path template, who may); `{case}`, `{task}`… are filled in from the world below.
 EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fields])
@@ -67,9 +68,13 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     "hall.print_guide": [("GET", "/hall/items/RS-006/print", ALL)],
     "hall.apply": [("POST", "/hall/items/RS-006/apply", APPLICANTS | CLERKS | ADMIN)],
     "hall.receipt": [("GET", "/hall/receipts/{case}", CONCERNED)],
+    "hall.notice": [("GET", "/hall/notices/{document}", CONCERNED)],  # a notice (文书): the case's people only
+    "hall.notice_pdf": [("GET", "/hall/notices/{document}/pdf", CONCERNED)],
     "follow.lookup": [("GET", "/hall/follow", ALL), ("POST", "/hall/follow", ALL)],
     "follow.case": [("GET", "/hall/follow/{case}", NOBODY)],  # only after the follow-up code: nobody here
     "follow.answer": [("POST", "/hall/follow/{case}/answer", NOBODY)],
+    "follow.notice": [("GET", "/hall/follow/{case}/notices/{document}", NOBODY)],
+    "follow.notice_pdf": [("GET", "/hall/follow/{case}/notices/{document}/pdf", NOBODY)],
     "ratings.rate_page": [("GET", "/hall/cases/{case}/rate", {"case_applicant"})],  # the applicant's own act
     "ratings.rate": [("POST", "/hall/cases/{case}/rate", {"case_applicant"})],
     # a case and its diagram: those it concerns
@@ -210,7 +215,8 @@ def world(db):
         token = conn.execute(select(api_tokens.c.id).where(api_tokens.c.label == "要吊销的令牌")).scalar_one()
     draft = open_draft(db, "RS-006", 1, accounts.actor_for(db, "analyst")).id
     return {"case": case_no, "task": task.task_id, "completed": done[-1]["data"]["task_id"], "attachment": 1,
-            "notice": notice, "draft": draft, "incident": incident, "warning": warning, "token": token}
+            "notice": notice, "document": f"{case_no}-01", "draft": draft, "incident": incident, "warning": warning,
+            "token": token}
 
 
 def _client(app, db, role: str):

@@ -16,7 +16,9 @@ from engine.desk import casework
 from engine.diagrams.forms import validate_form
 from engine.errors import FormValidationError, OnewindowError
 from engine.hall import follow
+from engine.runtime import receipts
 
+from . import notices
 from .access import public
 from .db import get_db
 from .formrender import build_fields, parse_submission, raw_values
@@ -52,6 +54,29 @@ def _verified(case_no: str) -> None:
 def case(case_no: str):
     _verified(case_no)
     return _page(case_no)
+
+
+@bp.route("/<case_no>/notices/<number>", methods=["GET"])
+@public
+def notice(case_no: str, number: str):
+    """A notice of the followed case (受理通知书, 决定书 …) as a printable page; the code was proven first."""
+    found = _notice(case_no, number)
+    return notices.page(found, url_for("follow.notice_pdf", case_no=case_no, number=number),
+                        url_for("follow.case", case_no=case_no))
+
+
+@bp.route("/<case_no>/notices/<number>/pdf", methods=["GET"])
+@public
+def notice_pdf(case_no: str, number: str):
+    return notices.pdf(_notice(case_no, number))
+
+
+def _notice(case_no: str, number: str) -> dict:
+    _verified(case_no)
+    found = receipts.one(get_db(), number)
+    if found["case_no"] != case_no:  # another case's notice: the same answer as a missing one
+        abort(404, description=f"文书 {number} 不存在；请核对文书编号。")
+    return found
 
 
 def _page(case_no: str, fields=None, form_error: str | None = None, status: int = 200):

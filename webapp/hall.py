@@ -1,4 +1,4 @@
-"""办事大厅: the item list and guides (open to all), applying for an item, and the receipt.
+"""办事大厅: the item list and guides (open to all), applying for an item, the receipt, and a case's notices.
 
 An applicant — or a clerk or village agent applying on someone's behalf — gives a few facts about
 the applicant; they become the case's start data, and the accepting clerk finds them pre-filled.
@@ -18,8 +18,9 @@ from engine.diagrams import procedure
 from engine.diagrams.forms import validate_form
 from engine.errors import FormValidationError, NotFound, OnewindowError
 from engine.reads import queries
-from engine.runtime import applications, intake
+from engine.runtime import applications, intake, receipts
 
+from . import notices
 from .access import public, require_case_access, roles_required
 from .db import get_db
 from .formrender import build_fields, parse_submission, raw_values
@@ -127,3 +128,24 @@ def receipt(case_no: str):
 
 
 _CODE_KEY = "query_code:"
+
+
+@bp.route("/notices/<number>", methods=["GET"])
+@roles_required()
+def notice(number: str):
+    """A notice (文书) as a printable A4 page, for the people the case concerns (its applicant, its staff)."""
+    found = _notice(number)
+    return notices.page(found, url_for("hall.notice_pdf", number=number),
+                        url_for("cases.case", case_no=found["case_no"]))
+
+
+@bp.route("/notices/<number>/pdf", methods=["GET"])
+@roles_required()
+def notice_pdf(number: str):
+    return notices.pdf(_notice(number))
+
+
+def _notice(number: str) -> dict[str, Any]:
+    found = receipts.one(get_db(), number)
+    require_case_access(current_user.actor, found["case_no"])
+    return found

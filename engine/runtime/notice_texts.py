@@ -137,6 +137,8 @@ def _service(facts: dict, case: dict, notice: dict) -> list[str]:
         lines.append(f"送达方式：{facts['delivery_method']}")
     if facts.get("delivered_on"):
         lines.append(f"送达日期：{facts['delivered_on']}")
+    if facts.get("served_by"):
+        lines.append(f"送达人：{facts['served_by']}")
     receiver = facts.get("receiver") or facts.get("recipient")
     lines.append(f"签收人：{receiver}" if receiver else "签收人：＿＿＿＿＿＿（签名）")
     return lines

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.task import Task
 from sqlalchemy import Connection, func, insert, select
 
-from engine.errors import OnewindowError
+from engine.errors import NotFound, OnewindowError
 from engine.org.orgtree import department_unit, split_group
 from engine.runtime import notice_texts
 from engine.runtime.notice_texts import KINDS, REFUSALS
+from engine.store.db import Database
 from engine.store.tables import cases, org_units, process_versions, receipts
 
 if TYPE_CHECKING:
@@ -100,11 +101,14 @@ def from_step(ctx: CaseContext, task: Task, marked: str) -> str | None:
         content["reason"] = str(reason)
     if kind == "supplement" and not content.get("missing_materials") and data.get("supplement_request"):
         content["missing_materials"] = [str(data["supplement_request"])]
-    if kind == "service_receipt":
+    group = ctx.group_of(task)
+    if kind == "service_receipt":  # served by the window the applicant came to, in the name of the deciding organ
         delivered = _last_decision(ctx)
         if delivered:
             content["delivered_notice"] = delivered
-    return issue_notice(ctx, kind, task.task_spec.bpmn_id, content, ctx.group_of(task))
+        content["served_by"] = ctx.actor.display_name or ctx.actor.username
+        group = None
+    return issue_notice(ctx, kind, task.task_spec.bpmn_id, content, group)
 
 
 def _kind_of(step: str, answer: str) -> str | None:
@@ -185,8 +189,11 @@ def of_case(conn: Connection, case_id: int) -> list[dict[str, Any]]:
                                                    .order_by(receipts.c.id))]
 
 
-def one(conn: Connection, number: str) -> dict[str, Any] | None:
-    """One notice by its number, with the case number it belongs to (the caller checks who may see it)."""
-    row = conn.execute(select(receipts, cases.c.case_no).join(cases, cases.c.id == receipts.c.case_id)
-                       .where(receipts.c.receipt_no == number)).one_or_none()
-    return dict(row._mapping) if row else None
+def one(db: Database, number: str) -> dict[str, Any]:
+    """One notice by its number, with the case number it belongs to; the caller checks who may see the case."""
+    with db.reading() as conn:
+        row = conn.execute(select(receipts, cases.c.case_no).join(cases, cases.c.id == receipts.c.case_id)
+                           .where(receipts.c.receipt_no == number)).one_or_none()
+    if row is None:
+        raise NotFound(f"文书 {number} 不存在；请核对文书编号。")
+    return dict(row._mapping)
