@@ -29,7 +29,6 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, and_, select
@@ -146,21 +145,6 @@ _EVENT_COLUMNS = (audit_events.c.case_id, audit_events.c.seq, audit_events.c.at,
                   audit_events.c.prev_hash, audit_events.c.hash)
 _HEAD_COLUMNS = (audit_checkpoint_heads.c.case_id, audit_checkpoint_heads.c.case_no,
                  audit_checkpoint_heads.c.checkpoint_id, audit_checkpoint_heads.c.seq, audit_checkpoint_heads.c.head)
-
-
-@contextmanager
-def snapshot(db: Database) -> Iterator[Connection]:
-    """A read-only transaction that sees one consistent state of the whole database.
-
-    PostgreSQL: REPEATABLE READ, so a case changed or a checkpoint taken while verifying is not
-    half-seen (a case row newer than its events would look tampered). SQLite (WAL): a read
-    transaction is a snapshot from its first read.
-    """
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        with conn.begin():
-            yield conn
 
 
 def _stream(conn: Connection, statement):
@@ -283,7 +267,9 @@ def verify_all(db: Database, max_reported: int = MAX_BROKEN_REPORTED) -> Report:
     """Check every case chain, every case row's head, every checkpoint head and the checkpoint chain."""
     began = time.perf_counter()
     report = Report()
-    with snapshot(db) as conn:
+    # One consistent state: a case changed or a checkpoint taken while verifying must not be half-seen
+    # (a case row newer than its events would look tampered).
+    with db.reading(snapshot=True) as conn:
         problems, report.checkpoints, report.heads, report.latest_checkpoint = _verify_checkpoint_chain(conn)
         report.checkpoint_problems = problems
         case_rows = iter(_stream(conn, select(cases.c.id, cases.c.case_no, cases.c.audit_seq, cases.c.audit_head)
@@ -310,7 +296,7 @@ def verify_case(db: Database, case_no: str) -> CaseVerdict:
 
     A case that is gone but named by a checkpoint gets a verdict saying so; a case never seen: NotFound.
     """
-    with snapshot(db) as conn:
+    with db.reading(snapshot=True) as conn:  # one consistent state, as above
         row = conn.execute(select(cases.c.id, cases.c.case_no, cases.c.audit_seq, cases.c.audit_head)
                            .where(cases.c.case_no == case_no)).one_or_none()
         head_filter = audit_checkpoint_heads.c.case_no == case_no

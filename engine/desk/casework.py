@@ -14,7 +14,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
@@ -62,48 +62,55 @@ def start_case(db: Database, item_code: str, data: dict[str, Any], actor: Actor,
     application the platform accepted when it was made (`engine.audit.replay`) — it is not judged again by
     today's form.
     """
+    with db.transaction() as conn:
+        return start_case_in(conn, item_code, data, actor, unit, mandate, recorded)
+
+
+def start_case_in(conn: Connection, item_code: str, data: dict[str, Any], actor: Actor, unit: str | None = None,
+                  mandate: dict[str, Any] | None = None, recorded: bool = False) -> StartedCase:
+    """`start_case` inside an open transaction: a use case that opens a case as part of something larger
+    (a rating's rectification, a supervisor's exception) commits both or neither."""
     if not isinstance(data, dict):
         raise OnewindowError("申请数据必须是一个对象（JSON object）")
     now = clock.now()
-    with db.transaction() as conn:
-        item = conn.execute(select(items).where(items.c.code == item_code)).one_or_none()
-        if item is None:
-            raise NotFound(f"事项 {item_code} 不存在或尚未部署；请从事项列表中选择。")
-        intake.ensure_offered(conn, item_code)
-        version = conn.execute(select(process_versions.c.id, process_versions.c.number,
-                                      process_versions.c.content_hash)
-                               .where(process_versions.c.item_id == item.id,
-                                      process_versions.c.number == item.latest_version)).one()
-        specs = load_specs(conn, version.content_hash, version.id)
-        if not recorded:
-            applications.check(specs, data)
-        front = intake.front_unit(conn, specs, unit or actor.unit)
-        intake.check_window(actor, front)
-        mandate = intake.check_mandate(conn, actor, front, mandate)
-        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(data)
-            task.data.update(routing_of(specs, front).flags())
-        case_id = conn.execute(insert(cases).values(
-            case_no=uuid.uuid4().hex[:32], item_id=item.id, version_id=version.id,
-            applicant_id=user_id(conn, actor.username), status=SUBMITTED, state=dump_state(workflow),
-            serializer_version=SERIALIZER_VERSION, lock_version=0, audit_seq=0, audit_head=GENESIS,
-            created_at=now, updated_at=now, applicant_name=_applicant_name(data, actor), unit_code=front,
-            mandate=mandate,
-        ).returning(cases.c.id)).scalar_one()
-        case_no = f"{clock.local_date(now):%Y%m%d}{case_id:06d}"
-        query_code = follow.new_code()
-        conn.execute(update(cases).where(cases.c.id == case_id).values(
-            case_no=case_no, query_code_hash=follow.code_hash(case_no, query_code)))
+    item = conn.execute(select(items).where(items.c.code == item_code)).one_or_none()
+    if item is None:
+        raise NotFound(f"事项 {item_code} 不存在或尚未部署；请从事项列表中选择。")
+    intake.ensure_offered(conn, item_code)
+    version = conn.execute(select(process_versions.c.id, process_versions.c.number,
+                                  process_versions.c.content_hash)
+                           .where(process_versions.c.item_id == item.id,
+                                  process_versions.c.number == item.latest_version)).one()
+    specs = load_specs(conn, version.content_hash, version.id)
+    if not recorded:
+        applications.check(specs, data)
+    front = intake.front_unit(conn, specs, unit or actor.unit)
+    intake.check_window(actor, front)
+    mandate = intake.check_mandate(conn, actor, front, mandate)
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+        task.data.update(routing_of(specs, front).flags())
+    case_id = conn.execute(insert(cases).values(
+        case_no=uuid.uuid4().hex[:32], item_id=item.id, version_id=version.id,
+        applicant_id=user_id(conn, actor.username), status=SUBMITTED, state=dump_state(workflow),
+        serializer_version=SERIALIZER_VERSION, lock_version=0, audit_seq=0, audit_head=GENESIS,
+        created_at=now, updated_at=now, applicant_name=_applicant_name(data, actor), unit_code=front,
+        mandate=mandate,
+    ).returning(cases.c.id)).scalar_one()
+    case_no = f"{clock.local_date(now):%Y%m%d}{case_id:06d}"
+    query_code = follow.new_code()
+    conn.execute(update(cases).where(cases.c.id == case_id).values(
+        case_no=case_no, query_code_hash=follow.code_hash(case_no, query_code)))
 
-        def begin(ctx: CaseContext) -> str:
-            ctx.record("case_started", item=item_code, version=version.number, data=data,
-                       **({"unit": front} if front else {}), **({"mandate": mandate} if mandate else {}))
-            ctx.advance()
-            return ctx.status
+    def begin(ctx: CaseContext) -> str:
+        ctx.record("case_started", item=item_code, version=version.number, data=data,
+                   **({"unit": front} if front else {}), **({"mandate": mandate} if mandate else {}))
+        ctx.advance()
+        return ctx.status
 
-        status = apply_change(conn, load_case_row(conn, case_no), actor, begin, now)
-        return StartedCase(case_no, status, version.number, query_code)
+    status = apply_change(conn, load_case_row(conn, case_no), actor, begin, now)
+    return StartedCase(case_no, status, version.number, query_code)
 
 
 def _applicant_name(data: dict[str, Any], actor: Actor) -> str:

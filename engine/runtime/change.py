@@ -1,11 +1,18 @@
 """The one rule of the runtime: every change to a case goes through `change_case`.
 
-Inside ONE transaction it loads the case with its lock version, rebuilds the workflow from the
-stored state and the version's cached specs, lets the caller's change act on it, lets SpiffWorkflow
-advance, and then writes everything the change touched: the serialized state, the case status, the
-task and timer indexes, and the audit events, bumping the lock version. A concurrent writer that got
-there first makes the final `UPDATE … WHERE lock_version = ?` match nothing: this attempt raises
-`ConflictError` and the transaction rolls back, so nothing is half-written.
+Inside ONE transaction it locks the case row first, rebuilds the workflow from the stored state and
+the version's cached specs, lets the caller's change act on it, lets SpiffWorkflow advance, and then
+writes everything the change touched: the serialized state, the case status, the task and timer
+indexes, and the audit events, bumping the lock version.
+
+The one write path: the case row is locked before the change reads anything (`SELECT … FOR UPDATE`
+on PostgreSQL; on SQLite every writing transaction holds the database's write lock from `BEGIN
+IMMEDIATE`). So a change's side-table writes through `ctx.conn` — notifications, receipts, materials,
+comments, attachments, supervision rows, delegations — are made while no other change to the same case
+can run, and commit or roll back with the case row: a second clerk's change waits, then sees the first
+one's result (a finished task is a stale page). The final `UPDATE … WHERE lock_version = ?` stays as
+the guard for anything that writes a case without this lock: if it matches nothing, this attempt
+raises `ConflictError` and the transaction rolls back, so nothing is half-written.
 """
 
 from __future__ import annotations
@@ -244,19 +251,30 @@ _CASE_ROW = (select(cases, process_versions.c.content_hash, items.c.code.label("
              .join(process_versions, process_versions.c.id == cases.c.version_id)
              .join(items, items.c.id == cases.c.item_id))
 _CASE_BY_NO = _CASE_ROW.where(cases.c.case_no == bindparam("b_case_no"))
+_CASE_BY_NO_LOCKED = _CASE_BY_NO.with_for_update(of=cases)
 _CASE_BY_NO_SKIP_LOCKED = _CASE_BY_NO.with_for_update(skip_locked=True, of=cases)
-_CASE_BY_TASK = _CASE_ROW.join(task_index, task_index.c.case_id == cases.c.id).where(
-    task_index.c.task_id == bindparam("b_task_id"))
+_CASE_BY_TASK_LOCKED = _CASE_ROW.join(task_index, task_index.c.case_id == cases.c.id).where(
+    task_index.c.task_id == bindparam("b_task_id")).with_for_update(of=cases)
 _SAVE_CASE = update(cases).where(cases.c.id == bindparam("b_id"), cases.c.lock_version == bindparam("b_lock_version"))
 
 
-def load_case_row(conn: Connection, case_no: str, skip_locked: bool = False) -> Row:
+def load_case_row(conn: Connection, case_no: str) -> Row:
+    """The case row, to read (no lock)."""
+    row = conn.execute(_CASE_BY_NO, {"b_case_no": case_no}).one_or_none()
+    if row is None:
+        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+    return row
+
+
+def lock_case_row(conn: Connection, case_no: str, skip_locked: bool = False) -> Row:
+    """The case row, locked for this transaction before the change reads anything else (see the module
+    docstring); with `skip_locked`, a `ConflictError` instead of a wait when another worker holds it."""
     if skip_locked and conn.dialect.name == "postgresql":
         row = conn.execute(_CASE_BY_NO_SKIP_LOCKED, {"b_case_no": case_no}).one_or_none()
         if row is None:
             raise ConflictError(f"办件 {case_no} 正由另一进程处理，本次跳过。")
         return row
-    row = conn.execute(_CASE_BY_NO, {"b_case_no": case_no}).one_or_none()
+    row = conn.execute(_CASE_BY_NO_LOCKED, {"b_case_no": case_no}).one_or_none()
     if row is None:
         raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
     return row
@@ -269,16 +287,22 @@ def change_case(db: Database, case_no: str, actor: Actor, change: Callable[[Case
     `skip_locked` (the scheduler's way) takes the case row with `FOR UPDATE SKIP LOCKED` on
     PostgreSQL and gives up with a `ConflictError` if another worker holds it.
     """
-    now = clock.now()
     with db.transaction() as conn:
-        return apply_change(conn, load_case_row(conn, case_no, skip_locked), actor, change, now)
+        return change_case_in(conn, case_no, actor, change, skip_locked)
+
+
+def change_case_in(conn: Connection, case_no: str, actor: Actor, change: Callable[[CaseContext], T],
+                   skip_locked: bool = False) -> T:
+    """`change_case` inside an open transaction, for a use case that touches two cases as one unit."""
+    now = clock.now()
+    return apply_change(conn, lock_case_row(conn, case_no, skip_locked), actor, change, now)
 
 
 def change_case_of_task(db: Database, task_id: str, actor: Actor, change: Callable[[CaseContext], T]) -> T:
     """`change_case` for the case an open task belongs to, found in the task index inside the same transaction."""
     now = clock.now()
     with db.transaction() as conn:
-        row = conn.execute(_CASE_BY_TASK, {"b_task_id": task_id}).one_or_none()
+        row = conn.execute(_CASE_BY_TASK_LOCKED, {"b_task_id": task_id}).one_or_none()
         if row is None:
             raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
         return apply_change(conn, row, actor, change, now)

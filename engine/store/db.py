@@ -32,10 +32,26 @@ class Database:
                 yield conn
 
     @contextlib.contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """A read-only connection for queries of the read model; never commits."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+    def reading(self, snapshot: bool = False) -> Iterator[Connection]:
+        """A connection that can only read: the database refuses a write (PostgreSQL's read-only
+        transaction, SQLite's `query_only`), and whatever happened is rolled back, never committed —
+        so a read that strays into writing fails loudly instead of slipping past the unit of work.
+
+        `snapshot`: every statement sees the same state of the whole database (PostgreSQL's REPEATABLE
+        READ; an SQLite read transaction in WAL mode is a snapshot from its first read anyway).
+        """
+        options: dict[str, object] = {"onewindow_reader": True}
+        if not self.is_sqlite:
+            options["postgresql_readonly"] = True
+            if snapshot:
+                options["isolation_level"] = "REPEATABLE READ"
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**options)
+            transaction = conn.begin()
+            try:
+                yield conn
+            finally:
+                transaction.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -59,7 +75,9 @@ def _make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Connection) -> None:
-        writer = conn.get_execution_options().get("onewindow_writer", False)
+        options = conn.get_execution_options()
+        writer, reader = options.get("onewindow_writer", False), options.get("onewindow_reader", False)
+        conn.exec_driver_sql(f"PRAGMA query_only={1 if reader else 0}")  # set each time: connections are pooled
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine

@@ -106,22 +106,21 @@ def rate(db: Database, case_no: str, actor: Actor, visit: int, score: int | None
     errors = _check(kind, score, sub_ratings or {}, text)
     if errors:
         raise RatingRefused("评价内容有误，请按提示修改。", field_errors=errors)
-    with db.reading() as conn:
-        case = _own_case(conn, case_no, actor)
-        occasion = next((o for o in _occasions(conn, case) if o.visit == visit), None)
-        if occasion is None:
-            raise RatingRefused("此次办理尚不能评价：可评价每次到窗口办理（以回执为准）和办结后的办件。")
-        if (occasion.rated if kind == RATING else occasion.complained):
-            raise ConflictError("您已就此次办理提交过" + ("评价" if kind == RATING else "投诉") + "，不能重复提交。")
-        window = case.unit_code or department_unit(case.department)
-        routable = conn.execute(select(org_units.c.code).where(org_units.c.code == window)).scalar_one_or_none()
-        days = int(get_setting(conn, RECTIFY_DAYS_KEY, DEFAULT_RECTIFY_DAYS))
     stored_score = score if kind == RATING else 0  # a complaint has no score (and no part in the averages)
-    rectification = None
-    if (kind == COMPLAINT or stored_score <= BAD) and routable:
-        rectification = _start_rectification(db, case, actor, window, kind, stored_score, text, days)
-    try:
+    try:  # one unit: a rating and the rectification it starts are written together or not at all
         with db.transaction() as conn:
+            case = _own_case(conn, case_no, actor)
+            occasion = next((o for o in _occasions(conn, case) if o.visit == visit), None)
+            if occasion is None:
+                raise RatingRefused("此次办理尚不能评价：可评价每次到窗口办理（以回执为准）和办结后的办件。")
+            if occasion.rated if kind == RATING else occasion.complained:
+                raise ConflictError(f"您已就此次办理提交过{'评价' if kind == RATING else '投诉'}，不能重复提交。")
+            window = case.unit_code or department_unit(case.department)
+            routable = conn.execute(select(org_units.c.code).where(org_units.c.code == window)).scalar_one_or_none()
+            rectification = None
+            if (kind == COMPLAINT or stored_score <= BAD) and routable:
+                days = int(get_setting(conn, RECTIFY_DAYS_KEY, DEFAULT_RECTIFY_DAYS))
+                rectification = _start_rectification(conn, case, actor, window, kind, stored_score, text, days)
             rating_id = conn.execute(insert(ratings).values(
                 case_id=case.id, visit=visit, score=stored_score, sub_ratings=_clean(sub_ratings or {}),
                 comment=text, kind=kind, unit_code=window, rated_by=actor.username, rated_at=clock.now(),
@@ -151,13 +150,13 @@ def _clean(sub_ratings: dict[str, Any]) -> dict[str, int]:
     return {k: v for k, v in sub_ratings.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
-def _start_rectification(db: Database, case: Any, actor: Actor, window: str, kind: str, score: int, text: str,
+def _start_rectification(conn: Connection, case: Any, actor: Actor, window: str, kind: str, score: int, text: str,
                          days: int) -> str:
     what = "投诉" if kind == COMPLAINT else f"评价 {score} 分（{LABELS[score]}）"
     data = {"original_case_no": case.case_no, "original_item": f"{case.item_code} {case.item_name}",
             "window": window, "source": kind, "score": score, "complaint": f"{what}" + (f"：{text}" if text else ""),
             "rectify_days": days, "applicant": actor.username}
-    return casework.start_case(db, RECTIFY_ITEM, data, actor, unit=window).case_no
+    return casework.start_case_in(conn, RECTIFY_ITEM, data, actor, unit=window).case_no
 
 
 def rectify_days(db: Database) -> int:

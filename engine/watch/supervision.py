@@ -14,6 +14,7 @@ in its data; the original case's chain records that it was opened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from engine.desk import casework
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
 from engine.org.assignment import Actor
 from engine.org.orgtree import department_unit, unit_names
-from engine.runtime.change import TERMINAL, CaseContext, change_case
+from engine.runtime.change import TERMINAL, CaseContext, change_case, change_case_in
 from engine.store.db import Database
 from engine.store.tables import case_warnings, cases, items, org_units, task_index
 from engine.time.clock import as_utc
@@ -162,21 +163,21 @@ def open_exception(db: Database, case_no: str, actor: Actor, problem: str) -> st
     """异常处理: start a case of `SUP-EXCEPTION` about `case_no` at the window it came in at.
 
     Its first step goes to that window (lane 【收件窗口】), which explains and puts it right; the
-    supervisors then review. The original case's chain records the exception's number. (Two
-    transactions: should the second fail, the exception case still names the original in its data.)
+    supervisors then review. The original case's chain records the exception's number — in the same
+    transaction, so there is never an exception case its original does not know of.
     """
     require_supervisor(actor)
     text = _note(problem, True, "异常")
-    with db.reading() as conn:
+    with db.transaction() as conn:
         row = conn.execute(select(cases.c.case_no, cases.c.unit_code, items.c.code, items.c.name, items.c.department)
                            .join(items, items.c.id == cases.c.item_id).where(cases.c.case_no == case_no)).one_or_none()
         if row is None:
             raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
         window = _window_in_tree(conn, row.unit_code, row.department)
-    data = {"original_case_no": row.case_no, "original_item": f"{row.code} {row.name}", "window": window,
-            "problem": text, "opened_by": actor.username}
-    started = casework.start_case(db, EXCEPTION_ITEM, data, actor, unit=window)
-    record_exception(db, case_no, actor, started.case_no, text)
+        data = {"original_case_no": row.case_no, "original_item": f"{row.code} {row.name}", "window": window,
+                "problem": text, "opened_by": actor.username}
+        started = casework.start_case_in(conn, EXCEPTION_ITEM, data, actor, unit=window)
+        change_case_in(conn, case_no, actor, _exception_note(started.case_no, text))
     return started.case_no
 
 
@@ -191,11 +192,14 @@ def _window_in_tree(conn: Connection, unit_code: str | None, department: str) ->
 def record_exception(db: Database, case_no: str, actor: Actor, exception_case_no: str, problem: str) -> None:
     """The original case's chain names the exception case opened about it."""
     require_supervisor(actor)
+    change_case(db, case_no, actor, _exception_note(exception_case_no, problem))
 
+
+def _exception_note(exception_case_no: str, problem: str) -> Callable[[CaseContext], None]:
     def note(ctx: CaseContext) -> None:
         ctx.record("exception_opened", exception_case_no=exception_case_no, problem=problem)
 
-    change_case(db, case_no, actor, note)
+    return note
 
 
 # --- re-execution ---------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""One unit of work, one write path (issue 14, item 4): a read cannot write, and a use case that touches two
+cases — a bad rating and its rectification case (S-12), an exception case and its original — commits both or
+neither, however the race falls."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from conftest import PROCESSES, make_actor
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import DBAPIError
+from test_ratings import _closed_case, world  # noqa: F401  (world is a fixture)
+from watch_scenarios import accept, local, setup
+
+from engine.catalogue.deployment import deploy_package
+from engine.diagrams.package import load_package
+from engine.errors import ConflictError
+from engine.store.tables import audit_events, cases, items, watch_settings
+from engine.time import clock
+from engine.watch import ratings, supervision
+
+
+def _count(db, table, *where) -> int:
+    with db.reading() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def test_a_read_cannot_write_and_never_commits(db):
+    """Both databases refuse the statement itself (SQLite's query_only, PostgreSQL's read-only transaction)."""
+    row = {"value": {"v": 1}, "updated_by": "admin", "updated_at": clock.now()}
+    with pytest.raises(DBAPIError, match=r"(?i)read.?only|readonly|query_only|attempt to write"), \
+            db.reading() as conn:
+        conn.execute(insert(watch_settings).values(key="stray", **row))
+    assert _count(db, watch_settings, watch_settings.c.key == "stray") == 0
+    with db.transaction() as conn:  # the pooled connection writes again in a unit of work
+        conn.execute(insert(watch_settings).values(key="kept", **row))
+    assert _count(db, watch_settings, watch_settings.c.key == "kept") == 1
+
+
+def test_a_double_submitted_bad_rating_leaves_one_rectification_case(db, world, monkeypatch):  # noqa: F811
+    """The second submission passed the "already rated?" check before the first committed (forced here by
+    showing it the occasion as unrated): its rectification case must go with its refused rating."""
+    people, applicant, _ = world
+    case_no = _closed_case(db, people, applicant)
+    with clock.frozen_at(local("2026-03-03 09:00")):
+        first = ratings.rate(db, case_no, applicant, ratings.COMPLETION, 1, comment="态度差")
+    assert first.rectification_case_no is not None
+    seen = ratings._occasions
+    monkeypatch.setattr(ratings, "_occasions", lambda conn, case: [replace(o, rated=False) for o in seen(conn, case)])
+    with clock.frozen_at(local("2026-03-03 09:00")), pytest.raises(ConflictError, match="不能重复提交"):
+        ratings.rate(db, case_no, applicant, ratings.COMPLETION, 1, comment="态度差")
+    rectify = select(items.c.id).where(items.c.code == ratings.RECTIFY_ITEM).scalar_subquery()
+    assert _count(db, cases, cases.c.item_id == rectify) == 1
+
+
+def test_an_exception_case_exists_only_with_its_record_on_the_original(db, monkeypatch):
+    people = setup(db)
+    deploy_package(db, load_package(PROCESSES / "supervision" / "exception-handling"), "analyst")
+    original = accept(db, people, "2026-02-12 10:00", unit="区中心/区民政局")
+    make_actor(db, "mz-window", ["区中心/区民政局·窗口"])
+    before = _count(db, cases)
+
+    def broken(exception_case_no, problem):
+        def note(ctx):
+            raise RuntimeError("断电")
+        return note
+
+    monkeypatch.setattr(supervision, "_exception_note", broken)
+    with pytest.raises(RuntimeError):
+        supervision.open_exception(db, original, people.supervisor, "审查环节超期未办")
+    assert _count(db, cases) == before  # no exception case without the original knowing of it
+    assert _count(db, audit_events, audit_events.c.type == "exception_opened") == 0
