@@ -162,7 +162,7 @@ def test_an_application_is_checked_by_the_engine_for_the_hall_the_api_and_the_cl
 
 def test_the_clerks_form_is_prefilled_with_facts_never_with_a_choice():
     """Application data fills in what the applicant told (names, numbers, text), never a choice the clerk makes."""
-    from webapp.desk import _a_fact
+    from engine.desk.prefill import _a_fact
 
     assert _a_fact({"type": "string", "title": "申请人姓名"}) and _a_fact({"type": "integer"})
     assert not _a_fact({"type": "string", "enum": ["受理", "不予受理"]})

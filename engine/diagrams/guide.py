@@ -74,7 +74,10 @@ def appeal_problems(metadata: dict[str, Any], trees: dict[str, etree._ElementTre
                     files: dict[str, str]) -> list[tuple[str, str, str, str]]:
     """(problem, fix, element, file) for each step that can issue a refusal notice (不予受理决定书, 不予行政许可
     决定书) while the guide names no review body (行政复议机关) or court: such a notice may not be issued, so
-    the item may not deploy (行政许可法第三十八条第二款)."""
+    the item may not deploy (行政许可法第三十八条第二款). A diagram without item.json (a sketch, a shared
+    process) has no guide yet: the item that deploys it is checked."""
+    if not metadata:
+        return []
     guide = metadata.get("guide") if isinstance(metadata.get("guide"), dict) else {}
     missing = [label for key, label in (("review_body", "行政复议机关"), ("court", "行政诉讼法院"))
                if not str(guide.get(key) or "").strip()]
