@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, g
 
 from engine.org import orgtree
+from engine.reads import queries
 from engine.time import clock
 
 from .access import ROLE_NAMES
@@ -182,8 +183,7 @@ def warning_kind_name(code: str | None) -> str:
 def group_label(code: str | None) -> str:
     """'区中心/区民政局·审核' → '区民政局 审核': a group as people say it (unit names read once per request)."""
     if "unit_names" not in g:
-        with get_db().reading() as conn:
-            g.unit_names = orgtree.unit_names(conn)
+        g.unit_names = queries.unit_names(get_db())
     return orgtree.describe_group(code, g.unit_names)
 
 

@@ -322,3 +322,17 @@ def _revoke_all(conn: Connection, user_id: int, reason: str) -> None:
 def _token_info(row: Row) -> TokenInfo:
     return TokenInfo(row.id, row.username, row.label, clock.as_utc(row.created_at), clock.as_utc(row.expires_at),
                      clock.as_utc(row.revoked_at) if row.revoked_at else None, row.revoked_reason)
+
+
+def list_users(db: Database) -> list[dict[str, Any]]:
+    """Users with roles and group codes, by username (a read of the accounts tables, nothing else)."""
+    with db.reading() as conn:
+        people = conn.execute(select(users.c.id, users.c.username, users.c.display_name, users.c.roles,
+                                     users.c.disabled_at).order_by(users.c.username)).all()
+        pairs = conn.execute(select(memberships.c.user_id, groups.c.code)
+                             .join(groups, groups.c.id == memberships.c.group_id).order_by(groups.c.code)).all()
+    by_user: dict[int, list[str]] = {}
+    for user_id, code in pairs:
+        by_user.setdefault(user_id, []).append(code)
+    return [{"username": p.username, "display_name": p.display_name, "roles": list(p.roles),
+             "groups": by_user.get(p.id, []), "disabled": p.disabled_at is not None} for p in people]

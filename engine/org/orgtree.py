@@ -251,3 +251,10 @@ def describe_group(group: str | None, names: dict[str, str]) -> str:
     if not unit:
         return group
     return f"{names.get(unit, unit.rsplit('/', 1)[-1])} {function}"
+
+
+def units_with_groups(db: Database) -> list[dict[str, Any]]:
+    """Every unit of the tree in its order, with the group codes its posts make (the operator's view)."""
+    with db.reading() as conn:
+        return [{"code": r.code, "name": r.name, "kind": r.kind, "groups": [group_code(r.code, f) for f in r.functions]}
+                for r in conn.execute(select(org_units).order_by(org_units.c.position))]

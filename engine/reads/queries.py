@@ -17,6 +17,7 @@ from engine.diagrams.bpmn import element_table
 from engine.diagrams.safexml import parse_xml
 from engine.diagrams.versiondiff import main_diagram
 from engine.errors import NotFound, OnewindowError, StaleTaskError
+from engine.org import orgtree
 from engine.org.assignment import Actor
 from engine.runtime import caseclock
 from engine.runtime.change import load_specs
@@ -70,6 +71,12 @@ def days_left(db: Database, rows: list[TaskRow], today: date) -> list[int | None
         calendar = load_calendar(conn)
     return [calendar.days_left(datetime.fromisoformat(r.case_deadline) if r.case_deadline else None, today)
             for r in rows]
+
+
+def unit_names(db: Database) -> dict[str, str]:
+    """Every unit's code → its name, for saying a group as people say it."""
+    with db.reading() as conn:
+        return orgtree.unit_names(conn)
 
 
 def list_items(db: Database) -> list[dict[str, Any]]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any
 
-from engine.store.db import Database
 from onewindow.cli.base import Context, UsageError, _command
 from onewindow.output import render_table
 
@@ -105,14 +103,9 @@ def cmd_org_load(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_org_show(args: argparse.Namespace, ctx: Context) -> int:
-    from sqlalchemy import select
+    from engine.org import orgtree
 
-    from engine.org.orgtree import group_code
-    from engine.store.tables import org_units
-
-    with ctx.db.reading() as conn:
-        rows = [{"code": r.code, "name": r.name, "kind": r.kind, "groups": [group_code(r.code, f) for f in r.functions]}
-                for r in conn.execute(select(org_units).order_by(org_units.c.position))]
+    rows = orgtree.units_with_groups(ctx.db)
     ctx.emit(rows, lambda: render_table(rows, [("code", "unit"), ("name", "name"), ("kind", "kind"),
                                                ("groups", "groups")]) if rows else "no org tree: run onewindow init")
     return 0
@@ -130,29 +123,13 @@ def cmd_user_disable_or_enable(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_user_list(args: argparse.Namespace, ctx: Context) -> int:
-    rows = list_users(ctx.db)
+    from engine.org import accounts
+
+    rows = accounts.list_users(ctx.db)
     ctx.emit(rows, lambda: render_table(rows, [("username", "username"), ("display_name", "name"),
                                                ("roles", "roles"), ("groups", "groups"), ("disabled", "disabled")])
              if rows else "no users")
     return 0
-
-
-def list_users(db: Database) -> list[dict[str, Any]]:
-    """Users with roles and group codes, by username (a read of the accounts tables, nothing else)."""
-    from sqlalchemy import select
-
-    from engine.store.tables import groups, memberships, users
-
-    with db.reading() as conn:
-        people = conn.execute(select(users.c.id, users.c.username, users.c.display_name, users.c.roles,
-                                     users.c.disabled_at).order_by(users.c.username)).all()
-        pairs = conn.execute(select(memberships.c.user_id, groups.c.code)
-                             .join(groups, groups.c.id == memberships.c.group_id).order_by(groups.c.code)).all()
-    by_user: dict[int, list[str]] = {}
-    for user_id, code in pairs:
-        by_user.setdefault(user_id, []).append(code)
-    return [{"username": p.username, "display_name": p.display_name, "roles": list(p.roles),
-             "groups": by_user.get(p.id, []), "disabled": p.disabled_at is not None} for p in people]
 
 
 TOKEN_USAGE = "give `onewindow token USERNAME [--days N]`, `token list [USERNAME]` or `token revoke ID`"
