@@ -41,3 +41,11 @@ def test_only_the_task_adapter_touches_spiffworkflow_task_internals():
     users = sorted(str(path.relative_to(ROOT)) for folder in ("engine", "webapp", "onewindow")
                    for path in (ROOT / folder).rglob("*.py") if internals.search(path.read_text()))
     assert users == ["engine/runtime/taskdata.py"]
+
+
+def test_the_web_and_the_command_line_hold_no_connection_of_their_own():
+    """Issue 14, item 3: the routes and commands make engine calls; units of work and reads are the engine's."""
+    opens = re.compile(r"\.(reading|transaction)\(|\.engine\.(connect|begin)\(")
+    users = sorted(str(path.relative_to(ROOT)) for folder in ("webapp", "onewindow")
+                   for path in (ROOT / folder).rglob("*.py") if opens.search(path.read_text()))
+    assert users == []
