@@ -44,7 +44,8 @@ from engine.diagrams.specs import ProcessSpecs
 from engine.errors import ConflictError, FormValidationError, NotFound, OnewindowError, PermissionDenied
 from engine.org.assignment import SYSTEM, Actor
 from engine.runtime import taskdata
-from engine.runtime.change import CaseContext, apply_change, change_case, load_case_row, load_specs, script_engine
+from engine.runtime.change import CaseContext, apply_change, change_case, load_case_row, load_specs
+from engine.runtime.scriptenv import script_engine
 from engine.runtime.state import dump_state, load_state
 from engine.store.db import Database
 from engine.store.tables import cases, items, process_versions, task_index

@@ -35,8 +35,8 @@ from engine.runtime.change import (
     load_case_row,
     load_specs,
     routing_of,
-    script_engine,
 )
+from engine.runtime.scriptenv import script_engine
 from engine.runtime.state import SERIALIZER_VERSION, dump_state
 from engine.store.db import Database
 from engine.store.tables import cases, items, process_versions

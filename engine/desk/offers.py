@@ -20,7 +20,8 @@ from engine.desk.taskops import (
 )
 from engine.org.assignment import Actor
 from engine.runtime import indexes, taskdata
-from engine.runtime.change import CaseContext, load_case_row, load_specs, script_engine
+from engine.runtime.change import CaseContext, load_case_row, load_specs
+from engine.runtime.scriptenv import script_engine
 from engine.runtime.state import load_state
 from engine.store.db import Database
 from engine.time import clock

@@ -18,7 +18,6 @@ raises `ConflictError` and the transaction rolls back, so nothing is half-writte
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,13 +31,13 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
-from engine.diagrams.scripting import make_script_engine
 from engine.diagrams.specs import ProcessSpecs, spec_cache
 from engine.errors import ConflictError, NotFound, OnewindowError, ScriptError, StaleTaskError
 from engine.org.assignment import SYSTEM, Actor
 from engine.org.orgtree import Routing
 from engine.runtime import caseclock, indexes, receipts
 from engine.runtime.chain import AuditEvent, chain_events, insert_events
+from engine.runtime.scriptenv import calendar_of, script_engine
 from engine.runtime.state import SERIALIZER_VERSION, dump_state, load_state
 from engine.store.db import Database
 from engine.store.tables import cases, items, notifications, process_versions, task_index
@@ -56,29 +55,6 @@ SUBMITTED = "submitted"
 OPEN = "in_progress"
 COMPLETED = "completed"
 TERMINAL = frozenset({"approved", "refused", "not_accepted", "withdrawn", COMPLETED})
-
-_calendar_of_change: ContextVar[Callable[[], WorkCalendar] | None] = ContextVar("calendar_of_change", default=None)
-
-
-def workdays(n: int) -> str:
-    """`workdays(3)` in a timer: an ISO duration to the same time of day, 3 working days later.
-
-    Working days come from the calendar of the change being made (holidays and overrides included).
-    """
-    if not isinstance(n, int) or n < 0:
-        raise ScriptError("workdays(n) 需要一个非负整数，例如 workdays(3)")
-    get_calendar = _calendar_of_change.get()
-    if get_calendar is None:
-        raise ScriptError("workdays() 只能在办件流转中使用")
-    now = clock.now()
-    local = now.astimezone(clock.LOCAL_TZ)
-    target_day = get_calendar().add_working_days(local.date(), n)
-    target = datetime.combine(target_day, local.timetz())
-    return f"PT{max(int((target - local).total_seconds()), 0)}S"
-
-
-script_engine = make_script_engine({"workdays": workdays})
-
 
 @dataclass
 class CaseContext:
@@ -313,16 +289,12 @@ def apply_change(conn: Connection, row: Row, actor: Actor, change: Callable[[Cas
     specs = load_specs(conn, row.content_hash, row.version_id)
     workflow = load_state(row.state, specs, script_engine)
     ctx = CaseContext(conn, row, specs, workflow, actor, now, row.status)
-    token = _calendar_of_change.set(lambda: ctx.calendar)
-    try:
-        # A change happens at one instant: SpiffWorkflow's timers, `workdays()` and the clock all
-        # see `now`, so re-executing the change at its recorded moment gives the same state.
-        with clock.frozen_at(now):
-            result = change(ctx)
-            if not ctx.discarded:
-                save_case(ctx)
-    finally:
-        _calendar_of_change.reset(token)
+    # A change happens at one instant: SpiffWorkflow's timers, `workdays()` and the clock all
+    # see `now`, so re-executing the change at its recorded moment gives the same state.
+    with calendar_of(lambda: ctx.calendar), clock.frozen_at(now):
+        result = change(ctx)
+        if not ctx.discarded:
+            save_case(ctx)
     return result
 
 
