@@ -49,3 +49,10 @@ def test_the_web_and_the_command_line_hold_no_connection_of_their_own():
     users = sorted(str(path.relative_to(ROOT)) for folder in ("webapp", "onewindow")
                    for path in (ROOT / folder).rglob("*.py") if opens.search(path.read_text()))
     assert users == []
+
+
+def test_no_module_is_over_400_lines():
+    """Issue 14, item 5: a module that grows past 400 lines is split along its seams, not left to sprawl."""
+    long = {str(path.relative_to(ROOT)): n for folder in ("engine", "webapp", "onewindow")
+            for path in (ROOT / folder).rglob("*.py") if (n := len(path.read_text().splitlines())) > 400}
+    assert long == {}
