@@ -42,7 +42,7 @@ def _task(db, case_no: str, element: str) -> str:
 def running(db, joint, clerk) -> str:
     """A joint-review case still running: claimed, handed back, accepted, one review done, the chase timers
     of the two others fired by the scheduler, the deadline extended by a chief."""
-    chief = make_actor(db, "chief", [], ["chief"])
+    chief = make_actor(db, "chief", ["受理窗口", "住建审查", "消防审查", "环保审查"], ["chief"])  # as the demo's
     with clock.frozen_at(T0):
         case_no = start_case(db, "DEMO-001", {"applicant_name": "张三"}, clerk).case_no
         claim_task(db, _task(db, case_no, "accept"), clerk)

@@ -36,7 +36,7 @@ def local(text: str) -> datetime:
 def people(db):
     deploy_package(db, load_package(CLOCK_ITEM), "analyst")
     return {"window": make_actor(db, "window", ["受理窗口"]), "reviewer": make_actor(db, "reviewer", ["审查组"]),
-            "chief": make_actor(db, "chief", [], ["chief"])}
+            "chief": make_actor(db, "chief", ["区中心/测试部门·批准"], ["chief"])}  # head of the deciding organ
 
 
 def _open(db, case_no, element):

@@ -512,7 +512,7 @@ def test_replay_says_identical_and_extend_needs_a_chief(env_db, joint, clerk, ca
     from engine.desk.casework import complete_task, start_case
     from engine.reads.queries import open_tasks
 
-    make_actor(env_db, "chief", [], ["chief"])
+    make_actor(env_db, "chief", ["受理窗口", "住建审查", "消防审查", "环保审查"], ["chief"])  # as the demo's
     case = start_case(env_db, "DEMO-001", {}, clerk)
     complete_task(env_db, open_tasks(env_db, case_no=case.case_no)[0].task_id, ACCEPT_DATA, clerk)
     status, out, _ = run(capsys, "replay", case.case_no)

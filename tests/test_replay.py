@@ -49,7 +49,7 @@ def test_timers_warnings_pauses_and_extensions_re_execute_at_their_recorded_time
     deploy_package(db, load_package(DATA_DIR / "clock-item"), "analyst")
     window = make_actor(db, "window", ["受理窗口"])
     reviewer = make_actor(db, "reviewer", ["审查组"])
-    chief = make_actor(db, "chief", [], ["chief"])
+    chief = make_actor(db, "chief", ["区中心/测试部门·批准"], ["chief"])  # head of the deciding organ
     t0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     with clock.frozen_at(t0):
         case_no = start_case(db, "TEST-CLOCK", {"needs_supplement": True}, window).case_no

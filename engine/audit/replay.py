@@ -28,7 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select, update
 
 from engine.catalogue import case_migration
-from engine.desk import attachments, caseops, casework, comments, materials, taskops
+from engine.desk import attachments, caseops, casework, clockops, closing, comments, countersign, materials, taskops
 from engine.errors import NotFound, OnewindowError
 from engine.org import accounts
 from engine.reads import queries
@@ -43,11 +43,13 @@ from engine.watch.supervision import feed as feed_supervision
 
 # The first event of a change that came from outside: a person, or the applicant.
 _INPUTS = ("case_started", "task_completed", "task_claimed", "task_released", "deadline_extended", "case_migrated",
+           "special_procedure_started", "special_procedure_ended",  # 特别程序 (engine/desk/clockops.py)
            # the desk's operations (engine/desk/taskops.py, attachments.py, comments.py, materials.py)
            "task_transferred", "task_delegated", "delegation_submitted", "delegation_returned",
            "delegation_recalled", "task_returned", "task_withdrawn", "case_copied", "case_urged",
            "attachment_added", "comment_added", "materials_checked",
            *SUPERVISION_INPUTS,  # the supervisors' actions (engine/watch/supervision.py)
+           *closing.INPUTS, *countersign.INPUTS,  # withdraw/terminate, 加签 (engine/desk/closing.py, countersign.py)
            *incidents.INPUTS)  # an operator's retry or resolution of an incident (engine/runtime/incidents.py)
 _CASE_INPUTS = ("task_withdrawn", "case_copied", "case_urged", "attachment_added", "comment_added",
                 "materials_checked")
@@ -151,7 +153,8 @@ def _changes(history: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """The history cut into changes: a new change begins at a new moment or at an outside input."""
     changes: list[list[dict[str, Any]]] = []
     for event in history:
-        if not changes or event["at"] != changes[-1][0]["at"] or event["type"] in _INPUTS:
+        within = event["type"] == "task_completed" and "countersigned_by" in (event["data"] or {})  # 加签's
+        if not changes or event["at"] != changes[-1][0]["at"] or (event["type"] in _INPUTS and not within):
             changes.append([])
         changes[-1].append(event)
     return changes
@@ -171,13 +174,21 @@ def _feed(scratch: Database, kind: str, event: dict[str, Any], case_no: str, tas
     elif kind == "tick":
         tick(scratch, clock.now())
     elif kind == "deadline_extended":
-        casework.extend_deadline(scratch, case_no, data["days"], data["reason"], actor)
+        clockops.extend_deadline(scratch, case_no, data["days"], data["reason"], actor)
+    elif kind == "special_procedure_started":
+        clockops.suspend_clock(scratch, case_no, data["procedure"], data["days"], data["reason"], actor)
+    elif kind == "special_procedure_ended":
+        clockops.resume_clock(scratch, case_no, actor, data.get("note", ""))
     elif kind == "case_migrated":
         case_migration.migrate_case(scratch, case_no, data["version_to"], actor)
     elif kind in SUPERVISION_INPUTS:
         feed_supervision(scratch, kind, event, case_no, actor)
     elif kind in incidents.INPUTS:
         incidents.feed(scratch, kind, event, case_no, actor)
+    elif kind in closing.INPUTS:
+        closing.feed(scratch, kind, event, case_no, actor)
+    elif kind in countersign.INPUTS:
+        countersign.feed(scratch, kind, event, case_no, actor, _match_task(scratch, case_no, event, task_ids))
     elif kind in _CASE_INPUTS:
         _feed_case(scratch, kind, event, case_no, actor, task_ids)
     else:
@@ -232,11 +243,13 @@ def _add_people_named(scratch: Database, history: list[dict[str, Any]]) -> None:
     named: dict[str, set[str]] = {}
     for event in history:
         data = event["data"] or {}
-        if event["type"] in ("task_transferred", "task_delegated"):
+        if event["type"] in ("task_transferred", "task_delegated", "countersign_added"):
             named.setdefault(data["to"], set()).update([data["group"]] if data.get("group") else [])
         elif event["type"] == "case_copied":
             for name in data["recipients"]:
                 named.setdefault(name, set())
+        elif event["type"] == "deadline_extended" and data.get("chief_of"):  # the head of the organ, as recorded
+            named.setdefault(event["actor"], set()).add(data["chief_of"])
     for username, codes in sorted(named.items()):
         accounts.create_user(scratch, username, None, username, REPLAY_ROLES, sorted(codes))
 
