@@ -54,7 +54,7 @@ ANSWERED_BY_PROPERTY = "answeredBy"  # "applicant": the applicant may complete t
 SUBMITTED = "submitted"
 OPEN = "in_progress"
 COMPLETED = "completed"
-TERMINAL = frozenset({"approved", "refused", "not_accepted", "withdrawn", COMPLETED})
+TERMINAL = frozenset({"approved", "refused", "not_accepted", "withdrawn", "terminated", COMPLETED})
 
 @dataclass
 class CaseContext:

@@ -24,6 +24,11 @@ KINDS = {
     "licence_granted": "准予行政许可决定书",
     "licence_refused": "不予行政许可决定书",
     "service_receipt": "送达回证",
+    # issue 15, items 2 and 7 (engine/runtime/supplement.py, engine/runtime/ending.py)
+    "supplement_reminder": "补正催告通知书",
+    "deemed_withdrawn": "视为撤回申请告知书",
+    "withdrawal": "撤回申请确认书",
+    "termination": "终止办理告知书",
 }
 REFUSALS = frozenset({"refusal_of_acceptance", "licence_refused"})
 
@@ -38,6 +43,12 @@ PROCEDURE_BASIS = {
     "licence_granted": [f"{LAW}第三十八条第一款"],
     "licence_refused": [f"{LAW}第三十八条第二款"],
     "service_receipt": [f"{LAW}第四十四条"],
+    # 行政许可法 fixes no period for a 补正, no consequence of missing it, no withdrawal and no termination of a
+    # licensing procedure: these notices rest on art 32(4) and the item's guide, and say so in their `note`.
+    "supplement_reminder": [f"{LAW}第三十二条第一款第（四）项"],
+    "deemed_withdrawn": [f"{LAW}第三十二条第一款第（四）项"],
+    "withdrawal": [],
+    "termination": [],
 }
 APPEAL_BASIS = ["《中华人民共和国行政复议法》第二十条第一款（六十日）",
                 "《中华人民共和国行政诉讼法》第四十六条第一款（六个月）"]
@@ -144,9 +155,43 @@ def _service(facts: dict, case: dict, notice: dict) -> list[str]:
     return lines
 
 
+def _reminder(facts: dict, case: dict, notice: dict) -> list[str]:
+    notice["list_title"] = "尚未补正的材料"
+    notice["list"] = [str(m) for m in facts.get("missing_materials") or []]
+    asked = (f"本机关于{facts.get('asked_on', '')}向你（单位）出具补正材料通知书"
+             f"（{facts.get('supplement_notice', '')}），")
+    return [asked +
+            f"补正期限已届满，至今未收到补正材料。请于{facts.get('lapse_on', '')}前补正；"
+            "逾期仍未补正的，视为撤回申请，本机关不再办理，你（单位）可以重新申请。"]
+
+
+def _deemed_withdrawn(facts: dict, case: dict, notice: dict) -> list[str]:
+    return [f"你（单位）于{_day(case['received_at'])}提交的{case['item']}申请，本机关于{facts.get('asked_on', '')}"
+            f"一次性告知需要补正的全部材料（{facts.get('supplement_notice', '')}），并于{facts.get('reminded_on', '')}"
+            "催告，你（单位）逾期未补正。依照本事项办事指南，该申请视为撤回，本机关不再办理。",
+            "你（单位）可以在材料齐全后重新提出申请。"]
+
+
+def _withdrawal(facts: dict, case: dict, notice: dict) -> list[str]:
+    how = "在受理窗口" if facts.get("channel") == "window" else "通过网上办事大厅"
+    text = [f"你（单位）于{_day(case['received_at'])}提交的{case['item']}申请，"
+            f"已于{_day(case['issued_at'])}{how}申请撤回。",
+            "本机关确认该申请已撤回，终止办理；已提交的材料可以到受理窗口领回。"]
+    if facts.get("statement"):
+        text.append(f"撤回说明：{facts['statement']}")
+    return text
+
+
+def _termination(facts: dict, case: dict, notice: dict) -> list[str]:
+    return [f"你（单位）于{_day(case['received_at'])}提交的{case['item']}申请，经本机关负责人批准，终止办理。",
+            f"理由：{facts.get('reason') or ''}"]
+
+
 _BODIES = {"acceptance": _acceptance, "supplement": _supplement, "refusal_of_acceptance": _refusal_of_acceptance,
            "licence_granted": _granted, "licence_refused": _refused, "extension": _extension,
-           "special_procedure": _special, "service_receipt": _service}
+           "special_procedure": _special, "service_receipt": _service,
+           "supplement_reminder": _reminder, "deemed_withdrawn": _deemed_withdrawn, "withdrawal": _withdrawal,
+           "termination": _termination}
 
 
 def _day(moment: datetime | None) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from engine.errors import NotFound, OnewindowError
 from engine.org.orgtree import department_unit, split_group
-from engine.runtime import notice_texts
+from engine.runtime import notice_texts, supplement
 from engine.runtime.notice_texts import KINDS, REFUSALS
 from engine.store.db import Database
 from engine.store.tables import cases, org_units, process_versions, receipts
@@ -108,6 +108,8 @@ def from_step(ctx: CaseContext, task: Task, marked: str) -> str | None:
             content["delivered_notice"] = delivered
         content["served_by"] = ctx.actor.display_name or ctx.actor.username
         group = None
+    if kind == "supplement":  # once, completely (art 32(4)); opens the wait for the supplement
+        supplement.check_notice(ctx, task, content, _next_number(ctx))
     return issue_notice(ctx, kind, task.task_spec.bpmn_id, content, group)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from engine.errors import ConflictError
 from engine.org.assignment import SYSTEM
-from engine.runtime import incidents
+from engine.runtime import incidents, lapse
 from engine.runtime.change import CaseContext, change_case
 from engine.store.db import Database
 from engine.store.tables import cases, timer_index
@@ -69,6 +69,7 @@ def tick(db: Database, now: datetime | None = None) -> TickReport:
                 report.conflicts.append(case_no)
             except Exception as exc:  # one case's failure, whatever raised it, is that case's incident
                 report.errors.append(incidents.record_failure(db, case_no, exc, moment))
+        lapse.visit(db, moment, report)  # the wait for a supplement: reminded, then 视为撤回 (issue 15, item 2)
     return report
 
 

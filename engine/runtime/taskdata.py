@@ -89,3 +89,19 @@ def snapshot(task: Task) -> dict[str, Any]:
 
 def restore(task: Task, kept: dict[str, Any]) -> None:
     task.internal_data.update(kept)
+
+
+# 加签: a reviewer added before or after the handler (engine/desk/countersign.py)
+COUNTERSIGN_KEY = "onewindow_countersign"
+
+
+def countersign(task: Task) -> dict[str, Any] | None:
+    return task._get_internal_data(COUNTERSIGN_KEY)
+
+
+def set_countersign(task: Task, value: dict[str, Any]) -> None:
+    task._set_internal_data(**{COUNTERSIGN_KEY: value})
+
+
+def clear_countersign(task: Task) -> None:
+    task.internal_data.pop(COUNTERSIGN_KEY, None)

@@ -226,3 +226,26 @@ receipts = Table(
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("content", JSON, nullable=False),
 )
+
+# Per-person read marks of shared notifications (`group:`, `chief:`, `role:` rows, engine/desk/inbox.py): a row
+# addressed to many people is read by each on their own; a personal (`user:`) row keeps `read_at` above.
+notification_reads = Table(
+    "notification_reads",
+    metadata,
+    Column("notification_id", Integer, ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True),
+    Column("username", String(64), primary_key=True),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+)
+
+# The wait for a supplement (补正, engine/runtime/supplement.py): one row per case, from the latest 补正材料通知书;
+# the scheduler reminds the applicant at `remind_at` and treats the application as withdrawn at `lapse_at`.
+supplement_waits = Table(
+    "supplement_waits",
+    metadata,
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("notice_no", String(40), nullable=False),
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Column("remind_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("lapse_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("reminded_at", DateTime(timezone=True), nullable=True),
+)

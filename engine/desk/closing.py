@@ -1,0 +1,131 @@
+"""Ending a case before its decision, by a person: the applicant withdraws (撤回申请), a chief terminates (终止).
+
+- **Withdraw online**: the case's registered applicant, or whoever proved the follow-up code
+  (`applicant:<case no>`), withdraws from the hall or the follow-up page; a statement is optional.
+- **Withdraw at the window**: a clerk the case concerns records it at the applicant's request, with the
+  applicant's statement (申请人撤回申请的陈述, required) — the paper the applicant signs stays with the file.
+- **Terminate**: a chief (负责人) of a group that handles or handled the case ends it, with a reason; the
+  applicant gets a 终止办理告知书.
+
+Each is one change with one audit event holding exactly its inputs (`application_withdrawn`,
+`case_terminated`), re-executed by `engine.audit.replay` through `feed`. All are refused once the
+application has been decided (`engine.runtime.ending.decided`); open tasks are cancelled and the groups that
+held them are told.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.errors import OnewindowError, PermissionDenied
+from engine.org.assignment import Actor
+from engine.runtime import ending, indexes
+from engine.runtime.caseaccess import case_groups, concerns, user_id
+from engine.runtime.change import CaseContext, change_case
+from engine.store.db import Database
+from engine.store.tables import users
+
+INPUTS = ("application_withdrawn", "case_terminated")
+ONLINE, WINDOW = "online", "window"
+TEXT_MIN, TEXT_MAX = 4, 500
+TERMINATE_ROLES = frozenset({"chief", "admin"})
+
+
+class ClosingRefused(OnewindowError):
+    status = 422
+    code = "closing_refused"
+
+
+def _text(value: str | None, required: bool, what: str) -> str:
+    text = (value or "").strip() if isinstance(value, str) else ""
+    if required and len(text) < TEXT_MIN:
+        raise ClosingRefused(f"请写明{what}（至少 {TEXT_MIN} 个字）。", field_errors={"reason": [f"请填写{what}"]})
+    if len(text) > TEXT_MAX:
+        raise ClosingRefused(f"{what}不能超过 {TEXT_MAX} 字。", field_errors={"reason": ["内容过长"]})
+    return text
+
+
+def _tell_holders(ctx: CaseContext, what: str) -> None:
+    """The groups (and holders) of the open tasks learn that their task went with the case."""
+    seen: list[str] = []
+    for task in indexes.open_human_tasks(ctx.workflow):
+        group = ctx.group_of(task)
+        recipient = f"group:{group}" if group else "role:clerk"
+        if recipient not in seen:
+            seen.append(recipient)
+            ctx.notifications.append({"recipient": recipient, "kind": "closed", "element_id": task.task_spec.bpmn_id,
+                                      "message": f"办件 {ctx.case.case_no}：{what}，“{task.task_spec.bpmn_name}”已取消",
+                                      "created_at": ctx.now})
+
+
+def _tell_applicant(ctx: CaseContext, message: str) -> None:
+    if ctx.case.applicant_id is None:
+        return
+    name = ctx.conn.execute(select(users.c.username).where(users.c.id == ctx.case.applicant_id)).scalar_one_or_none()
+    if name and name != ctx.actor.username:
+        ctx.notifications.append({"recipient": f"user:{name}", "kind": "closed", "element_id": None,
+                                  "message": f"办件 {ctx.case.case_no}：{message}", "created_at": ctx.now})
+
+
+def is_applicant(ctx: CaseContext, actor: Actor) -> bool:
+    if actor.username == f"applicant:{ctx.case.case_no}":
+        return True
+    return ctx.case.applicant_id is not None and ctx.case.applicant_id == user_id(ctx.conn, actor.username)
+
+
+def withdraw_application(db: Database, case_no: str, actor: Actor, statement: str = "",
+                         channel: str = ONLINE) -> str:
+    """撤回申请 before the decision: online by the applicant, or at the window by a clerk with the applicant's
+    statement. Returns the number of the 撤回申请确认书."""
+    if channel not in (ONLINE, WINDOW):
+        raise ClosingRefused("撤回方式只能是网上（online）或窗口（window）。")
+
+    def withdraw(ctx: CaseContext) -> str:
+        if channel == ONLINE:
+            if not is_applicant(ctx, actor):
+                raise PermissionDenied("只有本办件的申请人可以在线撤回申请；请使用申请时的账号，或办件编号和查询码。")
+        elif not ({"clerk", "admin"} & actor.roles) or not concerns(ctx.conn, ctx.case, actor):
+            raise PermissionDenied("只有办理本办件的窗口人员可以登记申请人的撤回申请。")
+        text = _text(statement, channel == WINDOW, "申请人撤回申请的陈述")
+        ending.refuse_if_decided(ctx, "撤回申请")
+        ctx.record("application_withdrawn", channel=channel, statement=text)
+        _tell_holders(ctx, "申请人已撤回申请")
+        return ending.end_case(ctx, ending.WITHDRAWN, "withdrawal", {"channel": channel, "statement": text})
+
+    return change_case(db, case_no, actor, withdraw)
+
+
+def may_terminate(ctx: CaseContext, actor: Actor) -> bool:
+    if actor.is_admin:
+        return True
+    return "chief" in actor.roles and bool(actor.groups & case_groups(ctx.conn, ctx.case))
+
+
+def terminate_case(db: Database, case_no: str, actor: Actor, reason: str) -> str:
+    """终止: a chief of a group that handles the case ends it with a reason; the applicant gets a notice."""
+    if not TERMINATE_ROLES & actor.roles:
+        raise PermissionDenied("只有负责人（chief）可以终止办件。")
+
+    def terminate(ctx: CaseContext) -> str:
+        if not may_terminate(ctx, actor):
+            raise PermissionDenied("您不是办理本办件的部门负责人，不能终止此办件。")
+        text = _text(reason, True, "终止的理由")
+        ending.refuse_if_decided(ctx, "终止")
+        ctx.record("case_terminated", reason=text)
+        _tell_holders(ctx, "负责人已终止办理")
+        number = ending.end_case(ctx, ending.TERMINATED, "termination", {"reason": text})
+        _tell_applicant(ctx, f"本机关已终止办理您的申请（{number}）：{text}")
+        return number
+
+    return change_case(db, case_no, actor, terminate)
+
+
+def feed(scratch: Database, kind: str, event: dict[str, Any], case_no: str, actor: Actor) -> None:
+    """Re-execute a recorded withdrawal or termination on the scratch platform (see engine.audit.replay)."""
+    data = event["data"]
+    if kind == "application_withdrawn":
+        withdraw_application(scratch, case_no, actor, data.get("statement", ""), data.get("channel", ONLINE))
+    else:
+        terminate_case(scratch, case_no, actor, data["reason"])
