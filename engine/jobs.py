@@ -37,8 +37,8 @@ def checkpoint(db: Database) -> None:
 def make_reports(db: Database) -> None:
     """实时报送: yesterday's daily and last month's monthly report, if not yet written; logged, never raising."""
     try:
-        for path in reports.catch_up(db):
-            log.info("report written: %s", path)
+        for name in reports.catch_up(db):
+            log.info("report made: %s", name)
     except (SQLAlchemyError, OnewindowError, OSError) as exc:
         log.error("reports failed: %s", exc)
 

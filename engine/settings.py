@@ -11,7 +11,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROCESSES_DIR = PROJECT_ROOT / "processes"
 FORMS_DIR = PROJECT_ROOT / "forms"
-INSTANCE_DIR = PROJECT_ROOT / "instance"
+# What is truly per machine (docs/operators.md "Files and replicas"): the embedded SQLite database, the
+# session key of an installation without ONEWINDOW_SECRET_KEY, the local file store's default folder.
+INSTANCE_DIR = Path(os.environ.get("ONEWINDOW_INSTANCE_DIR") or PROJECT_ROOT / "instance")
 
 
 def database_url() -> str:

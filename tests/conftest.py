@@ -12,16 +12,16 @@ from collections import OrderedDict
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from engine.catalogue.deployment import deploy_package
 from engine.diagrams.package import load_package
 from engine.diagrams.specs import spec_cache
 from engine.org import accounts
 from engine.org.assignment import Actor
-from engine.store import schema
+from engine.store import files, schema
 from engine.store.db import Database
-from engine.store.tables import metadata
+from engine.store.tables import metadata, stored_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -43,9 +43,11 @@ def _cheap_password_hashing():
 
 @pytest.fixture(autouse=True)
 def _files_in_tmp(tmp_path, monkeypatch):
-    """Reports, attachments and the SMS outbox a test makes go to its own folder, never to instance/."""
-    monkeypatch.setenv("ONEWINDOW_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("ONEWINDOW_ATTACHMENTS_DIR", str(tmp_path / "attachments"))
+    """Files a test stores go to its own folder on SQLite, never to instance/ (on PostgreSQL, to the test's
+    own schema: the database backend, as a PostgreSQL installation runs)."""
+    monkeypatch.setenv("ONEWINDOW_FILES_DIR", str(tmp_path / "files"))
+    for name in ("ONEWINDOW_FILE_STORE", "ONEWINDOW_S3_BUCKET", "ONEWINDOW_ATTACHMENTS_DIR"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -131,6 +133,16 @@ def joint(db):
 
 
 ALL_GROUPS = ["受理窗口", "住建审查", "消防审查", "环保审查"]
+
+
+def tamper(db: Database, sha256: str, content: bytes) -> None:
+    """Change a stored file behind the platform's back, wherever the configured backend keeps it."""
+    store = files.open_store(db)
+    if isinstance(store, files.LocalStore):
+        store._path(sha256).write_bytes(content)
+    else:
+        with db.transaction() as conn:
+            conn.execute(update(stored_files).where(stored_files.c.sha256 == sha256).values(content=content))
 
 
 def make_actor(db: Database, username: str, groups: list[str], roles: list[str] | None = None) -> Actor:

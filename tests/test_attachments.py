@@ -8,7 +8,7 @@ import io
 import zipfile
 
 import pytest
-from conftest import DATA_DIR, make_actor
+from conftest import DATA_DIR, make_actor, tamper
 
 from engine.audit.replay import replay_case
 from engine.catalogue.deployment import deploy_package
@@ -16,6 +16,7 @@ from engine.desk import attachments, casework, comments, materials
 from engine.diagrams.package import load_package
 from engine.errors import PermissionDenied
 from engine.reads import queries
+from engine.store import files
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -27,12 +28,6 @@ def docx() -> bytes:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", "<w:document/>")
     return buffer.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def files_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("ONEWINDOW_ATTACHMENTS_DIR", str(tmp_path / "files"))
-    return tmp_path / "files"
 
 
 @pytest.fixture
@@ -76,12 +71,11 @@ def test_file_names_lose_their_directories():
     assert attachments.clean_filename("../../etc/passwd\x00.pdf") == "passwd.pdf"
 
 
-def test_upload_is_stored_once_by_hash_and_recorded_in_the_chain(db, case, files_in_tmp):
+def test_upload_is_stored_once_by_hash_and_recorded_in_the_chain(db, case):
     case_no, people = case
     first = attachments.add_attachment(db, case_no, "申请书.pdf", PDF, people["wang"], "申请书")
     attachments.add_attachment(db, case_no, "申请书-副本.pdf", PDF, people["wang"])
-    stored = list(files_in_tmp.rglob("*"))
-    assert [p.name for p in stored if p.is_file()] == [first.sha256]  # same bytes, one file
+    assert list(files.open_store(db).names()) == [first.sha256]  # same bytes, one file
     event = next(e for e in queries.case_history(db, case_no) if e["type"] == "attachment_added")
     assert event["data"] == {"filename": "申请书.pdf", "content_type": "application/pdf", "size": len(PDF),
                              "sha256": first.sha256, "material": "申请书"}
@@ -92,7 +86,7 @@ def test_upload_is_stored_once_by_hash_and_recorded_in_the_chain(db, case, files
     assert replay_case(db, case_no).identical
 
 
-def test_download_for_those_the_case_concerns_only(db, case, files_in_tmp):
+def test_download_for_those_the_case_concerns_only(db, case):
     case_no, people = case
     added = attachments.add_attachment(db, case_no, "申请书.pdf", PDF, people["wang"])
     row_id = attachments.list_attachments(db, case_no)[0]["id"]
@@ -100,7 +94,7 @@ def test_download_for_those_the_case_concerns_only(db, case, files_in_tmp):
         assert attachments.open_attachment(db, case_no, row_id, people[who])[1] == PDF
     with pytest.raises(PermissionDenied):  # a clerk of a group the case never reached
         attachments.open_attachment(db, case_no, row_id, people["zhao"])
-    (files_in_tmp / added.sha256[:2] / added.sha256).write_bytes(PDF.replace(b"1.7", b"1.6"))
+    tamper(db, added.sha256, PDF.replace(b"1.7", b"1.6"))
     with pytest.raises(attachments.AttachmentDamaged, match="哈希不符"):
         attachments.open_attachment(db, case_no, row_id, people["wang"])
 

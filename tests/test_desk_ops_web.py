@@ -25,11 +25,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
-def files_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("ONEWINDOW_ATTACHMENTS_DIR", str(tmp_path / "files"))
-
-
-@pytest.fixture(autouse=True)
 def every_case_re_executes_identically(request):
     db = request.getfixturevalue("db")
     yield

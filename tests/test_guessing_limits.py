@@ -12,7 +12,6 @@ import pytest
 from conftest import deploy, make_actor
 from test_web import csrf_token, text
 
-from engine import settings
 from engine.desk import casework
 from engine.errors import NotFound, OnewindowError
 from engine.hall import follow, phone
@@ -24,11 +23,6 @@ from webapp import create_app
 GUESSERS = 12
 NUMBER = "13912345678"
 PROXY = "10.0.0.2"  # the reverse proxy's own address, as the app sees the connection
-
-
-@pytest.fixture(autouse=True)
-def _outbox_in_tmp(monkeypatch, tmp_path):
-    monkeypatch.setattr(settings, "INSTANCE_DIR", tmp_path)
 
 
 @pytest.fixture
@@ -81,7 +75,7 @@ def test_sms_codes_guessed_at_once_are_evaluated_at_most_the_limit(db):
     """issue 13, item 4: twelve wrong SMS codes at once — 5 are compared, the rest refused, and the code is then
     used up (the code before answered all twelve on PostgreSQL)."""
     phone.request_code(db, NUMBER, "198.51.100.7")
-    code = re.search(r"验证码是 (\d{6})", phone.outbox_path().read_text(encoding="utf-8")).group(1)
+    code = re.search(r"验证码是 (\d{6})", phone.outbox(db)[0]["message"]).group(1)
     outcomes = at_once(lambda _: phone.register(db, NUMBER, wrong(code), "goodpass1", "赵六"))
     answered = sum(n for message, n in outcomes.items() if "验证码不正确" in message)
     assert (answered, outcomes["验证码已失效；请重新获取验证码。"]) == (phone.MAX_TRIES, GUESSERS - phone.MAX_TRIES), \
@@ -95,7 +89,7 @@ def test_sms_codes_asked_for_at_once_are_sent_at_most_the_limit(db, monkeypatch)
     limit, no more."""
     monkeypatch.setenv("ONEWINDOW_SMS_PER_CLIENT_PER_HOUR", "5")
     outcomes = at_once(lambda i: phone.request_code(db, f"1391234{i:04d}", "198.51.100.7"))
-    assert outcomes["ok"] == 5 and len(phone.outbox_path().read_text(encoding="utf-8").splitlines()) == 5, outcomes
+    assert outcomes["ok"] == 5 and len(phone.outbox(db)) == 5, outcomes
 
 
 def test_one_clients_failures_do_not_lock_out_others(db, case):
@@ -184,7 +178,7 @@ def test_sms_codes_are_limited_per_client_across_numbers(db, monkeypatch):
         phone.request_code(db, "13900000003", "198.51.100.20")
     with clock.frozen_at(start + timedelta(hours=1, seconds=1)):
         phone.request_code(db, "13900000004", "203.0.113.9")
-    assert len(phone.outbox_path().read_text(encoding="utf-8").splitlines()) == 5
+    assert len(phone.outbox(db)) == 5
 
 
 def test_sms_codes_are_limited_for_everyone_a_minute(db, monkeypatch):

@@ -55,26 +55,28 @@ def test_the_monthly_report_adds_the_windows_performance(db, world):
     assert (town["handled"], town["on_time_rate"]) == (1, 1.0)
 
 
-def test_files_are_written_listed_and_caught_up_once(db, world, tmp_path):
-    html_path, csv_path = reports.make(db, reports.DAILY, FEBRUARY_25, tmp_path)
-    assert html_path.name == "2026-02-25.html" and "日报 2026-02-25" in html_path.read_text(encoding="utf-8")
-    rows = list(csv.reader(io.StringIO(csv_path.read_text(encoding="utf-8").lstrip("\ufeff"))))
+def test_files_are_kept_listed_and_caught_up_once(db, world):
+    assert reports.make(db, reports.DAILY, FEBRUARY_25) == ["daily/2026-02-25.html", "daily/2026-02-25.csv"]
+    assert "日报 2026-02-25" in reports.read_file(db, "daily", "2026-02-25.html").decode("utf-8")
+    text = reports.read_file(db, "daily", "2026-02-25.csv").decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[1] == [label for _, label in reports.COLUMNS] and rows[-1][0] == reports.TOTAL
-    made = reports.catch_up(db, local("2026-03-01 00:30"), tmp_path)
-    assert sorted(p.name for p in made) == ["2026-02-28.csv", "2026-02-28.html", "2026-02.csv", "2026-02.html"]
-    assert reports.catch_up(db, local("2026-03-01 01:30"), tmp_path) == []
-    listed = {(f.kind, f.name, f.suffix) for f in reports.list_files(tmp_path)}
-    assert ("monthly", "2026-02", "html") in listed and ("daily", "2026-02-25", "csv") in listed
-    assert not list(tmp_path.rglob("*.tmp"))
-    for bad in ("../secret_key", "2026-02-25.py", ".2026.html"):
-        with pytest.raises(NotFound):  # only <period>.html|csv of a known kind
-            reports.file_path("daily", bad, tmp_path)
+    made = reports.catch_up(db, local("2026-03-01 00:30"))
+    assert sorted(made) == ["daily/2026-02-28.csv", "daily/2026-02-28.html", "monthly/2026-02.csv",
+                            "monthly/2026-02.html"]
+    assert reports.catch_up(db, local("2026-03-01 01:30")) == []
+    reports.make(db, reports.DAILY, FEBRUARY_25)  # made again: replaced, not listed twice
+    listed = [(f.kind, f.name, f.suffix) for f in reports.list_files(db)]
+    assert ("monthly", "2026-02", "html") in listed and listed.count(("daily", "2026-02-25", "csv")) == 1
+    for bad in ("../secret_key", "2026-02-25.py", ".2026.html", "2026-02-26.html"):
+        with pytest.raises(NotFound):  # only a kept <period>.html|csv of a known kind
+            reports.read_file(db, "daily", bad)
 
 
 def test_the_report_command_and_the_reports_page(client, app, env_db, world, tmp_path, capsys):
     status, out, _ = run(capsys, "report", "monthly", "--date", "2026-02-10", "--dir", str(tmp_path))
-    assert status == 0 and "2026-02.html" in out and "2026-02.csv" in out
-    app.config["REPORTS_DIR"] = str(tmp_path)
+    assert status == 0 and "made monthly/2026-02.html" in out and "monthly/2026-02.csv" in out
+    assert "月报 2026-02" in (tmp_path / "monthly" / "2026-02.html").read_text(encoding="utf-8")  # the copy asked for
     login(client, "centre-watch")
     page = client.get("/watch/reports").get_data(as_text=True)
     assert "/watch/reports/monthly/2026-02.csv" in page

@@ -14,7 +14,6 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -265,21 +264,15 @@ def _percent(rate: float | None) -> float | None:
 @roles_required(*WATCH_ROLES)
 def reports_page():
     """The kept daily and monthly reports (the scheduler writes them; `onewindow report` by hand)."""
-    return render_template("watch/reports.html", files=reports.list_files(_reports_dir()))
+    return render_template("watch/reports.html", files=reports.list_files(get_db()))
 
 
 @bp.route("/reports/<kind>/<filename>", methods=["GET"])
 @roles_required(*WATCH_ROLES)
 def report_file(kind: str, filename: str):
-    path = reports.file_path(kind, filename, _reports_dir())
-    return send_file(path, as_attachment=True, download_name=filename,
-                     mimetype="text/csv" if filename.endswith(".csv") else "text/html")
-
-
-def _reports_dir() -> Path | None:
-    """`REPORTS_DIR` in the app's config (tests), else the engine's default (instance/reports)."""
-    configured = current_app.config.get("REPORTS_DIR")
-    return Path(configured) if configured else None
+    content = reports.read_file(get_db(), kind, filename)
+    return send_file(io.BytesIO(content), as_attachment=True, download_name=filename,
+                     mimetype="text/csv; charset=utf-8" if filename.endswith(".csv") else "text/html; charset=utf-8")
 
 
 # --- the administrator's weights ------------------------------------------------------------------

@@ -1,13 +1,15 @@
-"""Attachments (附件): files kept outside the database, named by their SHA-256; a row and an audit event inside.
+"""Attachments (附件): files in the file store, named by their SHA-256; a row and an audit event on the case.
 
-Why outside: scans of identity papers and drawings are large and the database is the thing that is
-replicated and backed up on every write. Why named by hash: the same file uploaded twice is stored
-once, and a download re-hashes the bytes, so a file changed on disk is refused instead of served.
+Why apart from the case's rows: scans of identity papers and drawings are large, and the case's
+transaction should carry only what says whose they are. Why named by hash: the same file uploaded twice
+is stored once, and a download re-hashes the bytes, so a file changed where it is kept is refused
+instead of served.
 
 Uploads are untrusted: the type is decided by the content's first bytes (a `.pdf` that is not a PDF is
 refused), the name by the clerk's file only after stripping any path, and the size is capped.
 
-Settings (environment): `ONEWINDOW_ATTACHMENTS_DIR` (default `instance/attachments`),
+The bytes go to the installation's file store (engine/store/files.py: a folder, the database or an
+S3-compatible object store), so any web replica serves any download. Setting (environment):
 `ONEWINDOW_ATTACHMENT_MAX_MB` (default 20).
 """
 
@@ -16,20 +18,18 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
 
-from engine import settings
 from engine.diagrams.filenames import plain_name
 from engine.errors import NotFound, OnewindowError, PermissionDenied
 from engine.org.assignment import Actor
 from engine.runtime.caseaccess import concerns
 from engine.runtime.change import CaseContext, change_case, load_case_row
+from engine.store import files
 from engine.store.db import Database
 from engine.store.tables import attachments, items
 
@@ -66,10 +66,6 @@ class Attachment:
     size: int
     sha256: str
     material: str | None = None
-
-
-def storage_dir() -> Path:
-    return Path(os.environ.get("ONEWINDOW_ATTACHMENTS_DIR") or settings.INSTANCE_DIR / "attachments")
 
 
 def max_bytes() -> int:
@@ -126,22 +122,6 @@ def check_upload(filename: str, content: bytes) -> Attachment:
     return Attachment(name, content_type, len(content), hashlib.sha256(content).hexdigest())
 
 
-def _path_of(sha256: str, root: Path | None = None) -> Path:
-    return (root or storage_dir()) / sha256[:2] / sha256
-
-
-def _store(sha256: str, content: bytes) -> None:
-    """Write the file once under its hash; a concurrent or repeated upload of the same bytes is harmless."""
-    path = _path_of(sha256)
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    os.replace(temporary, path)
-
-
 def add_attachment(db: Database, case_no: str, filename: str, content: bytes, actor: Actor,
                    material: str | None = None) -> Attachment:
     """上传附件: check who uploads, then the file, store it by hash, then record it on the case in one change.
@@ -152,7 +132,7 @@ def add_attachment(db: Database, case_no: str, filename: str, content: bytes, ac
         _check_uploader(conn, load_case_row(conn, case_no), actor)
     attachment = check_upload(filename, content)
     attachment = Attachment(**{**asdict(attachment), "material": material or None})
-    _store(attachment.sha256, content)
+    files.store(db, content)
     register(db, case_no, asdict(attachment), actor)
     return attachment
 
@@ -207,9 +187,10 @@ def open_attachment(db: Database, case_no: str, attachment_id: int, actor: Actor
     if row is None:
         raise NotFound(f"办件 {case_no} 没有编号为 {attachment_id} 的附件。")
     try:
-        content = _path_of(row.sha256).read_bytes()
-    except FileNotFoundError as exc:
+        content = files.fetch(db, row.sha256)
+    except files.FileMissing as exc:
         raise AttachmentDamaged(f"附件“{row.filename}”的文件已丢失；请联系管理员从备份恢复。") from exc
-    if hashlib.sha256(content).hexdigest() != row.sha256:
-        raise AttachmentDamaged(f"附件“{row.filename}”的文件与登记的哈希不符（可能被篡改），已拒绝下载；请联系管理员。")
+    except files.FileDamaged as exc:
+        raise AttachmentDamaged(f"附件“{row.filename}”的文件与登记的哈希不符（可能被篡改），已拒绝下载；"
+                                "请联系管理员。") from exc
     return dict(row._mapping), content

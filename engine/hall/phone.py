@@ -3,9 +3,10 @@
 The code is six digits, stored only as a hash, valid for ten minutes and for five tries, and a new one
 can be asked for once a minute per phone. Sending is limited across numbers too — per client an hour and
 for everyone a minute (settings `SMS_PER_CLIENT_PER_HOUR`, `SMS_PER_MINUTE`) — so the hall cannot be used
-to flood phones or run up the SMS bill. Sending is the SMS gateway's job; this installation has
-none, so `send` appends the message to an outbox file (instance/sms-outbox.log) that an operator —
-or a test — reads, and a deployment replaces it with its provider. The flow is real either way.
+to flood phones or run up the SMS bill. Sending is the SMS gateway's job: a message is queued in the
+`sms_outbox` table in the same transaction as the code it carries, and a gateway adapter for the
+district's provider drains it (`pending`, then `mark_sent`). Without one, an operator reads the queue with
+`onewindow sms` (demo installations). A table, not a file: every web replica queues into the same outbox.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ import hmac
 import re
 import secrets
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from engine import settings
 from engine.errors import ConflictError, OnewindowError, PermissionDenied
 from engine.org import accounts, password_policy, ratelimit
 from engine.org.ratelimit import Limit
 from engine.store.db import Database
-from engine.store.tables import users, verification_codes
+from engine.store.tables import sms_outbox, users, verification_codes
 from engine.time import clock
 
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -35,16 +36,25 @@ MAX_TRIES = 5
 BY_PHONE = Limit("sms-phone", 1, RESEND_AFTER, "验证码已发送，请 1 分钟后再重新获取。", ConflictError)
 
 
-def outbox_path() -> Path:
-    return settings.INSTANCE_DIR / "sms-outbox.log"
+def queue(conn: Connection, phone: str, message: str) -> None:
+    """Put a message in the outbox, inside the caller's transaction (it goes only if what it says is kept)."""
+    conn.execute(insert(sms_outbox).values(phone=phone, message=message, queued_at=clock.now()))
 
 
-def send(phone: str, message: str) -> None:
-    """The SMS gateway of this installation: one line per message in the outbox file."""
-    path = outbox_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as out:
-        out.write(f"{clock.now().isoformat()}\t{phone}\t{message}\n")
+def outbox(db: Database, pending_only: bool = False, limit: int = 100) -> list[dict[str, Any]]:
+    """The latest messages first (only those not yet sent, for a gateway adapter, with `pending_only`)."""
+    query = select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)
+    if pending_only:
+        query = query.where(sms_outbox.c.sent_at.is_(None))
+    with db.reading() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def mark_sent(db: Database, ids: list[int]) -> int:
+    """The gateway adapter's acknowledgement: these messages left for the provider. Returns how many."""
+    with db.transaction() as conn:
+        return conn.execute(update(sms_outbox).where(sms_outbox.c.id.in_(ids), sms_outbox.c.sent_at.is_(None))
+                            .values(sent_at=clock.now())).rowcount
 
 
 def _hash(phone: str, code: str) -> str:
@@ -77,7 +87,7 @@ def request_code(db: Database, phone: str, client: str, purpose: str = "register
         conn.execute(insert(verification_codes).values(
             phone=phone, purpose=purpose, code_hash=_hash(phone, code), created_at=now,
             expires_at=now + VALID_FOR, attempts=0))
-    send(phone, f"【区政务服务】您的验证码是 {code}，10 分钟内有效。如非本人操作，请忽略。")
+        queue(conn, phone, f"【区政务服务】您的验证码是 {code}，10 分钟内有效。如非本人操作，请忽略。")
 
 
 def register(db: Database, phone: str, code: str, password: str, name: str) -> None:

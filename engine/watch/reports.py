@@ -4,9 +4,9 @@
 the tables alone, for any past period (the figures of a day do not change when it is reported later):
 cases received, accepted and closed (by outcome), closed on time, warnings raised, and the open cases at
 the period's end, per department and in total; the monthly report adds each window's performance
-(`engine.watch.performance`). Each report is written as HTML (to read and print) and CSV (to load elsewhere)
-under `<instance>/reports/daily/2026-02-25.*` and `<instance>/reports/monthly/2026-02.*`, through a temporary
-file and a rename, so a reader never sees half a file and two workers making the same report are harmless.
+(`engine.watch.performance`). Each report is kept as HTML (to read and print) and CSV (to load elsewhere) in
+the installation's file store (engine/store/files.py), recorded in `report_files` as `daily/2026-02-25.*`
+and `monthly/2026-02.*` — not on one replica's disk, so every web replica lists and serves the same reports.
 `catch_up` (the scheduler's job) makes yesterday's and last month's reports if they are missing.
 
 **Feed.** `feed(db, after)` gives the case records changed after sequence number `after`. The sequence is
@@ -21,21 +21,18 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, func, insert, select
 
-from engine import settings
 from engine.errors import NotFound, OnewindowError
 from engine.org.orgtree import level_of, town_of
+from engine.store import files
 from engine.store.db import Database
-from engine.store.tables import audit_events, case_warnings, cases, items
+from engine.store.tables import audit_events, case_warnings, cases, items, report_files
 from engine.time import clock
 from engine.time.clock import as_utc, end_of_day, local_text, start_of_day
 from engine.watch import performance
@@ -52,11 +49,6 @@ COLUMNS = [("department", "部门"), ("received", "收件"), ("accepted", "受�
            ("approved", "准予/办结"), ("refused", "不予办理"), ("withdrawn", "撤回"), ("on_time", "按时办结"),
            ("yellow", "黄牌预警"), ("red", "红牌超时"), ("open_at_end", "期末在办")]
 TOTAL = "合计"
-
-
-def reports_dir() -> Path:
-    """`ONEWINDOW_REPORTS_DIR`, else `instance/reports`."""
-    return Path(os.environ.get("ONEWINDOW_REPORTS_DIR") or settings.INSTANCE_DIR / "reports")
 
 
 @dataclass
@@ -131,35 +123,40 @@ def _outcome(status: str) -> str:
 # --- files ----------------------------------------------------------------------------------------
 
 
-def write(report: Report, folder: Path | None = None) -> list[Path]:
-    """Write the report's HTML and CSV files (atomically); returns their paths."""
-    target = (folder or reports_dir()) / report.kind
-    target.mkdir(parents=True, exist_ok=True)
-    paths = []
+def write(db: Database, report: Report) -> list[str]:
+    """Keep the report's HTML and CSV in the file store, each recorded under its period (a report made again
+    replaces the record; two workers making the same report are harmless). Returns `kind/name.suffix`s."""
+    made = []
     for suffix, text in (("html", to_html(report)), ("csv", to_csv(report))):
-        path = target / f"{report.name}.{suffix}"
-        handle, temporary = tempfile.mkstemp(dir=target, prefix=f".{report.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temporary, path)
-        paths.append(path)
-    return paths
+        content = text.encode("utf-8")
+        sha256 = files.store(db, content)
+        with db.transaction() as conn:
+            period = (report_files.c.kind == report.kind, report_files.c.name == report.name,
+                      report_files.c.suffix == suffix)
+            conn.execute(delete(report_files).where(*period))
+            conn.execute(insert(report_files).values(kind=report.kind, name=report.name, suffix=suffix,
+                                                     sha256=sha256, size=len(content), made_at=report.made_at))
+        made.append(f"{report.kind}/{report.name}.{suffix}")
+    return made
 
 
-def make(db: Database, kind: str, day: date, folder: Path | None = None) -> list[Path]:
-    return write(build(db, kind, day), folder)
+def make(db: Database, kind: str, day: date) -> list[str]:
+    return write(db, build(db, kind, day))
 
 
-def catch_up(db: Database, now: datetime | None = None, folder: Path | None = None) -> list[Path]:
-    """The scheduler's job: yesterday's daily and last month's monthly report, if not yet written."""
+def catch_up(db: Database, now: datetime | None = None) -> list[str]:
+    """The scheduler's job: yesterday's daily and last month's monthly report, if not yet made."""
     today = clock.local_date(now or clock.now())
     yesterday = today - timedelta(days=1)
     last_month = today.replace(day=1) - timedelta(days=1)
-    made: list[Path] = []
+    made: list[str] = []
     for kind, day in ((DAILY, yesterday), (MONTHLY, last_month)):
         name, _, _ = period_of(kind, day)
-        if not ((folder or reports_dir()) / kind / f"{name}.html").is_file():
-            made += make(db, kind, day, folder)
+        with db.reading() as conn:
+            kept = conn.execute(select(report_files.c.id).where(
+                report_files.c.kind == kind, report_files.c.name == name, report_files.c.suffix == "html")).first()
+        if kept is None:
+            made += make(db, kind, day)
     return made
 
 
@@ -172,29 +169,25 @@ class ReportFile:
     modified: datetime
 
 
-def list_files(folder: Path | None = None) -> list[ReportFile]:
+def list_files(db: Database) -> list[ReportFile]:
     """The kept report files, newest period first."""
-    root = folder or reports_dir()
-    found = []
-    for kind in KINDS:
-        for path in sorted((root / kind).glob("*.*"), reverse=True) if (root / kind).is_dir() else []:
-            if path.name.startswith(".") or path.suffix not in (".html", ".csv"):
-                continue
-            stat = path.stat()
-            found.append(ReportFile(kind, path.stem, path.suffix[1:], stat.st_size,
-                                    datetime.fromtimestamp(stat.st_mtime, tz=clock.LOCAL_TZ)))
-    return found
+    with db.reading() as conn:
+        rows = conn.execute(select(report_files).order_by(report_files.c.kind, report_files.c.name.desc(),
+                                                          report_files.c.suffix.desc())).all()
+    return [ReportFile(r.kind, r.name, r.suffix, r.size, as_utc(r.made_at).astimezone(clock.LOCAL_TZ)) for r in rows]
 
 
-def file_path(kind: str, filename: str, folder: Path | None = None) -> Path:
-    """The path of a kept report file, refusing anything but `<period>.html|csv` of a known kind."""
+def read_file(db: Database, kind: str, filename: str) -> bytes:
+    """A kept report file's bytes (hash re-checked), refusing anything but `<period>.html|csv` of a known kind."""
     stem, _, suffix = filename.rpartition(".")
     if kind not in KINDS or suffix not in ("html", "csv") or not stem or not all(c.isdigit() or c == "-" for c in stem):
         raise NotFound("没有这个报表文件。")
-    path = (folder or reports_dir()) / kind / filename
-    if not path.is_file():
+    with db.reading() as conn:
+        sha256 = conn.execute(select(report_files.c.sha256).where(
+            report_files.c.kind == kind, report_files.c.name == stem, report_files.c.suffix == suffix)).scalar()
+    if sha256 is None:
         raise NotFound("没有这个报表文件。")
-    return path
+    return files.fetch(db, sha256)
 
 
 def to_csv(report: Report) -> str:

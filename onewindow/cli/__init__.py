@@ -1,5 +1,5 @@
 """`onewindow`: the operator's command line (init, serve, lint, deploy, casework, tick, bench, users, calendar,
-verify, checkpoint).
+verify, checkpoint, storage, sms).
 
 Every command prints a readable table, or JSON with `--json` (before or after the command name),
 so the same command serves a person at a terminal and a script. Exit statuses are a contract for
@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from engine.errors import OnewindowError
 from onewindow import __version__
-from onewindow.cli import audit, calendar, cases, people, running, setup
+from onewindow.cli import audit, calendar, cases, people, running, setup, storage
 from onewindow.cli.base import Context, Parser, UsageError
 from onewindow.output import print_json
 
@@ -123,6 +123,6 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"onewindow {__version__}")
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     common = _common()
-    for group in (setup, cases, people, calendar, audit, running):
+    for group in (setup, cases, people, calendar, audit, running, storage):
         group.register(commands, common)
     return parser

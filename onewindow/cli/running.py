@@ -20,12 +20,11 @@ def register(commands, common) -> None:
                      help="the time to tick at, ISO 8601 (no offset = UTC; default: now)")
 
     sub = _command(commands, common, "report", cmd_report,
-                   "write the daily or monthly supervision report (HTML + CSV) under instance/reports")
+                   "make the daily or monthly supervision report (HTML + CSV), kept in the file store")
     sub.add_argument("kind", choices=("daily", "monthly"), help="daily: one date; monthly: its calendar month")
     sub.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD",
                      help="a date in the period (default: yesterday for daily, last month for monthly)")
-    sub.add_argument("--dir", type=Path, metavar="DIR", help="where to write (default: $ONEWINDOW_REPORTS_DIR or "
-                                                            "instance/reports)")
+    sub.add_argument("--dir", type=Path, metavar="DIR", help="also write a copy of both files under DIR/<kind>/")
 
     sub = _command(commands, common, "scheduler", cmd_scheduler,
                    "run the scheduler alone in the foreground (docker); SIGTERM or Ctrl-C stops it")
@@ -83,8 +82,17 @@ def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
 
     today = clock.local_date()
     day = args.date or (today - timedelta(days=1) if args.kind == "daily" else today.replace(day=1) - timedelta(days=1))
-    paths = reports.make(ctx.db, args.kind, day, args.dir)
-    ctx.emit({"kind": args.kind, "files": [str(p) for p in paths]}, lambda: "\n".join(f"wrote {p}" for p in paths))
+    made = reports.make(ctx.db, args.kind, day)
+    written = []
+    if args.dir:  # a copy for whoever asked, besides the kept one every replica serves
+        for name in made:
+            kind, filename = name.split("/")
+            path = args.dir / kind / filename
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(reports.read_file(ctx.db, kind, filename))
+            written.append(str(path))
+    ctx.emit({"kind": args.kind, "files": made, "written": written},
+             lambda: "\n".join([f"made {name}" for name in made] + [f"wrote {path}" for path in written]))
     return 0
 
 

@@ -27,11 +27,6 @@ pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def files_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("ONEWINDOW_ATTACHMENTS_DIR", str(tmp_path / "files"))
-
-
 @pytest.fixture
 def desk_case(db) -> str:
     deploy_package(db, load_package(DATA_DIR / "desk-ops"), "analyst")

@@ -10,7 +10,6 @@ import pytest
 from conftest import deploy, make_actor
 from playwright.sync_api import Page, expect
 
-from engine import settings
 from engine.desk import attachments
 from engine.desk.casework import complete_task
 from engine.hall import phone
@@ -29,14 +28,13 @@ def log_in_as(page: Page, username: str, password: str, name: str) -> None:
 
 
 def test_an_applicant_applies_follows_and_answers_a_supplement(page: Page, screenshot, db, tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "INSTANCE_DIR", tmp_path)
     orgtree.install(db)
     deploy(db, "catalogue/anjian/AJ-003")
 
     page.goto("/register")
     page.fill("#phone", "13700001111")
     page.click("form button[type=submit]")
-    code = re.search(r"验证码是 (\d{6})", phone.outbox_path().read_text(encoding="utf-8")).group(1)
+    code = re.search(r"验证码是 (\d{6})", phone.outbox(db)[0]["message"]).group(1)
     page.fill("#code", code)
     page.fill("#name", "钱七")
     page.fill("#password", "applicant-pw")

@@ -24,6 +24,7 @@ from engine.store.tables.cases import (
 )
 from engine.store.tables.catalogue import catalogue_changes, ratings, studio_drafts, watch_settings
 from engine.store.tables.desk import attachments, case_comments, case_materials, delegations
+from engine.store.tables.files import report_files, sms_outbox, stored_files
 from engine.store.tables.people import (
     api_tokens,
     attempt_counters,
@@ -40,5 +41,6 @@ __all__ = [
     "audit_views", "calendar_overrides", "case_comments", "case_materials", "case_warnings", "cases",
     "catalogue_changes", "clock_pauses", "delegations", "groups", "incidents", "items", "latest_versions",
     "memberships", "metadata", "notifications", "org_units", "process_versions", "ratings", "receipts",
-    "studio_drafts", "task_index", "timer_index", "users", "verification_codes", "watch_settings",
+    "report_files", "sms_outbox", "stored_files", "studio_drafts", "task_index", "timer_index", "users",
+    "verification_codes", "watch_settings",
 ]
