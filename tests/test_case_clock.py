@@ -1,6 +1,7 @@
 """The working-day case clock (S-7, S-15 自动预警): starts at acceptance, pauses for supplement,
-keeps committed and statutory deadlines apart, warns yellow then red, flags a step over its own
-limit, fires working-day timers, and accepts an extension only before the deadline.
+keeps committed and statutory deadlines apart, reminds a working day before the committed deadline and
+gives a yellow card once it has passed (issue 15, item 10: the old "yellow before, red after" read a
+reminder as a card), flags a step over its own limit, fires working-day timers, and accepts an extension only before the deadline.
 
 Dates are checked against ../shared/data's calendar (copied to tests/data): 2026 Spring Festival is
 15–23 February, with make-up working Saturdays on 14 and 28 February.
@@ -69,15 +70,17 @@ def test_deadlines_count_working_days_across_the_spring_festival(db, people):
     assert _clock(db, case_no, "2026-02-25 09:00")["working_days_remaining"] == 1
 
 
-def test_yellow_then_red_then_statutory_each_raised_once_by_the_tick(db, people):
+def test_reminder_then_yellow_then_statutory_each_raised_once_by_the_tick(db, people):
+    """Issue 15, item 10: the day before the deadline is a reminder (was "yellow"), the deadline passed is the
+    yellow card (was "red"), a step over its own limit is a yellow card too (was "red"); no chase, no red card."""
     case_no = _accept(db, people, "2026-02-12 10:00")
     tick(db, local("2026-02-24 23:59"))
     assert _clock(db, case_no, "2026-02-24 23:59")["warning_level"] == "none"
     tick(db, local("2026-02-25 00:01"))
     view = _clock(db, case_no, "2026-02-25 00:01")
-    assert view["warning_level"] == "yellow"
+    assert view["warning_level"] == "reminder"
     case_level = [w for w in view["warnings"] if w["kind"] != "step"]
-    assert [(w["level"], w["kind"]) for w in case_level] == [("yellow", "committed")]
+    assert [(w["level"], w["kind"]) for w in case_level] == [("reminder", "committed")]
     assert "role:supervisor" in case_level[0]["notified"] and "审查组" in case_level[0]["notified"]
     tick(db, local("2026-02-25 12:00"))  # nothing new in between
     tick(db, local("2026-02-27 00:30"))
@@ -86,7 +89,7 @@ def test_yellow_then_red_then_statutory_each_raised_once_by_the_tick(db, people)
     view = _clock(db, case_no, "2026-03-19 08:00")
     assert view["warning_level"] == "statutory"
     assert [(w["level"], w["kind"]) for w in view["warnings"]] == [
-        ("red", "step"), ("yellow", "committed"), ("red", "committed"), ("red", "statutory")]
+        ("yellow", "step"), ("reminder", "committed"), ("yellow", "committed"), ("statutory", "statutory")]
     raised = [e for e in queries.case_history(db, case_no) if e["type"] == "warning_raised"]
     assert len(raised) == 4
 
@@ -187,33 +190,34 @@ def test_the_case_page_and_the_api_show_deadline_days_used_pauses_and_warnings(d
     assert "办理时限" in page and "2026-03-13 00:00" in page  # committed deadline, district time
     assert "等待申请人补正" in page and "环节时限" in page
     assert "已用 5 个工作日，剩余 0 个工作日" in page  # the last day: the deadline is tonight
-    assert "黄牌预警" in page
+    assert "临期提醒" in page  # the last day: a reminder, not a card (issue 15, item 10)
     assert body["clock"]["working_days_used"] == 5 and body["clock"]["paused_working_days"] == 3
-    assert body["clock"]["warning_level"] == "yellow"
+    assert body["clock"]["warning_level"] == "reminder"
     assert [w["kind"] for w in body["clock"]["warnings"]] == ["step", "committed"]
 
 
-def test_yellow_then_an_extension_then_yellow_again_then_red_each_on_its_own_row(db, people):
+def test_reminder_then_an_extension_then_reminder_again_then_yellow_each_on_its_own_row(db, people):
     """Issue 12: a case warned yellow, extended, then due again made every later tick fail on the unique key of
     `case_warnings` (and a clerk completing its task got an IntegrityError). Now the level reached again is
-    raised anew on its row; the trail keeps every raise. Dated: accepted Monday 2 March 2026, 5 working days."""
+    raised anew on its row; the trail keeps every raise. Dated: accepted Monday 2 March 2026, 5 working days.
+    Issue 15, item 10 renamed the levels: the warning before the deadline is a reminder, the passed deadline yellow."""
     case_no = _accept(db, people, "2026-03-02 09:00")
     assert tick(db, local("2026-03-06 00:01")).errors == []
-    assert _clock(db, case_no, "2026-03-06 00:01")["warning_level"] == "yellow"
+    assert _clock(db, case_no, "2026-03-06 00:01")["warning_level"] == "reminder"
     with clock.frozen_at(local("2026-03-06 10:00")):
         extend_deadline(db, case_no, 2, "需现场核查", people["chief"])
     view = _clock(db, case_no, "2026-03-06 10:00")
     assert view["warning_level"] == "none" and view["committed_deadline"] == local("2026-03-12 00:00").isoformat()
     again = tick(db, local("2026-03-10 00:01"))
-    assert again.errors == [] and _clock(db, case_no, "2026-03-10 00:01")["warning_level"] == "yellow"
+    assert again.errors == [] and _clock(db, case_no, "2026-03-10 00:01")["warning_level"] == "reminder"
     late = tick(db, local("2026-03-12 00:01"))
-    assert late.errors == [] and _clock(db, case_no, "2026-03-12 00:01")["warning_level"] == "red"
+    assert late.errors == [] and _clock(db, case_no, "2026-03-12 00:01")["warning_level"] == "yellow"
     with clock.frozen_at(local("2026-03-12 09:00")):
         complete_task(db, _open(db, case_no, "review").task_id, {"opinion": "同意"}, people["reviewer"])
     case_level = [(w["level"], w["raised_at"]) for w in _clock(db, case_no, "2026-03-12 09:00")["warnings"]
                   if w["kind"] == "committed"]
-    assert case_level == [("yellow", local("2026-03-10 00:01").isoformat()),
-                          ("red", local("2026-03-12 00:01").isoformat())]
+    assert case_level == [("reminder", local("2026-03-10 00:01").isoformat()),
+                          ("yellow", local("2026-03-12 00:01").isoformat())]
     raised = [e["data"]["level"] for e in queries.case_history(db, case_no)
               if e["type"] == "warning_raised" and e["data"]["kind"] == "committed"]
-    assert raised == ["yellow", "yellow", "red"]
+    assert raised == ["reminder", "reminder", "yellow"]

@@ -85,21 +85,25 @@ def test_level_and_town_follow_from_the_window_each_case_came_in_at(db, scenario
     assert figures.by_town == {"梁子镇": 2, "区中心": 3}
 
 
-def test_yellow_red_and_due_today_move_with_the_clock(db, scenario):
+def test_reminder_yellow_and_due_today_move_with_the_clock(db, scenario):
+    """Issue 15, item 10: the last working day is a reminder (was "yellow"); the passed deadline is the
+    yellow card (was "red"); a red card needs a supervisor's chase deadline, which this scenario has not."""
     open_case = cases.c.status.not_in(sorted(TERMINAL))
     figures = dashboard(db, local("2026-02-25 09:00"))
-    assert figures.yellow == _count(db, open_case, cases.c.warning_level == "yellow") == 1
-    assert figures.red == 0 and figures.due_today == 0
+    assert figures.reminder == _count(db, open_case, cases.c.warning_level == "reminder") == 1
+    assert figures.yellow == 0 and figures.red == 0 and figures.due_today == 0
     assert dashboard(db, local("2026-02-26 09:00")).due_today == 1  # the town case's last working day
 
     tick(db, local("2026-02-27 00:01"))
     figures = dashboard(db, local("2026-02-27 09:00"))
-    assert figures.red == _count(db, open_case, cases.c.warning_level == "red") == 1
-    assert figures.yellow == 0
+    # two yellow cards: the town case, and the district case nobody answered — 行政许可法 art 32 deems it accepted
+    # on its receipt day (12 Feb) once 5 working days passed (13, 14, 24, 25, 26 Feb), so its deadline has passed
+    assert figures.yellow == _count(db, open_case, cases.c.warning_level == "yellow") == 2
+    assert figures.reminder == 0 and figures.red == 0
     with db.reading() as conn:
         unacknowledged = conn.execute(select(func.count()).select_from(case_warnings)
                                       .where(case_warnings.c.acknowledged_at.is_(None))).scalar_one()
-    assert figures.unacknowledged_warnings == unacknowledged >= 2  # yellow and red of the town case at least
+    assert figures.unacknowledged_warnings == unacknowledged >= 2  # reminder and yellow of the town case at least
 
 
 def test_supplements_pending_is_the_count_of_cases_awaiting_the_applicant(db, scenario):

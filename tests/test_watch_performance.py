@@ -57,8 +57,11 @@ def test_window_figures_for_a_period(db, people, two_cases):
         levels = dict(conn.execute(select(case_warnings.c.level, func.count()).group_by(case_warnings.c.level)).all())
         closed = conn.execute(select(func.count()).select_from(cases)
                               .where(cases.c.closed_at.is_not(None))).scalar_one()
-    assert (town.yellow_cards, town.red_cards) == (levels.get("yellow", 0), levels.get("red", 0))
-    assert town.yellow_cards == 1 and town.red_cards >= 1  # the red committed warning (and step overruns)
+    assert (town.reminders, town.yellow_cards, town.red_cards) == (
+        levels.get("reminder", 0), levels.get("yellow", 0), levels.get("red", 0))
+    # issue 15, item 10: the day before is a reminder (was "yellow"), the passed deadline and the step overrun
+    # are yellow cards (were "red"); no chase, so no red card
+    assert town.reminders == 1 and town.yellow_cards >= 1 and town.red_cards == 0
     assert sum(m.handled for m in report.windows) == closed == 2
     assert town.label == "梁子镇便民服务中心"
 
@@ -67,7 +70,7 @@ def test_the_period_decides_what_counts(db, people, two_cases):
     february = _window(performance.evaluate(db, *FEBRUARY), "梁子镇")
     march = _window(performance.evaluate(db, *MARCH), "梁子镇")
     assert (february.handled, february.on_time, march.handled, march.on_time) == (1, 1, 1, 0)
-    assert march.yellow_cards == 0 and february.yellow_cards == 1  # raised on 25 February
+    assert march.reminders == 0 and february.reminders == 1  # raised on 25 February (a reminder since issue 15)
     with pytest.raises(OnewindowError):
         performance.evaluate(db, MARCH[1], MARCH[0])
 
@@ -100,7 +103,8 @@ def test_the_score_uses_the_administrators_weights(db, people, two_cases):
     town = _window(performance.evaluate(db, FEBRUARY[0], MARCH[1]), "梁子镇")
     weights = performance.DEFAULT_WEIGHTS
     base = 100 * (weights["on_time"] * 0.5 + weights["early"] * 0.5) / (weights["on_time"] + weights["early"])
-    expected = base - weights["yellow_card"] * town.yellow_cards - weights["red_card"] * town.red_cards
+    expected = (base - weights["reminder"] * town.reminders - weights["yellow_card"] * town.yellow_cards
+                - weights["red_card"] * town.red_cards + weights["early_bonus"] * town.early)  # issue 15, item 10
     assert town.score == round(expected, 1)
 
     with pytest.raises(PermissionDenied):
@@ -111,7 +115,7 @@ def test_the_score_uses_the_administrators_weights(db, people, two_cases):
     with pytest.raises(OnewindowError):
         performance.set_weights(db, {"red_card": "many"}, people.admin)
     performance.set_weights(db, {"on_time": 100, "early": 0, "satisfaction": 0, "yellow_card": 0, "red_card": 0,
-                                 "return": 0, "supplement": 0}, people.admin)
+                                 "return": 0, "supplement": 0, "early_bonus": 0}, people.admin)
     assert _window(performance.evaluate(db, FEBRUARY[0], MARCH[1]), "梁子镇").score == 50.0
     assert performance.weights(db)["on_time"] == 100
 

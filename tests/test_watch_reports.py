@@ -93,7 +93,7 @@ def test_the_feed_is_incremental_by_sequence_number(client, db, world):
     assert all(set(r) == set(reports.FEED_FIELDS) for r in first["records"])
     late = next(r for r in first["records"] if r["case_no"] == world["late"])
     assert (late["window"], late["level"], late["town"]) == ("梁子镇", "town", "梁子镇")
-    assert late["warning_level"] == "yellow"
+    assert late["warning_level"] == "reminder"  # issue 15, item 10: the day before the deadline is a reminder
     assert [r["seq"] for r in first["records"]] == sorted(r["seq"] for r in first["records"])
     assert first["more"] is False
     again = client.get(f"/api/v1/feed/cases?after={first['next_after']}", headers=supervisor).get_json()

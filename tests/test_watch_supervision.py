@@ -51,8 +51,9 @@ def _state(db, case_no):
 
 def test_the_warnings_list_shows_open_warnings_and_acknowledging_one_is_recorded_in_the_chain(db, people, yellow_case):
     listed = list_warnings(db)
+    # issue 15, item 10: on 25 February (the working day before the deadline) it is a reminder, not a card
     assert [(w["case_no"], w["level"], w["kind"]) for w in listed if w["kind"] != "step"] == \
-        [(yellow_case, "yellow", "committed")]
+        [(yellow_case, "reminder", "committed")]
     yellow = next(w for w in listed if w["kind"] == "committed")
     assert yellow["window"] == "梁子镇" and yellow["case_open"]
     before = _state(db, yellow_case)
@@ -67,7 +68,7 @@ def test_the_warnings_list_shows_open_warnings_and_acknowledging_one_is_recorded
     assert yellow["id"] in [w["id"] for w in list_warnings(db, WarningFilter(state="acknowledged"))]
     event = queries.case_history(db, yellow_case)[-1]
     assert (event["type"], event["actor"], event["data"]) == (
-        "warning_acknowledged", "centre-watch", {"level": "yellow", "kind": "committed", "note": "已电话联系审查组"})
+        "warning_acknowledged", "centre-watch", {"level": "reminder", "kind": "committed", "note": "已电话联系审查组"})
     assert _state(db, yellow_case) == before  # the workflow and the status are untouched
     assert verify.verify_case(db, yellow_case).ok
     report = replay_case(db, yellow_case)

@@ -145,7 +145,7 @@ def test_nav_shows_the_watch_link_to_supervisors_only(client, db, world):
     login(client, "centre-watch")
     assert 'href="/watch"' in client.get("/cases").get_data(as_text=True)
     with clock.frozen_at(local("2026-02-25 09:00")):
-        assert "黄牌预警" in client.get("/watch/warnings").get_data(as_text=True)
+        assert "临期提醒" in client.get("/watch/warnings").get_data(as_text=True)  # issue 15 item 10: not a card
 
 
 def test_opening_an_exception_from_the_warnings_page(client, db, world):

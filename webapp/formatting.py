@@ -50,6 +50,8 @@ EVENT_NAMES = {
     "clock_resumed": "恢复计时",
     "warning_raised": "时限预警",
     "deadline_extended": "延期",
+    "special_procedure_started": "特别程序（暂停计时）",
+    "special_procedure_ended": "特别程序结束（恢复计时）",
     "notified": "发出通知",
     # the desk's operations (engine/desk/taskops.py and friends)
     "task_transferred": "转办",
@@ -70,8 +72,11 @@ EVENT_NAMES = {
     "exception_opened": "发起异常处理",
 }
 
-WARNING_LEVELS = {"none": "正常", "yellow": "黄牌预警", "red": "红牌超时", "statutory": "超过法定时限"}
-WARNING_KINDS = {"committed": "承诺时限", "statutory": "法定时限", "step": "环节时限"}
+# issue 15, item 10: a reminder is not a card; yellow = overdue, red = still overdue after the chase deadline
+WARNING_LEVELS = {"none": "正常", "reminder": "临期提醒", "yellow": "黄牌（超期）", "red": "红牌（督办逾期）",
+                  "statutory": "超过法定时限"}
+WARNING_KINDS = {"committed": "承诺时限", "statutory": "法定时限", "step": "环节时限", "chase": "督办限期",
+                 "acceptance": "受理时限（视为受理）"}
 
 HANDLING_MODES = {"direct": "即办件", "committed": "承诺件", "joint": "联办件", "report-up": "上报件",
                   "restricted": "控制事项"}

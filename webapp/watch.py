@@ -47,14 +47,17 @@ bp = Blueprint("watch", __name__, url_prefix="/watch")
 WATCH_ROLES = ("supervisor",)  # administrators pass every role check too
 POLL_SECONDS = 5
 LEVEL_NAMES = {"village": "村便民服务室", "town": "镇便民服务中心", "district": "区级窗口"}
-LEVEL_CHOICES = [("", "全部"), ("yellow", "黄牌预警"), ("red", "红牌超时")]
-KIND_CHOICES = [("", "全部"), ("committed", "承诺时限"), ("statutory", "法定时限"), ("step", "环节时限")]
+LEVEL_CHOICES = [("", "全部"), ("reminder", "临期提醒"), ("yellow", "黄牌（超期）"), ("red", "红牌（督办逾期）"),
+                 ("statutory", "超过法定时限")]
+KIND_CHOICES = [("", "全部"), ("committed", "承诺时限"), ("statutory", "法定时限"), ("step", "环节时限"),
+                ("chase", "督办限期"), ("acceptance", "受理时限（视为受理）")]
 STATE_CHOICES = [("open", "未确认"), ("acknowledged", "已确认"), ("all", "全部")]
 PERFORMANCE_COLUMNS = [
     ("label", "名称"), ("key", "代码"), ("handled", "办结件数"), ("on_time_rate", "按时办结率"),
     ("early_rate", "提前办结率"), ("average_working_days", "平均办理工作日"), ("steps", "办理环节数"),
-    ("returns", "退回次数"), ("supplements", "补正次数"), ("warnings", "预警次数"), ("yellow_cards", "黄牌"),
-    ("red_cards", "红牌"), ("rating_count", "评价数"), ("rating_average", "平均评分"), ("score", "考核得分"),
+    ("returns", "退回次数"), ("supplements", "补正次数"), ("reminders", "临期提醒"), ("warnings", "亮牌次数"),
+    ("yellow_cards", "黄牌"), ("red_cards", "红牌"), ("statutory_cards", "超法定时限"), ("rating_count", "评价数"),
+    ("rating_average", "平均评分"), ("score", "考核得分"),
 ]
 
 
@@ -319,4 +322,4 @@ def percent_filter(rate: float | None) -> str:
 
 @bp.app_template_filter("warning_label")
 def warning_label(row: dict[str, Any]) -> str:
-    return f"{warning_level_name('red' if row['level'] == 'red' else 'yellow')}·{warning_kind_name(row['kind'])}"
+    return f"{warning_level_name(row['level'])}·{warning_kind_name(row['kind'])}"

@@ -50,6 +50,7 @@ class Dashboard:
     refused_without_reason: list[str] = field(default_factory=list)
     unacknowledged_warnings: int = 0
     incidents: int = 0  # open incidents: cases stalled or failing in the scheduler (异常办件)
+    reminder: int = 0  # open cases whose last working day has come (临期提醒: not a card, issue 15 item 10)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,7 +85,7 @@ def dashboard(db: Database, now: datetime | None = None) -> Dashboard:
             refused_without_reason=refused_without_reason(conn),
             unacknowledged_warnings=conn.execute(select(func.count()).select_from(case_warnings)
                                                  .where(case_warnings.c.acknowledged_at.is_(None))).scalar_one(),
-            incidents=incidents.count_open(conn))
+            incidents=incidents.count_open(conn), reminder=levels.get("reminder", 0))
     return figures
 
 

@@ -12,16 +12,20 @@ and `ratings` — never from a workflow. What each figure means (docs/operators.
 - **average working days**: the case clock's working days, pauses excluded (`caseclock.working_days_used`);
 - **returns**: `task_returned` and `task_withdrawn` events in the period; **supplements**: decisions in
   the period whose answer asks for 补正 (a person: those they made);
-- **warnings / cards**: `case_warnings` raised in the period — yellow = 黄牌, red (committed, statutory,
-  step) = 红牌; a person carries the step overruns of the tasks they completed;
+- **warnings / cards** (issue 15, item 10): `case_warnings` raised in the period by level — reminder (临期提醒,
+  not a card), yellow = 黄牌 (overdue: the committed limit, a step's own limit, art 32's acceptance limit),
+  red = 红牌 (still overdue when the supervisor's chase deadline passed), statutory (超过法定时限); a person
+  carries the step overruns of the tasks they completed;
 - **ratings**: the applicants' 好差评 in the period (a person: on cases in which they completed a step).
 
 The supervisors' own cases (exception handling, rectification: `SUPERVISION_ITEMS`) are not evaluated:
 a window's rectification is the consequence of its rating, not one more case it handled.
 
 The **score** (0–100) is the weighted mean of the rates (on time, early, satisfaction = (average − 1)/4)
-that have data, minus a penalty per card, return and supplement; an administrator sets the weights
-(`watch_settings`, key `performance_weights`; defaults in `DEFAULT_WEIGHTS`).
+that have data, minus the points of each reminder, card, return and supplement, plus a bonus per case
+closed early; an administrator sets the weights and points (`watch_settings`, key `performance_weights`;
+defaults in `DEFAULT_WEIGHTS`, the card points and bonus from `watchsettings.CARD_POINTS`: reminder 0,
+yellow 5, red 10, statutory 10, early completion +2).
 """
 
 from __future__ import annotations
@@ -44,20 +48,22 @@ from engine.time.workdays import WorkCalendar, load_calendar
 from engine.watch.dashboard import window_of
 from engine.watch.ratings import RECTIFY_ITEM
 from engine.watch.supervision import EXCEPTION_ITEM
-from engine.watch.watchsettings import get_setting, put_setting
+from engine.watch.watchsettings import CARD_LABELS, CARD_POINTS, get_setting, put_setting
 
 WEIGHTS_KEY = "performance_weights"
 DEFAULT_WEIGHTS: dict[str, float] = {
     "on_time": 50, "early": 20, "satisfaction": 30,  # shares of the 0–100 base (relative)
-    "yellow_card": 2, "red_card": 5, "return": 1, "supplement": 0,  # points off per occurrence
+    **CARD_POINTS,  # points off per reminder and card, points on per early completion (watchsettings)
+    "return": 1, "supplement": 0,  # points off per occurrence
 }
 WEIGHT_LABELS = {"on_time": "按时办结率（权重）", "early": "提前办结率（权重）", "satisfaction": "满意度（权重）",
-                 "yellow_card": "每张黄牌扣分", "red_card": "每张红牌扣分", "return": "每次退回扣分",
-                 "supplement": "每次补正扣分"}
+                 **CARD_LABELS, "return": "每次退回扣分", "supplement": "每次补正扣分"}
 RATE_WEIGHTS = ("on_time", "early", "satisfaction")
 RETURN_EVENTS = ("task_returned", "task_withdrawn")
 DECISION_FIELDS = ("decision", "acceptance", "approval", "result")
 SUPPLEMENT_WORD = "补正"
+LEVEL_COUNTERS = {"reminder": "reminders", "yellow": "yellow_cards", "red": "red_cards",
+                  "statutory": "statutory_cards"}  # a `case_warnings` level → the figure it counts in
 SUPERVISION_ITEMS = (EXCEPTION_ITEM, RECTIFY_ITEM)  # the supervisors' own processes: not window performance
 
 
@@ -76,15 +82,17 @@ class Metrics:
     steps: int = 0  # steps completed in the period (persons)
     returns: int = 0
     supplements: int = 0
+    reminders: int = 0  # 临期提醒: counted, not a card
     yellow_cards: int = 0
     red_cards: int = 0
+    statutory_cards: int = 0
     rating_count: int = 0
     rating_sum: int = 0
     score: float | None = None
 
     @property
     def warnings(self) -> int:
-        return self.yellow_cards + self.red_cards
+        return self.yellow_cards + self.red_cards + self.statutory_cards
 
     @property
     def on_time_rate(self) -> float | None:
@@ -107,7 +115,8 @@ class Metrics:
                 "on_time": self.on_time, "on_time_rate": self.on_time_rate, "early": self.early,
                 "early_rate": self.early_rate, "average_working_days": self.average_working_days,
                 "steps": self.steps, "returns": self.returns, "supplements": self.supplements,
-                "warnings": self.warnings, "yellow_cards": self.yellow_cards, "red_cards": self.red_cards,
+                "reminders": self.reminders, "warnings": self.warnings, "yellow_cards": self.yellow_cards,
+                "red_cards": self.red_cards, "statutory_cards": self.statutory_cards,
                 "rating_count": self.rating_count, "rating_average": self.rating_average, "score": self.score}
 
 
@@ -257,11 +266,9 @@ def _warnings(conn: Connection, since: datetime, until: datetime, windows_of: di
         holder = steps.by_task.get(task_id) if kind == "step" and task_id else None
         if holder is not None:
             targets.append(tally.person(holder))
-        for metrics in targets:
-            if level == "yellow":
-                metrics.yellow_cards += 1
-            else:
-                metrics.red_cards += 1
+        counter = LEVEL_COUNTERS.get(level)
+        for metrics in targets if counter else ():
+            setattr(metrics, counter, getattr(metrics, counter) + 1)
 
 
 def _ratings(conn: Connection, since: datetime, until: datetime, windows_of: dict[int, str], steps: _Steps,
@@ -283,9 +290,11 @@ def score(metrics: Metrics, weights: dict[str, float]) -> float | None:
     if not present:
         return None
     base = 100 * sum(weights[k] * v for k, v in present.items()) / sum(weights[k] for k in present)
-    penalty = (weights["yellow_card"] * metrics.yellow_cards + weights["red_card"] * metrics.red_cards
+    penalty = (weights["reminder"] * metrics.reminders + weights["yellow_card"] * metrics.yellow_cards
+               + weights["red_card"] * metrics.red_cards + weights["statutory_card"] * metrics.statutory_cards
                + weights["return"] * metrics.returns + weights["supplement"] * metrics.supplements)
-    return round(min(100.0, max(0.0, base - penalty)), 1)
+    bonus = weights["early_bonus"] * metrics.early
+    return round(min(100.0, max(0.0, base - penalty + bonus)), 1)
 
 
 # --- the weights, set by an administrator ---------------------------------------------------------

@@ -24,10 +24,12 @@ from engine.desk import casework
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
 from engine.org.assignment import Actor
 from engine.org.orgtree import department_unit, unit_names
+from engine.runtime.casewarnings import set_chase_deadline
 from engine.runtime.change import TERMINAL, CaseContext, change_case, change_case_in
 from engine.store.db import Database
 from engine.store.tables import case_warnings, cases, items, org_units, task_index
-from engine.time.clock import as_utc
+from engine.time.clock import as_utc, iso_utc
+from engine.watch.watchsettings import chase_days
 
 SUPERVISE_ROLES = frozenset({"supervisor", "admin"})
 EXCEPTION_ITEM = "SUP-EXCEPTION"
@@ -122,14 +124,20 @@ def acknowledge_warning(db: Database, warning_id: int, actor: Actor, note: str =
 # --- chase (督办催办) -------------------------------------------------------------------------------
 
 
-def chase_case(db: Database, case_no: str, actor: Actor, note: str = "") -> list[str]:
+def chase_case(db: Database, case_no: str, actor: Actor, note: str = "", days: int | None = None) -> list[str]:
     """催办 by a supervisor: a notification to each group (and holder) of the case's open tasks.
 
     The open tasks are read from the task index (the read model), never from the workflow, which
-    stays exactly as it was. Returns the recipients.
+    stays exactly as it was. A chase of an overdue case (a yellow card or worse) sets its chase deadline
+    (督办限期, `days` working days, default the administrator's `chase_days`): still overdue when it passes,
+    the case gets a red card (`caseclock`). The days are recorded, so re-execution uses the same ones
+    (`days=0`: a chase recorded before there were chase deadlines). Returns the recipients.
     """
     require_supervisor(actor)
     text = _note(note, False, "催办")
+    if days is None:
+        with db.reading() as conn:
+            days = chase_days(conn)
 
     def chase(ctx: CaseContext) -> list[str]:
         if ctx.status in TERMINAL:
@@ -150,7 +158,9 @@ def chase_case(db: Database, case_no: str, actor: Actor, note: str = "") -> list
                     ctx.notifications.append({"recipient": recipient, "kind": "supervision",
                                               "element_id": task.element_id, "message": message,
                                               "created_at": ctx.now})
-        ctx.record("case_chased", recipients=recipients, steps=[t.element_id for t in open_tasks], note=text)
+        deadline = set_chase_deadline(ctx, days) if days else None
+        ctx.record("case_chased", recipients=recipients, steps=[t.element_id for t in open_tasks], note=text,
+                   **({"chase_days": days, "chase_due_at": iso_utc(deadline)} if days else {}))
         return recipients
 
     return change_case(db, case_no, actor, chase)
@@ -211,7 +221,7 @@ def feed(scratch: Database, kind: str, event: dict[str, Any], case_no: str, acto
     if kind == "warning_acknowledged":
         acknowledge_warning(scratch, _same_warning(scratch, case_no, event), actor, data.get("note", ""))
     elif kind == "case_chased":
-        chase_case(scratch, case_no, actor, data.get("note", ""))
+        chase_case(scratch, case_no, actor, data.get("note", ""), data.get("chase_days", 0))
     else:  # the exception case itself is another case, re-executed on its own
         record_exception(scratch, case_no, actor, data["exception_case_no"], data["problem"])
 

@@ -25,3 +25,36 @@ def put_setting(db: Database, key: str, value: Any, username: str) -> None:
     with db.transaction() as conn:
         conn.execute(delete(watch_settings).where(watch_settings.c.key == key))
         conn.execute(insert(watch_settings).values(key=key, value=value, updated_by=username, updated_at=clock.now()))
+
+
+# --- the cards and their points (issue 15, item 10) ------------------------------------------------
+# What a warning costs a window (and the person whose step it was) in the monthly score, and what an early
+# completion earns. Kept with the other supervisors' settings so the administrator's weights form
+# (`performance.set_weights`, key `performance_weights`) and the score read one set of defaults.
+CARD_POINTS: dict[str, float] = {
+    "reminder": 0,  # 临期提醒: a reminder one working day before the deadline is not a card
+    "yellow_card": 5,  # 黄牌: overdue against the committed limit (the case's, a step's, art 32's acceptance limit)
+    "red_card": 10,  # 红牌: still overdue when the supervisor's chase deadline (督办限期) passed
+    "statutory_card": 10,  # 超过法定时限: the statutory deadline passed (a red card's weight: the law was broken)
+    "early_bonus": 2,  # 提前办结加分: per case closed at least one working day before its deadline's day
+}
+CARD_LABELS = {"reminder": "每次临期提醒扣分", "yellow_card": "每张黄牌扣分", "red_card": "每张红牌扣分",
+               "statutory_card": "每次超过法定时限扣分", "early_bonus": "每件提前办结加分"}
+
+# 督办限期: a supervisor's chase of an overdue case gives it this many working days before a red card.
+CHASE_DAYS_KEY = "chase_days"
+DEFAULT_CHASE_DAYS = 3
+
+
+def chase_days(conn: Connection) -> int:
+    """The working days a chase gives an overdue case (1–30; a broken stored value falls back to the default)."""
+    value = get_setting(conn, CHASE_DAYS_KEY, DEFAULT_CHASE_DAYS)
+    return value if isinstance(value, int) and 1 <= value <= 30 else DEFAULT_CHASE_DAYS
+
+
+def parse_chase_days(value: Any) -> int:
+    """An administrator's chase deadline, as typed; ValueError unless a whole number of 1–30 working days."""
+    days = int(str(value).strip())
+    if not 1 <= days <= 30:
+        raise ValueError(days)
+    return days

@@ -90,6 +90,11 @@ cases = Table(
     Column("statutory_deadline", DateTime(timezone=True), nullable=True),
     Column("warning_level", String(16), nullable=False, server_default="none"),
     Column("next_check_at", DateTime(timezone=True), nullable=True, index=True),
+    # The law's limits around the clock (engine/runtime/lawlimits.py): art 32's acceptance limit while it is
+    # watched, the moment the case was deemed accepted, and the supervisor's chase deadline (督办限期).
+    Column("acceptance_due_at", DateTime(timezone=True), nullable=True),
+    Column("deemed_accepted_at", DateTime(timezone=True), nullable=True),
+    Column("chase_due_at", DateTime(timezone=True), nullable=True),
     # Where the case was accepted (an org unit code) and, for full agency, the applicant's mandate.
     Column("unit_code", String(128), nullable=True, index=True),
     Column("mandate", JSON, nullable=True),
@@ -154,8 +159,8 @@ case_warnings = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
-    Column("level", String(16), nullable=False),  # yellow (预警) or red (超时)
-    Column("kind", String(16), nullable=False),  # committed, statutory, or step
+    Column("level", String(16), nullable=False),  # reminder (提醒), yellow (黄牌), red (红牌), statutory
+    Column("kind", String(16), nullable=False),  # committed, chase, statutory, step, or acceptance (art 32)
     Column("element_id", String(256), nullable=True),
     Column("task_id", String(36), nullable=False, server_default=""),
     Column("due_at", DateTime(timezone=True), nullable=True),
