@@ -145,3 +145,21 @@ def test_a_chief_terminates_with_a_reason_and_a_notice_a_clerk_cannot(db, setup)
     assert notice.kind == "termination" and "企业已注销" in " ".join(notice.content["body"])
     assert any("终止办理" in n.message for n in told)
     assert replay_case(db, started.case_no).identical
+
+
+def test_the_applicant_withdraws_from_the_follow_up_page(client, db, setup):
+    """Online, with the follow-up code only: the page offers 撤回申请 until the case is closed."""
+    from test_web import csrf_token, post_form, text
+
+    _window, applicant = setup
+    started = _start(db, applicant)
+    post_form(client, "/hall/follow", {"case_no": started.case_no, "code": started.query_code}, "/hall/follow")
+    assert "撤回申请" in text(client.get(f"/hall/follow/{started.case_no}"))
+    token = csrf_token(client, f"/hall/follow/{started.case_no}")
+    done = client.post(f"/hall/follow/{started.case_no}/withdraw", data={"csrf_token": token, "statement": "不需要了"})
+    assert done.status_code == 302
+    page = text(client.get(f"/hall/follow/{started.case_no}"))
+    assert "已撤回" in page and "撤回申请确认书" in page
+    again = client.post(f"/hall/follow/{started.case_no}/withdraw", data={"csrf_token": token})
+    assert again.status_code == 409
+    assert replay_case(db, started.case_no).identical

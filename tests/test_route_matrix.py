@@ -49,7 +49,7 @@ AUDIT = frozenset({"auditor", "admin"})
 FEED = frozenset({"supervisor", "auditor", "admin"})
 NOBODY: frozenset[str] = frozenset()
 # public routes that answer 403 until the code is proven
-OPEN_BUT_PROVEN = {"follow.case", "follow.answer", "follow.notice", "follow.notice_pdf"}
+OPEN_BUT_PROVEN = {"follow.case", "follow.answer", "follow.notice", "follow.notice_pdf", "follow.withdraw"}
 
 # endpoint → (method, path template, who may); `{case}`, `{task}`… are filled in from the world below.
 EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fields])
@@ -73,6 +73,7 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     "follow.lookup": [("GET", "/hall/follow", ALL), ("POST", "/hall/follow", ALL)],
     "follow.case": [("GET", "/hall/follow/{case}", NOBODY)],  # only after the follow-up code: nobody here
     "follow.answer": [("POST", "/hall/follow/{case}/answer", NOBODY)],
+    "follow.withdraw": [("POST", "/hall/follow/{case}/withdraw", NOBODY)],  # only after the follow-up code
     "follow.notice": [("GET", "/hall/follow/{case}/notices/{document}", NOBODY)],
     "follow.notice_pdf": [("GET", "/hall/follow/{case}/notices/{document}/pdf", NOBODY)],
     "ratings.rate_page": [("GET", "/hall/cases/{case}/rate", {"case_applicant"})],  # the applicant's own act
@@ -101,7 +102,16 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     "desk.comment": [("POST", "/desk/cases/{case}/comments", HANDLER | {"supervisor"})],  # a supervisor's note
     "desk.copy": [("POST", "/desk/cases/{case}/copy", HANDLER)],
     "desk.check_materials": [("POST", "/desk/cases/{case}/materials", HANDLER)],
-    "desk.urge": [("POST", "/desk/cases/{case}/urge", NOBODY)],  # only who handled a step (here: the town)
+    "desk.urge": [("POST", "/desk/cases/{case}/urge", NOBODY)],
+    # 撤回申请 at the window: a clerk the case concerns (the statement is required, so nothing is withdrawn here);
+    # 终止: a chief of a group handling the case — admin passes the role check, and the empty reason is refused
+    "desk.withdraw_application": [("POST", "/desk/cases/{case}/withdraw-application", HANDLER)],
+    "desk.terminate": [("POST", "/desk/cases/{case}/terminate", ADMIN)],  # only who handled a step (here: the town)
+    # 延期: only the head (chief) of the organ handling the case — nobody of these logins (admin included: the
+    # platform's administrator is not the organ's head, 行政许可法第四十二条); 特别程序: a handler of the open step
+    "desk.extend": [("POST", "/desk/cases/{case}/extend", NOBODY)],
+    "desk.suspend": [("POST", "/desk/cases/{case}/suspend", HANDLER)],
+    "desk.resume": [("POST", "/desk/cases/{case}/resume", HANDLER)],
     "desk.withdraw": [("POST", "/desk/cases/{case}/withdraw", NOBODY, {"task_id": "{completed}"})],  # the town did
     # the studio: analysts
     "studio.index": [("GET", "/studio/", STUDIO)],

@@ -15,7 +15,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from engine.desk import attachments, caseops, comments, inbox, materials, offers, prefill, taskops
+from engine.desk import attachments, caseops, clockops, closing, comments, inbox, materials, offers, prefill, taskops
 from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
 from engine.reads import queries
 from engine.runtime.caseaccess import STAFF_ROLES
@@ -225,3 +225,21 @@ def _supplement_list(case_no: str) -> list[str]:
         if isinstance(listed, list):
             return [str(item) for item in listed]
     return []
+
+
+# --- 撤回申请 at the window, 终止 by a chief (issue 15, item 7; engine/desk/closing.py) ------------------------------
+
+@bp.route("/cases/<case_no>/withdraw-application", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def withdraw_application(case_no: str):
+    return _case_operation(case_no, lambda: closing.withdraw_application(
+        get_db(), case_no, current_user.actor, _field("statement"), channel=closing.WINDOW),
+        "已登记申请人撤回申请，办件已终止办理，撤回申请确认书已出具。")
+
+
+@bp.route("/cases/<case_no>/terminate", methods=["POST"])
+@roles_required("chief")
+def terminate(case_no: str):
+    return _case_operation(case_no, lambda: closing.terminate_case(get_db(), case_no, current_user.actor,
+                                                                   _field("reason")),
+                           "办件已终止办理，终止办理告知书已出具。")

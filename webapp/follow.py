@@ -12,7 +12,7 @@ import json
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from engine.catalogue import entries as catalogue
-from engine.desk import casework
+from engine.desk import casework, closing
 from engine.diagrams.forms import validate_form
 from engine.errors import FormValidationError, OnewindowError
 from engine.hall import follow
@@ -121,4 +121,18 @@ def answer(case_no: str):
     except OnewindowError as exc:
         return _page(case_no, None, exc.message, exc.status)
     flash("补正材料已提交，受理窗口将重新审查。", "success")
+    return redirect(url_for("follow.case", case_no=case_no))
+
+
+@bp.route("/<case_no>/withdraw", methods=["POST"])
+@public
+def withdraw(case_no: str):
+    """撤回申请 online, by whoever proved the follow-up code (issue 15, item 7): before the decision only."""
+    _verified(case_no)
+    try:
+        closing.withdraw_application(get_db(), case_no, casework.applicant_actor(case_no),
+                                     request.form.get("statement", ""))
+    except OnewindowError as exc:
+        return _page(case_no, None, exc.message, exc.status)
+    flash("您的申请已撤回，撤回申请确认书见下方文书。", "success")
     return redirect(url_for("follow.case", case_no=case_no))
