@@ -102,11 +102,11 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     "desk.comment": [("POST", "/desk/cases/{case}/comments", HANDLER | {"supervisor"})],  # a supervisor's note
     "desk.copy": [("POST", "/desk/cases/{case}/copy", HANDLER)],
     "desk.check_materials": [("POST", "/desk/cases/{case}/materials", HANDLER)],
-    "desk.urge": [("POST", "/desk/cases/{case}/urge", NOBODY)],
+    "desk.urge": [("POST", "/desk/cases/{case}/urge", NOBODY)],  # only who handled a step (here: the town)
     # 撤回申请 at the window: a clerk the case concerns (the statement is required, so nothing is withdrawn here);
     # 终止: a chief of a group handling the case — admin passes the role check, and the empty reason is refused
     "desk.withdraw_application": [("POST", "/desk/cases/{case}/withdraw-application", HANDLER)],
-    "desk.terminate": [("POST", "/desk/cases/{case}/terminate", ADMIN)],  # only who handled a step (here: the town)
+    "desk.terminate": [("POST", "/desk/cases/{case}/terminate", ADMIN)],
     # 延期: only the head (chief) of the organ handling the case — nobody of these logins (admin included: the
     # platform's administrator is not the organ's head, 行政许可法第四十二条); 特别程序: a handler of the open step
     "desk.extend": [("POST", "/desk/cases/{case}/extend", NOBODY)],
