@@ -29,10 +29,14 @@ STATUS_NAMES = {
     "refused": "不予许可",
     "not_accepted": "不予受理",
     "withdrawn": "已撤回",
+    "terminated": "已终止",
     "completed": "已办结",
 }
 
 EVENT_NAMES = {
+    "application_withdrawn": "撤回申请", "case_terminated": "终止办理", "supplement_repeated": "再次告知补正",
+    "supplement_reminded": "补正催告", "supplement_lapsed": "逾期未补正（视为撤回）", "countersign_added": "加签",
+    "countersign_submitted": "提交（待加签人签署）", "countersign_answered": "加签人签署意见",
     "case_started": "提交申请",
     "receipt_issued": "出具回执",
     "notice_issued": "出具文书",
@@ -97,7 +101,7 @@ def status_class(code: str | None) -> str:
     """A CSS class per status family: done, stopped, waiting or running."""
     if code in ("completed", "approved"):
         return "status-done"
-    if code in ("refused", "withdrawn"):
+    if code in ("refused", "withdrawn", "terminated"):
         return "status-stopped"
     if code == "awaiting_supplement":
         return "status-waiting"
