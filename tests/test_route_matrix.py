@@ -151,6 +151,7 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     "watch.report_file": [("GET", "/watch/reports/daily/none.csv", WATCH)],
     "watch.weights": [("GET", "/watch/weights", ADMIN), ("POST", "/watch/weights", ADMIN)],
     "watch.rectify_days": [("POST", "/watch/rectify-days", ADMIN)],
+    "watch.chase_days": [("POST", "/watch/chase-days", ADMIN)],
     # the auditor
     "audit.search": [("GET", "/audit", AUDIT)],
     "audit.export_csv": [("GET", "/audit/export.csv", AUDIT)],

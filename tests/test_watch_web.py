@@ -22,7 +22,7 @@ from engine.watch.dashboard import dashboard
 from webapp.watch import PERFORMANCE_COLUMNS
 
 ACTIONS = {"watch.acknowledge", "watch.chase", "watch.exception", "watch.weights", "watch.rectify_days",
-           "watch.retry_incident", "watch.resolve_incident"}  # the last two: operators (admin) only
+           "watch.chase_days", "watch.retry_incident", "watch.resolve_incident"}  # the last two: operators (admin) only
 
 
 @pytest.fixture
@@ -134,6 +134,8 @@ def test_an_administrator_sets_the_weights(client, db, world):
     assert performance.weights(db)["red_card"] == 10
     assert client.post("/watch/rectify-days", data={"csrf_token": token, "rectify_days": "7"}).status_code == 302
     assert 'value="7"' in client.get("/watch/weights").get_data(as_text=True)
+    assert client.post("/watch/chase-days", data={"csrf_token": token, "chase_days": "5"}).status_code == 302
+    assert 'id="chase_days" name="chase_days" value="5"' in client.get("/watch/weights").get_data(as_text=True)
 
 
 def test_echarts_is_served_from_node_modules(client):

@@ -33,7 +33,7 @@ from flask_login import current_user
 from engine.errors import OnewindowError
 from engine.runtime import incidents
 from engine.time import clock
-from engine.watch import dashboard, performance, ratings, reports, supervision
+from engine.watch import dashboard, performance, ratings, reports, supervision, watchsettings
 from engine.watch.spreadsheet import safe_row
 from engine.watch.supervision import WarningFilter
 
@@ -299,7 +299,22 @@ def weights():
             return redirect(url_for("watch.weights"))
     return render_template("watch/weights.html", values=values, errors=errors, labels=performance.WEIGHT_LABELS,
                            defaults=performance.DEFAULT_WEIGHTS, rectify_days=ratings.rectify_days(get_db()),
-                           default_rectify_days=ratings.DEFAULT_RECTIFY_DAYS), (422 if errors else 200)
+                           default_rectify_days=ratings.DEFAULT_RECTIFY_DAYS,
+                           chase_days=watchsettings.chase_days_of(get_db()),
+                           default_chase_days=watchsettings.DEFAULT_CHASE_DAYS), (422 if errors else 200)
+
+
+@bp.route("/chase-days", methods=["POST"])
+@roles_required("admin")
+def chase_days():
+    """督办限期: the working days a chased overdue case has before a red card (engine.watch.watchsettings)."""
+    try:
+        days = watchsettings.set_chase_days(get_db(), request.form.get("chase_days"), current_user.actor)
+    except OnewindowError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"督办限期已设为 {days} 个工作日（此后的督办适用）。", "success")
+    return redirect(url_for("watch.weights"))
 
 
 @bp.route("/rectify-days", methods=["POST"])

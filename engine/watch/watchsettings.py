@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from engine.errors import OnewindowError, PermissionDenied
 from engine.store.db import Database
 from engine.store.tables import watch_settings
 from engine.time import clock
@@ -52,9 +53,20 @@ def chase_days(conn: Connection) -> int:
     return value if isinstance(value, int) and 1 <= value <= 30 else DEFAULT_CHASE_DAYS
 
 
-def parse_chase_days(value: Any) -> int:
-    """An administrator's chase deadline, as typed; ValueError unless a whole number of 1–30 working days."""
-    days = int(str(value).strip())
+def set_chase_days(db: Database, value: Any, actor: Any) -> int:
+    """An administrator's chase deadline (督办限期), 1–30 working days; it applies to chases made from now on."""
+    if not actor.is_admin:
+        raise PermissionDenied("只有系统管理员可以设置督办限期。")
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        days = 0
     if not 1 <= days <= 30:
-        raise ValueError(days)
+        raise OnewindowError("督办限期应为 1—30 个工作日。", field_errors={"chase_days": ["请填写 1—30 的整数"]})
+    put_setting(db, CHASE_DAYS_KEY, days, actor.username)
     return days
+
+
+def chase_days_of(db: Database) -> int:
+    with db.reading() as conn:
+        return chase_days(conn)
