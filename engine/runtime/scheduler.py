@@ -1,7 +1,8 @@
 """The scheduler tick: fire due timers, each case through the one transaction.
 
 A tick reads the timer index for cases with a timer due at `now` (and the case index for clocks
-that need a look: a yellow or red warning, a step deadline), then advances each case with
+that need a look, `next_check_at`: art 32's acceptance limit of a case nobody has answered, the next
+warning level, a step deadline), then advances each case with
 `runtime.change_case(skip_locked=True)`: on PostgreSQL the case row is taken `FOR UPDATE SKIP
 LOCKED` in the same transaction that fires its timers, so several schedulers never fire one timer
 twice (a case another worker holds is skipped); on SQLite writers are serialized by the database.
