@@ -178,6 +178,8 @@ def views():
 
 INPUT_NAMES = {"case_started": "提交申请", "task_completed": "办理", "task_claimed": "签收",
                "task_released": "退回组内", "deadline_extended": "延期", "case_migrated": "迁移到新版流程",
+               "special_procedure_started": "特别程序（暂停计时）",
+               "special_procedure_ended": "特别程序结束（恢复计时）",
                "tick": "计时器（系统）"}
 NONE_SHOWN = "（无）"  # a key without a value before or after the change
 CHOICE_FIELDS = ("decision", "acceptance", "approval", "opinion", "result")  # the answer a title quotes
@@ -315,6 +317,10 @@ def _step_title(step: Step, elements: dict[str, dict[str, str]], before: set[str
         return f"退回组内「{name}」"
     if step.input == "deadline_extended":
         return f"延期 {data.get('days', '?')} 个工作日"
+    if step.input == "special_procedure_started":
+        return f"特别程序「{data.get('procedure', '?')}」，暂停计时（预计 {data.get('days', '?')} 个工作日）"
+    if step.input == "special_procedure_ended":
+        return "特别程序结束，恢复计时"
     opened = [_element_name(i, elements) for i in step.active_after
               if i not in before and elements.get(i, {}).get("kind") in _TASK_TAGS]
     return _tick_title(step.recorded, elements, opened)

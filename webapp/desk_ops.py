@@ -25,6 +25,7 @@ from .auth import safe_next
 from .db import get_db
 from .desk import HANDLER_ROLES, _more_tabs, _stale_page, _task_page, _visible_task, bp, step_names
 from .deskforms import SUPPLEMENT_FIELD
+from .formatting import local_time
 
 # --- task operations: each a plain POST form on the task page ------------------------------------------------
 
@@ -128,6 +129,52 @@ def copy(case_no: str):
                                                               _field("note")), "已抄送。")
 
 
+# --- the time limit: 延期 by a chief (行政许可法第四十二条), 特别程序 by a handler (第四十五条) ---------------------
+
+def _clock_operation(case_no: str, run) -> Any:
+    """Like `_case_operation`, but the engine's answer makes the message (the new deadline, the notice)."""
+    try:
+        flash(run(), "success")
+    except PermissionDenied:
+        raise
+    except OnewindowError as exc:
+        flash(exc.message, "error")
+    return redirect(safe_next(request.form.get("next")) or url_for("cases.case", case_no=case_no))
+
+
+@bp.route("/cases/<case_no>/extend", methods=["POST"])
+@roles_required("chief")
+def extend(case_no: str):
+    def run() -> str:
+        done = clockops.extend_deadline(get_db(), case_no, _field("days"), request.form.get("reason", ""),
+                                        current_user.actor)
+        return (f"已延期 {done.days} 个工作日，承诺期限至 {local_time(done.committed_deadline)}；"
+                f"延期告知书 {done.notice_no} 已出具。")
+
+    return _clock_operation(case_no, run)
+
+
+@bp.route("/cases/<case_no>/suspend", methods=["POST"])
+@roles_required(*HANDLER_ROLES, "chief")  # a chief in the open step's group handles it
+def suspend(case_no: str):
+    def run() -> str:
+        number = clockops.suspend_clock(get_db(), case_no, _field("procedure"), _field("days"),
+                                        request.form.get("reason", ""), current_user.actor)
+        return f"已启动特别程序并暂停计时；特别程序告知书 {number} 已出具。"
+
+    return _clock_operation(case_no, run)
+
+
+@bp.route("/cases/<case_no>/resume", methods=["POST"])
+@roles_required(*HANDLER_ROLES, "chief")  # a chief in the open step's group handles it
+def resume(case_no: str):
+    def run() -> str:
+        held = clockops.resume_clock(get_db(), case_no, current_user.actor, request.form.get("note", ""))
+        return f"特别程序结束，已恢复计时；暂停的 {held} 个工作日不计入办理期限。"
+
+    return _clock_operation(case_no, run)
+
+
 @bp.route("/cases/<case_no>/comments", methods=["POST"])
 @roles_required("clerk", "supervisor")
 def comment(case_no: str):
@@ -206,12 +253,13 @@ def _case_page_helpers() -> dict[str, Any]:
         db = get_db()
         actor = current_user.actor
         clerk = actor.is_admin or "clerk" in actor.roles
+        chief = "chief" in actor.roles  # a chief who is no clerk still extends from the case page
         return {"supplement": _supplement_list(case_no) if paused else [],
                 "checklist": materials.checklist(db, case_no), "files": attachments.list_attachments(db, case_no),
                 "comments": comments.list_comments(db, case_no), "clerk": clerk,
                 "step_names": step_names(queries.case_history(db, case_no)),
                 "may_comment": comments.may_comment(actor), "staff": bool(actor.roles & STAFF_ROLES),
-                "choices": offers.choices(db, case_no, actor) if clerk else None,
+                "choices": offers.choices(db, case_no, actor) if clerk or chief else None,
                 "max_mb": attachments.max_bytes() // (1024 * 1024), "allowed_types": attachments.ALLOWED_TEXT}
 
     return {"desk_case_extras": desk_case_extras}

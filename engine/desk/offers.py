@@ -11,6 +11,7 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 
+from engine.desk import clockops
 from engine.desk.taskops import (
     completions,
     group_members,
@@ -37,6 +38,10 @@ class Choices:
     delegation: dict[str, Any] | None = None
     withdrawable: tuple[str, str] | None = None  # (task id, step name) the actor may take back
     may_urge: bool = False
+    # the law's time operations (engine/desk/clockops.py): None when this person may not use them now
+    extension: dict[str, Any] | None = None  # 延期: the most working days and the rule, the deadline
+    special: dict[str, Any] | None = None  # 特别程序: the kinds and the most expected days
+    resumable: dict[str, Any] | None = None  # 恢复计时: the open pause's reason
 
 
 def choices(db: Database, case_no: str, actor: Actor, task_id: str | None = None) -> Choices:
@@ -52,6 +57,8 @@ def choices(db: Database, case_no: str, actor: Actor, task_id: str | None = None
         last = last_withdrawable(ctx, actor)
         found.withdrawable = (str(last.id), step_name(last)) if last is not None else None
         found.clerks = group_members(conn, None, exclude=actor.username)
+        time_ops = clockops.offers(ctx, actor)
+        found.extension, found.special, found.resumable = (time_ops[k] for k in ("extension", "special", "resumable"))
         task = ctx.task(task_id) if task_id else None
         if task is not None and task.state == TaskState.READY:
             found.return_targets = [(str(t.id), step_name(t)) for t in return_targets(ctx, task)]

@@ -29,6 +29,7 @@ from engine.store.tables import audit_events, notifications, task_index, users
 
 OVERSEERS = frozenset({"supervisor", "auditor", "admin"})
 STAFF_ROLES = frozenset({"clerk", *OVERSEERS})  # members of staff: a case may be copied to them
+HANDLING_ROLES = frozenset({"clerk", "chief"})  # members of the groups that handle cases
 
 
 def case_groups(conn: Connection, case: Row) -> set[str]:
@@ -59,7 +60,7 @@ def concerns(conn: Connection, case: Row, actor: Actor) -> bool:
     actors = set(conn.execute(select(audit_events.c.actor).where(audit_events.c.case_id == case.id)).scalars())
     if actor.username in actors:  # the applicant (case_started) and everyone who acted on the case
         return True
-    if "clerk" not in actor.roles:
+    if not actor.roles & HANDLING_ROLES:  # a chief heads the groups he belongs to (延期, 行政许可法第四十二条)
         return False
     if actor.unit and case.unit_code and within(case.unit_code, actor.unit):
         return True
