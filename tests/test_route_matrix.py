@@ -76,6 +76,10 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     "follow.withdraw": [("POST", "/hall/follow/{case}/withdraw", NOBODY)],  # only after the follow-up code
     "follow.notice": [("GET", "/hall/follow/{case}/notices/{document}", NOBODY)],
     "follow.notice_pdf": [("GET", "/hall/follow/{case}/notices/{document}/pdf", NOBODY)],
+    # 撤回申请 from the hall: the case's own applicant (the engine decides; admin too is refused). The statement is
+    # over 500 characters, so the engine refuses it after the applicant check and nothing is withdrawn here
+    "hall.withdraw": [("POST", "/hall/cases/{case}/withdraw", {"case_applicant"},
+                       {"confirm": "yes", "statement": "撤" * 501})],
     "ratings.rate_page": [("GET", "/hall/cases/{case}/rate", {"case_applicant"})],  # the applicant's own act
     "ratings.rate": [("POST", "/hall/cases/{case}/rate", {"case_applicant"})],
     # a case and its diagram: those it concerns

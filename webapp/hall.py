@@ -1,4 +1,5 @@
-"""办事大厅: the item list and guides (open to all), applying for an item, the receipt, and a case's notices.
+"""办事大厅: the item list and guides (open to all), applying for an item, the receipt, a case's notices, and
+withdrawing one's own application (撤回申请) before the decision.
 
 An applicant — or a clerk or village agent applying on someone's behalf — gives a few facts about
 the applicant; they become the case's start data, and the accepting clerk finds them pre-filled.
@@ -9,14 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from engine.catalogue import entries as catalogue
-from engine.desk import casework
+from engine.desk import casework, closing
 from engine.diagrams import procedure
 from engine.diagrams.forms import validate_form
-from engine.errors import FormValidationError, NotFound, OnewindowError
+from engine.errors import FormValidationError, NotFound, OnewindowError, PermissionDenied
 from engine.reads import queries
 from engine.runtime import applications, intake, receipts
 
@@ -149,3 +150,24 @@ def _notice(number: str) -> dict[str, Any]:
     found = receipts.one(get_db(), number)
     require_case_access(current_user.actor, found["case_no"])
     return found
+
+
+@bp.route("/cases/<case_no>/withdraw", methods=["POST"])
+@roles_required("applicant")
+def withdraw(case_no: str):
+    """撤回申请 online by the registered applicant, from their case page (issue 15, item 7). Whether this
+    person may, and whether the case is still undecided, is the engine's to say (`closing.withdraw_application`)."""
+    back = url_for("cases.case", case_no=case_no)
+    if request.form.get("confirm") != "yes":  # the page asks to tick 我确认撤回; nothing was sent to the engine
+        flash("请勾选“我确认撤回本申请”后再提交；申请未撤回。", "error")
+        return redirect(back)
+    try:
+        number = closing.withdraw_application(get_db(), case_no, current_user.actor,
+                                              request.form.get("statement", ""), closing.ONLINE)
+    except (PermissionDenied, NotFound):
+        raise
+    except OnewindowError as exc:  # decided, closed, a statement too long: said on the case page
+        flash(exc.message, "error")
+        return redirect(back)
+    flash(f"您的申请已撤回，撤回申请确认书 {number} 见本页“文书”。", "success")
+    return redirect(back)
