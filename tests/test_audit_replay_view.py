@@ -172,7 +172,8 @@ def test_clock_events_and_warnings_appear(client, db, auditor):
     timeline = body[body.index('id="timeline"'):]
     assert "暂停计时「等待申请人补正」" in timeline and "恢复计时" in timeline
     assert "计时触发「一个工作日未办」 → 催办" in timeline
-    assert "时限预警（红牌·环节时限、黄牌·承诺时限、红牌·承诺时限）" in timeline
+    # issue 15, item 10: an overrun step and a passed deadline are yellow cards; the day before is a reminder
+    assert "时限预警（黄牌（超期）·环节时限、临期提醒·承诺时限、黄牌（超期）·承诺时限）" in timeline
 
 
 def test_a_divergence_is_shown_and_the_re_executed_steps_still_step(client, db, auditor):

@@ -41,6 +41,10 @@ def test_a_daily_report_counts_that_day_from_the_tables(db, world):
     assert total["closed"] == 0 and total["accepted"] == 0
     assert total["yellow"] == _count(db, case_warnings, case_warnings.c.raised_at >= since,
                                      case_warnings.c.raised_at < until, case_warnings.c.level == "yellow") == 1
+    day = (case_warnings.c.raised_at >= since, case_warnings.c.raised_at < until)
+    # issue 15, item 10: a reminder is counted as one, never as a card
+    assert total["reminders"] == _count(db, case_warnings, *day, case_warnings.c.level == "reminder") == 1
+    assert total["red"] == _count(db, case_warnings, *day, case_warnings.c.level.in_(("red", "statutory")))
     assert total["open_at_end"] == 2  # the late case and the one that came in that day
     february_13 = reports.build(db, reports.DAILY, local("2026-02-13 12:00").date()).rows[-1]
     assert (february_13["closed"], february_13["on_time"], february_13["approved"]) == (1, 1, 1)

@@ -32,7 +32,15 @@ from engine.watch.spreadsheet import safe_row
 
 from .access import roles_required
 from .db import get_db
-from .formatting import event_name, event_summary, local_time, status_name, warning_kind_name, warning_level_name
+from .formatting import (
+    WARNING_LEVELS,
+    event_name,
+    event_summary,
+    local_time,
+    status_name,
+    warning_kind_name,
+    warning_level_name,
+)
 from .inputs import db_int
 from .vendor import bpmn_js_available
 
@@ -44,8 +52,8 @@ CSV_COLUMNS = [("case_no", "办件编号"), ("item_code", "事项编码"), ("ite
                ("version", "流程版本"), ("status_name", "状态"), ("status", "状态代码"),
                ("created_at", "申请时间（北京时间）"), ("closed_at", "办结时间（北京时间）"),
                ("warning_level", "预警级别"), ("warnings", "预警次数"), ("clerks", "经办人")]
-WARNING_CHOICES = [("", "全部"), ("any", "有预警"), ("none", "无预警"), ("yellow", "黄牌预警"), ("red", "红牌超时"),
-                   ("statutory", "超过法定时限")]
+WARNING_CHOICES = [("", "全部"), ("any", "有预警"), ("none", "无预警"),
+                   *((level, WARNING_LEVELS[level]) for level in ("reminder", "yellow", "red", "statutory"))]
 CLOSED_CHOICES = [("", "全部"), ("open", "办理中"), ("closed", "已办结")]
 
 
@@ -340,7 +348,7 @@ def _tick_title(events: list[dict[str, Any]], elements: dict[str, dict[str, str]
     warnings = [e["data"] or {} for e in events if e["type"] == "warning_raised"]
     if warnings:
         parts.append("时限预警（" + "、".join(
-            f"{'黄牌' if w.get('level') == 'yellow' else '红牌'}·{warning_kind_name(w.get('kind'))}" for w in warnings)
+            f"{warning_level_name(w.get('level'))}·{warning_kind_name(w.get('kind'))}" for w in warnings)
             + "）")
     for kind, label in (("clock_paused", "暂停计时"), ("clock_resumed", "恢复计时"), ("case_closed", "办结")):
         if any(e["type"] == kind for e in events):

@@ -127,10 +127,7 @@ def _search_query(filters: SearchFilters) -> Select:
             query = query.where(~raised)
         elif filters.warning == "any":
             query = query.where(raised)
-        elif filters.warning == "statutory":
-            query = query.where(exists().where(case_warnings.c.case_id == cases.c.id,
-                                               case_warnings.c.kind == "statutory"))
-        else:
+        else:  # a level: reminder (not a card), yellow, red, statutory (issue 15, item 10)
             query = query.where(exists().where(case_warnings.c.case_id == cases.c.id,
                                                case_warnings.c.level == filters.warning))
     return query

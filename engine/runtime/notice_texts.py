@@ -134,7 +134,7 @@ def _extension(facts: dict, case: dict, notice: dict) -> list[str]:
 
 def _special(facts: dict, case: dict, notice: dict) -> list[str]:
     text = (f"你（单位）申请的{case['item']}，依法需要进行{facts.get('procedure') or '特别程序'}，"
-            f"预计需要{facts.get('days', '')}日。")
+            f"预计需要{facts.get('days', '')}个工作日。")
     if facts.get("reason"):
         text += f"理由：{facts['reason']}。"
     return [text, "依照法律规定，该程序所需时间不计算在作出行政许可决定的期限内；程序结束后继续计算。"]

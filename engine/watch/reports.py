@@ -47,7 +47,10 @@ FEED_SCAN = 5000
 OUTCOMES = ("approved", "completed", "refused", "not_accepted", "withdrawn")
 COLUMNS = [("department", "部门"), ("received", "收件"), ("accepted", "受理"), ("closed", "办结"),
            ("approved", "准予/办结"), ("refused", "不予办理"), ("withdrawn", "撤回"), ("on_time", "按时办结"),
-           ("yellow", "黄牌预警"), ("red", "红牌超时"), ("open_at_end", "期末在办")]
+           ("reminders", "临期提醒"), ("yellow", "黄牌（超期）"), ("red", "红牌（督办逾期或超法定时限）"),
+           ("open_at_end", "期末在办")]
+# issue 15, item 10: a reminder is counted but is no card; past the statutory limit counts as a red card
+_LEVEL_COLUMN = {"reminder": "reminders", "yellow": "yellow", "red": "red", "statutory": "red"}
 TOTAL = "合计"
 
 
@@ -108,7 +111,7 @@ def _department_rows(conn: Connection, since: datetime, until: datetime) -> list
             counts["on_time"] += deadline is not None and stopped is not None and stopped <= deadline
     for case_id, level in conn.execute(select(case_warnings.c.case_id, case_warnings.c.level)
                                        .where(case_warnings.c.raised_at >= since, case_warnings.c.raised_at < until)):
-        tally[department_of[case_id]]["yellow" if level == "yellow" else "red"] += 1
+        tally[department_of[case_id]][_LEVEL_COLUMN.get(level, "red")] += 1
     out = [{"department": d, **{k: tally[d][k] for k, _ in COLUMNS[1:]}} for d in sorted(tally)]
     out.append({"department": TOTAL, **{k: sum(tally[d][k] for d in tally) for k, _ in COLUMNS[1:]}})
     return out
@@ -257,7 +260,7 @@ FEED_FIELDS: dict[str, str] = {
     "created_at": "申请时间（UTC，ISO 8601）", "accepted_at": "受理时间（开始计时）", "closed_at": "办结时间",
     "committed_days": "承诺时限（工作日）", "statutory_days": "法定时限（工作日）",
     "committed_deadline": "承诺期限（该日 24:00，UTC）", "statutory_deadline": "法定期限（UTC）",
-    "warning_level": "预警级别：none / yellow / red / statutory", "updated_at": "最后变更时间",
+    "warning_level": "预警级别：none / reminder / yellow / red / statutory", "updated_at": "最后变更时间",
 }
 
 

@@ -92,7 +92,7 @@ def test_case_page_shows_deadline_days_pauses_and_warnings(page: Page, screensho
     expect(panel.locator("#committed-deadline")).to_contain_text("10 个工作日")
     expect(panel).to_contain_text("2026-03-28 00:00")  # statutory: 20 + 9 working days
     expect(panel.locator("#working-days")).to_have_text("已用 8 个工作日，剩余 2 个工作日")
-    expect(panel.locator("#warning-level")).to_have_text("黄牌预警")
+    expect(panel.locator("#warning-level")).to_have_text("临期提醒")  # issue 15, item 10: 2 days left is no card
 
     pauses = panel.locator("table", has=page.locator("th", has_text="不计工作日")).locator("tbody tr")
     expect(pauses).to_have_count(2)
@@ -106,10 +106,10 @@ def test_case_page_shows_deadline_days_pauses_and_warnings(page: Page, screensho
 
     warnings = panel.locator("table", has=page.locator("th", has_text="通知")).locator("tbody tr")
     expect(warnings).to_have_count(2)
-    expect(warnings.nth(0)).to_contain_text("红牌")
+    expect(warnings.nth(0)).to_contain_text("黄牌")  # issue 15, item 10: an overrun step is overdue, a yellow card
     expect(warnings.nth(0)).to_contain_text("环节时限")
     expect(warnings.nth(0)).to_contain_text("review")
-    expect(warnings.nth(1)).to_contain_text("黄牌")
+    expect(warnings.nth(1)).to_contain_text("临期提醒")  # the day before the committed deadline: no card
     expect(warnings.nth(1)).to_contain_text("承诺时限")
     expect(warnings.nth(1)).to_contain_text("2026-03-14 00:00")
     expect(warnings.nth(1)).to_contain_text("role:supervisor")

@@ -52,19 +52,20 @@ def test_a_supervisor_sees_the_warning_after_a_time_jump_and_the_performance_cha
     expect(page.locator("#by_town")).to_contain_text("梁子镇")
     screenshot("watch-dashboard-before")
 
-    # The time jump: the tick at 00:01 on 25 February raises the yellow warning; the page, left open,
-    # shows it at its next poll.
+    # The time jump: the tick at 00:01 on 25 February, a working day before the deadline, raises the
+    # reminder (issue 15, item 10: a reminder, not yet a card); the page, left open, shows it at its next poll.
     tick(db, local("2026-02-25 00:01"))
     server_clock.moment = local("2026-02-25 09:00")
-    expect(page.locator("[data-figure=yellow]")).to_have_text("1")
+    expect(page.locator("[data-figure=reminder]")).to_have_text("1")
+    expect(page.locator("[data-figure=yellow]")).to_have_text("0")
     expect(page.locator("[data-figure=unacknowledged_warnings]")).not_to_have_text("0")
-    screenshot("watch-dashboard-yellow")
+    screenshot("watch-dashboard-reminder")
 
-    page.locator("a.kpi-yellow").click()
+    page.locator("a.kpi", has_text="临期提醒").click()
     rows = page.locator("#warnings tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(case_no)
-    expect(rows.first).to_contain_text("黄牌预警·承诺时限")
+    expect(rows.first).to_contain_text("临期提醒·承诺时限")
     expect(rows.first).to_contain_text("梁子镇便民服务中心")
     screenshot("watch-warnings")
     rows.first.get_by_role("button", name="确认").click()
@@ -80,6 +81,7 @@ def test_a_supervisor_sees_the_warning_after_a_time_jump_and_the_performance_cha
     page.reload()
     expect(town.locator("[data-col=handled]")).to_have_text("1")
     expect(town.locator("[data-col=on_time_rate]")).to_have_text("100.0%")
+    # one card: the review step overran its own limit; the committed-deadline reminder is no card
     expect(town.locator("[data-col=yellow_cards]")).to_have_text("1")
     expect(page.locator("#people tr[data-key='reviewer'] [data-col=handled]")).to_have_text("1")
     expect(page.locator("#performance-chart svg")).to_be_visible()

@@ -55,8 +55,8 @@
   }
 
   function render(d) {
-    ["open", "total", "due_today", "yellow", "red", "statutory", "supplements_pending",
-     "unacknowledged_warnings"].forEach(function (name) { setFigure(name, d[name]); });
+    ["open", "total", "due_today", "reminder", "yellow", "red", "statutory", "supplements_pending",
+     "unacknowledged_warnings", "incidents"].forEach(function (name) { setFigure(name, d[name]); });
     setFigure("refused_without_reason", d.refused_without_reason.length);
     var alarm = document.getElementById("refused-without-reason");
     if (alarm) {
