@@ -1,7 +1,8 @@
 """The working-day case clock (S-7, S-15 自动预警): starts at acceptance, pauses for supplement,
 keeps committed and statutory deadlines apart, reminds a working day before the committed deadline and
 gives a yellow card once it has passed (issue 15, item 10: the old "yellow before, red after" read a
-reminder as a card), flags a step over its own limit, fires working-day timers, and accepts an extension only before the deadline.
+reminder as a card), flags a step over its own limit, fires working-day timers, and accepts an extension
+only before the deadline.
 
 Dates are checked against ../shared/data's calendar (copied to tests/data): 2026 Spring Festival is
 15–23 February, with make-up working Saturdays on 14 and 28 February.
