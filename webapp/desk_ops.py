@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.desk import attachments, caseops, clockops, closing, comments, inbox, materials, offers, prefill, taskops
 from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
@@ -231,14 +232,29 @@ def copies():
 
 
 @bp.route("/messages", methods=["GET"])
-@roles_required(*HANDLER_ROLES)
+@login_required  # what reaches each person (own, group, chief and role rows): supervisors and chiefs too
 def messages():
+    tabs = _more_tabs("messages") if current_user.has_role(*HANDLER_ROLES) else []
     return render_template("desk/notices.html", rows=inbox.notices(get_db(), current_user.actor, copies=False),
-                           more_tabs=_more_tabs("messages"), active="messages", title="消息")
+                           more_tabs=tabs, active="messages", title="消息")
+
+
+@bp.app_context_processor
+def _messages_link() -> dict[str, Any]:
+    """`nav_messages()`: (all, unread) of the person's messages, for the navigation's 消息 link on every page
+    (an error page about the database itself still renders: no link then)."""
+
+    def nav_messages() -> tuple[int, int]:
+        try:
+            return inbox.message_counts(get_db(), current_user.actor)
+        except SQLAlchemyError:
+            return 0, 0
+
+    return {"nav_messages": nav_messages}
 
 
 @bp.route("/notices/<int:notice_id>/read", methods=["POST"])
-@roles_required(*HANDLER_ROLES)
+@login_required  # the engine refuses a notification that does not reach this person
 def mark_read(notice_id: int):
     inbox.mark_read(get_db(), notice_id, current_user.actor)
     return redirect(safe_next(request.form.get("next")) or url_for("desk.copies"))

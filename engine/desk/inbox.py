@@ -75,6 +75,17 @@ def unread_counts(db: Database, actor: Actor) -> dict[str, int]:
     return {"copies": counts.get(True, 0), "messages": counts.get(False, 0)}
 
 
+def message_counts(db: Database, actor: Actor) -> tuple[int, int]:
+    """(all, unread) of the actor's messages other than copies — personal, group, chief and role rows alike,
+    read-marked as this person sees them — for the navigation's 消息 link."""
+    unread = case((_read_at(actor).is_(None), 1))
+    query = (_with_my_reads(select(func.count(), func.count(unread)).select_from(notifications), actor)
+             .where(_mine(actor), notifications.c.kind != COPY))
+    with db.reading() as conn:
+        total, unread_count = conn.execute(query).one()
+    return total, unread_count
+
+
 def mark_read(db: Database, notification_id: int, actor: Actor) -> bool:
     """The actor marks a notification that reaches them read — a personal one on its row, a shared one for
     themselves only; False when they had read it already. Someone else's notification is refused."""
