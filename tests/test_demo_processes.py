@@ -43,6 +43,7 @@ from engine.diagrams.lint import lint_package
 from engine.diagrams.package import load_package
 from engine.errors import FormValidationError, PermissionDenied, StaleTaskError
 from engine.reads import queries
+from engine.runtime import receipts
 from engine.runtime.change import load_workflow
 from engine.runtime.scheduler import tick
 from engine.store.tables import cases, notifications
@@ -108,6 +109,13 @@ def _notified(db):
     with db.reading() as conn:
         rows = conn.execute(select(notifications.c.recipient, notifications.c.kind, notifications.c.element_id))
         return sorted((n.recipient, n.kind, n.element_id) for n in rows)
+
+
+def _notices(db, case_no) -> list[tuple[str, str]]:
+    """(kind, organ) of each notice the case gave the applicant (issue 15, item 8), oldest first."""
+    with db.reading() as conn:
+        case_id = conn.execute(select(cases.c.id).where(cases.c.case_no == case_no)).scalar_one()
+        return [(n["kind"], n["organ_name"]) for n in receipts.of_case(conn, case_id)]
 
 
 def _task_data(db, case_no, task_id):
@@ -228,6 +236,8 @@ def test_direct_item_is_accepted_and_decided_in_one_task(db, direct):
     changes = [(e["element_id"], e["data"]["new"]) for e in _history(db, case.case_no)
                if e["type"] == "status_changed"]
     assert changes[-1] == ("end_registered", "approved")
+    # decided on the spot (行政许可法第三十四条): the decision is a document, not only a status
+    assert [kind for kind, _ in _notices(db, case.case_no)] == ["licence_granted"]
 
 
 def test_direct_item_refusal_requires_a_reason(db, direct):
@@ -245,6 +255,7 @@ def test_direct_item_refusal_requires_a_reason(db, direct):
     assert detail["status"] == "refused" and detail["closed_at"] is not None
     assert [e["element_id"] for e in _history(db, case.case_no) if e["type"] == "status_changed"][-1] \
         == "end_refused"
+    assert [kind for kind, _ in _notices(db, case.case_no)] == ["refusal_of_acceptance"]  # 不予受理决定书, art 32
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -286,6 +297,7 @@ def test_report_up_not_accepted_at_town_never_reaches_the_district(db, report_up
     assert detail["status"] == "refused" and detail["timers"] == []
     assert _elements(db, district) == []
     assert "relay_start" not in {e["element_id"] for e in _history(db, case.case_no)}
+    assert [kind for kind, _ in _notices(db, case.case_no)] == ["refusal_of_acceptance"]
 
 
 def test_report_up_approved_by_the_district_before_the_reminder(db, report_up):
@@ -554,15 +566,16 @@ def test_joint_review_clock_starts_at_acceptance_and_chases_open_reviews_two_wor
     assert _notified(db) == [("chief:住建审查", "chase", "chase_housing"), ("chief:环保审查", "chase", "chase_env"),
                              ("group:住建审查", "chase", "chase_housing"), ("group:环保审查", "chase", "chase_env")]
 
-    # Each review's own limit (3 working days: 30 Sep, 8, 9 Oct) ran out; the case as a whole is on time.
+    # Each review's own limit (3 working days: 30 Sep, 8, 9 Oct) ran out — overdue steps, yellow cards (issue 15,
+    # item 10); the case as a whole is on time.
     tick(db, local("2026-10-10 00:30"))
     view = _clock(db, case_no, "2026-10-10 00:30")
     assert sorted((w["level"], w["kind"], w["element_id"]) for w in view["warnings"]) == [
-        ("red", "step", "review_env"), ("red", "step", "review_housing")]
+        ("yellow", "step", "review_env"), ("yellow", "step", "review_housing")]
     assert view["warning_level"] == "none"
-    tick(db, local("2026-10-12 00:30"))  # warning_days 2: yellow once two working days are left
+    tick(db, local("2026-10-12 00:30"))  # warning_days 2: a reminder (no card) once two working days are left
     view = _clock(db, case_no, "2026-10-12 09:00")
-    assert view["warning_level"] == "yellow" and view["working_days_remaining"] == 2
+    assert view["warning_level"] == "reminder" and view["working_days_remaining"] == 2
 
     with clock.frozen_at(local("2026-10-12 10:00")):
         for element in ("review_env", "review_housing"):

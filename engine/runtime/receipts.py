@@ -117,7 +117,9 @@ def _kind_of(step: str, answer: str) -> str | None:
     refused = any(word in answer for word in REFUSAL_WORDS)
     if step == "acceptance":
         return "refusal_of_acceptance" if refused else "supplement" if "补正" in answer else "acceptance"
-    if step == "decision":
+    if step == "decision":  # a 即办 step decides at the window: its 不予受理 is a refusal to accept (art 32)
+        if "不予受理" in answer:
+            return "refusal_of_acceptance"
         return "licence_refused" if refused else "supplement" if "补正" in answer else "licence_granted"
     if step == "refusal":
         return "licence_refused"
