@@ -156,10 +156,14 @@ def test_the_applicant_withdraws_from_the_follow_up_page(client, db, setup):
     post_form(client, "/hall/follow", {"case_no": started.case_no, "code": started.query_code}, "/hall/follow")
     assert "撤回申请" in text(client.get(f"/hall/follow/{started.case_no}"))
     token = csrf_token(client, f"/hall/follow/{started.case_no}")
-    done = client.post(f"/hall/follow/{started.case_no}/withdraw", data={"csrf_token": token, "statement": "不需要了"})
+    unconfirmed = client.post(f"/hall/follow/{started.case_no}/withdraw", data={"csrf_token": token})
+    assert unconfirmed.status_code == 422 and "请勾选" in text(unconfirmed)  # one click does not withdraw
+    assert queries.case_detail(db, started.case_no)["status"] != "withdrawn"
+    done = client.post(f"/hall/follow/{started.case_no}/withdraw",
+                       data={"csrf_token": token, "statement": "不需要了", "confirm": "yes"})
     assert done.status_code == 302
     page = text(client.get(f"/hall/follow/{started.case_no}"))
     assert "已撤回" in page and "撤回申请确认书" in page
-    again = client.post(f"/hall/follow/{started.case_no}/withdraw", data={"csrf_token": token})
+    again = client.post(f"/hall/follow/{started.case_no}/withdraw", data={"csrf_token": token, "confirm": "yes"})
     assert again.status_code == 409
     assert replay_case(db, started.case_no).identical

@@ -129,6 +129,8 @@ def answer(case_no: str):
 def withdraw(case_no: str):
     """撤回申请 online, by whoever proved the follow-up code (issue 15, item 7): before the decision only."""
     _verified(case_no)
+    if request.form.get("confirm") != "yes":  # the page asks to tick 我确认撤回; nothing was sent to the engine
+        return _page(case_no, None, "请勾选“我确认撤回本申请”后再提交；申请未撤回。", 422)
     try:
         closing.withdraw_application(get_db(), case_no, casework.applicant_actor(case_no),
                                      request.form.get("statement", ""))

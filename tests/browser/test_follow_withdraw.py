@@ -36,6 +36,7 @@ def test_an_applicant_follows_a_case_and_withdraws_it_online(page: Page, screens
     panel = page.locator("#withdraw-application")
     expect(panel).to_contain_text("作出决定前，您可以撤回申请")
     page.fill("#statement", "已不需要办理，申请撤回")
+    page.check("#withdraw-confirm")
     screenshot("follow-withdraw-before")
 
     page.locator("#withdraw-button").click()
