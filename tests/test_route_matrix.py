@@ -112,6 +112,10 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     # 终止: a chief of a group handling the case — admin passes the role check, and the empty reason is refused
     "desk.withdraw_application": [("POST", "/desk/cases/{case}/withdraw-application", HANDLER)],
     "desk.terminate": [("POST", "/desk/cases/{case}/terminate", ADMIN)],
+    # 加签: the task's handler names a reviewer (no mode sent: the engine refuses, nothing is added); the answer:
+    # a clerk or chief the case concerns gets through to the engine (no 加签 here: refused with its message)
+    "desk.add_countersign": [("POST", "/desk/tasks/{task}/countersign", HANDLER)],
+    "desk.answer_countersign": [("POST", "/desk/tasks/{task}/countersign/answer", HANDLER)],
     # 延期: only the head (chief) of the organ handling the case — nobody of these logins (admin included: the
     # platform's administrator is not the organ's head, 行政许可法第四十二条); 特别程序: a handler of the open step
     "desk.extend": [("POST", "/desk/cases/{case}/extend", NOBODY)],

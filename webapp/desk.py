@@ -148,6 +148,9 @@ def complete(task_id: str):
     if done.returned_to:
         flash(f"办件 {done.case_no} 的“{done.step}”已交回 {done.returned_to} 确认。", "success")
         return redirect(url_for("desk.delegated"))
+    if done.awaiting_reviewer:  # 后加签: kept until the reviewer agrees
+        flash(f"办件 {done.case_no} 的“{done.step}”已提交，等待加签人 {done.awaiting_reviewer} 签署意见。", "success")
+        return redirect(url_for("desk.task", task_id=task_id))
     flash(f"办件 {done.case_no} 的“{done.step}”已办理完毕。", "success")
     session[JUST_DONE_KEY] = done.case_no
     return redirect(url_for("desk.tasks"))

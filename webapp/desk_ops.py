@@ -1,6 +1,6 @@
-"""The desk's operations beside completing a task: transfer, delegate, return, withdraw, copy, urge; the
-materials checklist, attachments and comments of a case; and the lists that reach a clerk beside the task
-list (delegated to me, copies, messages).
+"""The desk's operations beside completing a task: transfer, delegate, return, withdraw, 加签, copy, urge; 延期,
+特别程序, 撤回申请 at the window and 终止; the materials checklist, attachments and comments of a case; and the
+lists that reach a clerk beside the task list (delegated to me, copies, messages).
 
 Every route is a plain POST form (no JavaScript needed) that makes one engine call; a refusal shows the
 task page again with the operation's form as it was typed, or a message on the page the form came from.
@@ -16,10 +16,22 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.desk import attachments, caseops, clockops, closing, comments, inbox, materials, offers, prefill, taskops
+from engine.desk import (
+    attachments,
+    caseops,
+    clockops,
+    closing,
+    comments,
+    countersign,
+    inbox,
+    materials,
+    offers,
+    prefill,
+    taskops,
+)
 from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
 from engine.reads import queries
-from engine.runtime.caseaccess import STAFF_ROLES
+from engine.runtime.caseaccess import STAFF_ROLES, require_concerned
 
 from .access import login_required, roles_required
 from .auth import safe_next
@@ -293,17 +305,66 @@ def _supplement_list(case_no: str) -> list[str]:
 
 # --- 撤回申请 at the window, 终止 by a chief (issue 15, item 7; engine/desk/closing.py) ------------------------------
 
+def _closing_operation(case_no: str, offer: str, run) -> Any:
+    """A ticked confirmation first — asked of those the engine would allow (the offer); anyone else goes
+    straight to the engine, which refuses them with its own answer (403, or its message)."""
+    if request.form.get("confirm") != "yes" and getattr(offers.choices(get_db(), case_no, current_user.actor), offer):
+        flash("请勾选确认后再提交；办件未作任何变动。", "error")
+        return redirect(safe_next(request.form.get("next")) or url_for("cases.case", case_no=case_no))
+    return _clock_operation(case_no, run)
+
+
 @bp.route("/cases/<case_no>/withdraw-application", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def withdraw_application(case_no: str):
-    return _case_operation(case_no, lambda: closing.withdraw_application(
-        get_db(), case_no, current_user.actor, _field("statement"), channel=closing.WINDOW),
-        "已登记申请人撤回申请，办件已终止办理，撤回申请确认书已出具。")
+    def run() -> str:
+        number = closing.withdraw_application(get_db(), case_no, current_user.actor, request.form.get("statement", ""),
+                                              channel=closing.WINDOW)
+        return f"已登记申请人撤回申请，办件终止办理；撤回申请确认书 {number} 已出具。"
+
+    return _closing_operation(case_no, "may_withdraw_application", run)
 
 
 @bp.route("/cases/<case_no>/terminate", methods=["POST"])
 @roles_required("chief")
 def terminate(case_no: str):
-    return _case_operation(case_no, lambda: closing.terminate_case(get_db(), case_no, current_user.actor,
-                                                                   _field("reason")),
-                           "办件已终止办理，终止办理告知书已出具。")
+    def run() -> str:
+        number = closing.terminate_case(get_db(), case_no, current_user.actor, request.form.get("reason", ""))
+        return f"办件已终止办理；终止办理告知书 {number} 已出具。"
+
+    return _closing_operation(case_no, "may_terminate", run)
+
+
+# --- 加签 (issue 15, item 11; engine/desk/countersign.py) ---------------------------------------------------------
+
+@bp.route("/tasks/<task_id>/countersign", methods=["POST"])
+@roles_required(*HANDLER_ROLES)
+def add_countersign(task_id: str):
+    """The handler adds a reviewer before (前加签) or after (后加签) their own answer."""
+    mode = _field("mode")
+    return _task_operation(task_id, "countersign", lambda d: countersign.add_reviewer(
+        get_db(), task_id, _field("to"), mode, current_user.actor, request.form.get("reason", "")),
+        "“{name}”已" + countersign.MODES.get(mode, "加签") + "给 " + _field("to") + "，对方已收到通知。")
+
+
+@bp.route("/tasks/<task_id>/countersign/answer", methods=["POST"])
+@roles_required(*HANDLER_ROLES, "chief")  # the reviewer may be a chief of another group
+def answer_countersign(task_id: str):
+    """The reviewer answers 同意 or 不同意 (with a reason), from the task page or the case page."""
+    db = get_db()
+    try:
+        case_no = queries.task_detail(db, task_id)["case_no"]
+    except StaleTaskError as exc:
+        flash(exc.message, "error")
+        return redirect(safe_next(request.form.get("next")) or url_for("desk.messages"))
+    require_concerned(db, case_no, current_user.actor)  # an outsider learns nothing of the task's 加签
+    opinion = _field("opinion")
+    try:
+        countersign.answer(db, task_id, opinion, request.form.get("reason", ""), current_user.actor)
+    except PermissionDenied:
+        raise
+    except OnewindowError as exc:  # answered already, nothing to answer, 不同意 without a reason
+        flash(exc.message, "error")
+        return redirect(safe_next(request.form.get("next")) or url_for("cases.case", case_no=case_no))
+    flash(f"您已签署加签意见：{opinion}。", "success")
+    return redirect(url_for("cases.case", case_no=case_no))

@@ -26,6 +26,7 @@ class Submitted:
     case_no: str
     step: str
     returned_to: str | None = None  # the delegator, when a delegate's proposal goes back to be confirmed
+    awaiting_reviewer: str | None = None  # 后加签: the answer is kept until this reviewer agrees (countersign.py)
 
 
 def submit_task(db: Database, task_id: str, submitted: formdata.Submission, actor: Actor) -> Submitted:
@@ -40,7 +41,9 @@ def submit_task(db: Database, task_id: str, submitted: formdata.Submission, acto
         if delegation and delegation["delegate"] == actor.username:
             taskops.propose(ctx, task, data, actor)
             return Submitted(ctx.case.case_no, step, delegation["delegator"])
-        return Submitted(casework.complete(ctx, task, data, actor), step)
+        case_no = casework.complete(ctx, task, data, actor)
+        sign = taskdata.countersign(task)
+        return Submitted(case_no, step, awaiting_reviewer=sign["reviewer"] if sign else None)
 
     return change_case_of_task(db, task_id, actor, submit)
 
