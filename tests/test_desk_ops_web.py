@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DATA_DIR, make_actor
+from conftest import DATA_DIR, make_actor, tamper
 from sqlalchemy import select
 
 from engine.audit.replay import replay_case
@@ -141,8 +141,7 @@ def test_attachment_upload_checks_content_and_download_checks_who(client, db, ca
     client.post("/logout", data={"csrf_token": csrf})
     login(client, "zhao")  # a clerk of a group the case never reached
     assert client.get(f"/desk/cases/{case_no}/attachments/{row['id']}").status_code == 403
-    stored = tmp_path / "files" / row["sha256"][:2] / row["sha256"]
-    stored.write_bytes(PDF + b"tampered")
+    tamper(db, row["sha256"], PDF + b"tampered")  # wherever the store keeps it (a folder, the database)
     client.post("/logout", data={"csrf_token": token(client, "/desk")})
     login(client, "wang")
     damaged = client.get(f"/desk/cases/{case_no}/attachments/{row['id']}")
