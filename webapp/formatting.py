@@ -56,8 +56,6 @@ EVENT_NAMES = {
     "deadline_extended": "延期",
     "special_procedure_started": "特别程序（暂停计时）",
     "special_procedure_ended": "特别程序结束（恢复计时）",
-    "special_procedure_started": "特别程序（暂停计时）",
-    "special_procedure_ended": "特别程序结束（恢复计时）",
     "notified": "发出通知",
     # the desk's operations (engine/desk/taskops.py and friends)
     "task_transferred": "转办",
