@@ -34,7 +34,7 @@ def client(db):
 @pytest.fixture
 def desk(db, joint):
     """Four cases: A (DEMO-001, 张三), B (TEST-CLOCK, 李四, accepted: its review runs on the clock and
-    is yellow by 6 March), C (TEST-CLOCK, 王小五), D (DEMO-001, 赵六); a clerk in both of their groups."""
+    is reminded by 6 March), C (TEST-CLOCK, 王小五), D (DEMO-001, 赵六); a clerk in both of their groups."""
     deploy_package(db, load_package(DATA_DIR / "clock-item"), "analyst")
     window = make_actor(db, "window", ["受理窗口", "审查组"])
     cases = {}
@@ -45,7 +45,7 @@ def desk(db, joint):
     with clock.frozen_at(T0 + timedelta(hours=5)):  # accepting starts B's clock: deadline 24:00 on 9 March
         accept = queries.open_tasks(db, case_no=cases["B"])[0]
         complete_task(db, accept.task_id, ACCEPT_DATA, window)
-    tick(db, datetime(2026, 3, 5, 16, 30, tzinfo=UTC))  # 6 March 00:30: one working day left, yellow
+    tick(db, datetime(2026, 3, 5, 16, 30, tzinfo=UTC))  # 6 March 00:30: one working day left, a reminder
     return cases
 
 
@@ -67,7 +67,8 @@ def test_filters_narrow_the_rows(client, desk):
     assert case_order(listing(client), desk) == ["B", "D", "C", "A"]  # newest first: B's review came last
     assert case_order(listing(client, "?applicant=小五"), desk) == ["C"]
     assert case_order(listing(client, "?item=TEST-CLOCK"), desk) == ["B", "C"]
-    assert case_order(listing(client, "?warning=yellow"), desk) == ["B"]
+    assert case_order(listing(client, "?warning=reminder"), desk) == ["B"]  # issue 15, item 10: not yet a card
+    assert case_order(listing(client, "?warning=yellow"), desk) == []
     assert case_order(listing(client, "?status=in_progress"), desk) == ["B"]
     assert case_order(listing(client, f"?case={desk['A']}"), desk) == ["A"]
     assert case_order(listing(client, "?due_before=2026-03-09"), desk) == ["B"]  # due on that day counts
@@ -89,7 +90,7 @@ def test_remaining_working_days_carry_the_warning_colour(client, desk):
     login(client, "window")
     page = listing(client)
     row_b = re.search(rf'<tr data-task="[^"]+" class="task-\w+">(?:(?!</tr>).)*?{desk["B"]}.*?</tr>', page, re.S)
-    assert row_b and re.search(r'class="remaining level-yellow"[^>]*><span class="days">1</span>', row_b.group(0))
+    assert row_b and re.search(r'class="remaining level-reminder"[^>]*><span class="days">1</span>', row_b.group(0))
     assert "2026-03-09" in row_b.group(0)  # 承诺期限, district time
     row_a = re.search(rf'<tr data-task="[^"]+" class="task-\w+">(?:(?!</tr>).)*?{desk["A"]}.*?</tr>', page, re.S)
     assert row_a and 'class="remaining level-unstarted"' in row_a.group(0) and "—" in row_a.group(0)
@@ -143,7 +144,7 @@ def test_a_clerk_never_sees_another_groups_tasks(client, db, desk):
     page = listing(client)
     assert ROW_RE.findall(page) == [] and not any(no in page for no in desk.values())
     assert "共 0 条" in page
-    for query in ("?view=others", f"?case={desk['A']}", "?warning=yellow", "?page=2"):
+    for query in ("?view=others", f"?case={desk['A']}", "?warning=reminder", "?page=2"):
         assert case_order(listing(client, query), desk) == []  # (the case filter's own value is echoed)
     make_actor(db, "reviewer", ["审查组"])  # B's review only: the window's acceptances are not theirs
     other = client.application.test_client()

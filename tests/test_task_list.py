@@ -47,8 +47,9 @@ def test_filters_sorting_and_pages_read_the_case_facts_from_the_index(db, joint,
     assert {r.task_id for r in first.rows}.isdisjoint({r.task_id for r in second.rows})
 
     tick(db, datetime(2026, 3, 5, 16, 30, tzinfo=UTC))  # 6 March 00:30, district time: one working day left
-    yellow = task_page(db, window, TaskFilter(warning_level="yellow")).rows
-    assert [r.case_no for r in yellow] == [started[1].case_no]
+    reminded = task_page(db, window, TaskFilter(warning_level="reminder")).rows  # issue 15, item 10: no card yet
+    assert [r.case_no for r in reminded] == [started[1].case_no]
+    assert task_page(db, window, TaskFilter(warning_level="yellow")).total == 0
     assert task_page(db, window, TaskFilter(due_before=datetime(2026, 3, 11, tzinfo=UTC))).total == 1
 
 
