@@ -77,7 +77,10 @@ def _make_engine(url: str) -> Engine:
     def _sqlite_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
         writer, reader = options.get("onewindow_writer", False), options.get("onewindow_reader", False)
-        conn.exec_driver_sql(f"PRAGMA query_only={1 if reader else 0}")  # set each time: connections are pooled
+        info = conn.connection.info  # per pooled connection: set query_only only when it must change
+        if info.get("query_only", False) != reader:
+            conn.exec_driver_sql(f"PRAGMA query_only={1 if reader else 0}")
+            info["query_only"] = reader
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
