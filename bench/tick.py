@@ -163,13 +163,16 @@ class Template:
     def copy(self, new_id: int, due: datetime, store: Store) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
         ids: dict[str, str] = {}
         state = _rename(self.state_parts[0], ids) + due.isoformat() + _rename(self.state_parts[1], ids)
-        case = {**self.case, "id": new_id, "case_no": f"{self.case['case_no'][:8]}{new_id:06d}", "state": state}
+        case_no = f"{self.case['case_no'][:8]}{new_id:06d}"
+        case = {**self.case, "id": new_id, "case_no": case_no, "state": state}
         children: dict[str, list[dict[str, Any]]] = {}
         for table, rows in self.children.items():
             copies = []
             for row, parts in zip(rows, self.child_parts[table], strict=True):
                 new = {**row, **{k: _rename(p, ids) if len(p) > 1 else row[k] for k, p in parts.items()},
                        "case_id": new_id}
+                # numbers made from the case number (a notice's `<case_no>-01`) follow the copy's number
+                new = {k: v.replace(self.case["case_no"], case_no) if isinstance(v, str) else v for k, v in new.items()}
                 if table == timer_index.name:
                     new["due_at"] = store.time_value(due)
                 copies.append(new)
