@@ -370,8 +370,8 @@ CLOCK_CASES = 200
 @postgres_only
 def test_four_processes_ticking_at_once_raise_each_warning_exactly_once(db, clerk, record_property):
     """The warning checks (`cases.next_check_at`) are claimed like timers: with four schedulers at
-    once, each case's warnings (yellow, red, the review step's own limit) are raised once, and its
-    reminder timer fires once."""
+    once, each case's warnings (the reminder, the yellow card of the passed deadline, the review step's
+    own limit — issue 15, item 10's levels) are raised once, and its reminder timer fires once."""
     deploy_package(db, load_package(DATA / "clock-item"), "analyst")
     accepted = datetime(2026, 2, 12, 2, 0, tzinfo=UTC)  # 10:00 in the district; committed limit 5 working days
     with clock.frozen_at(accepted):
@@ -396,7 +396,7 @@ def test_four_processes_ticking_at_once_raise_each_warning_exactly_once(db, cler
         per_case[row.case_no].append((row.level, row.kind))
     assert sorted(per_case) == sorted(case_nos)
     expected = sorted(per_case[case_nos[0]])
-    assert {("yellow", "committed"), ("red", "committed"), ("red", "step")} <= set(expected)
+    assert {("reminder", "committed"), ("yellow", "committed"), ("yellow", "step")} <= set(expected)
     assert len(set(expected)) == len(expected), f"a warning raised twice: {expected}"
     odd = {no: sorted(w) for no, w in per_case.items() if sorted(w) != expected}
     assert not odd, f"every case warns the same, each warning once: {dict(list(odd.items())[:5])}"
