@@ -135,7 +135,10 @@ def test_an_administrator_sets_the_weights(client, db, world):
     assert client.post("/watch/rectify-days", data={"csrf_token": token, "rectify_days": "7"}).status_code == 302
     assert 'value="7"' in client.get("/watch/weights").get_data(as_text=True)
     assert client.post("/watch/chase-days", data={"csrf_token": token, "chase_days": "5"}).status_code == 302
-    assert 'id="chase_days" name="chase_days" value="5"' in client.get("/watch/weights").get_data(as_text=True)
+    weights = client.get("/watch/weights").get_data(as_text=True)
+    assert 'id="chase_days" name="chase_days" value="5"' in weights
+    assert weights.count('id="chase-days-form"') == 1  # once, in the page's body, not in its <title> or <head>
+    assert "<title>考核权重" in weights and "<section" not in weights.split("</head>")[0]
 
 
 def test_echarts_is_served_from_node_modules(client):
