@@ -21,6 +21,7 @@ from webapp import create_app
 
 CHROMIUM = Path(os.environ.get("ONEWINDOW_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -91,6 +92,25 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def axe(page):
+    """`axe("where")` runs axe-core (from npm, injected into the page) and fails on a serious or
+    critical violation, naming the rule and the elements — the accessibility check of every walk."""
+
+    def check(where: str) -> None:
+        page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated by the driver: the page's CSP stays on
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        found = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not found, f"accessibility violations on {where}:\n" + "\n".join(found)
+
+    return check
 
 
 class ClockAt:
