@@ -95,6 +95,19 @@ def screenshot(page):
 
 
 @pytest.fixture
+def demo_seeded(db):
+    """The test's database as `onewindow init --demo` leaves it (org tree, the printed logins, every item
+    under processes/ deployed): the walks of each person's day use the real catalogue and logins."""
+    from engine.catalogue import demo
+    from engine.org import orgtree
+
+    orgtree.install(db)
+    seed = demo.seed(db)
+    assert seed.failed == [], seed.failed
+    return seed
+
+
+@pytest.fixture
 def axe(page):
     """`axe("where")` runs axe-core (from npm, injected into the page) and fails on a serious or
     critical violation, naming the rule and the elements — the accessibility check of every walk."""
