@@ -8,20 +8,23 @@ DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test.
 from __future__ import annotations
 
 import os
+import re
 from collections import OrderedDict
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
+from engine.audit.replay import replay_case
 from engine.catalogue.deployment import deploy_package
+from engine.desk import casework
 from engine.diagrams.package import load_package
 from engine.diagrams.specs import spec_cache
 from engine.org import accounts
 from engine.org.assignment import Actor
 from engine.store import files, schema
 from engine.store.db import Database
-from engine.store.tables import metadata, stored_files
+from engine.store.tables import cases, metadata, stored_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -143,6 +146,42 @@ def tamper(db: Database, sha256: str, content: bytes) -> None:
     else:
         with db.transaction() as conn:
             conn.execute(update(stored_files).where(stored_files.c.sha256 == sha256).values(content=content))
+
+
+@pytest.fixture
+def every_case_replays(db):
+    """After the test, re-execute every case it left; a divergence fails the test that made the case
+    (`pytestmark = pytest.mark.usefixtures("every_case_replays")` in a module that wants it)."""
+    yield
+    with db.reading() as conn:
+        numbers = conn.execute(select(cases.c.case_no).order_by(cases.c.id)).scalars().all()
+    for case_no in numbers:
+        report = replay_case(db, case_no)
+        assert report.identical, (case_no, report.divergence)
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf(client, path: str = "/login") -> str:
+    """The CSRF token of the form on `path`, as a browser would post it back."""
+    match = CSRF_INPUT.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def log_in(client, username: str, password: str = "secret-pw"):
+    """Log `username` in on the test client, after whoever was logged in before has gone."""
+    with client.session_transaction() as session:
+        session.clear()
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": csrf(client)})
+
+
+def desk_ops_case(db: Database, applicant: str = "zhangsan") -> str:
+    """The desk-ops test item deployed and one case started by `applicant` (made here, role applicant)."""
+    deploy_package(db, load_package(DATA_DIR / "desk-ops"), "analyst")
+    starter = make_actor(db, applicant, [], ["applicant"])
+    return casework.start_case(db, "TEST-DESK", {"applicant_name": "张三"}, starter).case_no
 
 
 def make_actor(db: Database, username: str, groups: list[str], roles: list[str] | None = None) -> Actor:

@@ -13,53 +13,26 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DATA_DIR, make_actor
-from sqlalchemy import select
+from conftest import csrf, desk_ops_case, log_in, make_actor
 
-from engine.audit.replay import replay_case
-from engine.catalogue.deployment import deploy_package
 from engine.desk import casework
-from engine.diagrams.package import load_package
 from engine.org import accounts
 from engine.reads import queries
-from engine.store.tables import cases
 
 WITHDRAW, TERMINATE = 'id="op-withdraw-application"', 'id="op-terminate"'
 
-
-@pytest.fixture(autouse=True)
-def every_case_re_executes_identically(request):
-    db = request.getfixturevalue("db")
-    yield
-    with db.reading() as conn:
-        numbers = conn.execute(select(cases.c.case_no)).scalars().all()
-    for case_no in numbers:
-        report = replay_case(db, case_no)
-        assert report.identical, report.divergence
+pytestmark = pytest.mark.usefixtures("every_case_replays")
 
 
 @pytest.fixture
 def case_no(db):
-    deploy_package(db, load_package(DATA_DIR / "desk-ops"), "analyst")
     make_actor(db, "wang", ["受理窗口"])  # the window handling the case
     make_actor(db, "chief", ["受理窗口"], ["chief"])  # the head of the handling group, no clerk
     make_actor(db, "zhao", ["审查组"])  # another department's clerk
     make_actor(db, "review-chief", ["审查组"], ["chief"])  # another department's chief
     make_actor(db, "jiancha", [], ["supervisor"])
     make_actor(db, "shenji", [], ["auditor"])
-    applicant = make_actor(db, "zhangsan", [], ["applicant"])
-    return casework.start_case(db, "TEST-DESK", {"applicant_name": "张三"}, applicant).case_no
-
-
-def login(client, username: str) -> None:
-    with client.session_transaction() as session:  # whoever was logged in before is gone
-        session.clear()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    client.post("/login", data={"username": username, "password": "secret-pw", "csrf_token": token})
-
-
-def token(client) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cases").get_data(as_text=True)).group(1)
+    return desk_ops_case(db)
 
 
 def task_id(db, case_no: str) -> str:
@@ -71,20 +44,20 @@ def status(db, case_no: str) -> str:
 
 
 def post(client, path: str, **form):
-    return client.post(path, data={"csrf_token": token(client), **form})
+    return client.post(path, data={"csrf_token": csrf(client, "/cases"), **form})
 
 
 def test_the_handling_clerk_sees_withdraw_the_chief_sees_terminate_others_neither(client, db, case_no):
-    login(client, "wang")
+    log_in(client, "wang")
     for page in (client.get(f"/cases/{case_no}"), client.get(f"/desk/tasks/{task_id(db, case_no)}")):
         html = page.get_data(as_text=True)
         assert page.status_code == 200 and WITHDRAW in html and TERMINATE not in html
         assert 'name="statement"' in html and 'name="confirm" value="yes"' in html  # the statement, a confirmation
-    login(client, "chief")
+    log_in(client, "chief")
     html = client.get(f"/cases/{case_no}").get_data(as_text=True)
     assert TERMINATE in html and WITHDRAW not in html and 'name="reason"' in html
     for outsider in ("zhao", "review-chief", "jiancha", "shenji", "zhangsan"):
-        login(client, outsider)
+        log_in(client, outsider)
         page = client.get(f"/cases/{case_no}")
         assert outsider in client.get("/cases").get_data(as_text=True)  # logged in as this person
         html = page.get_data(as_text=True)
@@ -95,7 +68,7 @@ def test_the_handling_clerk_sees_withdraw_the_chief_sees_terminate_others_neithe
 
 
 def test_a_clerk_records_the_applicants_withdrawal_at_the_window(client, db, case_no):
-    login(client, "wang")
+    log_in(client, "wang")
     path = f"/desk/cases/{case_no}/withdraw-application"
     unconfirmed = post(client, path, statement="申请人本人到窗口书面申请撤回")
     assert unconfirmed.status_code == 302 and status(db, case_no) == "submitted"
@@ -117,11 +90,11 @@ def test_a_clerk_records_the_applicants_withdrawal_at_the_window(client, db, cas
 
 def test_the_chief_of_the_handling_group_terminates_with_a_reason(client, db, case_no):
     path = f"/desk/cases/{case_no}/terminate"
-    login(client, "review-chief")  # a chief, but not of a group handling the case
+    log_in(client, "review-chief")  # a chief, but not of a group handling the case
     assert post(client, path, confirm="yes", reason="申请事项已不属本机关职权").status_code == 403
-    login(client, "jiancha")
+    log_in(client, "jiancha")
     assert post(client, path, confirm="yes", reason="申请事项已不属本机关职权").status_code == 403
-    login(client, "chief")
+    log_in(client, "chief")
     assert post(client, path, reason="申请事项已不属本机关职权").status_code == 302  # no confirmation
     assert status(db, case_no) == "submitted"
     assert post(client, path, confirm="yes", reason="").status_code == 302
@@ -135,11 +108,11 @@ def test_the_chief_of_the_handling_group_terminates_with_a_reason(client, db, ca
 
 def test_outsiders_are_refused_and_nothing_is_written(client, db, case_no):
     before = len(queries.case_history(db, case_no))
-    login(client, "zhao")  # another department's clerk: the engine refuses (the case does not concern him)
+    log_in(client, "zhao")  # another department's clerk: the engine refuses (the case does not concern him)
     assert post(client, f"/desk/cases/{case_no}/withdraw-application", confirm="yes",
                 statement="申请人书面申请撤回").status_code == 403
     for who in ("jiancha", "shenji", "zhangsan"):
-        login(client, who)
+        log_in(client, who)
         assert post(client, f"/desk/cases/{case_no}/withdraw-application", confirm="yes",
                     statement="申请人书面申请撤回").status_code == 403, who
         assert post(client, f"/desk/cases/{case_no}/terminate", confirm="yes",
@@ -154,13 +127,13 @@ def test_a_decided_case_offers_neither_and_the_engine_refuses_both(client, db, c
     casework.complete_task(db, task_id(db, case_no), refusal, accounts.actor_for(db, "wang"))
     decided = status(db, case_no)
     for who in ("wang", "chief"):
-        login(client, who)
+        log_in(client, who)
         html = client.get(f"/cases/{case_no}").get_data(as_text=True)
         assert WITHDRAW not in html and TERMINATE not in html, who
-    login(client, "wang")
+    log_in(client, "wang")
     post(client, f"/desk/cases/{case_no}/withdraw-application", confirm="yes", statement="申请人书面申请撤回")
     assert "不能撤回申请" in client.get(f"/cases/{case_no}").get_data(as_text=True)
-    login(client, "chief")
+    log_in(client, "chief")
     post(client, f"/desk/cases/{case_no}/terminate", confirm="yes", reason="申请事项已不属本机关职权")
     assert "不能终止" in client.get(f"/cases/{case_no}").get_data(as_text=True)
     assert status(db, case_no) == decided

@@ -12,50 +12,22 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DATA_DIR, make_actor
-from sqlalchemy import select
+from conftest import csrf, desk_ops_case, log_in, make_actor
 
-from engine.audit.replay import replay_case
-from engine.catalogue.deployment import deploy_package
-from engine.desk import casework
-from engine.diagrams.package import load_package
 from engine.reads import queries
-from engine.store.tables import cases
 
 ACCEPT = {"applicant_name": "张三", "decision": "受理"}
 
-
-@pytest.fixture(autouse=True)
-def every_case_re_executes_identically(request):
-    db = request.getfixturevalue("db")
-    yield
-    with db.reading() as conn:
-        numbers = conn.execute(select(cases.c.case_no)).scalars().all()
-    for case_no in numbers:
-        report = replay_case(db, case_no)
-        assert report.identical, report.divergence
+pytestmark = pytest.mark.usefixtures("every_case_replays")
 
 
 @pytest.fixture
 def case_no(db):
-    deploy_package(db, load_package(DATA_DIR / "desk-ops"), "analyst")
     for name, groups in (("wang", ["受理窗口"]), ("li", ["受理窗口"]), ("zhao", ["审查组"])):
         make_actor(db, name, groups)
     make_actor(db, "chief", ["受理窗口"], ["chief"])
     make_actor(db, "jiancha", [], ["supervisor"])
-    applicant = make_actor(db, "zhangsan", [], ["applicant"])
-    return casework.start_case(db, "TEST-DESK", {"applicant_name": "张三"}, applicant).case_no
-
-
-def login(client, username: str) -> None:
-    with client.session_transaction() as session:
-        session.clear()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    client.post("/login", data={"username": username, "password": "secret-pw", "csrf_token": token})
-
-
-def token(client) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cases").get_data(as_text=True)).group(1)
+    return desk_ops_case(db)
 
 
 def accept_task(db, case_no: str) -> str:
@@ -63,11 +35,11 @@ def accept_task(db, case_no: str) -> str:
 
 
 def add(client, task: str, **form):
-    return client.post(f"/desk/tasks/{task}/countersign", data={"csrf_token": token(client), **form})
+    return client.post(f"/desk/tasks/{task}/countersign", data={"csrf_token": csrf(client, "/cases"), **form})
 
 
 def answer(client, task: str, **form):
-    return client.post(f"/desk/tasks/{task}/countersign/answer", data={"csrf_token": token(client), **form})
+    return client.post(f"/desk/tasks/{task}/countersign/answer", data={"csrf_token": csrf(client, "/cases"), **form})
 
 
 def page(client, path: str) -> str:
@@ -79,7 +51,7 @@ def events(db, case_no: str, kind: str) -> list[dict]:
 
 
 def test_the_handler_is_offered_the_clerks_and_chiefs_the_engine_allows(client, db, case_no):
-    login(client, "wang")
+    log_in(client, "wang")
     html = page(client, f"/desk/tasks/{accept_task(db, case_no)}")
     form = html[html.index('id="op-countersign"'):html.index("</details>", html.index('id="op-countersign"'))]
     offered = re.findall(r'<option value="([^"]+)"', form)
@@ -89,12 +61,12 @@ def test_the_handler_is_offered_the_clerks_and_chiefs_the_engine_allows(client, 
 
 def test_after_the_handlers_answer_waits_for_the_reviewer_who_agrees_on_the_task_page(client, db, case_no):
     task = accept_task(db, case_no)
-    login(client, "wang")
+    log_in(client, "wang")
     done = add(client, task, to="li", mode="after", reason="请复核受理意见")
     assert done.status_code == 302
     html = page(client, f"/desk/tasks/{task}")
     assert "已后加签给 li" in html and 'id="op-countersign"' not in html  # one at a time: no second form
-    kept = client.post(f"/desk/tasks/{task}", data={"csrf_token": token(client), "_case": case_no, **ACCEPT})
+    kept = client.post(f"/desk/tasks/{task}", data={"csrf_token": csrf(client, "/cases"), "_case": case_no, **ACCEPT})
     assert kept.status_code == 302 and kept.headers["Location"].endswith(f"/desk/tasks/{task}")
     assert queries.case_detail(db, case_no)["status"] == "submitted"
     html = page(client, f"/desk/tasks/{task}")
@@ -102,7 +74,7 @@ def test_after_the_handlers_answer_waits_for_the_reviewer_who_agrees_on_the_task
     assert "等待加签人 li 签署意见。" in html and "受理决定：受理" in html
     assert 'id="countersign-answer-' not in html  # the handler does not answer their own 加签
 
-    login(client, "li")
+    log_in(client, "li")
     assert "就“受理”后加签给您" in page(client, "/desk/messages")
     html = page(client, f"/desk/tasks/{task}")
     assert f'id="countersign-answer-{task}"' in html and "受理决定：受理" in html
@@ -120,14 +92,15 @@ def test_after_the_handlers_answer_waits_for_the_reviewer_who_agrees_on_the_task
 
 def test_before_a_reviewer_of_another_group_answers_from_the_case_page(client, db, case_no):
     task = accept_task(db, case_no)
-    login(client, "wang")
+    log_in(client, "wang")
     assert add(client, task, to="zhao", mode="before").status_code == 302
     html = page(client, f"/desk/tasks/{task}")
     assert "已前加签给 zhao" in html and re.search(r'<button type="submit" class="primary" disabled', html)
-    refused = client.post(f"/desk/tasks/{task}", data={"csrf_token": token(client), "_case": case_no, **ACCEPT})
+    refused = client.post(f"/desk/tasks/{task}",
+                          data={"csrf_token": csrf(client, "/cases"), "_case": case_no, **ACCEPT})
     assert refused.status_code == 422 and "须等其签署意见" in refused.get_data(as_text=True)
 
-    login(client, "zhao")
+    log_in(client, "zhao")
     assert client.get(f"/desk/tasks/{task}").status_code == 403  # not his group's task
     html = page(client, f"/cases/{case_no}")
     assert 'id="countersign-requests"' in html and f'id="countersign-answer-{task}"' in html
@@ -139,10 +112,10 @@ def test_before_a_reviewer_of_another_group_answers_from_the_case_page(client, d
     assert "您已签署意见" in page(client, f"/cases/{case_no}")
     assert [e["data"]["opinion"] for e in events(db, case_no, "countersign_answered")] == ["不同意"]
 
-    login(client, "wang")
+    log_in(client, "wang")
     html = page(client, f"/desk/tasks/{task}")
     assert "加签人 zhao 已签署意见：不同意" in html
-    done = client.post(f"/desk/tasks/{task}", data={"csrf_token": token(client), "_case": case_no, **ACCEPT})
+    done = client.post(f"/desk/tasks/{task}", data={"csrf_token": csrf(client, "/cases"), "_case": case_no, **ACCEPT})
     assert done.status_code == 302 and [t.element_id for t in queries.open_tasks(db, case_no=case_no)] == ["review"]
 
 
@@ -155,7 +128,7 @@ def test_before_a_reviewer_of_another_group_answers_from_the_case_page(client, d
 ])
 def test_the_engine_refuses_a_bad_reviewer_and_the_form_comes_back(client, db, case_no, to, mode, message):
     task = accept_task(db, case_no)
-    login(client, "wang")
+    log_in(client, "wang")
     refused = add(client, task, to=to, mode=mode, reason="请复核")
     html = refused.get_data(as_text=True)
     assert refused.status_code in (404, 422) and message in html
@@ -165,17 +138,17 @@ def test_the_engine_refuses_a_bad_reviewer_and_the_form_comes_back(client, db, c
 
 def test_a_second_countersign_an_outsider_and_someone_elses_answer_are_refused(client, db, case_no):
     task = accept_task(db, case_no)
-    login(client, "zhao")  # another group's clerk may not add a 加签 to this task
+    log_in(client, "zhao")  # another group's clerk may not add a 加签 to this task
     assert add(client, task, to="li", mode="after").status_code == 403
-    login(client, "wang")
+    log_in(client, "wang")
     add(client, task, to="li", mode="before")
     second = add(client, task, to="chief", mode="after")
     assert second.status_code == 422 and "一次只能加签一人" in second.get_data(as_text=True)
-    login(client, "chief")  # not the reviewer: refused, though the case concerns him
+    log_in(client, "chief")  # not the reviewer: refused, though the case concerns him
     assert answer(client, task, opinion="同意").status_code == 403
-    login(client, "zhao")  # the case does not concern him at all
+    log_in(client, "zhao")  # the case does not concern him at all
     assert answer(client, task, opinion="同意").status_code == 403
-    login(client, "jiancha")
+    log_in(client, "jiancha")
     assert answer(client, task, opinion="同意").status_code == 403
     assert [e["data"]["to"] for e in events(db, case_no, "countersign_added")] == ["li"]
     assert events(db, case_no, "countersign_answered") == []

@@ -11,46 +11,21 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DATA_DIR, make_actor, tamper
-from sqlalchemy import select
+from conftest import csrf, desk_ops_case, log_in, make_actor, tamper
 
-from engine.audit.replay import replay_case
-from engine.catalogue.deployment import deploy_package
-from engine.desk import attachments, casework
-from engine.diagrams.package import load_package
+from engine.desk import attachments
 from engine.reads import queries
-from engine.store.tables import cases
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-
-@pytest.fixture(autouse=True)
-def every_case_re_executes_identically(request):
-    db = request.getfixturevalue("db")
-    yield
-    with db.reading() as conn:
-        numbers = conn.execute(select(cases.c.case_no)).scalars().all()
-    for case_no in numbers:
-        report = replay_case(db, case_no)
-        assert report.identical, report.divergence
+pytestmark = pytest.mark.usefixtures("every_case_replays")
 
 
 @pytest.fixture
 def case_no(db):
-    deploy_package(db, load_package(DATA_DIR / "desk-ops"), "analyst")
     for name, groups in (("wang", ["受理窗口"]), ("li", ["受理窗口"]), ("zhao", ["审查组"])):
         make_actor(db, name, groups)
-    applicant = make_actor(db, "zhangsan", [], ["applicant"])
-    return casework.start_case(db, "TEST-DESK", {"applicant_name": "张三"}, applicant).case_no
-
-
-def login(client, username: str) -> None:
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    client.post("/login", data={"username": username, "password": "secret-pw", "csrf_token": token})
-
-
-def token(client, path: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+    return desk_ops_case(db)
 
 
 def task_id(db, case_no: str, element: str) -> str:
@@ -58,7 +33,7 @@ def task_id(db, case_no: str, element: str) -> str:
 
 
 def test_decision_renders_as_actions_with_the_fields_each_needs(client, db, case_no):
-    login(client, "wang")
+    log_in(client, "wang")
     page = client.get(f"/desk/tasks/{task_id(db, case_no, 'accept')}").get_data(as_text=True)
     assert 'class="action action-go"' in page and 'class="action action-pause"' in page
     assert 'class="action action-stop"' in page  # 不予受理: a refusal, needing reason and legal basis
@@ -69,23 +44,23 @@ def test_decision_renders_as_actions_with_the_fields_each_needs(client, db, case
 
 
 def test_supplement_list_and_refusal_messages_without_javascript(client, db, case_no):
-    login(client, "wang")
+    log_in(client, "wang")
     path = f"/desk/tasks/{task_id(db, case_no, 'accept')}"
-    csrf = token(client, path)
-    refused = client.post(path, data={"csrf_token": csrf, "_case": case_no, "applicant_name": "张三",
+    token = csrf(client, path)
+    refused = client.post(path, data={"csrf_token": token, "_case": case_no, "applicant_name": "张三",
                                       "decision": "不予受理", "reason": "不符"})
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert re.search(r'data-field="legal_basis".*?field-error', page, re.S)
     assert 'value="不符"' not in page and ">不符</textarea>" in page  # what was typed is kept
-    done = client.post(path, data={"csrf_token": csrf, "_case": case_no, "applicant_name": "张三", "decision": "补正",
+    done = client.post(path, data={"csrf_token": token, "_case": case_no, "applicant_name": "张三", "decision": "补正",
                                    "missing_materials": ["身份证"], "missing_materials__more": "村委会证明\n"})
     assert done.status_code == 302
     completed = [e for e in queries.case_history(db, case_no) if e["type"] == "task_completed"][-1]
     assert completed["data"]["data"]["missing_materials"] == ["身份证", "村委会证明"]
     assert [t.element_id for t in queries.open_tasks(db, case_no=case_no)] == ["supplement"]
-    client.post("/logout", data={"csrf_token": csrf})
-    login(client, "zhangsan")  # the applicant reads the one complete list on the case page
+    client.post("/logout", data={"csrf_token": token})
+    log_in(client, "zhangsan")  # the applicant reads the one complete list on the case page
     page = client.get(f"/cases/{case_no}").get_data(as_text=True)
     listed = page[page.index('id="supplement"'):page.index('id="materials"')]
     assert "<li>身份证</li><li>村委会证明</li>" in listed and "暂停计时" in listed
@@ -94,77 +69,77 @@ def test_supplement_list_and_refusal_messages_without_javascript(client, db, cas
 
 def test_transfer_form_and_403_for_an_outsider(client, db, case_no):
     accept = task_id(db, case_no, "accept")
-    login(client, "zhao")
+    log_in(client, "zhao")
     assert client.get(f"/desk/tasks/{accept}").status_code == 403
-    client.post("/logout", data={"csrf_token": token(client, "/desk")})
-    login(client, "wang")
-    csrf = token(client, f"/desk/tasks/{accept}")
-    wrong = client.post(f"/desk/tasks/{accept}/transfer", data={"csrf_token": csrf, "to": "zhao", "reason": "外出"})
+    client.post("/logout", data={"csrf_token": csrf(client, "/desk")})
+    log_in(client, "wang")
+    token = csrf(client, f"/desk/tasks/{accept}")
+    wrong = client.post(f"/desk/tasks/{accept}/transfer", data={"csrf_token": token, "to": "zhao", "reason": "外出"})
     assert wrong.status_code == 422
     page = wrong.get_data(as_text=True)
     assert "不在“受理窗口”组" in page and "外出</textarea>" in page and 'id="op-transfer" open' in page
-    moved = client.post(f"/desk/tasks/{accept}/transfer", data={"csrf_token": csrf, "to": "li", "reason": "外出"})
+    moved = client.post(f"/desk/tasks/{accept}/transfer", data={"csrf_token": token, "to": "li", "reason": "外出"})
     assert moved.status_code == 302
     assert queries.open_tasks(db, case_no=case_no)[0].assignee == "li"
 
 
 def test_return_needs_a_reason_and_withdraw_shows_on_the_list(client, db, case_no):
-    login(client, "wang")
+    log_in(client, "wang")
     accept = task_id(db, case_no, "accept")
-    csrf = token(client, f"/desk/tasks/{accept}")
-    client.post(f"/desk/tasks/{accept}", data={"csrf_token": csrf, "_case": case_no, "applicant_name": "张三",
+    token = csrf(client, f"/desk/tasks/{accept}")
+    client.post(f"/desk/tasks/{accept}", data={"csrf_token": token, "_case": case_no, "applicant_name": "张三",
                                                "decision": "受理"})
     desk = client.get("/desk").get_data(as_text=True)
     assert 'id="withdraw-form"' in desk and "可以撤回" in desk
-    withdrawn = client.post(f"/desk/cases/{case_no}/withdraw", data={"csrf_token": csrf, "task_id": accept,
+    withdrawn = client.post(f"/desk/cases/{case_no}/withdraw", data={"csrf_token": token, "task_id": accept,
                                                                     "next": "/desk"})
     assert withdrawn.status_code == 302
     assert task_id(db, case_no, "accept") == accept
 
 
 def test_attachment_upload_checks_content_and_download_checks_who(client, db, case_no, tmp_path):
-    login(client, "wang")
+    log_in(client, "wang")
     page = f"/cases/{case_no}"
-    csrf = token(client, page)
+    token = csrf(client, page)
     fake = client.post(f"/desk/cases/{case_no}/attachments", data={
-        "csrf_token": csrf, "file": (__import__("io").BytesIO(b"MZ not a pdf"), "申请书.pdf")},
+        "csrf_token": token, "file": (__import__("io").BytesIO(b"MZ not a pdf"), "申请书.pdf")},
         content_type="multipart/form-data", follow_redirects=True)
     assert "扩展名与内容不符" in fake.get_data(as_text=True)
     ok = client.post(f"/desk/cases/{case_no}/attachments", data={
-        "csrf_token": csrf, "material": "申请书", "file": (__import__("io").BytesIO(PDF), "申请书.pdf")},
+        "csrf_token": token, "material": "申请书", "file": (__import__("io").BytesIO(PDF), "申请书.pdf")},
         content_type="multipart/form-data", follow_redirects=True)
     assert "已上传" in ok.get_data(as_text=True)
     row = attachments.list_attachments(db, case_no)[0]
     download = client.get(f"/desk/cases/{case_no}/attachments/{row['id']}")
     assert download.status_code == 200 and download.data == PDF
     assert "attachment" in download.headers["Content-Disposition"]
-    client.post("/logout", data={"csrf_token": csrf})
-    login(client, "zhao")  # a clerk of a group the case never reached
+    client.post("/logout", data={"csrf_token": token})
+    log_in(client, "zhao")  # a clerk of a group the case never reached
     assert client.get(f"/desk/cases/{case_no}/attachments/{row['id']}").status_code == 403
     tamper(db, row["sha256"], PDF + b"tampered")  # wherever the store keeps it (a folder, the database)
-    client.post("/logout", data={"csrf_token": token(client, "/desk")})
-    login(client, "wang")
+    client.post("/logout", data={"csrf_token": csrf(client, "/desk")})
+    log_in(client, "wang")
     damaged = client.get(f"/desk/cases/{case_no}/attachments/{row['id']}")
     assert damaged.status_code == 500 and "哈希不符" in damaged.get_data(as_text=True)
 
 
 def test_copy_shows_in_the_recipients_tab_with_a_read_mark(client, db, case_no):
-    login(client, "wang")
-    csrf = token(client, f"/cases/{case_no}")
-    client.post(f"/desk/cases/{case_no}/copy", data={"csrf_token": csrf, "to": ["zhao"], "note": "请知悉"})
-    client.post(f"/desk/cases/{case_no}/comments", data={"csrf_token": csrf, "body": "申请人电话 138"})
-    client.post(f"/desk/cases/{case_no}/materials", data={"csrf_token": csrf, "m:申请书": "received",
+    log_in(client, "wang")
+    token = csrf(client, f"/cases/{case_no}")
+    client.post(f"/desk/cases/{case_no}/copy", data={"csrf_token": token, "to": ["zhao"], "note": "请知悉"})
+    client.post(f"/desk/cases/{case_no}/comments", data={"csrf_token": token, "body": "申请人电话 138"})
+    client.post(f"/desk/cases/{case_no}/materials", data={"csrf_token": token, "m:申请书": "received",
                                                           "m:身份证": "missing"})
     case_page = client.get(f"/cases/{case_no}").get_data(as_text=True)
     assert "申请人电话 138" in case_page and 'class="material-missing" data-material="身份证"' in case_page
-    client.post("/logout", data={"csrf_token": csrf})
-    login(client, "zhao")
+    client.post("/logout", data={"csrf_token": token})
+    log_in(client, "zhao")
     desk = client.get("/desk").get_data(as_text=True)
     assert re.search(r'id="tab-copies">抄送我的<span class="badge">1</span>', desk)
     copies = client.get("/desk/copies").get_data(as_text=True)
     assert "wang 抄送给您：请知悉" in copies and 'class="unread"' in copies
     notice = re.search(r'/desk/notices/(\d+)/read', copies).group(1)
-    client.post(f"/desk/notices/{notice}/read", data={"csrf_token": token(client, "/desk/copies"),
+    client.post(f"/desk/notices/{notice}/read", data={"csrf_token": csrf(client, "/desk/copies"),
                                                      "next": "/desk/copies"})
     assert "已读" in client.get("/desk/copies").get_data(as_text=True)
 

@@ -8,54 +8,30 @@ case), anonymous, a case number that does not exist, a decided case; none of the
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from conftest import DATA_DIR, make_actor
+from conftest import csrf, desk_ops_case, log_in, make_actor
 from sqlalchemy import select
 
-from engine.audit.replay import replay_case
-from engine.catalogue.deployment import deploy_package
 from engine.desk import casework
-from engine.diagrams.package import load_package
 from engine.org import accounts
 from engine.reads import queries
-from engine.store.tables import cases, receipts
+from engine.store.tables import receipts
 
-
-@pytest.fixture(autouse=True)
-def every_case_re_executes_identically(request):
-    db = request.getfixturevalue("db")
-    yield
-    with db.reading() as conn:
-        numbers = conn.execute(select(cases.c.case_no)).scalars().all()
-    for case_no in numbers:
-        report = replay_case(db, case_no)
-        assert report.identical, report.divergence
+pytestmark = pytest.mark.usefixtures("every_case_replays")
 
 
 @pytest.fixture
 def case_no(db):
-    deploy_package(db, load_package(DATA_DIR / "desk-ops"), "analyst")
     make_actor(db, "wang", ["受理窗口"])
     make_actor(db, "lisi", [], ["applicant"])
-    applicant = make_actor(db, "zhangsan", [], ["applicant"])
-    return casework.start_case(db, "TEST-DESK", {"applicant_name": "张三"}, applicant).case_no
-
-
-def login(client, username: str) -> None:
-    client.post("/login", data={"username": username, "password": "secret-pw", "csrf_token": token(client, "/login")})
-
-
-def token(client, path: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+    return desk_ops_case(db)
 
 
 def withdraw(client, case_no: str, **form):
     with client.session_transaction() as session:  # an anonymous visitor has a page with a token too: the login
         logged_in = "_user_id" in session
     return client.post(f"/hall/cases/{case_no}/withdraw",
-                       data={"csrf_token": token(client, "/hall" if logged_in else "/login"), "confirm": "yes", **form})
+                       data={"csrf_token": csrf(client, "/hall" if logged_in else "/login"), "confirm": "yes", **form})
 
 
 def status(db, case_no: str) -> str:
@@ -67,12 +43,12 @@ def events(db, case_no: str) -> list[str]:
 
 
 def test_the_applicant_withdraws_from_their_case_page(client, db, case_no):
-    login(client, "zhangsan")
+    log_in(client, "zhangsan")
     page = client.get(f"/cases/{case_no}").get_data(as_text=True)
     assert 'id="withdraw-application"' in page and f'action="/hall/cases/{case_no}/withdraw"' in page
     assert 'name="confirm" value="yes"' in page and "我确认撤回本申请" in page  # a confirmation, not one click
 
-    unconfirmed = client.post(f"/hall/cases/{case_no}/withdraw", data={"csrf_token": token(client, "/hall")})
+    unconfirmed = client.post(f"/hall/cases/{case_no}/withdraw", data={"csrf_token": csrf(client, "/hall")})
     assert unconfirmed.status_code == 302 and status(db, case_no) == "submitted"
     assert "请勾选" in client.get(f"/cases/{case_no}").get_data(as_text=True)
 
@@ -94,14 +70,14 @@ def test_the_applicant_withdraws_from_their_case_page(client, db, case_no):
 
 @pytest.mark.parametrize("who", ["lisi", "wang"])
 def test_another_applicant_or_a_clerk_is_refused(client, db, case_no, who):
-    login(client, who)
+    log_in(client, who)
     before = events(db, case_no)
     assert withdraw(client, case_no).status_code == 403
     assert status(db, case_no) == "submitted" and events(db, case_no) == before
 
 
 def test_a_clerk_handling_the_case_cannot_withdraw_it_online(client, db, case_no):
-    login(client, "wang")
+    log_in(client, "wang")
     accept = queries.open_tasks(db, case_no=case_no)[0].task_id
     casework.claim_task(db, accept, accounts.actor_for(db, "wang"))
     page = client.get(f"/cases/{case_no}").get_data(as_text=True)
@@ -116,7 +92,7 @@ def test_anonymous_is_sent_to_log_in(client, db, case_no):
 
 
 def test_a_case_that_does_not_exist(client, db, case_no):
-    login(client, "zhangsan")
+    log_in(client, "zhangsan")
     response = withdraw(client, "20990101999999")
     assert response.status_code == 404 and "不存在" in response.get_data(as_text=True)
 
@@ -127,7 +103,7 @@ def test_a_decided_case_is_refused_with_the_engines_message(client, db, case_no)
                                         "legal_basis": "《中华人民共和国行政许可法》第三十二条"},
                            accounts.actor_for(db, "wang"))
     assert status(db, case_no) == "refused"
-    login(client, "zhangsan")
+    log_in(client, "zhangsan")
     before = events(db, case_no)
     response = withdraw(client, case_no, statement="不需要了")  # a page opened before the decision
     assert response.status_code == 302

@@ -13,7 +13,6 @@ import pytest
 from conftest import DATA_DIR, deploy, make_actor
 from sqlalchemy import select
 
-from engine.audit.replay import replay_case
 from engine.catalogue.deployment import deploy_package
 from engine.desk import caseops, casework, inbox, taskops
 from engine.diagrams.package import load_package
@@ -21,7 +20,7 @@ from engine.errors import ConflictError, FormValidationError, NotFound, Permissi
 from engine.reads import queries
 from engine.runtime import taskdata
 from engine.runtime.change import load_workflow
-from engine.store.tables import cases, delegations, notifications
+from engine.store.tables import delegations, notifications
 from engine.time import clock
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing time
@@ -30,16 +29,7 @@ ACCEPTED = {"applicant_name": "张三", "decision": "受理"}
 DIBAO = {"applicant_name": "李长林", "id_number": "420115197001011234", "village": "东沟镇桃园村",
          "household_size": 3, "annual_income": 9000, "hardship": "因病", "home_visit_note": "户主长期患病"}
 
-
-@pytest.fixture(autouse=True)
-def every_case_re_executes_identically(request):
-    db = request.getfixturevalue("db")
-    yield
-    with db.reading() as conn:
-        numbers = conn.execute(select(cases.c.case_no).order_by(cases.c.id)).scalars().all()
-    for case_no in numbers:
-        report = replay_case(db, case_no)
-        assert report.identical, report.divergence
+pytestmark = pytest.mark.usefixtures("every_case_replays")
 
 
 @pytest.fixture
