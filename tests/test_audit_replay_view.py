@@ -15,7 +15,8 @@ from test_audit_web import login, text_of, views_of
 
 from engine.audit.replay import ReplayReport, Step
 from engine.catalogue.deployment import deploy_package
-from engine.desk.casework import claim_task, complete_task, extend_deadline, release_task, start_case
+from engine.desk.casework import claim_task, complete_task, release_task, start_case
+from engine.desk.clockops import extend_deadline
 from engine.diagrams.package import load_package
 from engine.reads import queries
 from engine.runtime.scheduler import tick

@@ -18,7 +18,8 @@ from conftest import ACCEPT_DATA, make_actor
 from sqlalchemy import select
 
 from engine.catalogue.deployment import deploy_package
-from engine.desk.casework import complete_task, extend_deadline, start_case
+from engine.desk.casework import complete_task, start_case
+from engine.desk.clockops import extend_deadline
 from engine.diagrams.package import load_package
 from engine.errors import OnewindowError, PermissionDenied
 from engine.reads import queries

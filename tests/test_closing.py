@@ -132,7 +132,7 @@ def test_a_chief_terminates_with_a_reason_and_a_notice_a_clerk_cannot(db, setup)
     with clock.frozen_at(T0 + timedelta(days=1)):
         with pytest.raises(PermissionDenied, match="只有负责人"):
             closing.terminate_case(db, started.case_no, window, "申请人已注销")
-        with pytest.raises(PermissionDenied, match="不是办理本办件的部门负责人"):
+        with pytest.raises(PermissionDenied, match="不是当前办理单位或决定机关的负责人"):
             closing.terminate_case(db, started.case_no, other_chief, "申请人已注销")
         with pytest.raises(OnewindowError, match="终止的理由"):
             closing.terminate_case(db, started.case_no, chief, "")

@@ -16,7 +16,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, insert, select, update
 
-from engine.desk import clockops, countersign
+from engine.desk import countersign
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
 from engine.hall import follow
@@ -210,7 +210,3 @@ def answer_as_applicant(db: Database, case_no: str, data: dict[str, Any], actor:
 def _properties(task) -> dict[str, str]:
     return task.task_spec.extensions.get("properties", {}) if hasattr(task.task_spec, "extensions") else {}
 
-
-def extend_deadline(db: Database, case_no: str, days: Any, reason: Any, actor: Actor) -> str:
-    """延期: kept here for its callers (the CLI); the rules of 行政许可法第四十二条 are in `desk.clockops`."""
-    return clockops.extend_deadline(db, case_no, days, reason, actor).case_no

@@ -114,10 +114,10 @@ def cmd_complete(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_extend(args: argparse.Namespace, ctx: Context) -> int:
-    from engine.desk import casework
+    from engine.desk import clockops
     from engine.reads import queries
 
-    casework.extend_deadline(ctx.db, args.case_no, args.days, args.reason, _actor(ctx, args.user))
+    clockops.extend_deadline(ctx.db, args.case_no, args.days, args.reason, _actor(ctx, args.user))
     clock_view = queries.case_detail(ctx.db, args.case_no)["clock"]
     ctx.emit(clock_view, f"case {args.case_no}: deadline extended by {args.days} working day(s) to "
                          f"{clock_view['committed_deadline']} (statutory {clock_view['statutory_deadline']})")
