@@ -128,8 +128,10 @@ def test_lint_a_lone_diagram_skips_item_metadata(tmp_path, capsys):
     (tmp_path / "wait.json").write_text('{"type": "object"}', encoding="utf-8")
     status, out, _ = run(capsys, "lint", str(bpmn))
     assert status == 0, out
+    status, out, _ = run(capsys, "lint", str(tmp_path))
+    assert status == 0 and "item.json" in out  # a folder as a sketch: deploying it would need item.json
     status, out, _ = run(capsys, "lint", str(PROCESSES / "shared"))
-    assert status == 0 and "item.json" in out  # a warning: deploying it would need item.json
+    assert status == 0 and "item.json" not in out, out  # call activities are never items: nothing to warn
 
 
 def test_lint_missing_path(capsys, tmp_path):

@@ -16,7 +16,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine.diagrams import lint_routing
+from engine.diagrams import lint_flows, lint_routing
 from engine.diagrams.bpmn import (
     FORM_SCHEMA_PROPERTY,
     FORM_UI_PROPERTY,
@@ -29,6 +29,7 @@ from engine.diagrams.bpmn import (
 from engine.diagrams.filenames import name_problem
 from engine.diagrams.guide import appeal_problems, guide_problems
 from engine.diagrams.package import ProcessPackage
+from engine.diagrams.parser_words import in_words
 from engine.diagrams.safexml import parse_xml
 from engine.diagrams.scripting import compile_expression, compile_script
 from engine.diagrams.specs import FORMS_PREFIX, build_specs
@@ -92,8 +93,11 @@ def lint_package(package: ProcessPackage) -> LintReport:
         findings += _lint_tree(package, name, tree)
     findings += [Finding("error", problem, fix, element, file)  # a refusal notice must name where to appeal
                  for problem, fix, element, file in appeal_problems(package.metadata, trees, package.files)]
-    if not any(f.severity == "error" and f.file != "item.json" for f in findings):
-        findings += _lint_spec(package)  # the parser's view, once our own rules pass on the diagrams
+    # The parser's view too, but not twice: what our rules already named on an element stays ours; and it
+    # stops at a flow to nowhere, which our own rule has named better.
+    if trees and not any(f.message.startswith("连线“") for f in findings):
+        named = {(f.file, f.element_id) for f in findings if f.severity == "error" and f.element_id}
+        findings += [f for f in _lint_spec(package) if (f.file, f.element_id) not in named]
     return LintReport(findings)
 
 
@@ -138,7 +142,9 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
                          "却没有表单和办理人", "改为用户任务（userTask，指定表单和泳道）或脚本任务（scriptTask）",
                 task.get("id"), name))
     findings += _lint_gateways(tree, name)
-    findings += _lint_orphans(tree, name)
+    findings += [Finding("error", problem, fix, element, name)
+                 for problem, fix, element in lint_flows.dangling_flows(tree) + lint_flows.orphans(tree)
+                 + lint_flows.unsupported_events(tree)]
     findings += _lint_timeout_paths(tree, name)
     findings += _lint_expressions(tree, name)
     return findings
@@ -205,39 +211,6 @@ def _lint_gateways(tree: etree._ElementTree, file: str) -> list[Finding]:
     return findings
 
 
-_FLOW_NODES = ("task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
-               "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
-               "inclusiveGateway", "eventBasedGateway", "intermediateCatchEvent", "intermediateThrowEvent",
-               "startEvent", "endEvent", "boundaryEvent")
-
-
-def _started_by_event(element: etree._Element) -> bool:
-    """An event subprocess (started by its start event's trigger) or a compensation handler (started by a
-    compensation event through an association): neither has, nor may have, a sequence flow in or out."""
-    return element.get("triggeredByEvent") == "true" or element.get("isForCompensation") == "true"
-
-
-def _lint_orphans(tree: etree._ElementTree, file: str) -> list[Finding]:
-    """Every element is reached by a flow and leads on (a start has no way in, an end no way out)."""
-    root = tree.getroot()
-    sources = {f.get("sourceRef") for f in root.iterfind(".//bpmn:sequenceFlow", NS)}
-    targets = {f.get("targetRef") for f in root.iterfind(".//bpmn:sequenceFlow", NS)}
-    findings = []
-    for kind in _FLOW_NODES:
-        for element in root.iterfind(f".//bpmn:{kind}", NS):
-            element_id, label = element.get("id"), element.get("name") or element.get("id")
-            if _started_by_event(element):
-                continue
-            event_sub = element.getparent().get("triggeredByEvent") == "true"
-            if kind not in ("startEvent", "boundaryEvent") and element_id not in targets:
-                findings.append(Finding("error", f"“{label}”没有任何连线进入，永远不会被执行",
-                                        "从前一个环节画一条连线到它，或删除它", element_id, file))
-            if kind != "endEvent" and element_id not in sources and not (kind == "startEvent" and event_sub):
-                findings.append(Finding("error", f"“{label}”没有任何连线离开，流程会停在这里",
-                                        "从它画一条连线到下一个环节或结束事件", element_id, file))
-    return findings
-
-
 def _lint_timeout_paths(tree: etree._ElementTree, file: str) -> list[Finding]:
     """A timeout never approves a licence on its own: no path from a timer may reach an approving end
     event without passing a person's decision (a user task)."""
@@ -274,9 +247,10 @@ def _lint_timeout_paths(tree: etree._ElementTree, file: str) -> list[Finding]:
 def _lint_expressions(tree: etree._ElementTree, file: str) -> list[Finding]:
     findings = []
     root = tree.getroot()
-    checks: list[tuple[etree._Element, str, str]] = []
+    # (element named, where the language is declared, source, eval/exec, may be empty)
+    checks: list[tuple[etree._Element, etree._Element, str, str, bool]] = []
     for condition in root.iterfind(".//bpmn:conditionExpression", NS):
-        checks.append((condition.getparent(), condition.text or "", "eval"))
+        checks.append((condition.getparent(), condition, condition.text or "", "eval", False))
     for tag in ("timeDuration", "timeDate", "timeCycle"):
         for timer in root.iterfind(f".//bpmn:{tag}", NS):
             element, value = timer.getparent().getparent(), (timer.text or "").strip()
@@ -284,16 +258,21 @@ def _lint_expressions(tree: etree._ElementTree, file: str) -> list[Finding]:
                 findings.append(Finding("error", f"定时器的值 {value} 没有加引号，会被当作表达式求值而失败",
                                         f'写成 "{value}"（带双引号）', element.get("id"), file))
                 continue
-            checks.append((element, value, "eval"))
+            checks.append((element, timer, value, "eval", False))
     for script in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS):
-        checks.append((script.getparent(), script.text or "", "exec"))
-    for prop in ("preScript", "postScript"):
+        checks.append((script.getparent(), script.getparent(), script.text or "", "exec", False))
+    for prop in ("preScript", "postScript"):  # spiff-arena's modeler writes them empty: nothing to run
         for script in root.iterfind(f".//bpmn:extensionElements/spiffworkflow:{prop}", NS):
-            checks.append((script.getparent().getparent(), script.text or "", "exec"))
-    for element, source, mode in checks:
+            checks.append((script.getparent().getparent(), script, script.text or "", "exec", True))
+    for element, holder, source, mode, may_be_empty in checks:
         if not source.strip():
-            findings.append(Finding("error", "表达式或脚本为空", "填写内容，或删除该元素",
-                                    element.get("id"), file))
+            if not may_be_empty:
+                findings.append(Finding("error", "表达式或脚本为空", "填写内容，或删除该元素",
+                                        element.get("id"), file))
+            continue
+        if foreign := lint_flows.foreign_language(holder, source):
+            findings.append(Finding("error", foreign, "改写为 Python 表达式，如 approved == True 或 "
+                                    "decision == \"受理\"（见 docs/modeling.md）", element.get("id"), file))
             continue
         try:
             (compile_expression if mode == "eval" else compile_script)(source.strip())
@@ -311,15 +290,21 @@ def _lint_spec(package: ProcessPackage) -> list[Finding]:
     starts = [process_id] if process_id or package.metadata else [
         pid for name, text in package.main_bpmn_files().items()
         for pid in process_ids(parse_xml(text, name), executable_only=True)]
+    if not starts:
+        if package.metadata:  # item.json's own finding says which process to start
+            return []
+        return [Finding("error", "文件中没有可执行的流程，办件无从开始",
+                        "在要运行的流程上设置 isExecutable=\"true\"（调用活动所调用的流程除外）")]
     try:
-        for start in starts or [""]:
-            build_specs(package.files, start or "")
-    except ValidationException as exc:
-        element = exc.id or _element_at_line(package.files, exc.file_name, getattr(exc, "line_number", None))
-        return [Finding("error", _short_xsd_message(str(exc).splitlines()[0]), "按提示更正该元素",
-                        element or None, exc.file_name or None)]
-    except OnewindowError as exc:
-        return [Finding("error", exc.message, "按提示更正流程图")]
+        for start in starts:
+            build_specs(package.files, start)
+    except (ValidationException, OnewindowError) as exc:
+        cause = exc if isinstance(exc, ValidationException) else exc.__cause__
+        if not isinstance(cause, ValidationException):
+            return [Finding("error", *in_words(str(exc)))]
+        element = cause.id or _element_at_line(package.files, cause.file_name, getattr(cause, "line_number", None))
+        message, fix = in_words(_short_xsd_message(str(cause)))
+        return [Finding("error", message, fix, element or None, cause.file_name or None)]
     return []
 
 

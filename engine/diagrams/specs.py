@@ -7,6 +7,7 @@ smaller on disk and cheaper on every load.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,6 +24,11 @@ from engine.diagrams.safexml import parse_xml
 from engine.errors import PackageError
 
 FORMS_PREFIX = "forms/"
+
+# SpiffWorkflow's parser follows the flows recursively, two Python frames per element: Python's default
+# limit of 1,000 frames refused a plain chain of ~490 steps. Python 3.11 keeps Python-to-Python calls off
+# the C stack, so a higher limit is safe; it is raised, never lowered, once for the process.
+PARSER_DEPTH = 20_000
 
 
 CLOCK_PROPERTY = "clock"  # "start": the clock starts when this step completes; "pause": stopped while open
@@ -124,6 +130,8 @@ def as_loaded(spec: BpmnProcessSpec) -> BpmnProcessSpec:
 
 def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = None) -> ProcessSpecs:
     """Parse a package's files with a fresh parser (SpiffWorkflow refuses duplicate process ids in one)."""
+    if sys.getrecursionlimit() < PARSER_DEPTH:
+        sys.setrecursionlimit(PARSER_DEPTH)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for name, text in files.items():
         if name.endswith(".bpmn"):

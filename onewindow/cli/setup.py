@@ -16,7 +16,8 @@ def register(commands, common) -> None:
     sub.add_argument("--demo", action="store_true", help="also create demo users and deploy every item in processes/")
 
     sub = _command(commands, common, "lint", cmd_lint, "check item folders or .bpmn files without deploying")
-    sub.add_argument("paths", nargs="+", metavar="PATH", help="an item folder or a .bpmn file")
+    sub.add_argument("paths", nargs="+", metavar="PATH",
+                     help="an item folder, a .bpmn file, or a folder of item folders (e.g. processes)")
 
     sub = _command(commands, common, "deploy", cmd_deploy,
                    "lint and deploy an item folder as its next version (identical content: no-op)")
@@ -97,10 +98,22 @@ def _deploy_dict(result) -> dict[str, Any]:
 
 def cmd_lint(args: argparse.Namespace, ctx: Context) -> int:
     """Lint each path; every finding names its file and element and says how to fix it."""
-    results = [_lint_one(Path(p)) for p in args.paths]
+    results = [_lint_one(path) for p in args.paths for path in _item_paths(Path(p))]
     errors = sum(1 for r in results for f in r["findings"] if f["severity"] == "error")
     ctx.emit(results, lambda: _lint_text(results, errors))
     return 1 if errors else 0
+
+
+def _item_paths(path: Path) -> list[Path]:
+    """A folder of item folders (processes/, a department's folder) stands for every item under it, and
+    its shared call activities; anything else is linted as it is."""
+    from engine.catalogue import demo
+
+    if not path.is_dir() or (path / "item.json").exists() or any(path.glob("*.bpmn")):
+        return [path]
+    found = demo.item_folders(path)
+    shared = path / demo.SHARED_FOLDER
+    return (found + ([shared] if any(shared.glob("*.bpmn")) else [])) or [path]
 
 
 def _lint_one(path: Path) -> dict[str, Any]:
@@ -126,8 +139,10 @@ def _diagrams_only(findings: list[dict[str, Any]], path: Path) -> list[dict[str,
 
     For a folder this is said as a warning, because deploying it would still need item.json.
     """
+    from engine.catalogue import demo
+
     kept = [f for f in findings if f["file"] != "item.json"]
-    if path.is_dir():
+    if path.is_dir() and path.name != demo.SHARED_FOLDER:  # call activities are not items
         kept.insert(0, {"severity": "warning", "message": "没有 item.json，只检查了流程图",
                         "fix": "作为事项部署前，添加 item.json（code、name、department、handling_mode）",
                         "element_id": None, "file": "item.json"})
