@@ -33,11 +33,15 @@ def _items() -> list[tuple[Path, dict]]:
     return [(path, json.loads(path.read_text(encoding="utf-8"))) for path in sorted(CATALOGUE.glob("*/*/item.json"))]
 
 
-def test_the_catalogue_has_the_63_items_of_the_nine_departments():
+def test_the_catalogue_has_at_least_the_63_items_of_the_nine_departments():
+    """S-2 counts the items each department brought; an analyst may add more (docs/modeling.md §16)
+    without touching a test, so the counts are a floor, not the catalogue's size."""
     items = _items()
     per_folder = Counter(path.parent.parent.name for path, _ in items)
-    assert dict(per_folder) == {slug: count for slug, (_, count) in DEPARTMENTS.items()}
-    assert len(items) == 63
+    assert set(per_folder) == set(DEPARTMENTS)
+    for slug, (_, count) in DEPARTMENTS.items():
+        assert per_folder[slug] >= count, (slug, per_folder[slug], count)
+    assert len(items) >= sum(count for _, count in DEPARTMENTS.values()) == 63
     for path, item in items:
         assert item["department"] == DEPARTMENTS[path.parent.parent.name][0], path
 

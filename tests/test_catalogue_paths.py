@@ -53,7 +53,7 @@ def admin(db, units):
 
 
 def test_the_catalogue_has_a_diagram_for_every_item():
-    assert len(CATALOGUE) == 63
+    assert len(CATALOGUE) >= 63  # S-2's items; an analyst may add more without touching a test (§16)
     shapes = {_meta(folder)["handling_mode"] for folder in CATALOGUE}
     assert shapes == {"direct", "committed", "joint", "report-up", "restricted"}
 
