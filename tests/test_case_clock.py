@@ -189,7 +189,7 @@ def test_the_case_page_and_the_api_show_deadline_days_used_pauses_and_warnings(d
         page = text(client.get(f"/cases/{case_no}"))
         token = issue_token(db, "window")
         body = client.get(f"/api/v1/cases/{case_no}", headers={"Authorization": f"Bearer {token}"}).get_json()
-    assert "办理时限" in page and "2026-03-13 00:00" in page  # committed deadline, district time
+    assert "办理时限" in page and "2026-03-12 24:00" in page  # committed deadline: the end of its day
     assert "等待申请人补正" in page and "环节时限" in page
     assert "已用 5 个工作日，剩余 0 个工作日" in page  # the last day: the deadline is tonight
     assert "临期提醒" in page  # the last day: a reminder, not a card (issue 15, item 10)

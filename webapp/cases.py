@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from engine.audit import auditor
-from engine.reads import queries
+from engine.reads import queries, story
 from engine.runtime import incidents, intake
 from engine.runtime.caseaccess import STAFF_ROLES
 
@@ -40,14 +40,15 @@ def case(case_no: str):
     db = get_db()
     actor = current_user.actor
     require_case_access(actor, case_no)
-    history = queries.case_history(db, case_no)
+    history = story.case_story(db, case_no)
     if "auditor" in actor.roles:  # auditors' views of cases are themselves logged (S-16)
         auditor.record_view(db, actor.username, case_no, "case page")
     detail = queries.case_detail(db, case_no)
     open_now = {t["element_id"] for t in detail["open_tasks"]}  # a step done once and open again is current
     done = sorted({e["element_id"] for e in history if e["element_id"] and e["type"] in DONE_EVENTS} - open_now)
     show_data = actor.is_admin or bool(actor.roles & STAFF_ROLES)
-    return render_template("cases/case.html", case=detail, history=history,
+    return render_template("cases/case.html", case=detail, history=history, names=history[0]["names"] if history
+                           else story.StoryNames(),
                            intake=intake.case_intake(db, case_no, history), show_data=show_data,
                            show_diagram=bpmn_js_available(), done_elements=done,
                            incidents=incidents.of_case(db, case_no) if show_data else [])

@@ -25,7 +25,7 @@ from engine.errors import (
     StaleTaskError,
 )
 from engine.org.assignment import check_may_handle
-from engine.reads import queries
+from engine.reads import queries, story
 from engine.time.clock import end_of_day, local_date
 
 from . import deskforms
@@ -231,17 +231,19 @@ def _task_page(detail: dict[str, Any], values: dict[str, Any], errors: dict[str,
 
 def step_names(history: list[dict[str, Any]]) -> dict[str, str]:
     """Element id → the step's name as the history recorded it, to name the step a comment was written at."""
-    return {e["element_id"]: e["data"]["name"] for e in history
-            if e["element_id"] and isinstance(e.get("data"), dict) and e["data"].get("name")}
+    named = {e["element_id"]: e["data"]["name"] for e in history
+             if e["element_id"] and isinstance(e.get("data"), dict) and e["data"].get("name")}
+    diagram = history[0]["names"].steps if history and "names" in history[0] else {}
+    return {**diagram, **named}
 
 
 def _case_panels(case_no: str, checklist: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """What the task page shows of its case: materials, attachments, comments, history and the diagram."""
     db = get_db()
-    history = queries.case_history(db, case_no)
+    history = story.case_story(db, case_no)
     started = history[0] if history else {"data": {}, "actor": ""}
     case_row = queries.case_detail(db, case_no)
-    return {"applicant": (started["data"].get("data") or {}).get("applicant_name") or started["actor"],
+    return {"applicant": (started["data"].get("data") or {}).get("applicant_name") or started.get("who", ""),
             "checklist": checklist if checklist is not None else materials.checklist(db, case_no),
             "files": attachments.list_attachments(db, case_no), "comments": comments.list_comments(db, case_no),
             "step_names": step_names(history),

@@ -30,7 +30,7 @@ from engine.desk import (
     taskops,
 )
 from engine.errors import OnewindowError, PermissionDenied, StaleTaskError
-from engine.reads import queries
+from engine.reads import queries, story
 from engine.runtime.caseaccess import STAFF_ROLES, require_concerned
 
 from .access import login_required, roles_required
@@ -38,7 +38,7 @@ from .auth import safe_next
 from .db import get_db
 from .desk import HANDLER_ROLES, _more_tabs, _stale_page, _task_page, _visible_task, bp, step_names
 from .deskforms import SUPPLEMENT_FIELD
-from .formatting import local_time
+from .formatting import deadline
 
 # --- task operations: each a plain POST form on the task page ------------------------------------------------
 
@@ -161,7 +161,7 @@ def extend(case_no: str):
     def run() -> str:
         done = clockops.extend_deadline(get_db(), case_no, _field("days"), request.form.get("reason", ""),
                                         current_user.actor)
-        return (f"已延期 {done.days} 个工作日，承诺期限至 {local_time(done.committed_deadline)}；"
+        return (f"已延期 {done.days} 个工作日，承诺期限至 {deadline(done.committed_deadline)}；"
                 f"延期告知书 {done.notice_no} 已出具。")
 
     return _clock_operation(case_no, run)
@@ -285,7 +285,7 @@ def _case_page_helpers() -> dict[str, Any]:
         return {"supplement": _supplement_list(case_no) if paused else [],
                 "checklist": materials.checklist(db, case_no), "files": attachments.list_attachments(db, case_no),
                 "comments": comments.list_comments(db, case_no), "clerk": clerk,
-                "step_names": step_names(queries.case_history(db, case_no)),
+                "step_names": step_names(story.case_story(db, case_no)),
                 "may_comment": comments.may_comment(actor), "staff": bool(actor.roles & STAFF_ROLES),
                 "choices": offers.choices(db, case_no, actor) if clerk or chief else None,
                 "max_mb": attachments.max_bytes() // (1024 * 1024), "allowed_types": attachments.ALLOWED_TEXT}

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from flask import Flask, g
 
 from engine.org import orgtree
-from engine.reads import queries
+from engine.reads import queries, story
+from engine.reads.story import StoryNames
+from engine.runtime.notice_texts import KINDS as NOTICE_KINDS
 from engine.time import clock
 
 from .access import ROLE_NAMES
@@ -112,51 +115,112 @@ def event_name(code: str) -> str:
     return EVENT_NAMES.get(code, code)
 
 
-def event_summary(event: dict[str, Any]) -> list[tuple[str, str]]:
-    """An audit event's data as (label, value) pairs for the history table.
+def deadline(value: str | datetime | None) -> str:
+    """A deadline as every page says it: the end of its day, "2026-09-30 24:00" (`clock.deadline_text`)."""
+    if not value:
+        return ""
+    return clock.deadline_text(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
-    Form data is listed field by field; bookkeeping (task ids, the element's name, shown in its
-    own column) is left out; status codes are shown by their Chinese names.
+
+def event_summary(event: dict[str, Any], names: StoryNames | None = None) -> list[tuple[str, str]]:
+    """An audit event's data as (label, value) pairs for the history table — a story, not a record.
+
+    Form data is listed by each field's title (from the form the step used, `names`); the engine's own data by
+    a Chinese label; bookkeeping (task ids, hashes, the step's name, shown in its own column) is left out;
+    people by their names, lists as lists, deadlines as the end of their day.
     """
+    names = names or event.get("names") or StoryNames()
     data = event.get("data") or {}
     kind = event.get("type")
+    element = event.get("element_id")
     if kind == "status_changed":
         return [("状态", f"{status_name(data.get('old'))} → {status_name(data.get('new'))}")]
     if kind == "case_closed":
         return [("结果", status_name(data.get("status")))]
-    pairs: list[tuple[str, str]] = []
-    if kind == "case_started":
-        pairs += [("事项", _scalar(data.get("item"))), ("流程版本", _scalar(data.get("version")))]
-    for key, value in (data.get("data") or {}).items():
-        pairs.append((key, _scalar(value)))
-    if kind in DESK_EVENTS:
-        return pairs + _desk_summary(kind, data)
-    skip = {"task_id", "name", "data", "item", "version"}
-    pairs += [(key, _scalar(value)) for key, value in data.items() if key not in skip]
-    return pairs
-
-
-# The desk's operations (engine/desk/taskops.py and friends): their data by Chinese label, empty ones left out.
-DESK_EVENTS = frozenset({"task_transferred", "task_delegated", "delegation_submitted", "delegation_returned",
-                         "delegation_recalled", "task_returned", "task_withdrawn", "case_copied", "case_urged",
-                         "attachment_added", "comment_added", "materials_checked"})
-DESK_LABELS = {"to": "交给", "group": "办理组", "reason": "理由", "to_name": "退回至", "recipients": "抄送给",
-               "note": "附言", "filename": "文件", "material": "对应材料", "size": "大小（字节）", "body": "意见"}
-MATERIAL_MARKS = {"received": "已收", "missing": "缺"}
-
-
-def _desk_summary(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     if kind == "materials_checked":
         return [(name, MATERIAL_MARKS.get(mark, mark)) for name, mark in (data.get("marks") or {}).items()]
-    pairs = []
-    if kind == "case_urged":
-        whom = "、".join(t.get("recipient", "").split(":", 1)[-1] for t in data.get("tasks") or [])
-        pairs.append(("催办对象", whom))
-    for key, label in DESK_LABELS.items():
-        value = data.get(key)
+    pairs: list[tuple[str, str]] = []
+    if kind == "case_started":
+        pairs.append(("流程版本", f"第 {_scalar(data.get('version'))} 版"))
+    for key, value in (data.get("data") or {}).items():
         if value not in (None, "", []):
-            pairs.append((label, "、".join(value) if isinstance(value, list) else _scalar(value)))
+            pairs.append((names.field_title(element, key, kind == "case_started"), _value(value, key, names)))
+    for key, value in data.items():
+        if key in HIDDEN_KEYS or value in (None, "", [], {}) or (key == "kind" and "title" in data):
+            continue
+        pairs.append((KIND_LABELS.get((kind, key)) or DATA_LABELS.get(key, key), _value(value, key, names)))
     return pairs
+
+
+# The engine's own event data, by a Chinese label (form data is named by its form's titles instead).
+DATA_LABELS = {
+    "to": "交给", "group": "办理组", "reason": "理由", "to_name": "退回至", "recipients": "通知对象", "note": "附言",
+    "filename": "文件", "material": "对应材料", "size": "大小（字节）", "body": "意见", "unit": "受理单位",
+    "mandate": "委托", "source": "移交单位", "target": "接收单位", "committed_days": "承诺时限（工作日）",
+    "statutory_days": "法定时限（工作日）", "committed_deadline": "承诺期限", "statutory_deadline": "法定期限",
+    "old_deadline": "原承诺期限", "new_deadline": "新承诺期限", "days": "工作日数", "approved_by": "批准人",
+    "chief_of": "负责人所在组", "most": "最多可延长（工作日）", "notice_no": "文书编号", "title": "文书",
+    "organ": "出具机关", "level": "级别", "due_at": "期限", "notified": "通知对象", "received_at": "收到申请",
+    "acceptance_due_at": "受理期限", "paused_working_days": "暂停的工作日", "procedure": "特别程序",
+    "expected_until": "预计结束", "pause": "暂停原因", "channel": "方式", "statement": "申请人陈述",
+    "mode": "加签方式", "opinion": "加签意见", "comment": "加签说明", "countersigned_by": "加签人",
+    "message": "内容", "steps": "环节", "chase_days": "督办限期（工作日）", "chase_due_at": "督办期限",
+    "exception_case_no": "异常处理办件", "problem": "问题", "version_from": "原版本", "version_to": "新版本",
+    "lapse_at": "视为撤回日期", "supplement_notice": "补正通知书", "materials": "材料", "earlier": "此前的通知书",
+    "tasks": "催办环节", "kind": "类别", "handler": "经办人",
+}
+KIND_LABELS = {("case_copied", "recipients"): "抄送给", ("case_chased", "recipients"): "督办对象",
+               ("notified", "recipients"): "通知对象"}
+# bookkeeping: ids, hashes and the step's name (its own column), and what the rows above already say
+HIDDEN_KEYS = frozenset({"task_id", "name", "data", "item", "version", "instance", "target_task_id", "hash_from",
+                         "hash_to", "open_elements", "marks", "status", "old", "new"})
+MATERIAL_MARKS = {"received": "已收", "missing": "缺"}
+VALUE_NAMES = {
+    "channel": {"online": "网上", "window": "窗口"}, "mode": {"before": "前加签", "after": "后加签"},
+    "level": WARNING_LEVELS, "kind": {**WARNING_KINDS, **NOTICE_KINDS},
+}
+DEADLINE_KEYS = frozenset({"committed_deadline", "statutory_deadline", "old_deadline", "new_deadline", "due_at",
+                           "acceptance_due_at", "chase_due_at"})
+
+
+def _value(value: Any, key: str, names: StoryNames) -> str:
+    """One recorded value as a person reads it: names for people, groups and steps; lists joined; no JSON."""
+    if isinstance(value, list):
+        return "、".join(_value(v, key, names) for v in value)
+    if isinstance(value, dict):
+        if key == "mandate":
+            return f"受 {_scalar(value.get('principal'))} 委托"
+        if "recipient" in value:  # a chased task: whom it reached
+            return address(str(value["recipient"]), names.person)
+        return "；".join(f"{names.field_title(None, k)}：{_value(v, k, names)}" for k, v in value.items()
+                        if v not in (None, "", []))
+    if key in DEADLINE_KEYS and isinstance(value, str):
+        return deadline(value)
+    if key in VALUE_NAMES and isinstance(value, str):
+        return VALUE_NAMES[key].get(value, value)
+    if key in ("steps",) and isinstance(value, str):
+        return names.step(value)
+    if key in ("source", "target", "chief_of", "group", "unit") and isinstance(value, str):
+        return group_label(value)
+    if key in story.PERSON_KEYS | {"notified"} and isinstance(value, str):
+        return address(value, names.person)
+    return _scalar(value)
+
+
+def address(value: str, person: Callable[[str], str]) -> str:
+    """A recipient as people say it: `user:wang` → 王芳, `group:…` → the group, `role:supervisor` → 全体电子监察."""
+    kind, _, rest = value.partition(":")
+    if kind == "user" or (not rest and kind):
+        return person(rest or kind)
+    if kind == "group":
+        return group_label(rest)
+    if kind == "chief":
+        return f"{group_label(rest)} 负责人"
+    if kind == "role":
+        return f"全体{ROLE_NAMES.get(rest, rest)}"
+    if kind == "applicant":
+        return person(value)
+    return group_label(value)
 
 
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)")
@@ -166,7 +230,7 @@ def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
-        return local_time(value)  # deadlines and due times recorded in UTC, shown in district time
+        return local_time(value)  # times recorded in UTC, shown in district time
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return "" if value is None else str(value)
@@ -196,13 +260,32 @@ def group_label(code: str | None) -> str:
     return orgtree.describe_group(code, g.unit_names)
 
 
+def person_name(username: str | None) -> str:
+    """A username as people say it (the account's display name), looked up once per request and name;
+    `system` is 系统 and the follow-up login `applicant:<no>` is 申请人."""
+    if not username:
+        return ""
+    if username == story.SYSTEM:
+        return "系统"
+    if username.startswith(story.FOLLOW_UP_PREFIX):
+        return "申请人"
+    if "person_names" not in g:
+        g.person_names = {}
+    if username not in g.person_names:
+        g.person_names.update(story.display_names(get_db(), [username]) or {username: username})
+    return g.person_names[username]
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(person_name, "person")
+    app.add_template_filter(lambda value: address(value, person_name), "address")
     app.add_template_filter(group_label, "group_label")
     app.add_template_filter(local_time, "localtime")
     app.add_template_filter(status_name, "status_name")
     app.add_template_filter(status_class, "status_class")
     app.add_template_filter(event_name, "event_name")
     app.add_template_filter(event_summary, "event_summary")
+    app.add_template_filter(deadline, "deadline")
     app.add_template_filter(warning_level_name, "warning_level")
     app.add_template_filter(committed_limit, "committed_limit")
     app.add_template_filter(warning_kind_name, "warning_kind")

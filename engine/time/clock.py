@@ -67,6 +67,18 @@ def deadline_day(deadline: datetime | None) -> date | None:
     return None if deadline is None else local_date(as_utc(deadline) - timedelta(microseconds=1))
 
 
+def deadline_text(deadline: datetime | None) -> str:
+    """A deadline as every page and message says it: "2026-09-30 24:00" — the end of the deadline's own day,
+    never the next day's 00:00 (which may be a holiday the limit never reached). A moment that is not the end
+    of a day (a step's own due time) is said as it is."""
+    if deadline is None:
+        return ""
+    local = as_utc(deadline).astimezone(LOCAL_TZ)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return f"{deadline_day(deadline):%Y-%m-%d} 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 @contextlib.contextmanager
 def frozen_at(moment: datetime) -> Iterator[None]:
     """Run a block as if the time were `moment` (naive times are taken as UTC), in this thread only.

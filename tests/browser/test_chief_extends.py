@@ -83,7 +83,7 @@ def test_a_clerk_suspends_and_resumes_then_a_chief_extends_from_the_desk(db, pag
     expect(page.locator(".notice-success")).to_contain_text("暂停的 5 个工作日不计入办理期限")
     expect(page.locator("#resume-form")).to_have_count(0)
     page.goto(f"/cases/{case_no}")
-    expect(page.locator("body")).to_contain_text("2026-10-17 00:00")  # 10 October + the 5 days held
+    expect(page.locator("body")).to_contain_text("2026-10-16 24:00")  # 10 October + the 5 days held
     screenshot("chief-extends-3-resumed")
     page.locator("form[action='/logout'] button").click()
 
@@ -98,7 +98,7 @@ def test_a_clerk_suspends_and_resumes_then_a_chief_extends_from_the_desk(db, pag
     page.fill("#extend-form textarea[name=reason]", "专家意见分歧，需补充论证")
     screenshot("chief-extends-4-extend-form")
     page.click("#extend-form button[type=submit]")
-    expect(page.locator(".notice-success")).to_contain_text("已延期 3 个工作日，承诺期限至 2026-10-22 00:00")
+    expect(page.locator(".notice-success")).to_contain_text("已延期 3 个工作日，承诺期限至 2026-10-21 24:00")
     expect(page.locator("#op-extend")).to_have_count(0)  # once per case
     expect(page.locator("body")).to_contain_text("延期告知书")
     expect(page.locator("body")).to_contain_text("特别程序告知书")

@@ -88,9 +88,9 @@ def test_case_page_shows_deadline_days_pauses_and_warnings(page: Page, screensho
     expect(panel.locator("h2")).to_have_text("办理时限")
     expect(panel).to_contain_text("2026-02-10 10:00")  # accepted (受理时间), not the application
     # 10 working days + 9 paused (4 of publicity, 5 of supplement): due at 24:00 on 13 March.
-    expect(panel.locator("#committed-deadline")).to_contain_text("2026-03-14 00:00")
+    expect(panel.locator("#committed-deadline")).to_contain_text("2026-03-13 24:00")
     expect(panel.locator("#committed-deadline")).to_contain_text("10 个工作日")
-    expect(panel).to_contain_text("2026-03-28 00:00")  # statutory: 20 + 9 working days
+    expect(panel).to_contain_text("2026-03-27 24:00")  # statutory: 20 + 9 working days
     expect(panel.locator("#working-days")).to_have_text("已用 8 个工作日，剩余 2 个工作日")
     expect(panel.locator("#warning-level")).to_have_text("临期提醒")  # issue 15, item 10: 2 days left is no card
 
@@ -108,11 +108,13 @@ def test_case_page_shows_deadline_days_pauses_and_warnings(page: Page, screensho
     expect(warnings).to_have_count(2)
     expect(warnings.nth(0)).to_contain_text("黄牌")  # issue 15, item 10: an overrun step is overdue, a yellow card
     expect(warnings.nth(0)).to_contain_text("环节时限")
-    expect(warnings.nth(0)).to_contain_text("review")
+    expect(warnings.nth(0)).to_contain_text("规划审查")  # the step by its name (issue 16, item 6), not its id
+    expect(warnings.nth(0)).not_to_contain_text("review")
     expect(warnings.nth(1)).to_contain_text("临期提醒")  # the day before the committed deadline: no card
     expect(warnings.nth(1)).to_contain_text("承诺时限")
-    expect(warnings.nth(1)).to_contain_text("2026-03-14 00:00")
-    expect(warnings.nth(1)).to_contain_text("role:supervisor")
+    expect(warnings.nth(1)).to_contain_text("2026-03-13 24:00")
+    expect(warnings.nth(1)).to_contain_text("全体电子监察")  # whom it told, by name
+    expect(panel).not_to_contain_text("role:")
 
     screenshot("time-limit-case")
     ARTIFACTS.mkdir(exist_ok=True)
