@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: install run test test-fast lint bench browser clean
+.PHONY: install run test test-fast lint bench browser clean translations
 
 install: $(STAMP) $(NPM_STAMP)
 
@@ -36,6 +36,18 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+
+# The English catalogue (docs/operators.md, "Translations"): extract every `_("…")` from webapp/ into
+# the template, merge it into webapp/translations/en/…/messages.po (new texts arrive empty, changed
+# ones fuzzy: tests/test_translations.py fails until someone translates them), then compile the .mo.
+# The .mo is committed, so a fresh clone, a wheel or the Docker image needs no step; the test checks
+# that it says what the .po says.
+TRANSLATIONS := webapp/translations
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap --project=onewindow \
+	  -o $(TRANSLATIONS)/messages.pot webapp
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 bench: install
 	$(BIN)/onewindow bench

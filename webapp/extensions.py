@@ -6,21 +6,28 @@ Why each is set up the way it is:
   counts from the next click on.
 - CSRFProtect guards every form POST; the JSON API is exempted in `webapp.api` because it
   authenticates with a bearer token that a foreign page cannot send.
-- Flask-Babel: the UI is Chinese (msgids are the Chinese texts themselves, wrapped in `_()`), and a
-  `?lang=en` switch is kept in the session so an English catalogue can be added later without
-  touching a template. No catalogue ships yet, so every locale shows the Chinese text.
+- Flask-Babel: the UI is Chinese (msgids are the Chinese texts themselves, wrapped in `_()`), and
+  English comes from webapp/translations/en (docs/operators.md, "Translations"). `?lang=en` or
+  `?lang=zh` on any page switches the language and the session remembers it, so the header's switch
+  is a plain link that keeps the page; Chinese stays the default, because the people at the window
+  and most applicants read Chinese, and a browser's Accept-Language is not a choice they made.
 """
 
 from __future__ import annotations
 
-from flask import Flask, request, session
-from flask_babel import Babel
+from urllib.parse import urlencode
+
+from flask import Flask, has_request_context, request, session
+from flask_babel import Babel, get_locale, gettext
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
 from engine.org.assignment import Actor
 
 LOCALES = ("zh", "en")
+HTML_LANG = {"zh": "zh-CN", "en": "en"}  # the `<html lang>` of each locale, for screen readers and fonts
+# The switch names the other language in that language, so a reader of it recognises it.
+SWITCH_LABEL = {"zh": "中文", "en": "English"}
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -44,8 +51,33 @@ class WebUser(UserMixin):
         return self.actor.is_admin or bool(self.actor.roles & set(roles))
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction (pybabel knows `N_`) where it is defined; it is translated with
+    `gettext` where it is shown, because at import time there is no request and so no locale."""
+    return message
+
+
 def select_locale() -> str:
-    return session.get("lang") or "zh"
+    lang = session.get("lang")
+    return lang if lang in LOCALES else "zh"
+
+
+def _language_switch() -> dict[str, str]:
+    """The header's link to the other language: this same page and query with `lang` replaced.
+
+    Only the path and query of this request go into the link, and the path with one leading slash
+    (`//host/x` would be another site's address), so it cannot lead off the site whatever was asked;
+    a POST's page links to its GET, which is what reloading shows.
+    """
+    if not has_request_context():
+        return {"html_lang": HTML_LANG["zh"]}
+    current = str(get_locale() or "zh")
+    other = "zh" if current == "en" else "en"
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [other]
+    path = request.script_root + "/" + request.path.lstrip("/")
+    return {"html_lang": HTML_LANG.get(current, HTML_LANG["zh"]), "switch_html_lang": HTML_LANG[other],
+            "switch_label": SWITCH_LABEL[other], "switch_url": f"{path}?{urlencode(args, doseq=True)}"}
 
 
 def _remember_language() -> None:
@@ -70,12 +102,14 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。"
+    login_manager.login_message = N_("请先登录。")
     login_manager.login_message_category = "info"
+    login_manager.localize_callback = gettext
     csrf.init_app(app)
     babel.init_app(app, default_locale=app.config.get("BABEL_DEFAULT_LOCALE", "zh"),
                    locale_selector=select_locale)
     app.before_request(_remember_language)
+    app.context_processor(_language_switch)
     app.after_request(_security_headers)
 
     from .formatting import register_filters

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, render_template
+from flask_babel import force_locale
 
 from engine.errors import OnewindowError
 from engine.time import clock
@@ -28,8 +29,11 @@ FONT_CANDIDATES = (
 
 
 def page(notice: dict[str, Any], pdf_url: str, back_url: str) -> str:
-    return render_template("notices/notice.html", n=notice, c=notice["content"], pdf_url=pdf_url,
-                           back_url=back_url)
+    """The notice in Chinese whatever the UI's language: it is the legal document the organ issued
+    (docs/architecture.md, "The English UI"), so its template is not in the English catalogue either."""
+    with force_locale("zh"):
+        return render_template("notices/notice.html", n=notice, c=notice["content"], pdf_url=pdf_url,
+                               back_url=back_url)
 
 
 def pdf(notice: dict[str, Any]) -> Response:

@@ -1,0 +1,233 @@
+"""The English UI (issue 16, item 11): every text a person reads has an English translation.
+
+(a) every message extracted from the sources now — by babel, in this process, with the project's
+    babel.cfg, so a new `_("…")` without an English entry fails here — is translated in the English
+    catalogue, not fuzzy, with the same placeholders and no Chinese left in it;
+(b) no template shows Chinese outside `_()` (tools/untranslated.py finds it; notices are exempt, each
+    exemption with its reason);
+(c) the key pages rendered with `?lang=en` hold no Chinese but the district's own data (item names,
+    departments, groups, people);
+(d) the committed .mo says what the .po says; and the language switch keeps the page and stays on the site.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from conftest import deploy, log_in, make_actor
+
+from engine.desk import casework
+from engine.org import orgtree
+from engine.reads import queries
+
+ROOT = Path(__file__).resolve().parent.parent
+WEBAPP = ROOT / "webapp"
+CATALOGUE = WEBAPP / "translations" / "en" / "LC_MESSAGES"
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+_spec = importlib.util.spec_from_file_location("untranslated", ROOT / "tools" / "untranslated.py")
+untranslated = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(untranslated)
+CJK = untranslated.CJK
+
+# Templates whose owners are still wrapping their Chinese in `_()` (issue 16, item 3). Strict: once a
+# file is clean, its entry must go, so the list only shrinks.
+PENDING: dict[str, str] = {}
+
+
+def _extracted() -> dict[str, list[str]]:
+    """Every message id in the web app's sources, with where it is, as `make translations` extracts it."""
+    with open(ROOT / "babel.cfg", encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    found: dict[str, list[str]] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(str(WEBAPP), method_map, options_map):
+        for msgid in message if isinstance(message, tuple) else (message,):
+            if msgid:
+                found.setdefault(msgid, []).append(f"webapp/{filename}:{lineno}")
+    return found
+
+
+def _english() -> dict[str, object]:
+    with open(CATALOGUE / "messages.po", "rb") as po:
+        return {m.id: m for m in read_po(po) if m.id}
+
+
+def test_extraction_finds_the_web_apps_messages_and_leaves_notices_out():
+    found = _extracted()
+    assert "办事大厅" in found and "请先登录。" in found  # a template's and a module's (`N_`)
+    assert len(found) > 500
+    assert not any("notices/" in where for places in found.values() for where in places)
+
+
+def test_every_extracted_message_has_an_english_translation():
+    english = _english()
+    problems = []
+    for msgid, places in sorted(_extracted().items()):
+        entry = english.get(msgid)
+        if entry is None or not str(entry.string).strip():
+            problems.append(f"untranslated: {msgid!r} ({places[0]})")
+        elif entry.fuzzy:
+            problems.append(f"fuzzy (check, then drop the flag): {msgid!r} ({places[0]})")
+        elif sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(entry.string)):
+            problems.append(f"placeholders differ: {msgid!r} -> {entry.string!r}")
+        elif CJK.search(entry.string):
+            problems.append(f"Chinese left in the English: {msgid!r} -> {entry.string!r}")
+    assert problems == [], "run `make translations` and translate in webapp/translations/en/…/messages.po:\n" + \
+        "\n".join(problems)
+
+
+def test_the_compiled_catalogue_says_what_the_po_says():
+    """The .mo is committed (docs/architecture.md, "The English UI"); after editing the .po, `make translations`."""
+    with open(CATALOGUE / "messages.mo", "rb") as mo:
+        compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+    wanted = {msgid: m.string for msgid, m in _english().items() if m.string and not m.fuzzy}
+    assert compiled == wanted, "the .mo is stale: run `make translations` (or `pybabel compile -d webapp/translations`)"
+
+
+def _template_params():
+    for path in sorted(untranslated.TEMPLATES.rglob("*.html")):
+        name = str(path.relative_to(untranslated.TEMPLATES))
+        if untranslated.exempt(path):
+            continue
+        marks = [pytest.mark.xfail(strict=True, reason=PENDING[name])] if name in PENDING else []
+        yield pytest.param(path, id=name, marks=marks)
+
+
+@pytest.mark.parametrize("template", list(_template_params()))
+def test_no_template_shows_chinese_outside_gettext(template):
+    assert untranslated.template_findings(template) == []
+
+
+def test_only_notices_and_the_brand_mark_are_exempt_and_each_exemption_says_why():
+    assert set(untranslated.EXEMPT) == {"notices"}
+    assert set(untranslated.EXEMPT_TEXT) == {("base.html", "一窗")}
+    assert all(len(why) > 20 for why in [*untranslated.EXEMPT.values(), *untranslated.EXEMPT_TEXT.values()])
+    assert set(PENDING) <= {str(p.relative_to(untranslated.TEMPLATES)) for p in untranslated.TEMPLATES.rglob("*.html")}
+
+
+def test_the_finder_catches_what_it_should_and_only_that(tmp_path):
+    """The hostile version of (b): Chinese hidden in an attribute, an `or` default and a `set`."""
+    page = tmp_path / "page.html"
+    page.write_text('{# 注释 #}<p title="标题">{{ x or "无" }}</p>{% set t = "名称" %}\n'
+                    '{% if a == "受理" %}{{ _("好") }}{% endif %}<!-- 注 --><input value="同意">'
+                    '{{ _("a %(n)s", n="不") }}')
+    found = sorted(text for _, text in untranslated.template_findings(page))
+    assert found == ["'不'", "'名称'", "'无'", 'p title="标题"']
+    module = tmp_path / "mod.py"
+    module.write_text('"""文档。"""\nfrom flask import flash\nflash(f"已保存 {x}")\nflash(_("好"))\nN_("标记")\n')
+    assert [text for _, text in untranslated.python_findings(module)] == ["'已保存 '"]
+
+
+# --- (c) pages in English ------------------------------------------------------------------------
+
+def _data_words(db) -> set[str]:
+    """The district's own words a page may show in Chinese in any UI: items, their steps, departments, units."""
+    words = set(queries.unit_names(db).values()) | {task.name for task in queries.open_tasks(db)}
+    for item in queries.list_items(db):
+        words.update((item["name"], item["department"]))
+    return {w for w in words if w}
+
+
+def _chinese_left(page: str, allowed: set[str]) -> list[str]:
+    """The Chinese on `page` once data, the brand mark (a logo) and the switch's 中文 are taken out, in context."""
+    page = re.sub(r'<span class="brand-mark"[^>]*>[^<]*</span>|<a [^>]*id="lang-switch"[^>]*>[^<]*</a>', "", page)
+    page = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.DOTALL)
+    text = html.unescape(page)
+    for word in sorted(allowed, key=len, reverse=True):
+        text = text.replace(word, "")
+    return sorted({re.sub(r"\s+", " ", text[max(m.start() - 30, 0): m.end() + 30]) for m in CJK.finditer(text)})
+
+
+@pytest.fixture
+def english_client(client):
+    assert client.get("/login?lang=en").status_code == 200
+    return client
+
+
+def test_the_login_page_is_english(english_client):
+    page = english_client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Log in" in page
+    assert _chinese_left(page, set()) == []
+
+
+def test_the_register_page_is_english(english_client):
+    page = english_client.get("/register").get_data(as_text=True)
+    assert "Applicant registration" in page
+    assert _chinese_left(page, set()) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "still Chinese outside the catalogue: level names (engine/catalogue/entries.py LEVEL_NAMES), handling modes "
+    "and the committed limit (webapp/formatting.py), and hall/items.html puts _('可办') after a level's name "
+    "instead of one message with the level as a placeholder"))
+def test_the_hall_is_english_but_for_the_items(english_client, db):
+    orgtree.install(db)
+    deploy(db, "catalogue/minzheng/MZ-001")
+    page = english_client.get("/hall").get_data(as_text=True)
+    assert "Service hall" in page and "MZ-001" in page
+    item = json.loads((ROOT / "processes" / "catalogue" / "minzheng" / "MZ-001" / "item.json").read_text())
+    assert _chinese_left(page, {*_data_words(db), *item["life_events"]}) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "still Chinese in Python, not wrapped yet (tools/untranslated.py lists them): statuses and warning levels "
+    "(webapp/formatting.py), role names (webapp/access.py), the list's tabs and sort orders (webapp/desk.py), "
+    "the welcome flash (webapp/auth.py)"))
+def test_a_clerks_desk_list_is_english_but_for_cases_and_groups(client, db, joint):
+    clerk = make_actor(db, "clerk", ["受理窗口", "住建审查"])
+    casework.start_case(db, "DEMO-001", {"applicant_name": "张三"}, clerk)
+    log_in(client, "clerk")
+    page = client.get("/desk?lang=en").get_data(as_text=True)
+    assert "My tasks" in page and 'lang="en"' in page
+    assert _chinese_left(page, {"张三", "受理窗口", "住建审查", *_data_words(db)}) == []
+
+
+# --- the switch ----------------------------------------------------------------------------------
+
+def test_the_switch_keeps_the_page_and_the_query_and_the_choice_lasts(client):
+    page = client.get("/hall?q=%E4%BD%8F%E6%89%80&level=town").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
+    link = html.unescape(re.search(r'id="lang-switch" href="([^"]+)"', page).group(1))
+    assert link.startswith("/hall?") and "lang=en" in link and "level=town" in link and "q=%E4%BD%8F%E6%89%80" in link
+    english = client.get(link).get_data(as_text=True)
+    assert '<html lang="en">' in english and ">中文</a>" in english
+    assert '<html lang="en">' in client.get("/login").get_data(as_text=True)  # remembered in the session
+    back = html.unescape(re.search(r'id="lang-switch" href="([^"]+)"', english).group(1))
+    assert "lang=zh" in back and "lang=en" not in back
+    assert '<html lang="zh-CN">' in client.get(back).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["//evil.example/login", "/login?lang=en&next=//evil.example",
+                                  "/login?lang=fr", "/login?lang=<script>"])
+def test_the_switch_never_leads_off_the_site_nor_takes_a_language_it_has_not(client, path):
+    response = client.get(path)
+    page = response.get_data(as_text=True)
+    if response.status_code == 200 or 'id="lang-switch"' in page:
+        link = html.unescape(re.search(r'id="lang-switch" href="([^"]+)"', page).group(1))
+        assert link.startswith("/") and not link.startswith("//"), link
+        assert "<script>" not in page.split('id="lang-switch"')[1][:300]
+    with client.session_transaction() as session:
+        assert session.get("lang") in (None, "zh", "en")
+
+
+def test_a_notice_stays_chinese_in_the_english_ui(app):
+    from webapp import notices
+
+    notice = {"receipt_no": "N-1", "kind": "acceptance", "organ_name": "区民政局",
+              "content": {"title": "受理通知书", "applicant": "张三", "body": ["经审查，予以受理。"],
+                          "case_no": "1", "item": "事项", "date": "2026年1月5日", "legal_basis": ["某法"]}}
+    with app.test_request_context("/hall/notices/N-1?lang=en"):
+        from flask import session
+
+        session["lang"] = "en"
+        page = notices.page(notice, pdf_url="/x.pdf", back_url="/back")
+    assert "返回办件" in page and "依据：" in page and "Print" not in page
