@@ -94,7 +94,8 @@ def test_the_watch_lists_stalled_cases_with_since_and_last_step_and_only_operato
     supervisor = app.test_client()
     login(supervisor, "watcher")
     page = supervisor.get("/watch/incidents").get_data(as_text=True)
-    assert case_no in page and "停滞" in page and "mi_parallel" in page and "2026-03-02 09:00" in page
+    assert case_no in page and "停滞" in page and "并联审查" in page and "2026-03-02 09:00" in page
+    assert "mi_parallel" not in page  # the step by name, never its id (issue 16, item 10)
     assert "重新执行" not in page  # supervisors watch; operators act (S-16)
     dashboard = supervisor.get("/watch/dashboard.json").get_json()
     assert dashboard["incidents"] == 1

@@ -148,6 +148,7 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     "watch.dashboard_json": [("GET", "/watch/dashboard.json", WATCH)],
     "watch.warnings": [("GET", "/watch/warnings", WATCH)],
     "watch.acknowledge": [("POST", "/watch/warnings/{warning}/acknowledge", WATCH)],
+    "watch.acknowledge_many": [("POST", "/watch/warnings/acknowledge", WATCH)],
     "watch.chase": [("POST", "/watch/cases/{case}/chase", WATCH)],
     "watch.exception": [("POST", "/watch/cases/{case}/exception", WATCH)],
     "watch.incidents_page": [("GET", "/watch/incidents", WATCH)],

@@ -21,8 +21,9 @@ from engine.watch import performance
 from engine.watch.dashboard import dashboard
 from webapp.watch import PERFORMANCE_COLUMNS
 
-ACTIONS = {"watch.acknowledge", "watch.chase", "watch.exception", "watch.weights", "watch.rectify_days",
-           "watch.chase_days", "watch.retry_incident", "watch.resolve_incident"}  # the last two: operators (admin) only
+ACTIONS = {"watch.acknowledge", "watch.acknowledge_many", "watch.chase", "watch.exception", "watch.weights",
+           "watch.rectify_days", "watch.chase_days",
+           "watch.retry_incident", "watch.resolve_incident"}  # the last two: operators (admin) only
 
 
 @pytest.fixture

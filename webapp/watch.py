@@ -28,17 +28,19 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.errors import OnewindowError
 from engine.runtime import incidents
 from engine.time import clock
-from engine.watch import dashboard, performance, ratings, reports, supervision, watchsettings
+from engine.watch import dashboard, performance, ratings, reports, supervision, watchlist, watchsettings
 from engine.watch.spreadsheet import safe_row
 from engine.watch.supervision import WarningFilter
 
 from .access import roles_required
 from .db import get_db
+from .downloads import csv_download, csv_file
 from .formatting import STATUS_NAMES, warning_kind_name, warning_level_name
 from .vendor import echarts_available
 
@@ -87,9 +89,12 @@ def dashboard_json():
 @bp.route("/warnings", methods=["GET"])
 @roles_required(*WATCH_ROLES)
 def warnings():
+    """Warnings one row per case and level, then the stalled cases and incidents — applicants' cases and the
+    supervisors' own (SUP-…) in tables of their own."""
     filters = WarningFilter(level=_choice("level", LEVEL_CHOICES), kind=_choice("kind", KIND_CHOICES),
                             state=_choice("state", STATE_CHOICES) or "open")
-    return render_template("watch/warnings.html", rows=supervision.list_warnings(get_db(), filters),
+    return render_template("watch/warnings.html", rows=watchlist.warning_rows(get_db(), filters),
+                           stalled=watchlist.stalled_cases(get_db()), scopes=watchlist.SCOPE_NAMES,
                            values=request.args, level_choices=LEVEL_CHOICES, kind_choices=KIND_CHOICES,
                            state_choices=STATE_CHOICES, state=filters.state)
 
@@ -104,6 +109,36 @@ def _choice(name: str, choices: list[tuple[str, str]]) -> str | None:
 def acknowledge(warning_id: int):
     return _act(lambda: supervision.acknowledge_warning(get_db(), warning_id, current_user.actor, _note()),
                 lambda case: f"已确认办件 {case} 的预警。")
+
+
+@bp.route("/warnings/acknowledge", methods=["POST"])
+@roles_required(*WATCH_ROLES)
+def acknowledge_many():
+    """批量确认: the ticked rows (each names its warnings, "12,13"), one engine call per warning."""
+    try:
+        ids = _warning_ids(request.form.getlist("warnings"))
+        result = supervision.acknowledge_many(get_db(), ids, current_user.actor, _note())
+    except OnewindowError as exc:
+        if exc.status == 403:
+            raise
+        flash(exc.message, "error")
+        return redirect(_back())
+    if result.acknowledged:
+        flash(_("已确认办件 %(cases)s 的预警。", cases="、".join(result.acknowledged)), "success")
+    for case_no, why in result.failed:
+        flash(_("办件 %(case)s 的预警未能确认：%(why)s", case=case_no, why=why), "error")
+    return redirect(_back())
+
+
+def _warning_ids(values: list[str]) -> list[int]:
+    """The ticked rows' warning numbers; anything but numbers is a tampered form, said plainly."""
+    ids: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            if not part.strip().isdigit() or len(part.strip()) > 12:
+                raise OnewindowError(_("所选预警无效；请刷新预警列表后重新勾选。"))
+            ids.append(int(part))
+    return ids
 
 
 @bp.route("/cases/<case_no>/chase", methods=["POST"])
@@ -197,8 +232,7 @@ def performance_csv():
         for row in rows:
             writer.writerow(safe_row(_cell(row, key) for key, _ in PERFORMANCE_COLUMNS))
         writer.writerow([])
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.csv"'})
+    return csv_download([buffer.getvalue()], f"{_file_name(report)}.csv")
 
 
 @bp.route("/performance.xlsx", methods=["GET"])
@@ -274,8 +308,9 @@ def reports_page():
 @roles_required(*WATCH_ROLES)
 def report_file(kind: str, filename: str):
     content = reports.read_file(get_db(), kind, filename)
-    return send_file(io.BytesIO(content), as_attachment=True, download_name=filename,
-                     mimetype="text/csv; charset=utf-8" if filename.endswith(".csv") else "text/html; charset=utf-8")
+    if filename.endswith(".csv"):
+        return csv_file(content, filename)
+    return send_file(io.BytesIO(content), as_attachment=True, download_name=filename, mimetype="text/html")
 
 
 # --- the administrator's weights ------------------------------------------------------------------
@@ -308,31 +343,38 @@ def weights():
 @roles_required("admin")
 def chase_days():
     """督办限期: the working days a chased overdue case has before a red card (engine.watch.watchsettings)."""
-    try:
-        days = watchsettings.set_chase_days(get_db(), request.form.get("chase_days"), current_user.actor)
-    except OnewindowError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"督办限期已设为 {days} 个工作日（此后的督办适用）。", "success")
-    return redirect(url_for("watch.weights"))
+    return _set_days(watchsettings.set_chase_days, "chase_days",
+                     lambda days: _("督办限期已设为 %(n)s 个工作日（此后的督办适用）。", n=days))
 
 
 @bp.route("/rectify-days", methods=["POST"])
 @roles_required("admin")
 def rectify_days():
     """整改期限: the working days a window has to put a bad rating or a complaint right (engine.watch.ratings)."""
+    return _set_days(ratings.set_rectify_days, "rectify_days",
+                     lambda days: _("整改期限已设为 %(n)s 个工作日（此后发起的整改适用）。", n=days))
+
+
+def _set_days(setter: Callable[..., int], field: str, done: Callable[[int], str]):
+    """One administrator's setting of a number of working days: the engine checks and saves it, the page says."""
     try:
-        days = ratings.set_rectify_days(get_db(), request.form.get("rectify_days"), current_user.actor)
+        days = setter(get_db(), request.form.get(field), current_user.actor)
     except OnewindowError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"整改期限已设为 {days} 个工作日（此后发起的整改适用）。", "success")
+        flash(done(days), "success")
     return redirect(url_for("watch.weights"))
 
 
 @bp.app_template_filter("percent")
 def percent_filter(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+@bp.app_template_global("incident_names")
+def incident_names(rows: list[incidents.Incident]) -> dict[str, dict[Any, str]]:
+    """The incidents table's steps and people by name (the watch's page and the case page share the table)."""
+    return watchlist.incident_names(get_db(), rows)
 
 
 @bp.app_template_filter("warning_label")

@@ -5,7 +5,8 @@ columns), `audit_events` (who completed which step, returns, supplement decision
 and `ratings` — never from a workflow. What each figure means (docs/operators.md repeats it):
 
 - a **window** is where a case came in (`cases.unit_code`, else its department's district window);
-  a **person** is the actor of `task_completed` events;
+  a **person** is a member of staff (`staff_names`) who completed a step (`task_completed`) — never an
+  applicant answering a 补正;
 - **handled**: cases closed in the period (a person: those of them in which they completed a step);
 - **on time**: closed (clock stopped) no later than the committed deadline; **early**: closed at least
   one working day before the deadline's day (`engine.time.workdays`); both over the cases with a deadline;
@@ -18,7 +19,7 @@ and `ratings` — never from a workflow. What each figure means (docs/operators.
   carries the step overruns of the tasks they completed;
 - **ratings**: the applicants' 好差评 in the period (a person: on cases in which they completed a step).
 
-The supervisors' own cases (exception handling, rectification: `SUPERVISION_ITEMS`) are not evaluated:
+The supervisors' own cases (exception handling, rectification: `SUP-…` items) are not evaluated:
 a window's rectification is the consequence of its rating, not one more case it handled.
 
 The **score** (0–100) is the weighted mean of the rates (on time, early, satisfaction = (average − 1)/4)
@@ -35,19 +36,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from engine.errors import OnewindowError, PermissionDenied
 from engine.org.orgtree import unit_names
 from engine.runtime.caseclock import working_days_used
 from engine.store.db import Database
-from engine.store.tables import audit_events, case_warnings, cases, items, ratings, users
+from engine.store.tables import audit_events, case_warnings, cases, items, memberships, ratings, users
 from engine.time import clock
 from engine.time.clock import as_utc, end_of_day, start_of_day
 from engine.time.workdays import WorkCalendar, load_calendar
-from engine.watch.dashboard import window_of
-from engine.watch.ratings import RECTIFY_ITEM
-from engine.watch.supervision import EXCEPTION_ITEM
+from engine.watch.dashboard import SUPERVISION_CASE, window_of
 from engine.watch.watchsettings import CARD_LABELS, CARD_POINTS, get_setting, put_setting
 
 WEIGHTS_KEY = "performance_weights"
@@ -64,7 +63,6 @@ DECISION_FIELDS = ("decision", "acceptance", "approval", "result")
 SUPPLEMENT_WORD = "补正"
 LEVEL_COUNTERS = {"reminder": "reminders", "yellow": "yellow_cards", "red": "red_cards",
                   "statutory": "statutory_cards"}  # a `case_warnings` level → the figure it counts in
-SUPERVISION_ITEMS = (EXCEPTION_ITEM, RECTIFY_ITEM)  # the supervisors' own processes: not window performance
 
 
 @dataclass
@@ -149,8 +147,7 @@ def evaluate(db: Database, date_from: date, date_to: date) -> Performance:
         weights = _weights(conn)
         calendar = load_calendar(conn)
         names = unit_names(conn)
-        people_names = dict(conn.execute(select(users.c.username, users.c.display_name)).all())
-        tally = _Tally(names, people_names)
+        tally = _Tally(names, staff_names(conn))
         windows_of = _case_windows(conn)
         steps = _steps(conn)  # case id → people who completed a step of it; task id → person
         _closed_cases(conn, since, until, calendar, windows_of, steps, tally)
@@ -165,20 +162,38 @@ def evaluate(db: Database, date_from: date, date_to: date) -> Performance:
 
 
 class _Tally:
-    def __init__(self, unit_labels: dict[str, str], people_labels: dict[str, str]) -> None:
+    """The rows being counted: every window met, and the staff among the people met (`staff_names`)."""
+
+    def __init__(self, unit_labels: dict[str, str], staff_labels: dict[str, str]) -> None:
         self.windows: dict[str, Metrics] = {}
         self.people: dict[str, Metrics] = {}
-        self._units, self._people = unit_labels, people_labels
+        self._units, self._staff = unit_labels, staff_labels
 
     def window(self, code: str) -> Metrics:
         if code not in self.windows:
             self.windows[code] = Metrics(code, self._units.get(code, code))
         return self.windows[code]
 
-    def person(self, username: str) -> Metrics:
-        if username not in self.people:
-            self.people[username] = Metrics(username, self._people.get(username, username))
-        return self.people[username]
+    def persons(self, *usernames: str | None) -> list[Metrics]:
+        """The rows of those of `usernames` who are staff; an applicant (who answers a 补正 or withdraws) or
+        the system is no person of the evaluation."""
+        out = []
+        for username in usernames:
+            if username in self._staff:
+                if username not in self.people:
+                    self.people[username] = Metrics(username, self._staff[username])
+                out.append(self.people[username])
+        return out
+
+
+def staff_names(conn: Connection) -> dict[str, str]:
+    """Username → display name of the staff: users who work in a unit or belong to a group, and are not
+    applicants. Whoever else completes a step — an applicant answering a 补正 online (`applicant:<case>` with
+    the follow-up code, or a registered applicant's account) — is left out of the people's table."""
+    in_group = select(memberships.c.user_id).distinct()
+    rows = conn.execute(select(users.c.username, users.c.display_name, users.c.roles)
+                        .where(or_(users.c.unit_code.is_not(None), users.c.id.in_(in_group)))).all()
+    return {r.username: r.display_name for r in rows if "applicant" not in (r.roles or [])}
 
 
 @dataclass
@@ -191,7 +206,7 @@ def _case_windows(conn: Connection) -> dict[int, str]:
     """Each evaluated case's window; the supervisors' own cases (exception, rectification) are not evaluated."""
     return {r.id: window_of(r.unit_code, r.department) for r in conn.execute(
         select(cases.c.id, cases.c.unit_code, items.c.department).join(items, items.c.id == cases.c.item_id)
-        .where(items.c.code.not_in(SUPERVISION_ITEMS)))}
+        .where(~SUPERVISION_CASE))}
 
 
 def _steps(conn: Connection) -> _Steps:
@@ -212,7 +227,7 @@ def _closed_cases(conn: Connection, since: datetime, until: datetime, calendar: 
     for row in rows:
         if row.id not in windows_of:
             continue
-        for metrics in (tally.window(windows_of[row.id]), *(tally.person(p) for p in sorted(steps.by_case[row.id]))):
+        for metrics in (tally.window(windows_of[row.id]), *tally.persons(*sorted(steps.by_case[row.id]))):
             _count_closed(metrics, row, calendar)
 
 
@@ -238,15 +253,16 @@ def _events(conn: Connection, since: datetime, until: datetime, windows_of: dict
     for case_id, actor, kind, data in rows:
         if case_id not in windows_of:
             continue
-        window, person = tally.window(windows_of[case_id]), tally.person(actor)
+        window, people = tally.window(windows_of[case_id]), tally.persons(actor)
         if kind in RETURN_EVENTS:
-            window.returns += 1
-            person.returns += 1
+            for metrics in (window, *people):
+                metrics.returns += 1
             continue
-        person.steps += 1
+        for person in people:
+            person.steps += 1
         if is_supplement_decision((data or {}).get("data") or {}):
-            window.supplements += 1
-            person.supplements += 1
+            for metrics in (window, *people):
+                metrics.supplements += 1
 
 
 def is_supplement_decision(form: dict[str, Any]) -> bool:
@@ -264,8 +280,7 @@ def _warnings(conn: Connection, since: datetime, until: datetime, windows_of: di
             continue
         targets = [tally.window(windows_of[case_id])]
         holder = steps.by_task.get(task_id) if kind == "step" and task_id else None
-        if holder is not None:
-            targets.append(tally.person(holder))
+        targets += tally.persons(holder)
         counter = LEVEL_COUNTERS.get(level)
         for metrics in targets if counter else ():
             setattr(metrics, counter, getattr(metrics, counter) + 1)
@@ -277,7 +292,7 @@ def _ratings(conn: Connection, since: datetime, until: datetime, windows_of: dic
                         .where(ratings.c.rated_at >= since, ratings.c.rated_at < until, ratings.c.kind == "rating"))
     for case_id, unit_code, value in rows:
         for metrics in (tally.window(unit_code or windows_of[case_id]),
-                        *(tally.person(p) for p in sorted(steps.by_case[case_id]))):
+                        *tally.persons(*sorted(steps.by_case[case_id]))):
             metrics.rating_count += 1
             metrics.rating_sum += value
 

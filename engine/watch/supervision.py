@@ -27,7 +27,7 @@ from engine.org.orgtree import department_unit, unit_names
 from engine.runtime.casewarnings import set_chase_deadline
 from engine.runtime.change import TERMINAL, CaseContext, change_case, change_case_in
 from engine.store.db import Database
-from engine.store.tables import case_warnings, cases, items, org_units, task_index
+from engine.store.tables import case_warnings, cases, items, org_units, task_index, users
 from engine.time.clock import as_utc, iso_utc
 from engine.watch.watchsettings import chase_days
 
@@ -112,13 +112,53 @@ def acknowledge_warning(db: Database, warning_id: int, actor: Actor, note: str =
         row = ctx.conn.execute(select(case_warnings).where(case_warnings.c.id == warning_id,
                                                            case_warnings.c.case_id == ctx.case.id)).one()
         if row.acknowledged_at is not None:
-            raise ConflictError(f"此预警已由 {row.acknowledged_by} 确认；请刷新预警列表。")
+            who = ctx.conn.execute(select(users.c.display_name).where(users.c.username == row.acknowledged_by)
+                                   ).scalar_one_or_none() or "其他监察人员"
+            raise ConflictError(f"此预警已由{who}确认；请刷新预警列表。")
         ctx.conn.execute(update(case_warnings).where(case_warnings.c.id == warning_id)
                          .values(acknowledged_by=actor.username, acknowledged_at=ctx.now))
         ctx.record("warning_acknowledged", row.element_id, level=row.level, kind=row.kind, note=text)
         return ctx.case.case_no
 
     return change_case(db, case_no, actor, acknowledge)
+
+
+BATCH_MAX = 500  # the longest list the page shows; more in one request is not a person ticking boxes
+
+
+@dataclass
+class BatchResult:
+    """What a batch 确认 did: the cases whose warnings were acknowledged, and each refusal by case."""
+
+    acknowledged: list[str]
+    failed: list[tuple[str, str]]  # (the case number, or the warning's number when it has none; why)
+
+
+def acknowledge_many(db: Database, warning_ids: list[int], actor: Actor, note: str = "") -> BatchResult:
+    """批量确认: each warning acknowledged on its own (one change of its case, one audit event), so one
+    refused warning — already acknowledged, gone — never undoes the others; every refusal is named."""
+    require_supervisor(actor)
+    wanted = list(dict.fromkeys(warning_ids))
+    if not wanted:
+        raise SupervisionRefused("请先勾选要确认的预警。")
+    if len(wanted) > BATCH_MAX:
+        raise SupervisionRefused(f"一次最多确认 {BATCH_MAX} 条预警；请分批确认。")
+    with db.reading() as conn:
+        case_of = dict(conn.execute(select(case_warnings.c.id, cases.c.case_no)
+                                    .join(cases, cases.c.id == case_warnings.c.case_id)
+                                    .where(case_warnings.c.id.in_(wanted))).all())
+    result = BatchResult([], [])
+    for warning_id in wanted:
+        try:
+            case_no = acknowledge_warning(db, warning_id, actor, note)
+        except PermissionDenied:
+            raise
+        except OnewindowError as exc:
+            result.failed.append((case_of.get(warning_id, f"预警 {warning_id}"), exc.message))
+        else:
+            if case_no not in result.acknowledged:
+                result.acknowledged.append(case_no)
+    return result
 
 
 # --- chase (督办催办) -------------------------------------------------------------------------------

@@ -58,6 +58,7 @@
     ["open", "total", "due_today", "reminder", "yellow", "red", "statutory", "supplements_pending",
      "unacknowledged_warnings", "incidents"].forEach(function (name) { setFigure(name, d[name]); });
     setFigure("refused_without_reason", d.refused_without_reason.length);
+    Object.keys(d.supervision || {}).forEach(function (key) { setFigure("supervision-" + key, d.supervision[key]); });
     var alarm = document.getElementById("refused-without-reason");
     if (alarm) {
       alarm.classList.toggle("kpi-alarm", d.refused_without_reason.length > 0);
