@@ -78,6 +78,9 @@ def create_app(config: dict[str, Any] | None = None, db: Database | None = None)
     app.register_blueprint(follow_bp)
     app.register_blueprint(register_bp)
     register_error_handlers(app)
+    from .deskforms import register as register_form_functions
+
+    register_form_functions(app)
     return app
 
 

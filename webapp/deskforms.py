@@ -16,10 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask
 from werkzeug.datastructures import MultiDict
 
+from engine.desk import opinions
+from engine.diagrams.branches import owners, requirements
 from engine.diagrams.formdata import list_fields, submitted_list
 
+from .db import get_db
 from .formrender import Field
 
 LIST_WIDGET = "lines"
@@ -40,7 +44,7 @@ class Choice:
 class Decision:
     field: Field
     choices: list[Choice]
-    conditional: dict[str, list[str]] = field(default_factory=dict)  # field → the choices that require it
+    conditional: dict[str, list[str]] = field(default_factory=dict)  # field → the choices it belongs to (branches)
     fields: list[Field] = field(default_factory=list)
 
     def when(self, name: str) -> str:
@@ -51,37 +55,23 @@ class Decision:
         titles = {f.name: f.label for f in self.fields}
         return "、".join(titles.get(n, n) for n in choice.unlocks)
 
+    def required(self, name: str) -> bool:
+        """Whether the choices a field belongs to require it (else it is optional within them)."""
+        return any(name in c.unlocks for c in self.choices if c.value in self.conditional.get(name, []))
+
     def labels(self, name: str) -> str:
         names = {c.value: c.label for c in self.choices}
         return "、".join(f"“{names.get(v, v)}”" for v in self.conditional.get(name, []))
-
-
-def _rules(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [rule for rule in [schema, *schema.get("allOf", [])] if isinstance(rule, Mapping)
-            and isinstance(rule.get("if"), Mapping) and isinstance(rule.get("then"), Mapping)]
-
-
-def requirements(schema: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
-    """controlling field → its value → the fields that value makes required (from `if`/`then`)."""
-    found: dict[str, dict[str, list[str]]] = {}
-    for rule in _rules(schema):
-        required = list(rule["then"].get("required", []))
-        for name, condition in (rule["if"].get("properties") or {}).items():
-            if not isinstance(condition, Mapping):
-                continue
-            values = [condition["const"]] if "const" in condition else list(condition.get("enum", []))
-            for value in values:
-                bucket = found.setdefault(name, {}).setdefault(str(value), [])
-                bucket += [r for r in required if r not in bucket]
-    return found
 
 
 def decision(schema: Mapping[str, Any], fields: list[Field]) -> Decision | None:
     """The form's decision, if it has one: an option field that `if`/`then` rules depend on
     (or one named `decision`), with what each choice requires."""
     rules = requirements(schema)
+    belonging = owners(schema)
     by_name = {f.name: f for f in fields if f.widget in ("radio", "select") and f.options}
-    candidates = [n for n in rules if n in by_name] or ([PREFERRED_DECISION] if PREFERRED_DECISION in by_name else [])
+    controllers = list(rules) + [c for claims in belonging.values() for c in claims if c not in rules]
+    candidates = [n for n in controllers if n in by_name] or [n for n in [PREFERRED_DECISION] if n in by_name]
     if not candidates:
         return None
     name = PREFERRED_DECISION if PREFERRED_DECISION in candidates else candidates[0]
@@ -93,10 +83,8 @@ def decision(schema: Mapping[str, Any], fields: list[Field]) -> Decision | None:
         tone = ("go" if not needs else "pause" if any(n in list_names for n in needs)
                 else "stop" if REFUSAL_MARK in needs else "more")
         choices.append(Choice(value, label, needs, tone))
-    conditional: dict[str, list[str]] = {}
-    for choice in choices:
-        for needed in choice.unlocks:
-            conditional.setdefault(needed, []).append(choice.value)
+    conditional = {f: [c.value for c in choices if c.value in claims[name]]
+                   for f, claims in belonging.items() if name in claims}
     return Decision(by_name[name], choices, conditional, fields)
 
 
@@ -128,3 +116,14 @@ def raw_lists(schema: Mapping[str, Any], form: MultiDict) -> dict[str, list[str]
     """What was typed into each list field, to show it again after a refused submission."""
     submitted = form.to_dict(flat=False)
     return {name: submitted_list(submitted, name) for name in list_fields(schema)}
+
+
+def joint_opinions(case_no: str) -> list[opinions.Opinion]:
+    """The departments' opinions of the case's joint reviews, for templates (the task and case pages include
+    cases/_opinions.html, which calls this): the routes of both pages stay as they are."""
+    return opinions.of_case(get_db(), case_no)
+
+
+def register(app: Flask) -> None:
+    """Make the form pages' template functions available (called once by the app factory)."""
+    app.add_template_global(joint_opinions, "joint_opinions")

@@ -4,7 +4,8 @@ A proposal waiting to be confirmed, else what this task was last submitted with 
 withdrawn), else what the applicant gave when applying — facts only, never a choice the clerk makes
 (a decision, an answer from a list, a yes/no): a pre-ticked 受理 would be a decision nobody took. A
 supplement list starts from the materials the checklist marks missing, so the one complete 补正 list
-is the checklist's, not the clerk's memory.
+is the checklist's, not the clerk's memory. After a joint review in which a department said no, the refusal's
+reason and legal basis start from the departments' own (`opinions.refusal_draft`), each under its name.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.desk import materials
+from engine.desk import materials, opinions
 from engine.diagrams.formdata import list_fields
 from engine.reads import queries
 from engine.store.db import Database
@@ -35,7 +36,21 @@ def initial_values(db: Database, task: Mapping[str, Any]) -> dict[str, Any]:
     missing = materials.missing(materials.checklist(db, case_no))
     for name in list_fields(schema):
         values.setdefault(name, missing)
+    for name, text in _joint_refusal(db, task, history).items():
+        values.setdefault(name, text)
     return {k: v for k, v in values.items() if k in names}
+
+
+def _joint_refusal(db: Database, task: Mapping[str, Any], history: list[dict[str, Any]]) -> dict[str, str]:
+    """The refusal drafted from the joint review's refusing departments, for a step after the review (never for
+    a department's own review: one department's form does not start from another's no)."""
+    wanted = {"reason", "legal_basis"} & set(task["schema"].get("properties", {}))
+    if not wanted or not opinions.has_joint_answers(history):
+        return {}
+    found = opinions.of_case(db, task["case_no"], history)
+    if any(o.element == task["element_id"] for o in found):
+        return {}
+    return {k: v for k, v in opinions.refusal_draft(found).items() if k in wanted}
 
 
 def _a_fact(field: Mapping[str, Any]) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from engine.diagrams.branches import chosen_only
 from engine.diagrams.forms import validate_form
 from engine.errors import FormValidationError
 from engine.time.clock import LOCAL_TZ
@@ -108,8 +109,13 @@ def parse(schema: Mapping[str, Any], submitted: Submission,
 def typed(schema_text: str, submitted: Submission, form_name: str, lines: bool = False) -> dict[str, Any]:
     """The submission as typed data, or `FormValidationError` with every message at once: a value that
     cannot convert never reaches the engine, and the rest of the form is checked too, so the person
-    sees all that is wrong, not one message per try."""
-    data, problems = parse(json.loads(schema_text), submitted, lines)
+    sees all that is wrong, not one message per try. Fields of an answer not chosen are left out before
+    anything is checked (`branches.chosen_only` says why): hidden on the page, they are not part of the answer."""
+    schema = json.loads(schema_text)
+    data, problems = parse(schema, submitted, lines)
+    kept = chosen_only(schema, {**data, **problems})
+    data = {k: v for k, v in data.items() if k in kept}
+    problems = {k: v for k, v in problems.items() if k in kept}
     if not problems:
         return data
     errors = dict(problems)

@@ -1,8 +1,26 @@
 /* The task page, enhanced (everything works without this file): a decision's conditional fields show only
-   for the choice that needs them, and are required while shown. Without JavaScript every field shows,
-   each saying which choice needs it. */
+   for the choice they belong to, are required while shown when that choice requires them, and are disabled
+   while hidden, so the browser does not send them (the engine drops them anyway: engine/diagrams/branches.py).
+   Without JavaScript every field shows, each saying which choice it belongs to. */
 (function () {
   "use strict";
+  var CONTROLS = "input, textarea, select";
+  var REQUIRED = "input[type=text], textarea:not([name$='__more']), select";
+
+  function setEnabled(block, on) {
+    var controls = block.querySelectorAll(CONTROLS);
+    for (var j = 0; j < controls.length; j++) {
+      var control = controls[j];
+      if (!on && !control.disabled) {
+        control.disabled = true;
+        control.setAttribute("data-hidden-off", "");
+      } else if (on && control.hasAttribute("data-hidden-off")) {
+        control.disabled = false;  // only what this script turned off: a locked form stays locked
+        control.removeAttribute("data-hidden-off");
+      }
+    }
+  }
+
   function refresh(form) {
     var blocks = form.querySelectorAll(".conditional[data-when-field]");
     for (var i = 0; i < blocks.length; i++) {
@@ -10,14 +28,16 @@
       var chosen = form.querySelector("input[name='" + block.getAttribute("data-when-field") + "']:checked");
       var values = block.getAttribute("data-when").split("|");
       var show = chosen !== null && values.indexOf(chosen.value) !== -1;
-      // A field with a server-side error stays visible, so its message is never hidden.
-      block.hidden = !show && !block.querySelector(".has-error");
+      block.hidden = !show;
       block.classList.toggle("is-needed", show);
-      // What the chosen action needs is required in the browser too (the server checks it either way).
-      var controls = block.querySelectorAll("input[type=text], textarea:not([name$='__more']), select");
-      for (var j = 0; j < controls.length; j++) { controls[j].required = show; }
+      setEnabled(block, show);
+      // What the chosen action requires is required in the browser too (the server checks it either way).
+      var needed = show && block.getAttribute("data-required") === "true";
+      var controls = block.querySelectorAll(REQUIRED);
+      for (var j = 0; j < controls.length; j++) { controls[j].required = needed; }
     }
   }
+
   var forms = document.querySelectorAll("form.task-form");
   for (var i = 0; i < forms.length; i++) {
     (function (form) {
