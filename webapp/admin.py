@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.errors import OnewindowError
@@ -23,11 +24,12 @@ from engine.time.workdays import DayInfo
 
 from .access import roles_required
 from .db import get_db
+from .extensions import N_
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ADMIN_ROLES = ("admin",)
-WEEK_HEADER = ("一", "二", "三", "四", "五", "六", "日")
+WEEK_HEADER = (N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六"), N_("周日"))
 
 
 @bp.route("/calendar", methods=["GET"])
@@ -44,15 +46,16 @@ def set_override():
     day = _parse_day(values["day"])
     try:
         if day is None:
-            raise OnewindowError("请选择要调整的日期")
+            raise OnewindowError(_("请选择要调整的日期"))
         if values["working"] not in ("1", "0"):
-            raise OnewindowError("请选择设为工作日还是休息日")
+            raise OnewindowError(_("请选择设为工作日还是休息日"))
         calendar_admin.set_override(get_db(), day, values["working"] == "1", values["reason"],
                                     current_user.actor.username)
     except OnewindowError as exc:
         year, month = (day.year, day.month) if day else _month_arg(request.form.get("month"))
         return _calendar_page(year, month, values, exc.message), exc.status
-    flash(f"已将 {day.isoformat()} 设为{'工作日' if values['working'] == '1' else '休息日'}。", "success")
+    flash(_("已将 %(day)s 设为工作日。", day=day.isoformat()) if values["working"] == "1"
+          else _("已将 %(day)s 设为休息日。", day=day.isoformat()), "success")
     return redirect(url_for("admin.calendar", month=f"{day:%Y-%m}"))
 
 
@@ -61,9 +64,9 @@ def set_override():
 def remove_override(day: str):
     parsed = _parse_day(day)
     if parsed is None:
-        raise OnewindowError(f"日期 {day} 无效")
+        raise OnewindowError(_("日期 %(day)s 无效", day=day))
     removed = calendar_admin.remove_override(get_db(), parsed, current_user.actor.username)
-    flash(f"已取消 {removed.day.isoformat()} 的调整，该日恢复按法定安排计算。", "success")
+    flash(_("已取消 %(day)s 的调整，该日恢复按法定安排计算。", day=removed.day.isoformat()), "success")
     return redirect(url_for("admin.calendar", month=request.form.get("month") or f"{parsed:%Y-%m}"))
 
 
@@ -78,8 +81,10 @@ def tokens():
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @roles_required(*ADMIN_ROLES)
 def revoke_token(token_id: int):
+    # the reason is the record's, kept in Chinese like every record; the flash is the reader's
     revoked = accounts.revoke_token(get_db(), token_id, f"管理员 {current_user.actor.username} 吊销")
-    flash(f"已吊销 {revoked.username} 的令牌 {revoked.id}（{revoked.label}），使用它的请求将被拒绝。", "success")
+    flash(_("已吊销 %(user)s 的令牌 %(id)s（%(label)s），使用它的请求将被拒绝。", user=revoked.username, id=revoked.id,
+            label=revoked.label), "success")
     return redirect(url_for("admin.tokens", user=request.form.get("user") or None))
 
 
@@ -89,7 +94,7 @@ def _calendar_page(year: int, month: int, values: dict[str, str], form_error: st
     previous = date(year - 1, 12, 1) if month == 1 else date(year, month - 1, 1)
     following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
     return render_template(
-        "admin/calendar.html", year=year, month=month, weeks=_weeks(days), week_header=WEEK_HEADER,
+        "admin/calendar.html", year=year, month=month, weeks=_weeks(days), week_header=[_(day) for day in WEEK_HEADER],
         working_days=sum(1 for d in days if d.working), day_count=len(days),
         previous=f"{previous:%Y-%m}", following=f"{following:%Y-%m}", this_month=f"{clock.local_date():%Y-%m}",
         month_key=f"{first:%Y-%m}", overrides=calendar_admin.list_overrides(get_db(), year),
@@ -109,7 +114,7 @@ def _month_arg(text: str | None) -> tuple[int, int]:
         return today.year, today.month
     parsed = _parse_day(f"{text}-01")
     if parsed is None or not 2 <= parsed.year <= 9998:
-        raise OnewindowError(f"月份“{text}”无效；请写成 2026-02 的形式")
+        raise OnewindowError(_("月份“%(text)s”无效；请写成 2026-02 的形式", text=text))
     return parsed.year, parsed.month
 
 

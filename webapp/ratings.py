@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.errors import OnewindowError
@@ -43,9 +44,9 @@ def rate(case_no: str):
             raise
         flash(exc.message, "error")
         return _page(case_no, exc.details.get("field_errors", {}), request.form), exc.status
-    thanks = "感谢您的投诉，我们将认真核查。" if kind == ratings.COMPLAINT else "感谢您的评价。"
+    thanks = _("感谢您的投诉，我们将认真核查。") if kind == ratings.COMPLAINT else _("感谢您的评价。")
     if rated.rectification_case_no:
-        thanks += f"已启动整改（整改办件编号 {rated.rectification_case_no}），电子监察将回访您。"
+        thanks += _("已启动整改（整改办件编号 %(no)s），电子监察将回访您。", no=rated.rectification_case_no)
     flash(thanks, "success")
     return redirect(url_for("ratings.rate_page", case_no=case_no))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.catalogue import case_migration, governance, governance_requests
@@ -22,29 +23,37 @@ from engine.reads import queries
 
 from .access import roles_required
 from .db import get_db
+from .extensions import N_
 from .inputs import db_int
 from .vendor import bpmn_js_available
 
 bp = Blueprint("studio_versions", __name__, url_prefix="/studio/items/<code>")
 
 ANALYST = ("analyst",)  # administrators pass every role check too
-STATUS_NAMES = {"added": "新增", "removed": "删除", "changed": "修改"}
+STATUS_NAMES = {"added": N_("新增"), "removed": N_("删除"), "changed": N_("修改")}  # translated in diff.html
 
 
 def _item(code: str) -> dict[str, Any]:
     item = next((i for i in queries.list_items(get_db()) if i["code"] == code), None)
     if item is None:
-        raise NotFound(f"事项 {code} 不存在；请从流程工作室的事项列表中选择。")
+        raise NotFound(_("事项 %(code)s 不存在；请从流程工作室的事项列表中选择。", code=code))
     return item
+
+
+VERSION_FIELDS = {"from": N_("原版本"), "to": N_("目标版本")}  # the version pickers, as a refusal names them
+
+
+def _version_label(name: str) -> str:
+    return _(VERSION_FIELDS.get(name, N_("版本")))
 
 
 def _number(name: str, default: int | None = None) -> int:
     try:
-        return db_int(int(request.values.get(name, "")), f"版本（{name}）")
+        return db_int(int(request.values.get(name, "")), _version_label(name))
     except ValueError as exc:
         if default is not None:
             return default
-        raise OnewindowError(f"请选择版本（{name}）。") from exc
+        raise OnewindowError(_("请选择%(which)s。", which=_version_label(name))) from exc
 
 
 # --- the version list ------------------------------------------------------------------------------
@@ -119,7 +128,7 @@ def migrate_post(code: str):
     to_number, from_number = _number("to"), _number("from")
     case_nos = request.form.getlist("case_no")
     if not case_nos:
-        flash("请至少勾选一个办件。", "error")
+        flash(_("请至少勾选一个办件。"), "error")
         return redirect(url_for(".migrate", code=code, **{"from": from_number, "to": to_number}))
     result = case_migration.migrate_cases(get_db(), case_nos, to_number, current_user.actor)
     return _migration_page(code, item, from_number, to_number, result)
@@ -139,7 +148,7 @@ def request_withdrawal(code: str):
     except OnewindowError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"撤出申请已提交电子监察审批，审批办件编号 {case_no}；批准后凭此编号撤出。", "success")
+        flash(_("撤出申请已提交电子监察审批，审批办件编号 %(no)s；批准后凭此编号撤出。", no=case_no), "success")
     return redirect(url_for(".versions", code=code))
 
 
@@ -151,5 +160,5 @@ def withdraw(code: str):
     except OnewindowError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"事项 {code} 已撤出中心：不再受理新的申请，已受理的办件照常办理。", "success")
+        flash(_("事项 %(code)s 已撤出中心：不再受理新的申请，已受理的办件照常办理。", code=code), "success")
     return redirect(url_for(".versions", code=code))
