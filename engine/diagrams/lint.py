@@ -135,12 +135,19 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
                                     "把它移到负责办理的窗口所在的泳道", element, name))
         elif element in lanes and (problem := lint_routing.lane_problem(lanes[element])):
             findings.append(Finding("error", problem[0], problem[1], element, name))
-    for kind in ("task", "manualTask"):
-        for task in tree.getroot().iterfind(f".//bpmn:{kind}", NS):
-            findings.append(Finding(
-                "error", f"无类型任务“{task.get('name') or task.get('id')}”（bpmn:{kind}）在运行时会停下等人办理，"
-                         "却没有表单和办理人", "改为用户任务（userTask，指定表单和泳道）或脚本任务（scriptTask）",
-                task.get("id"), name))
+    for task in tree.getroot().iterfind(".//bpmn:manualTask", NS):  # a person confirms it; the lane says who
+        element, label = task.get("id"), task.get("name") or task.get("id")
+        if has_lanes and element not in lanes:
+            findings.append(Finding("error", f"人工任务“{label}”不在任何泳道（lane）中，没有人能确认它",
+                                    "把它移到负责确认的窗口所在的泳道", element, name))
+        elif element in lanes and (problem := lint_routing.lane_problem(lanes[element])):
+            findings.append(Finding("error", problem[0], problem[1], element, name))
+    for task in tree.getroot().iterfind(".//bpmn:task", NS):
+        findings.append(Finding(
+            "error", f"无类型任务“{task.get('name') or task.get('id')}”（bpmn:task）在运行时会停下等人办理，"
+                     "却没有表单和办理人",
+            "改为用户任务（userTask，指定表单和泳道）、人工任务（manualTask，由泳道中的人确认）或脚本任务（scriptTask）",
+            task.get("id"), name))
     findings += _lint_gateways(tree, name)
     findings += [Finding("error", problem, fix, element, name)
                  for problem, fix, element in lint_flows.dangling_flows(tree) + lint_flows.orphans(tree)
