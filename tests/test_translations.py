@@ -231,3 +231,25 @@ def test_a_notice_stays_chinese_in_the_english_ui(app):
         session["lang"] = "en"
         page = notices.page(notice, pdf_url="/x.pdf", back_url="/back")
     assert "返回办件" in page and "依据：" in page and "Print" not in page
+
+
+# --- messages from Python, in English --------------------------------------------------------------
+
+def test_the_calendar_speaks_english_in_its_grid_flashes_and_refusals(client, db):
+    """An administrator's day in English: weekday headers, the flash after a change, the refusals of
+    absurd input — a month that is no month, a day that is no day — name the input in English."""
+    make_actor(db, "chief", [], ["admin"])
+    log_in(client, "chief")
+    page = client.get("/admin/calendar?month=2026-10&lang=en").get_data(as_text=True)
+    assert all(f'<th scope="col">{day}</th>' in page for day in ("Mon", "Wed", "Sun"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/admin/calendar/overrides", data={"day": "2026-10-08", "working": "0", "reason": "搬迁",
+                                                   "csrf_token": token})
+    assert "2026-10-08 is now a day off." in client.get("/admin/calendar?month=2026-10").get_data(as_text=True)
+    refused = client.post("/admin/calendar/overrides", data={"day": "../../etc", "working": "2", "reason": "x",
+                                                             "csrf_token": token})
+    assert refused.status_code == 400 and "Please choose the day to adjust" in refused.get_data(as_text=True)
+    absurd = client.get("/admin/calendar?month=9999-99%3Cb%3E").get_data(as_text=True)
+    assert 'The month "9999-99<b>" is not valid' in html.unescape(absurd) and "9999-99<b>" not in absurd
+    client.get("/admin/calendar?lang=zh")
+    assert "<th scope=\"col\">周一</th>" in client.get("/admin/calendar?month=2026-10").get_data(as_text=True)
