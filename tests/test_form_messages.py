@@ -119,3 +119,21 @@ def test_every_keyword_the_catalogues_forms_use_has_a_chinese_message():
         message = _message(Fake(keyword))
         assert message != "填写不符合表单要求", f"no Chinese message for keyword {keyword}"
         assert not ASCII_WORDS.search(message), (keyword, message)
+
+
+def test_the_studio_refuses_a_broken_form_in_chinese_naming_where():
+    """An analyst's form that is not JSON, or not a JSON Schema: where it breaks and what is wrong, no English."""
+    from engine.catalogue.drafts import check_form
+    from engine.errors import PackageError
+
+    cases = {'{"type": "object", "properties": {"a": 1,}}': ("第 1 行", "字段名"),
+             '{"type": "object"': ("第 1 行", "逗号"),
+             '{"type": "object", "properties": {"phone": {"type": "文字"}}}': ("properties/phone/type",
+                                                                             "“文字”不是可用的类型"),
+             '{"type": "object", "required": "phone"}': ("required", "应为一组条目")}
+    for text, expected in cases.items():
+        with pytest.raises(PackageError) as caught:
+            check_form("review.json", text)
+        message = caught.value.message
+        assert all(part in message for part in expected), message
+        assert not re.search(r"Expecting|is not valid|is not of type", message), message

@@ -55,7 +55,7 @@ def test_names_lanes_forms_timers_and_new_ids_are_told_apart():
     assert not any(e.element_id == "review_housing" for e in elements)
     [form] = files
     assert form.name == "forms/accept.json" and form.status == "changed"
-    assert form.notes == ("新增字段 address", "字段 address 改为必填")
+    assert form.notes == ("新增字段 “经营地址”（address）", "字段 “经营地址”（address） 改为必填")  # title first
 
 
 def test_conditions_and_our_properties():

@@ -25,6 +25,7 @@ from engine import settings
 from engine.catalogue.deployment import DeployResult, deploy_package
 from engine.diagrams.bpmn import BPMN_NS
 from engine.diagrams.filenames import name_problem
+from engine.diagrams.forms import json_problem, schema_problem
 from engine.diagrams.lint import LintReport, lint_package
 from engine.diagrams.lint_routing import known_groups
 from engine.diagrams.package import (
@@ -162,7 +163,7 @@ def _json_object(name: str, text: str) -> dict[str, Any]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PackageError(f"{name}: 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）。") from exc
+        raise PackageError(f"{name}: 不是有效的 JSON（{json_problem(exc)}）。") from exc
     if not isinstance(document, dict):
         raise PackageError(f"{name}: 必须是一个 JSON 对象（{{ … }}）。")
     return document
@@ -178,8 +179,7 @@ def check_form(name: str, text: str) -> dict[str, Any]:
     try:
         Draft202012Validator.check_schema(document)
     except SchemaError as exc:
-        where = "/".join(str(p) for p in exc.path) or "顶层"
-        raise PackageError(f"{name}: 不是有效的 JSON Schema（{where}：{exc.message}）。") from exc
+        raise PackageError(f"{name}: 不是有效的 JSON Schema（{schema_problem(exc)}）。") from exc
     if "properties" in document and document.get("type", "object") != "object":
         raise PackageError(f"{name}: 表单必须描述一个对象（\"type\": \"object\"）。")
     return document

@@ -122,3 +122,37 @@ def _message(error: ValidationError) -> str:
     }
     made = messages.get(v)
     return made() if made else "填写不符合表单要求"
+
+
+JSON_PROBLEMS = {  # json.JSONDecodeError's messages, as an analyst reads them
+    "Expecting property name enclosed in double quotes": "此处应是用英文双引号括起的字段名（或多了一个逗号）",
+    "Expecting value": "此处缺少一个值（或多了一个逗号）",
+    "Expecting ',' delimiter": "此处缺少英文逗号",
+    "Expecting ':' delimiter": "此处缺少英文冒号",
+    "Extra data": "JSON 结束后还有多余的内容",
+    "Unterminated string starting at": "字符串缺少结尾的英文双引号",
+    "Invalid control character at": "字符串中有换行等控制字符（请写作 \\n）",
+    "Invalid \\escape": "字符串中有无效的反斜杠转义",
+}
+
+
+def json_problem(exc: json.JSONDecodeError) -> str:
+    """Where a JSON text breaks and what is wrong there, in Chinese (第 3 行第 5 列：此处缺少英文逗号)."""
+    what = next((text for english, text in JSON_PROBLEMS.items() if exc.msg.startswith(english)), "写法有误")
+    return f"第 {exc.lineno} 行第 {exc.colno} 列：{what}"
+
+
+def schema_problem(exc: Any) -> str:
+    """What makes a document not a JSON Schema (a `SchemaError`), named by where it is and in Chinese."""
+    path = [str(p) for p in exc.path]
+    where = "/".join(path) or "顶层"
+    value = exc.instance
+    if path and path[-1] == "type":
+        kinds = "、".join(TYPE_NAMES)
+        return f"{where}：“{value}”不是可用的类型，type 只能用英文写作 {kinds} 之一"
+    expected = {"type": lambda: f"应为{_type_name(exc.validator_value)}",
+                "minimum": lambda: f"不能小于 {exc.validator_value}",
+                "uniqueItems": lambda: "各项不能重复",
+                "minItems": lambda: f"至少要有 {exc.validator_value} 项"}.get(str(exc.validator))
+    shown = json.dumps(value, ensure_ascii=False)[:80]
+    return f"{where}：{expected() if expected else '不符合 JSON Schema 的写法'}（现为 {shown}）"

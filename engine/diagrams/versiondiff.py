@@ -258,11 +258,16 @@ def _form_notes(old_text: str, new_text: str) -> list[str]:
         return ["内容已修改"]
     old_fields, new_fields = old.get("properties") or {}, new.get("properties") or {}
     old_required, new_required = set(old.get("required") or []), set(new.get("required") or [])
-    notes = [f"新增字段 {k}" for k in new_fields if k not in old_fields]
-    notes += [f"删除字段 {k}" for k in old_fields if k not in new_fields]
-    notes += [f"字段 {k} 的定义已修改" for k in new_fields if k in old_fields and old_fields[k] != new_fields[k]]
-    notes += [f"字段 {k} 改为必填" for k in sorted(new_required - old_required)]
-    notes += [f"字段 {k} 改为选填" for k in sorted(old_required - new_required)]
+    def named(k: str) -> str:  # by its title as the clerk reads it, the key beside it for the analyst
+        prop = new_fields.get(k) or old_fields.get(k)
+        title = prop.get("title") if isinstance(prop, dict) else None
+        return f"“{title}”（{k}）" if title else k
+
+    notes = [f"新增字段 {named(k)}" for k in new_fields if k not in old_fields]
+    notes += [f"删除字段 {named(k)}" for k in old_fields if k not in new_fields]
+    notes += [f"字段 {named(k)} 的定义已修改" for k in new_fields if k in old_fields and old_fields[k] != new_fields[k]]
+    notes += [f"字段 {named(k)} 改为必填" for k in sorted(new_required - old_required)]
+    notes += [f"字段 {named(k)} 改为选填" for k in sorted(old_required - new_required)]
     return notes or ["内容已修改（字段未变）"]
 
 
