@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 from engine.audit import auditor, checkpoints
@@ -26,16 +26,19 @@ from engine.audit.auditor import SearchFilters
 from engine.audit.replay import ReplayReport, Step, replay_case
 from engine.audit.verify import verify_all, verify_case
 from engine.errors import OnewindowError
-from engine.reads import queries
+from engine.reads import casesearch, queries
 from engine.time import clock
 from engine.watch.spreadsheet import safe_row
 
+from . import viewlog
 from .access import roles_required
 from .db import get_db
+from .downloads import csv_download
 from .formatting import (
     WARNING_LEVELS,
     event_name,
     event_summary,
+    group_label,
     local_time,
     status_name,
     warning_kind_name,
@@ -63,8 +66,24 @@ def _username() -> str:
 
 @bp.app_template_filter("pretty_json")
 def pretty_json(value: Any) -> str:
-    """Event data for people: indented, keys sorted, Chinese as it is (the page escapes it)."""
-    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)
+    """Event data for people: indented, keys sorted, Chinese as it is (the page escapes it), ID and phone
+    numbers masked (`viewlog.masked`)."""
+    return json.dumps(viewlog.masked(value), ensure_ascii=False, indent=1, sort_keys=True)
+
+
+@bp.app_template_filter("filesize")
+def filesize(size: int | None) -> str:
+    """Bytes as people read a file's size: 812 字节, 45.3 KB, 2.1 MB."""
+    if size is None:
+        return "—"
+    if size < 1024:
+        return f"{size} 字节"
+    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+@bp.app_template_filter("masked")
+def masked_filter(value: Any, key: str = "") -> Any:
+    return viewlog.masked(value, key)
 
 
 # --- search and export ----------------------------------------------------------------------------
@@ -73,7 +92,16 @@ def pretty_json(value: Any) -> str:
 @bp.route("", methods=["GET"])
 @roles_required(*AUDIT_ROLES)
 def search():
+    """The auditor's search: by item, department, date, status, clerk and warning; or, when a person or a case
+    number is asked for (name, ID number, phone, case number), by the desk's one search (engine/reads/casesearch),
+    with item, status and dates alike. Every search is logged."""
     db = get_db()
+    person = casesearch.CaseQuery.from_args(request.args)
+    if any((person.case_no, person.name, person.id_number, person.phone)):
+        found = casesearch.search_cases(db, current_user.actor, person, _page_number(), auditor.PER_PAGE)
+        auditor.record_view(db, _username(), None, "search: " + " ".join(
+            f"{key}={value}" for key, value in person.to_args().items()))
+        return _search_page(SearchFilters(), None, None, found=found, person=person)
     try:
         filters = SearchFilters.from_args(request.args)
     except OnewindowError as exc:
@@ -84,10 +112,11 @@ def search():
     return _search_page(filters, page, None)
 
 
-def _search_page(filters: SearchFilters, page, form_error: str | None):
+def _search_page(filters: SearchFilters, page, form_error: str | None, found=None, person=None):
     return render_template("audit/search.html", filters=filters, values=request.args, page=page,
                            options=auditor.filter_options(get_db()), query=filters.to_args(),
-                           warning_choices=WARNING_CHOICES, closed_choices=CLOSED_CHOICES, form_error=form_error)
+                           warning_choices=WARNING_CHOICES, closed_choices=CLOSED_CHOICES, form_error=form_error,
+                           found=found, person_args=person.to_args() if person else {})
 
 
 def _page_number() -> int:
@@ -105,16 +134,14 @@ def export_csv():
     filters = SearchFilters.from_args(request.args)
     auditor.record_view(db, _username(), None, f"export csv: {filters.describe()}")
     stamp = clock.local_text(clock.now(), "%Y%m%d-%H%M")
-    return Response(stream_with_context(_csv_lines(auditor.iter_search(db, filters))),
-                    mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="onewindow-cases-{stamp}.csv"'})
+    return csv_download(_csv_lines(auditor.iter_search(db, filters)), f"onewindow-cases-{stamp}.csv", stream=True)
 
 
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([header for _, header in CSV_COLUMNS])
-    yield "\ufeff" + _drain(buffer)
+    yield _drain(buffer)
     for row in rows:
         cells = {**row, "status_name": status_name(row["status"]),
                  "created_at": local_time(row["created_at"], "%Y-%m-%d %H:%M:%S"),
@@ -160,7 +187,11 @@ def case(case_no: str):
     """The printable dossier (案卷): everything recorded about the case, its verification, who looked."""
     db = get_db()
     auditor.record_view(db, _username(), case_no, "dossier")
-    return render_template("audit/dossier.html", d=auditor.dossier(db, case_no, _username()))
+    d = auditor.dossier(db, case_no, _username())
+    people = d["names"]["people"]
+    return render_template("audit/dossier.html", d=d, describe_view=viewlog.describe,
+                           recipient=lambda value: viewlog.recipient(value, people, group_label),
+                           notification_kinds=viewlog.NOTIFICATION_KINDS)
 
 
 @bp.route("/cases/<case_no>.json", methods=["GET"])
@@ -178,7 +209,9 @@ def case_json(case_no: str):
 def views():
     """The auditors' view log, newest first (optionally one user's)."""
     username = request.args.get("user", "").strip() or None
-    return render_template("audit/views.html", views=auditor.recent_views(get_db(), username=username),
+    found = auditor.recent_views(get_db(), username=username)
+    return render_template("audit/views.html", views=[{**v, "what": viewlog.describe(v["what"])} for v in found],
+                           names=viewlog.names(get_db(), [username, *(v["username"] for v in found)]),
                            username=username)
 
 

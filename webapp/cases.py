@@ -7,31 +7,47 @@ of each step; its applicant sees the steps but not the departments' internal dat
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.audit import auditor
-from engine.reads import queries, story
+from engine.reads import casesearch, queries, story
 from engine.runtime import incidents, intake
 from engine.runtime.caseaccess import STAFF_ROLES
 
 from .access import require_case_access, roles_required
 from .db import get_db
+from .formatting import STATUS_NAMES
 from .vendor import bpmn_js_available
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 DONE_EVENTS = frozenset({"task_completed", "step_completed"})
+CASE_NO_DIGITS = 14  # a whole case number (受理回执上的 14 位数字): opened at once, not searched
+PER_PAGE = 20
 
 
 @bp.route("", methods=["GET"])
 @roles_required()
 def lookup():
-    case_no = request.args.get("no", "").strip()
-    if case_no:
-        return redirect(url_for("cases.case", case_no=case_no))
-    if "no" in request.args:
-        flash("请输入办件编号（受理回执上的 14 位数字）。", "error")
-    return render_template("cases/lookup.html")
+    """办件查询: a whole case number opens the case; anything else searches (engine/reads/casesearch), showing
+    only the cases that concern this person."""
+    query = casesearch.CaseQuery.from_args(request.args)
+    only_number = query.case_no and query == casesearch.CaseQuery(case_no=query.case_no)
+    if only_number and len(query.case_no) >= CASE_NO_DIGITS:
+        return redirect(url_for("cases.case", case_no=query.case_no))
+    if "no" in request.args and query.empty:
+        flash(_("请输入办件编号，或申请人姓名、身份证号码、联系电话等查询条件。"), "error")
+    page = casesearch.search_cases(get_db(), current_user.actor, query, _page_arg(), PER_PAGE)
+    return render_template("cases/lookup.html", query=query, args=query.to_args(), found=page,
+                           searched=not query.empty, items=queries.list_items(get_db()), statuses=STATUS_NAMES)
+
+
+def _page_arg() -> int:
+    try:
+        return min(max(1, int(request.args.get("page") or 1)), 10_000)
+    except ValueError:
+        return 1
 
 
 @bp.route("/<case_no>", methods=["GET"])

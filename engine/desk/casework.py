@@ -7,6 +7,7 @@ so a failed check writes nothing.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,9 @@ from engine.runtime.state import SERIALIZER_VERSION, dump_state
 from engine.store.db import Database
 from engine.store.tables import cases, items, process_versions
 from engine.time import clock
+
+ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
+PHONE = re.compile(r"^[0-9]{5,16}$")
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ def start_case_in(conn: Connection, item_code: str, data: dict[str, Any], actor:
         applicant_id=user_id(conn, actor.username), status=SUBMITTED, state=dump_state(workflow),
         serializer_version=SERIALIZER_VERSION, lock_version=0, audit_seq=0, audit_head=GENESIS,
         created_at=now, updated_at=now, applicant_name=_applicant_name(data, actor), unit_code=front,
-        mandate=mandate,
+        mandate=mandate, **applicant_contact(data, mandate),
     ).returning(cases.c.id)).scalar_one()
     case_no = f"{clock.local_date(now):%Y%m%d}{case_id:06d}"
     query_code = follow.new_code()
@@ -119,6 +123,15 @@ def _applicant_name(data: dict[str, Any], actor: Actor) -> str:
     named = data.get("applicant_name")
     return str(named)[:128] if isinstance(named, str) and named.strip() else (actor.display_name or actor.username)
 
+
+
+def applicant_contact(data: dict[str, Any], mandate: dict[str, Any] | None) -> dict[str, str | None]:
+    """The application's ID number (the applicant's, else the mandate principal's) and phone, as the case keeps
+    them for finding people (`engine.reads.casesearch`); a value that is not one is not kept."""
+    number = str(data.get("id_number") or (mandate or {}).get("principal_id_number") or "").strip().upper()
+    phone = str(data.get("phone") or "").strip()
+    return {"applicant_id_number": number if ID_NUMBER.match(number) else None,
+            "applicant_phone": phone if PHONE.match(phone) else None}
 
 
 def _instance(task) -> dict[str, Any]:

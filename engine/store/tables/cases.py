@@ -77,6 +77,10 @@ cases = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("applicant_name", String(128), nullable=True),
+    # Who the case is for, as the application recorded it, for finding people (engine/reads/casesearch.py):
+    # the ID number (the applicant's, or the mandate principal's) and the phone.
+    Column("applicant_id_number", String(18), nullable=True, index=True),
+    Column("applicant_phone", String(16), nullable=True, index=True),
     # The working-day clock (engine/runtime/caseclock.py): started at acceptance, paused by marked steps.
     Column("clock_started_at", DateTime(timezone=True), nullable=True),
     Column("clock_stopped_at", DateTime(timezone=True), nullable=True),
