@@ -225,7 +225,7 @@ def test_each_view_is_logged_and_the_routes_are_get_only(app, client, db, audito
         assert getattr(app.view_functions[endpoint], ACCESS_ATTR) == ("auditor",)
     dossier = text_of(client.get(f"/audit/cases/{running}"))
     assert f'href="/audit/cases/{running}/replay"' in dossier
-    assert "replay" in dossier[dossier.index('id="views"'):]  # the dossier lists the replay views
+    assert "查看重放" in dossier[dossier.index('id="views"'):]  # the dossier lists the replay views
     assert f'href="/audit/cases/{running}/replay"' in text_of(client.get("/audit?item=DEMO-001"))
 
 

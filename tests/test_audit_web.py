@@ -226,7 +226,7 @@ def test_dossier_json_has_everything_and_the_view_is_logged(client, db, auditor,
     assert d["decisions"][0]["data"] == ACCEPT_DATA and d["decisions"][0]["actor"] == "clerk"
     assert d["clock"]["committed_deadline"] is not None
     assert d["receipts"][0]["kind"] == "application" and d["receipts"][0]["event_seq"] == 1
-    assert d["attachments"] == [] and "附件" in d["attachments_note"]
+    assert d["attachments"] == [] and "SHA-256" in d["attachments_note"]
     assert d["verification"]["ok"] is True and d["verification"]["checkpoints"] == 1
     assert d["generated_by"] == "shenji"
     assert [(v["username"], v["what"]) for v in d["views"]] == [("shenji", "dossier json")]
@@ -244,7 +244,8 @@ def test_dossier_page_is_printable_and_shows_who_looked(client, db, auditor, cas
     assert "红牌" in body  # the warning
     assert "查阅记录" in body
     looked = body[body.index('id="views"'):]
-    assert looked.count("shenji") == 2 and "verify" in looked and "dossier" in looked
+    assert looked.count("shenji") == 2 and "校验办件记录" in looked and "查阅案卷" in looked
+    assert ">verify<" not in looked and ">dossier<" not in looked  # the view log in Chinese (issue 16, item 10)
     css = client.get("/static/css/audit.css")
     assert "@media print" in text_of(css)
     css.close()

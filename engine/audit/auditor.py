@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, exists, func, insert, select
 
+from engine.audit import casefiles
 from engine.audit.verify import verify_case
 from engine.errors import NotFound, OnewindowError
 from engine.reads import queries
@@ -27,17 +28,18 @@ from engine.store.tables import (
     items,
     notifications,
     process_versions,
-    users,
 )
 from engine.time import clock
 from engine.time.clock import iso_utc, start_of_day
+from engine.watch.stepnames import version_names
+from engine.watch.watchlist import display_names
 
 PER_PAGE = 50
 EXPORT_CHUNK = 500
 WARNING_FILTERS = ("any", "none", "yellow", "red", "statutory")
 CLOSED_FILTERS = ("open", "closed")
-ATTACHMENTS_NOTE = ("附件功能尚未上线：本办件没有附件。上线后此处逐个列出附件的文件名、大小和 SHA-256 哈希"
-                    "（附件存于数据库之外，哈希存于数据库中）。")
+ATTACHMENTS_NOTE = ("附件存于数据库之外的文件库，按 SHA-256 哈希命名；哈希登记在数据库中。每次查阅案卷都重新读取文件、"
+                    "重新计算哈希：完好＝与登记一致，已损坏＝内容已被改动，缺失＝文件库中已找不到。")
 _USERNAME = re.compile(r"^[\w.@-]{1,64}$")
 
 
@@ -217,28 +219,35 @@ def dossier(db: Database, case_no: str, requested_by: str | None = None) -> dict
     """Everything recorded about one case, as one JSON-ready document, with its verification.
 
     case and version, clock and deadlines, every event with its hashes, the decisions (completed
-    tasks and their form data), warnings, notifications, receipts, attachments (none yet), the
-    verdict of `verify_case`, and who has looked at the case.
+    tasks and their form data), warnings, notifications, receipts, the attachments re-checked against the
+    store and the applicant (numbers masked, `casefiles`), the verdict of `verify_case`, and who has looked.
     """
     detail = queries.case_detail(db, case_no)
     events = queries.case_history(db, case_no)
+    viewers = case_views(db, case_no)
     with db.reading() as conn:
         row = conn.execute(
             select(cases.c.id, cases.c.audit_seq, cases.c.audit_head, items.c.department, items.c.handling_mode,
                    process_versions.c.content_hash, process_versions.c.process_id, process_versions.c.deployed_by,
-                   process_versions.c.deployed_at, users.c.username.label("applicant"))
+                   process_versions.c.deployed_at, cases.c.applicant_id, cases.c.applicant_name, cases.c.version_id)
             .join(items, items.c.id == cases.c.item_id)
             .join(process_versions, process_versions.c.id == cases.c.version_id)
-            .outerjoin(users, users.c.id == cases.c.applicant_id)
             .where(cases.c.case_no == case_no)).one_or_none()
         if row is None:
             raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
         sent = conn.execute(select(notifications).where(notifications.c.case_id == row.id)
                             .order_by(notifications.c.created_at, notifications.c.id)).all()
+        step_names = version_names(conn, [row.version_id]).get(row.version_id, {})
+        people = display_names(conn, {e["actor"] for e in events} | {v["username"] for v in viewers}
+                               | {w["acknowledged_by"] for w in detail["clock"]["warnings"]})
+        people = {who: casefiles.person_shown(name) for who, name in people.items()}
     started = next((e for e in events if e["type"] == "case_started"), None)
     case = {key: detail[key] for key in ("case_no", "item_code", "item_name", "version", "status", "created_at",
                                          "updated_at", "closed_at", "serializer_version", "lock_version")}
-    case.update(department=row.department, handling_mode=row.handling_mode, applicant=row.applicant,
+    application = ((started or {}).get("data") or {}).get("data") or {}
+    person = casefiles.applicant(db, application if isinstance(application, dict) else {}, row.applicant_id,
+                                 row.applicant_name)
+    case.update(department=row.department, handling_mode=row.handling_mode, applicant=person["name"],
                 started_by=started["actor"] if started else None, audit_seq=row.audit_seq,
                 audit_head=row.audit_head)
     return {
@@ -262,10 +271,15 @@ def dossier(db: Database, case_no: str, requested_by: str | None = None) -> dict
         "receipts": [{"kind": "application", "title": "申请回执", "case_no": case_no, "item_name": detail["item_name"],
                       "submitted_at": started["at"], "submitted_by": started["actor"],
                       "event_seq": started["seq"], "event_hash": started["hash"]}] if started else [],
-        "attachments": [],
+        "applicant": person,
+        "attachments": casefiles.checked_attachments(db, case_no),
         "attachments_note": ATTACHMENTS_NOTE,
         "verification": verify_case(db, case_no).to_dict(),
-        "views": case_views(db, case_no),
+        "views": viewers,
+        "names": {"steps": {e: step_names[e] for e in sorted({x["element_id"] for x in events if x["element_id"]}
+                                                              | {w["element_id"] for w in detail["clock"]["warnings"]
+                                                                 if w["element_id"]}) if e in step_names},
+                  "people": people},
     }
 
 
