@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.audit.casefiles import mask_id_number, mask_phone
 from engine.store.db import Database
-from engine.watch.watchlist import display_names
+from engine.reads.story import display_names
 
 from .formatting import status_name, warning_level_name
 
@@ -67,8 +67,7 @@ def _value(key: str, value: str) -> str:
 
 def names(db: Database, usernames: list[str | None]) -> dict[str, str]:
     """Username → display name for the people a page names."""
-    with db.reading() as conn:
-        return display_names(conn, usernames)
+    return display_names(db, [u for u in usernames if u])
 
 
 def masked_value(key: str, value: Any) -> Any:
