@@ -37,3 +37,16 @@ def whole_number(name: str, default: int, minimum: int = 0) -> int:
         raise ValueError(f"环境变量 ONEWINDOW_{name}={raw!r} 无效：应为不小于 {minimum} 的整数；"
                          f"请改正，或删去它以用默认值 {default}。")
     return int(raw)
+
+
+def switch(name: str, default: bool = False) -> bool:
+    """`ONEWINDOW_<name>` as on/off (1/true/yes/on, 0/false/no/off), `default` when unset; read at each use, so
+    an operator's change needs no code change. Any other value stops with the variable named."""
+    raw = os.environ.get(f"ONEWINDOW_{name}", "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"环境变量 ONEWINDOW_{name}={raw!r} 无效：应为 true 或 false；请改正，或删去它以用默认值。")

@@ -100,11 +100,11 @@ def test_the_applicant_answers_a_supplement_online(client, db, catalogue):
     page = text(client.get(response.headers["Location"]))
     assert "待补正" in page and "应急预案文本（盖章）" in page and "提交补正材料" in page
     token = csrf_token(client, f"/hall/follow/{started.case_no}")
+    assert 'name="supplement_received"' not in page  # the applicant's own form, not the window's 窗口收到
     invalid = client.post(f"/hall/follow/{started.case_no}/answer", data={"csrf_token": token})
-    assert invalid.status_code == 422 and "表单填写有误" in text(invalid)
+    assert invalid.status_code == 422 and "请上传补正材料" in text(invalid)
     answered = client.post(f"/hall/follow/{started.case_no}/answer", data={
-        "csrf_token": token, "supplement_received": "应急预案文本（已盖章）一份",
-        "supplement_received_on": "2026-12-01",
+        "csrf_token": token, "note": "原件送窗口核验",
         "supplement-0": (io.BytesIO(b"%PDF-1.7\n%stamped\n"), "预案（盖章）.pdf")}, content_type="multipart/form-data")
     assert answered.status_code == 302
     assert [(a["filename"], a["uploaded_by"]) for a in attachments.list_attachments(db, started.case_no)] == [
@@ -112,6 +112,8 @@ def test_the_applicant_answers_a_supplement_online(client, db, catalogue):
     assert [t.element_id for t in queries.open_tasks(db, case_no=started.case_no)] == ["accept_review"]
     done = [e for e in queries.case_history(db, started.case_no) if e["type"] == "task_completed"][-1]
     assert done["actor"] == f"applicant:{started.case_no}" and done["element_id"] == "supplement_wait"
+    assert done["data"]["data"]["supplement_received"] == "应急预案文本（盖章）"
+    assert done["data"]["data"]["supplement_note"] == "原件送窗口核验"
     assert queries.case_detail(db, started.case_no)["status"] == "submitted"
 
 

@@ -80,6 +80,10 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     # over 500 characters, so the engine refuses it after the applicant check and nothing is withdrawn here
     "hall.withdraw": [("POST", "/hall/cases/{case}/withdraw", {"case_applicant"},
                        {"confirm": "yes", "statement": "撤" * 501})],
+    # 我的办件: an applicant's own list; one case and its 补正 online for the case's own applicant only
+    "hall.mine": [("GET", "/hall/mine", APPLICANTS | ADMIN)],
+    "hall.my_case": [("GET", "/hall/mine/{case}", {"case_applicant"})],
+    "hall.answer_supplement": [("POST", "/hall/mine/{case}/supplement", {"case_applicant"})],
     "ratings.rate_page": [("GET", "/hall/cases/{case}/rate", {"case_applicant"})],  # the applicant's own act
     "ratings.rate": [("POST", "/hall/cases/{case}/rate", {"case_applicant"})],
     # a case and its diagram: those it concerns
@@ -96,6 +100,7 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     "desk.task": [("GET", "/desk/tasks/{task}", HANDLER)],
     "desk.complete": [("POST", "/desk/tasks/{task}", HANDLER)],
     "desk.claim": [("POST", "/desk/tasks/{task}/claim", HANDLER)],
+    "desk.claim_many": [("POST", "/desk/claim", CLERKS | ADMIN)],  # 批量签收: the engine refuses each task it must
     "desk.release": [("POST", "/desk/tasks/{task}/release", HANDLER)],
     "desk.transfer": [("POST", "/desk/tasks/{task}/transfer", HANDLER)],
     "desk.delegate": [("POST", "/desk/tasks/{task}/delegate", HANDLER)],

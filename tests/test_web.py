@@ -138,7 +138,8 @@ def test_unexpected_error_shows_no_traceback(app, client, clerk, monkeypatch):
 
 # --- hall: an applicant applies -------------------------------------------------------------------
 
-def test_applicant_sees_items_and_starts_a_case(client, db, joint, applicant):
+def test_applicant_sees_items_and_starts_a_case(client, db, joint, applicant, monkeypatch):
+    monkeypatch.setenv("ONEWINDOW_HALL_DEMO_ITEMS", "true")  # the demo items are listed only when opted in
     login(client, "zhangsan")
     hall = client.get("/hall")
     assert "餐饮服务许可（联合审查演示）" in text(hall)

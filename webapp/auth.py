@@ -26,12 +26,20 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):  # browsers read "/\x" as "//x"
+        return None
     return target
 
 
+#: Where each role starts its day after logging in, first match wins (an administrator holds every role and
+#: lands on the desk, as before): clerks on their task list, supervisors on the watch, auditors on the audit
+#: search; applicants and everyone else in the service hall.
+HOMES = (("clerk", "desk.tasks"), ("supervisor", "watch.index"), ("auditor", "audit.search"))
+
+
 def home_for(user: WebUser) -> str:
-    """Clerks land on their task list; everyone else in the service hall."""
-    return url_for("desk.tasks") if user.has_role("clerk") else url_for("hall.items")
+    roles = user.actor.roles if not user.actor.is_admin else {"clerk"}
+    return url_for(next((endpoint for role, endpoint in HOMES if role in roles), "hall.items"))
 
 
 @bp.route("/", methods=["GET"])

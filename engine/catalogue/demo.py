@@ -27,6 +27,7 @@ from engine.diagrams.package import load_package
 from engine.diagrams.safexml import parse_xml
 from engine.errors import OnewindowError
 from engine.org import accounts, orgtree
+from engine.store import installation
 from engine.store.db import Database
 
 DEMO_PASSWORD = "demo1234"
@@ -178,7 +179,9 @@ def deploy_all(db: Database, deployer: str, processes_dir: Path | None = None) -
 
 def seed(db: Database, processes_dir: Path | None = None) -> DemoSeed:
     """Demo users, then every item under processes/ deployed by the demo analyst (after `onewindow init`
-    has loaded the org tree, which the users' units and the items' lanes refer to)."""
+    has loaded the org tree, which the users' units and the items' lanes refer to); the installation is
+    marked a demo, so the registration page says where its SMS codes go (the outbox, `onewindow sms`)."""
+    installation.put(db, installation.DEMO, True)
     users = seed_users(db, processes_dir)
     result = deploy_all(db, "analyst", processes_dir)
     result.users = users

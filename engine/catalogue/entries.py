@@ -3,20 +3,29 @@ hall to browse by department, level and life event, and to search.
 
 The item's level, accepting levels and life events live in the item.json of its latest version (kept
 with the version, so the hall shows what is actually running); 63 items read in one query.
+
+The demonstration items (codes `DEMO-*`, deployed by `onewindow init --demo` beside the real catalogue) are
+not listed unless the installation opts in (`ONEWINDOW_HALL_DEMO_ITEMS=true`, docs/operators.md): a citizen
+browsing the hall sees the district's items only. Their guides stay reachable by their own address (the
+walks and the API use them). The list comes a page at a time (`PER_PAGE`), filters kept across pages.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from engine import settings
 from engine.catalogue import governance
 from engine.diagrams.specs import FORMS_PREFIX
 from engine.store.db import Database
 from engine.store.tables import items, latest_versions, process_versions
 
 LEVEL_NAMES = {"district": "区级", "town": "镇级", "village": "村级"}
+DEMO_PREFIX = "DEMO-"
+PER_PAGE = 15
 
 
 @dataclass(frozen=True)
@@ -55,13 +64,34 @@ def entries(db: Database) -> list[Entry]:
             if (r.metadata or {}).get("public", True) and r.code not in withdrawn]
 
 
-def browse(db: Database, department: str = "", level: str = "", life_event: str = "", q: str = ""
-           ) -> tuple[list[Entry], dict[str, list[str]]]:
-    """The entries that pass every filter given, and the choices each filter offers (from all entries).
+@dataclass(frozen=True)
+class Listing:
+    """One page of the hall's list: its entries, how many passed the filters, the page, and the choices
+    each filter offers (from every listed entry, so a choice never leads to an empty list by itself)."""
+
+    items: list[Entry]
+    total: int
+    page: int
+    pages: int
+    facets: dict[str, list[str]]
+
+
+def listed(db: Database) -> list[Entry]:
+    """The entries the hall lists: without the demonstration items unless the installation opts in."""
+    every = entries(db)
+    if settings.switch("HALL_DEMO_ITEMS"):
+        return every
+    return [e for e in every if not e.code.startswith(DEMO_PREFIX)]
+
+
+def browse(db: Database, department: str = "", level: str = "", life_event: str = "", q: str = "",
+           page: int = 1, per_page: int = PER_PAGE) -> Listing:
+    """The `page`-th page of the listed entries that pass every filter given.
 
     A level filter matches where an item can be applied for: a town-level filter lists what a town
-    centre accepts, including district items it takes in and reports up."""
-    every = entries(db)
+    centre accepts, including district items it takes in and reports up. A page past the last shows the
+    last (a stale link after a filter narrowed the list)."""
+    every = listed(db)
     chosen = [e for e in every
               if (not department or e.department == department)
               and (not level or level == e.level or level in e.accept_levels)
@@ -70,7 +100,9 @@ def browse(db: Database, department: str = "", level: str = "", life_event: str 
     facets = {"departments": sorted({e.department for e in every}),
               "levels": [lv for lv in LEVEL_NAMES if any(lv == e.level or lv in e.accept_levels for e in every)],
               "life_events": sorted({ev for e in every for ev in e.life_events})}
-    return chosen, facets
+    pages = max(1, math.ceil(len(chosen) / per_page))
+    page = min(max(1, page), pages)
+    return Listing(chosen[(page - 1) * per_page:page * per_page], len(chosen), page, pages, facets)
 
 
 def entry(db: Database, code: str) -> Entry | None:

@@ -36,6 +36,12 @@ MAX_TRIES = 5
 BY_PHONE = Limit("sms-phone", 1, RESEND_AFTER, "验证码已发送，请 1 分钟后再重新获取。", ConflictError)
 
 
+def number_of(username: str) -> str | None:
+    """The phone number of an account registered here (its login is the number), None for any other login:
+    the application form is filled with it, the applicant need not type it again."""
+    return username if PHONE.match(username or "") else None
+
+
 def queue(conn: Connection, phone: str, message: str) -> None:
     """Put a message in the outbox, inside the caller's transaction (it goes only if what it says is kept)."""
     conn.execute(insert(sms_outbox).values(phone=phone, message=message, queued_at=clock.now()))

@@ -66,7 +66,7 @@ def check_mandate(conn: Connection, actor: Actor, front: str | None, mandate: di
     agency = front is not None and level_of(front) == "village" and "clerk" in actor.roles and not actor.is_admin
     if mandate is None:
         if agency:
-            raise OnewindowError("村代办员代为申请须登记委托（mandate）：委托人姓名、身份证号码、委托书签署日期。")
+            raise OnewindowError("村代办员代为申请须登记申请人的委托：委托人姓名、身份证号码、委托书签署日期。")
         return None
     if not isinstance(mandate, dict):
         raise OnewindowError("委托（mandate）必须是一个对象，含委托人姓名、身份证号码和委托书签署日期。")

@@ -73,8 +73,8 @@ def test_an_applicant_applies_follows_and_answers_a_supplement(page: Page, scree
     expect(page.locator("#follow-status")).to_have_text("待补正")
     expect(page.locator("#supplement-request")).to_contain_text("单位主要负责人签署的发布令")
     screenshot("follow-supplement")
-    page.fill("#f-supplement_received", "发布令（已签署）一份")
-    page.fill("#f-supplement_received_on", "2026-12-01")
+    expect(page.locator("#f-supplement_received")).to_have_count(0)  # the applicant's own form, not the window's
+    page.fill("#supplement-note", "签署后的发布令一份")
     page.set_input_files("#supplement-0", files=[{"name": "发布令.pdf", "mimeType": "application/pdf",
                                                  "buffer": b"%PDF-1.7\n%signed\n"}])
     page.click("#supplement-request button[type=submit]")

@@ -112,7 +112,8 @@ def test_stale_tab_gets_a_clear_message(page: Page, screenshot, db, joint, clerk
     screenshot("06-stale")
 
 
-def test_applicant_applies_and_gets_a_receipt(page: Page, screenshot, db, joint):
+def test_applicant_applies_and_gets_a_receipt(page: Page, screenshot, db, joint, monkeypatch):
+    monkeypatch.setenv("ONEWINDOW_HALL_DEMO_ITEMS", "true")  # the hall lists the demo items only when opted in
     make_actor(db, "zhangsan", [], ["applicant"])
     log_in(page, "zhangsan")
     page.goto("/hall")

@@ -22,7 +22,13 @@ from engine.store.tables.cases import (
     task_index,
     timer_index,
 )
-from engine.store.tables.catalogue import catalogue_changes, ratings, studio_drafts, watch_settings
+from engine.store.tables.catalogue import (
+    catalogue_changes,
+    installation_settings,
+    ratings,
+    studio_drafts,
+    watch_settings,
+)
 from engine.store.tables.desk import attachments, case_comments, case_materials, delegations
 from engine.store.tables.files import report_files, sms_outbox, stored_files
 from engine.store.tables.people import (
@@ -39,7 +45,8 @@ from engine.store.tables.trail import audit_checkpoint_heads, audit_checkpoints,
 __all__ = [
     "api_tokens", "attachments", "attempt_counters", "audit_checkpoint_heads", "audit_checkpoints", "audit_events",
     "audit_views", "calendar_overrides", "case_comments", "case_materials", "case_warnings", "cases",
-    "catalogue_changes", "clock_pauses", "delegations", "groups", "incidents", "items", "latest_versions",
+    "catalogue_changes", "clock_pauses", "delegations", "groups", "incidents", "installation_settings", "items",
+    "latest_versions",
     "memberships", "metadata", "notifications", "org_units", "process_versions", "ratings", "receipts",
     "report_files", "sms_outbox", "stored_files", "studio_drafts", "task_index", "timer_index", "users",
     "verification_codes", "watch_settings",

@@ -1,5 +1,5 @@
 """The studio's drafts, the governed changes of the catalogue (S-9), and the supervisors' side:
-settings and the applicants' ratings (S-12, S-15).
+settings and the applicants' ratings (S-12, S-15); and the installation's own settings.
 """
 
 from __future__ import annotations
@@ -59,6 +59,15 @@ watch_settings = Table(
     Column("value", JSON, nullable=False),
     Column("updated_by", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Facts of the installation itself, one JSON value per key (engine/store/installation.py, migration 0018): whether
+# `onewindow init --demo` made it a demo (the registration page then names the SMS outbox).
+installation_settings = Table(
+    "installation_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
 )
 
 # 好差评 (S-12, engine/watch/ratings.py): the applicant's own rating of a visit or of a completed case, or a
