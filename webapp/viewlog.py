@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.audit.casefiles import mask_id_number, mask_phone
-from engine.store.db import Database
 from engine.reads.story import display_names
+from engine.store.db import Database
 
 from .formatting import status_name, warning_level_name
 
