@@ -246,7 +246,7 @@ def copies():
 @bp.route("/messages", methods=["GET"])
 @login_required  # what reaches each person (own, group, chief and role rows): supervisors and chiefs too
 def messages():
-    tabs = _more_tabs("messages") if current_user.has_role(*HANDLER_ROLES) else []
+    tabs = _more_tabs("messages") if current_user.has_role(*HANDLER_ROLES, "chief") else []
     return render_template("desk/notices.html", rows=inbox.notices(get_db(), current_user.actor, copies=False),
                            more_tabs=tabs, active="messages", title="消息")
 

@@ -41,7 +41,7 @@ from engine.runtime.change import (
 from engine.runtime.scriptenv import script_engine
 from engine.runtime.state import SERIALIZER_VERSION, dump_state
 from engine.store.db import Database
-from engine.store.tables import cases, items, process_versions
+from engine.store.tables import cases, items, process_versions, task_index
 from engine.time import clock
 
 ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -151,6 +151,37 @@ def claim_task(db: Database, task_id: str, actor: Actor) -> str:
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, claim)
+
+
+BATCH_MAX = 50  # tasks claimed at once from the desk's list (a page is 20)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a batch 签收 did: the cases claimed, and each task refused with the reason (named by case and step)."""
+
+    claimed: list[str]
+    failed: list[tuple[str, str]]
+
+
+def claim_tasks(db: Database, task_ids: list[str], actor: Actor) -> Claimed:
+    """批量签收: each task claimed by its own change (`claim_task`), so one refusal stops none of the others."""
+    wanted = list(dict.fromkeys(t for t in task_ids if isinstance(t, str) and 0 < len(t) <= 64))
+    if not wanted:
+        raise OnewindowError("请先勾选要签收的任务。")
+    if len(wanted) > BATCH_MAX:
+        raise OnewindowError(f"一次最多签收 {BATCH_MAX} 项任务；请分批签收。")
+    with db.reading() as conn:
+        named = {r.task_id: f"办件 {r.case_no}“{r.name}”" for r in conn.execute(
+            select(task_index.c.task_id, task_index.c.case_no, task_index.c.name)
+            .where(task_index.c.task_id.in_(wanted)))}
+    result = Claimed([], [])
+    for task_id in wanted:
+        try:
+            result.claimed.append(claim_task(db, task_id, actor))
+        except OnewindowError as exc:  # refused (not in the group), taken or finished meanwhile
+            result.failed.append((named.get(task_id, "一项已办结或不存在的任务"), exc.message))
+    return result
 
 
 def release_task(db: Database, task_id: str, actor: Actor) -> str:

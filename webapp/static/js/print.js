@@ -4,4 +4,6 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-print]").forEach((button) => {
     button.addEventListener("click", () => window.print());
   });
+  // "打印" beside a notice on the case page opens it with #print: the print dialog comes at once
+  if (window.location.hash === "#print" && document.querySelector("[data-print]")) window.print();
 });
