@@ -37,6 +37,8 @@ WITH_MEETING = {
 
 
 def log_in_demo(page: Page, username: str) -> None:
+    """Log in as a demo person (password demo1234), whoever was logged in before having gone."""
+    page.context.clear_cookies()
     page.goto("/login")
     page.fill("#username", username)
     page.fill("#password", DEMO_PASSWORD)
