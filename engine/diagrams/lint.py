@@ -16,7 +16,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine.diagrams import lint_flows, lint_routing
+from engine.diagrams import lint_dmn, lint_flows, lint_routing
 from engine.diagrams.bpmn import (
     FORM_SCHEMA_PROPERTY,
     FORM_UI_PROPERTY,
@@ -91,11 +91,14 @@ def lint_package(package: ProcessPackage) -> LintReport:
                                 "把该流程的 BPMN 放到 processes/shared/，或更正 calledElement"))
     for name, tree in trees.items():
         findings += _lint_tree(package, name, tree)
+    decisions = [Finding("error", problem, fix, element, file)
+                 for problem, fix, element, file in lint_dmn.decision_problems(package.dmn_files(), trees)]
+    findings += decisions
     findings += [Finding("error", problem, fix, element, file)  # a refusal notice must name where to appeal
                  for problem, fix, element, file in appeal_problems(package.metadata, trees, package.files)]
     # The parser's view too, but not twice: what our rules already named on an element stays ours; and it
-    # stops at a flow to nowhere, which our own rule has named better.
-    if trees and not any(f.message.startswith("连线“") for f in findings):
+    # stops at a flow to nowhere or a decision table it cannot use, which our own rules have named better.
+    if trees and not decisions and not any(f.message.startswith("连线“") for f in findings):
         named = {(f.file, f.element_id) for f in findings if f.severity == "error" and f.element_id}
         findings += [f for f in _lint_spec(package) if (f.file, f.element_id) not in named]
     return LintReport(findings)

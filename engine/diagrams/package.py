@@ -1,6 +1,7 @@
 """Process packages: what an analyst deploys.
 
-A package is one item's metadata (`item.json`), its BPMN file(s), the BPMN of the shared call
+A package is one item's metadata (`item.json`), its BPMN file(s), its DMN decision tables (`*.dmn`:
+fees, routing and eligibility rules, hashed and versioned with the diagram), the BPMN of the shared call
 activities it calls (from `processes/shared/`), and the JSON Schema form files its user tasks name
 (from the package folder or `forms/`). It is read into memory as `files` (name → text) so that the
 same object can come from a folder, an upload or the studio, and be hashed and stored as it is.
@@ -44,6 +45,9 @@ class ProcessPackage:
     def bpmn_files(self) -> dict[str, str]:
         return {name: text for name, text in self.files.items() if name.endswith(".bpmn")}
 
+    def dmn_files(self) -> dict[str, str]:
+        return {name: text for name, text in self.files.items() if name.endswith(".dmn")}
+
     def main_bpmn_files(self) -> dict[str, str]:
         return {n: t for n, t in self.bpmn_files().items() if not n.startswith(SHARED_PREFIX)}
 
@@ -70,7 +74,7 @@ def load_package(path: str | Path, processes_dir: Path | None = None,
         raise PackageError(f"{path}: 文件夹中没有 .bpmn 文件；事项文件夹应包含 item.json 和流程图。")
 
     metadata = _read_metadata(folder)
-    files = {p.name: _read_in(folder, p.name) for p in bpmn_paths}
+    files = {p.name: _read_in(folder, p.name) for p in [*bpmn_paths, *sorted(folder.glob("*.dmn"))]}
     package = ProcessPackage(metadata=metadata, files=files, source=str(path))
     add_shared_processes(package, processes_dir / "shared")
     add_forms(package, [folder, forms_dir])

@@ -51,6 +51,10 @@ _KNOWN: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(p, re.S
     (r"Element '([^']+)': This element is not expected",
      "元素 {0} 不应出现在这里（BPMN 2.0 的 XML Schema）", "按 BPMN 2.0 的结构移动或删除该元素"),
     (r"Unsupported Catch Event", "平台不支持这种捕获事件", "改用定时器、消息、信号、错误或升级（escalation）事件"),
+    (r'No DMN Diagram available with id "([^"]*)"',
+     "调用的决策“{0}”不存在", "把定义该决策的 .dmn 文件放进事项文件夹，或更正 calledDecisionId"),
+    (r"Multiple decision tables are not current supported",
+     "一个 DMN 决策中有多张决策表", "每个决策只放一张决策表"),
     (r"RecursionError", "流程图的环节链过长，解析时超出了嵌套深度",
      "把流程拆成几个调用活动（callActivity），每段不超过数千个环节"),
 ))

@@ -74,4 +74,4 @@ def _meets_doctype(raw: bytes) -> bool:
 
 
 def _doctype_refused(filename: str) -> PackageError:
-    return PackageError(f"{filename}: BPMN 文件中不允许 DOCTYPE 和 ENTITY 声明；请删除后重新保存流程图。")
+    return PackageError(f"{filename}: 文件中不允许 DOCTYPE 和 ENTITY 声明；请删除后重新保存。")

@@ -136,6 +136,8 @@ def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = 
     for name, text in files.items():
         if name.endswith(".bpmn"):
             parser.add_bpmn_xml(parse_xml(text, name), filename=name)
+        elif name.endswith(".dmn"):  # the decision tables a businessRuleTask names by calledDecisionId
+            parser.add_dmn_xml(parse_xml(text, name).getroot(), filename=name)
     try:
         spec = as_loaded(parser.get_spec(process_id))
         subprocess_specs = {name: as_loaded(sub) for name, sub in parser.get_subprocess_specs(process_id).items()}
