@@ -10,11 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine.errors import OnewindowError
+
+from .auth import home_for
+from .extensions import N_
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +27,8 @@ API_PREFIX = "/api/"
 HTTP_MESSAGES = {
     400: "请求有误，请检查填写的内容后重试。",
     401: "请先登录或提供有效的 API 令牌。",
-    403: "您没有权限访问此页面。",
-    404: "页面不存在；请检查网址，或从首页重新进入。",
+    403: "您的账号没有打开此页面的权限。",
+    404: "您要找的页面不存在，可能网址有误，或者它已被移走。",
     405: "不支持此请求方式；请通过页面上的按钮操作。",
     413: "上传的内容过大；请压缩后重试。",
     500: "系统内部错误，已记录日志；请稍后重试，或联系管理员。",
@@ -45,8 +49,35 @@ def error_response(status: int, body: dict[str, Any], title: str | None = None) 
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="onewindow"'
         return response, status
-    return render_template("error.html", status=status, title=title or HTTP_MESSAGES.get(status, "出错了"),
-                           message=body["message"]), status
+    return render_template("error.html", status=status, title=title or _title_for(status),
+                           message=body["message"], hint=HINTS.get(status, ""), start=start_page(),
+                           login_url=_login_url()), status
+
+
+#: What the person can do next, under the message (the message says what happened).
+HINTS = {
+    403: N_("此页面只对负责相应工作的人员开放。如果您认为应当有此权限，请联系本单位的系统管理员。"),
+    404: N_("请检查网址或办件编号是否完整；办件编号是回执上的 14 位数字。也可以回到首页重新查找。"),
+}
+#: The start page of each role, and how the button names it (first match wins, as `auth.home_for` orders them).
+START_LABELS = (("clerk", N_("回到我的待办")), ("supervisor", N_("回到电子监察")), ("auditor", N_("回到审计查询")))
+PUBLIC_START = N_("回到办事大厅")
+
+
+def start_page() -> dict[str, str]:
+    """Where this person starts their day (`auth.home_for`), and the button's words; the hall for the public."""
+    if not current_user or not current_user.is_authenticated:
+        return {"url": url_for("hall.items"), "label": PUBLIC_START}
+    roles = {"clerk"} if current_user.actor.is_admin else current_user.actor.roles
+    label = next((text for role, text in START_LABELS if role in roles), PUBLIC_START)
+    return {"url": home_for(current_user), "label": label}
+
+
+def _login_url() -> str | None:
+    """For someone not logged in: the login page, coming back here after (a GET only)."""
+    if current_user and current_user.is_authenticated:
+        return None
+    return url_for("auth.login", next=request.path) if request.method == "GET" else url_for("auth.login")
 
 
 def handle_onewindow_error(exc: OnewindowError):
@@ -77,7 +108,8 @@ def handle_unexpected(exc: Exception):
 
 
 def _title_for(status: int) -> str:
-    return {403: "没有权限", 404: "未找到", 409: "操作未完成", 422: "内容有误"}.get(status, "出错了")
+    return {400: "请求有误", 401: "请先登录", 403: "没有权限", 404: "没有找到", 405: "不能这样操作",
+            409: "操作未完成", 413: "内容过大", 422: "内容有误"}.get(status, "出错了")
 
 
 def register_error_handlers(app: Flask) -> None:
