@@ -200,7 +200,9 @@ def _value(value: Any, key: str, names: StoryNames) -> str:
         return VALUE_NAMES[key].get(value, value)
     if key in ("steps",) and isinstance(value, str):
         return names.step(value)
-    if key in ("source", "target", "chief_of", "group", "unit") and isinstance(value, str):
+    if key == "unit" and isinstance(value, str):
+        return unit_label(value)
+    if key in ("source", "target", "chief_of", "group") and isinstance(value, str):
         return group_label(value)
     if key in story.PERSON_KEYS | {"notified"} and isinstance(value, str):
         return address(value, names.person)
@@ -258,6 +260,15 @@ def group_label(code: str | None) -> str:
     if "unit_names" not in g:
         g.unit_names = queries.unit_names(get_db())
     return orgtree.describe_group(code, g.unit_names)
+
+
+def unit_label(code: str | None) -> str:
+    """'梁子镇/高塘村' → '高塘村便民服务室': an org unit by its name (unit names read once per request)."""
+    if not code:
+        return ""
+    if "unit_names" not in g:
+        g.unit_names = queries.unit_names(get_db())
+    return g.unit_names.get(code, code.rsplit("/", 1)[-1])
 
 
 def person_name(username: str | None) -> str:
