@@ -38,10 +38,11 @@ from engine.watch import dashboard, performance, ratings, reports, supervision, 
 from engine.watch.spreadsheet import safe_row
 from engine.watch.supervision import WarningFilter
 
+from . import viewlog
 from .access import roles_required
 from .db import get_db
 from .downloads import csv_download, csv_file
-from .formatting import STATUS_NAMES, warning_kind_name, warning_level_name
+from .formatting import STATUS_NAMES, group_label, warning_kind_name, warning_level_name
 from .vendor import echarts_available
 
 bp = Blueprint("watch", __name__, url_prefix="/watch")
@@ -145,7 +146,13 @@ def _warning_ids(values: list[str]) -> list[int]:
 @roles_required(*WATCH_ROLES)
 def chase(case_no: str):
     return _act(lambda: supervision.chase_case(get_db(), case_no, current_user.actor, _note()),
-                lambda recipients: f"已督办办件 {case_no}，通知：{'、'.join(recipients)}。")
+                lambda recipients: _("已督办办件 %(no)s，已通知：%(who)s。", no=case_no, who=_addressees(recipients)))
+
+
+def _addressees(recipients: list[str]) -> str:
+    """Whom a chase reached, as people say it: the groups and people by name, never `group:…`."""
+    people = viewlog.names(get_db(), [r.partition(":")[2] for r in recipients if r.startswith("user:")])
+    return "、".join(viewlog.recipient(r, people, group_label) for r in recipients)
 
 
 @bp.route("/cases/<case_no>/exception", methods=["POST"])
