@@ -179,6 +179,6 @@ def test_a_joint_review_department_gives_its_opinion(page: Page, demo_seeded, db
     page.goto(f"/cases/{case_no}")
     expect(page.locator("table.history")).to_contain_text("审查结论")
     look(page, screenshot, axe, "clerk-13-joint-case-page")
-    page.goto(f"/cases?name=鑫源")
+    page.goto("/cases?name=鑫源")
     expect(page.locator("#search-results")).to_contain_text(case_no)
     assert watched == []
