@@ -124,3 +124,29 @@ def test_the_chosen_answers_fields_are_still_checked(db, client):
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert "必填" in page and joint_cases.open_task(db, case_no, "accept_review")
+
+
+def test_the_json_api_and_the_command_line_keep_only_the_chosen_answers_fields_too(db, client, env_db, capsys):
+    """The API and `onewindow complete` send typed data, not the page's strings: the same rule applies, so
+    no door records a missing-materials list or a refusal reason beside a 受理."""
+    import json
+
+    from engine.org import accounts
+    from onewindow.cli import main
+
+    people = joint_cases.set_up(db)
+    extra = {"missing_materials": ["项目可行性研究报告"], "reason": "不属于本机关职权范围", "remark": "材料齐全"}
+    through_api = joint_cases.start(db, people)
+    task = joint_cases.open_task(db, through_api, "accept_review")
+    auth = {"Authorization": f"Bearer {accounts.issue_token(db, people['window'].username, 'test')}"}
+    response = client.post(f"/api/v1/tasks/{task.task_id}/complete", json={"data": {"decision": "受理", **extra}},
+                           headers=auth)
+    assert response.status_code == 200, response.get_json()
+    assert _completed(db, through_api, "accept_review") == {"decision": "受理", "remark": "材料齐全"}
+
+    through_cli = joint_cases.start(db, people)
+    task = joint_cases.open_task(db, through_cli, "accept_review")
+    status = main(["--json", "complete", task.task_id, "--as", people["window"].username,
+                   "--data", json.dumps({"decision": "受理", **extra}, ensure_ascii=False)])
+    assert status == 0, capsys.readouterr()
+    assert _completed(db, through_cli, "accept_review") == {"decision": "受理", "remark": "材料齐全"}

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from engine.desk import caseops, casework, taskops
+from engine.desk import caseops, casework, submission, taskops
 from engine.errors import OnewindowError, PermissionDenied
 from engine.org import accounts
 from engine.org.assignment import Actor, check_may_handle
@@ -143,7 +143,7 @@ def release(task_id: str):
 @bp.route("/tasks/<task_id>/complete", methods=["POST"])
 @token_required(*HANDLER_ROLES)
 def complete(task_id: str):
-    case_no = casework.complete_task(get_db(), task_id, _data_field(_json_body()), g.actor)
+    case_no = submission.submit_data(get_db(), task_id, _data_field(_json_body()), g.actor)
     return jsonify({"task_id": task_id, "case_no": case_no, "case_url": url_for("api.case", case_no=case_no)})
 
 

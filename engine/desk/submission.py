@@ -8,11 +8,13 @@ concurrent completion is answered from the same read of the case.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from engine.desk import casework, taskops
 from engine.diagrams import formdata
+from engine.diagrams.branches import chosen_only
 from engine.org.assignment import Actor
 from engine.runtime import indexes, taskdata
 from engine.runtime.change import CaseContext, change_case_of_task
@@ -53,3 +55,18 @@ def _typed(ctx: CaseContext, task: Any, submitted: formdata.Submission) -> dict[
     if form is None:  # a step without a form takes no data
         return {}
     return formdata.typed(ctx.specs.forms[form], submitted, form, lines=True)
+
+
+def submit_data(db: Database, task_id: str, data: dict[str, Any], actor: Actor) -> str:
+    """A task completed with data already typed (the JSON API, the command line): as on the desk, the
+    fields of an answer not chosen are not part of the answer. Replay feeds recorded answers to
+    `casework.complete_task` directly — they were recorded as kept, and must re-execute as they ran."""
+
+    def submit(ctx: CaseContext) -> str:
+        task = ctx.open_task(task_id)
+        form = indexes.task_form(task)
+        kept = chosen_only(json.loads(ctx.specs.forms[form]), data) if form is not None and isinstance(data, dict) \
+            else data
+        return casework.complete(ctx, task, kept, actor)
+
+    return change_case_of_task(db, task_id, actor, submit)

@@ -101,10 +101,10 @@ def cmd_release(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_complete(args: argparse.Namespace, ctx: Context) -> int:
-    from engine.desk import casework
+    from engine.desk import submission
     from engine.reads import queries
 
-    case_no = casework.complete_task(ctx.db, args.task, args.data, _actor(ctx, args.user))
+    case_no = submission.submit_data(ctx.db, args.task, args.data, _actor(ctx, args.user))
     detail = queries.case_detail(ctx.db, case_no)
     payload = {"task_id": args.task, "case_no": case_no, "status": detail["status"],
                "closed_at": detail["closed_at"], "open_tasks": detail["open_tasks"]}
