@@ -55,6 +55,8 @@ def _bare_run(folder: Path, answers: dict[str, dict]) -> dict:
     parser = SpiffBpmnParser()
     for path in folder.glob("*.bpmn"):
         parser.add_bpmn_file(str(path))
+    for path in folder.glob("*.dmn"):
+        parser.add_dmn_file(str(path))
     process_id = _expected(folder).get("process_id") or parser.get_process_ids()[0]
     workflow = BpmnWorkflow(parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
     workflow.do_engine_steps()
