@@ -112,3 +112,19 @@ def test_who_may_not_see_the_case_sees_no_story(client, db, case):
     page = client.get(f"/cases/{case}")
     assert page.status_code == 403 and "承办意见" not in page.get_data(as_text=True)
 
+
+
+def test_the_case_page_leaves_the_systems_own_moves_out_unless_asked(client, db, case):
+    """A story, not a log: gateways and events the system passed are counted and one click away; the
+    multi-instance step's parent is named like its steps, not by its id (issue 16, item 6)."""
+    system_moves = [e for e in queries.case_history(db, case) if e["type"] == "step_completed"
+                    and e["actor"] == "system"]
+    assert system_moves  # the case did pass gateways
+    log_in(client, "wang")
+    page = client.get(f"/cases/{case}").get_data(as_text=True)
+    assert "event-step_completed" not in page and f"另有 {len(system_moves)} 条系统流转记录" in page
+    every = client.get(f"/cases/{case}?steps=all").get_data(as_text=True)
+    assert every.count('class="event-step_completed"') == len(system_moves)
+    names = story.StoryNames(steps={"joint_opinion": "部门并联审查"})
+    assert names.step("joint_opinion", "joint_opinion") == "部门并联审查"  # the recorded "name" was the id
+    assert names.step("accept", "受理") == "受理" and names.step("nameless") == "nameless"

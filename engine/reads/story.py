@@ -41,8 +41,9 @@ class StoryNames:
     applicant: str = ""  # the applicant's name on the application
 
     def step(self, element_id: str | None, recorded: str | None = None) -> str:
-        """A step by its name: the name recorded with the event, else the diagram's, else the id."""
-        if recorded:
+        """A step by its name: the name recorded with the event, else the diagram's, else the id. A name that is
+        only the id again (SpiffWorkflow names a multi-instance step's parent by its id) is no name."""
+        if recorded and recorded != element_id:
             return recorded
         return self.steps.get(element_id or "", element_id or "")
 
