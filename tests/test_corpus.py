@@ -39,7 +39,7 @@ def _expected(folder: Path) -> dict:
     return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
 
 
-def _as_item(folder: Path, tmp_path: Path, code: str) -> Path:
+def as_item(folder: Path, tmp_path: Path, code: str) -> Path:
     """The model's folder with a guide added, nothing else changed."""
     item = tmp_path / code
     shutil.copytree(folder, item, ignore=shutil.ignore_patterns("expected.json"))
@@ -76,7 +76,7 @@ def _bare_run(folder: Path, answers: dict[str, dict]) -> dict:
 def test_a_model_from_elsewhere_lints_deploys_and_runs_as_bare_spiffworkflow_runs_it(db, tmp_path, folder):
     expected = _expected(folder)
     code = "CORPUS-" + folder.name.upper()
-    package = load_package(_as_item(folder, tmp_path, code))
+    package = load_package(as_item(folder, tmp_path, code))
     assert [str(f) for f in lint_package(package).findings if f.severity == "error"] == []
     deploy_package(db, package, "analyst")
     handler = make_actor(db, "handler", [], ["admin"])

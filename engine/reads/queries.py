@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
 from sqlalchemy import Connection, and_, func, or_, select, union_all
 
 from engine.diagrams.bpmn import element_table
@@ -231,19 +232,23 @@ def task_detail(db: Database, task_id: str) -> dict[str, Any]:
             raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
         specs = load_specs(conn, row.content_hash, row.version_id)
     schema = json.loads(specs.forms[row.form]) if row.form else {"type": "object", "properties": {}}
-    ui_name = _ui_schema_name(specs, row.element_id)
+    task_spec = _task_spec(specs, row.element_id)
+    extensions = getattr(task_spec, "extensions", None) or {}
+    ui_name = extensions.get("properties", {}).get("formUiSchemaFilename")
     ui = json.loads(specs.forms[ui_name]) if ui_name and ui_name in specs.forms else {}
     return {"task_id": row.task_id, "case_no": row.case_no, "item_name": row.item_name,
             "element_id": row.element_id, "name": row.name, "lane": row.lane,
             "candidate_group": row.candidate_group, "assignee": row.assignee, "form": row.form,
-            "schema": schema, "ui_schema": ui}
+            "schema": schema, "ui_schema": ui,
+            # a manual task (BPMN manualTask) is confirmed, not filled in: its instructions say what to confirm
+            "manual": isinstance(task_spec, ManualTask),
+            "instructions": (extensions.get("instructionsForEndUser") or "").strip()}
 
 
-def _ui_schema_name(specs, element_id: str) -> str | None:
+def _task_spec(specs, element_id: str):
     for spec in [specs.spec, *specs.subprocess_specs.values()]:
-        task_spec = spec.task_specs.get(element_id)
-        if task_spec is not None and hasattr(task_spec, "extensions"):
-            return task_spec.extensions.get("properties", {}).get("formUiSchemaFilename")
+        if (task_spec := spec.task_specs.get(element_id)) is not None:
+            return task_spec
     return None
 
 
