@@ -19,6 +19,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from lxml import etree
 from sqlalchemy import delete, insert, select, update
 
 from engine import settings
@@ -147,10 +148,14 @@ def check_file(draft: Draft, name: str, text: str) -> None:
         root = parse_xml(text, name).getroot()
         if root.tag != f"{{{BPMN_NS}}}definitions":
             raise PackageError(f"{name}: 不是 BPMN 2.0 流程图（根元素应为 bpmn:definitions）。")
+    elif _safe(name, ".dmn"):
+        root = parse_xml(text, name).getroot()
+        if etree.QName(root).localname != "definitions" or "/DMN/" not in etree.QName(root).namespace:
+            raise PackageError(f"{name}: 不是 DMN 决策表（根元素应为 DMN 的 definitions）。")
     elif name.startswith(SHARED_PREFIX):
         raise PackageError(f"{name}: 共用流程不能在事项草稿中修改；请修改 processes/shared/ 中的文件。")
     else:
-        raise PackageError(f"{name}: 文件名不允许；只能保存 item.json、*.bpmn 或 forms/*.json"
+        raise PackageError(f"{name}: 文件名不允许；只能保存 item.json、*.bpmn、*.dmn 或 forms/*.json"
                            "（字母、数字、汉字、-、_、.）。")
 
 
@@ -186,7 +191,8 @@ def check_form(name: str, text: str) -> dict[str, Any]:
 
 
 def draft_package(draft: Draft, overrides: dict[str, str] | None = None) -> ProcessPackage:
-    """The package a deploy of this draft would store: item.json, diagrams, shared processes, named forms.
+    """The package a deploy of this draft would store: item.json, diagrams and decision tables, shared
+    processes, named forms.
 
     Forms neither the diagrams nor item.json name any more stay in the draft (nothing typed is lost)
     but are not deployed; a form named but not in the draft comes from forms/, and the shared processes
@@ -198,7 +204,7 @@ def draft_package(draft: Draft, overrides: dict[str, str] | None = None) -> Proc
         metadata = json.loads(files.pop(ITEM_FILE, "{}"))
     except json.JSONDecodeError:
         metadata = {}
-    diagrams = {n: t for n, t in files.items() if n.endswith(".bpmn") and not n.startswith(SHARED_PREFIX)}
+    diagrams = {n: t for n, t in files.items() if n.endswith((".bpmn", ".dmn")) and not n.startswith(SHARED_PREFIX)}
     package = ProcessPackage(metadata=metadata if isinstance(metadata, dict) else {},
                              files=diagrams, source=f"草稿 {draft.item_code}")
     package.files.update({FORMS_PREFIX + n: files[FORMS_PREFIX + n] for n in named_forms(package)

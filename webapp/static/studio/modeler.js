@@ -67,27 +67,28 @@
       var item = document.createElement("li");
       item.className = "finding finding-" + finding.severity + (element ? " finding-linked" : "");
       item.setAttribute("data-element-id", finding.element_id || "");
+      // A finding on an element is a button that selects it (inside the list item, so the list stays a list).
+      var body = element ? document.createElement("button") : item;
+      if (element) {
+        body.type = "button";
+        body.className = "finding-link";
+        body.addEventListener("click", function () {
+          modeler.get("selection").select(element);
+          canvas.scrollToElement(element);
+        });
+        item.appendChild(body);
+      }
       var label = document.createElement("strong");
       label.textContent = finding.severity === "error" ? "错误" : "警告";
-      item.appendChild(label);
+      body.appendChild(label);
       var where = [finding.file, finding.element_id].filter(Boolean).join(":");
       if (where) {
         var code = document.createElement("span");
         code.className = "mono";
         code.textContent = " " + where + " ";
-        item.appendChild(code);
+        body.appendChild(code);
       }
-      item.appendChild(document.createTextNode(finding.message + (finding.fix ? " — " + finding.fix : "")));
-      if (element) {
-        item.tabIndex = 0;
-        item.setAttribute("role", "button");
-        var select = function () {
-          modeler.get("selection").select(element);
-          canvas.scrollToElement(element);
-        };
-        item.addEventListener("click", select);
-        item.addEventListener("keydown", function (event) { if (event.key === "Enter") { select(); } });
-      }
+      body.appendChild(document.createTextNode(finding.message + (finding.fix ? " — " + finding.fix : "")));
       findingsList.appendChild(item);
     });
     deployButton.disabled = errors > 0;

@@ -16,7 +16,7 @@
     "bpmn:StartEvent": "开始事件", "bpmn:EndEvent": "结束事件", "bpmn:BoundaryEvent": "边界事件",
     "bpmn:IntermediateCatchEvent": "中间捕获事件", "bpmn:IntermediateThrowEvent": "中间抛出事件",
     "bpmn:SequenceFlow": "连线", "bpmn:Lane": "泳道", "bpmn:Participant": "池", "bpmn:Task": "无类型任务",
-    "bpmn:ManualTask": "手工任务", "bpmn:ServiceTask": "服务任务", "bpmn:SubProcess": "子流程",
+    "bpmn:ManualTask": "人工任务", "bpmn:BusinessRuleTask": "业务规则任务", "bpmn:ServiceTask": "服务任务", "bpmn:SubProcess": "子流程",
     "bpmn:Process": "流程", "bpmn:Collaboration": "协作图"
   };
   var HELP = {
@@ -30,7 +30,9 @@
     notify: "此元素完成时通知谁，逗号分隔：group、chief、supervisor 或 group:<编码>。",
     caseStatus: "此元素完成时办件状态变为……（结果写在结束事件上）。",
     condition: "基于办件数据的 Python 表达式，如 acceptance == \"受理\"。",
-    script: "受限 Python：只用办件数据，不能 import，不能用以“_”开头的名字。"
+    script: "受限 Python：只用办件数据，不能 import，不能用以“_”开头的名字。",
+    instructions: "办理人在任务页上读到的说明：要核对或完成什么。人工任务没有表单，确认即完成。",
+    decision: "DMN 决策的 id（事项文件夹中 .dmn 文件里的 decision id），其输出写入办件数据。"
   };
 
   function is(bo, type) { return Boolean(bo && bo.$instanceOf && bo.$instanceOf(type)); }
@@ -93,6 +95,18 @@
       out.push(this.nameField(element, bo));
     }
     if (is(bo, "bpmn:UserTask")) { out = out.concat(this.formFields(element)); }
+    if (is(bo, "bpmn:UserTask") || is(bo, "bpmn:ManualTask")) {
+      out.push(this.field("prop-instructions", "办理说明", this.textarea("prop-instructions",
+        this.extensionText(bo, "spiffworkflow:InstructionsForEndUser"), function (v) {
+          this.setExtensionText(element, "spiffworkflow:InstructionsForEndUser", v);
+        }), HELP.instructions));
+    }
+    if (is(bo, "bpmn:BusinessRuleTask")) {
+      out.push(this.field("prop-decision", "调用的决策（calledDecisionId）", this.input("prop-decision",
+        this.extensionText(bo, "spiffworkflow:CalledDecisionId"), function (v) {
+          this.setExtensionText(element, "spiffworkflow:CalledDecisionId", v);
+        }), HELP.decision));
+    }
     if (is(bo, "bpmn:ScriptTask")) {
       out.push(this.field("prop-script", "脚本", this.textarea("prop-script", bo.get("script") || "", function (v) {
         this.modeling.updateProperties(element, { script: v || undefined });
@@ -190,16 +204,23 @@
     return hit ? (hit.value || "") : "";
   };
 
-  /* Set (or, with "", remove) one spiffworkflow:property, creating the containers on first use. */
-  Panel.prototype.setSpiff = function (element, name, value) {
+  /* The element's bpmn:extensionElements, created (as one undoable command) on first use. */
+  Panel.prototype.extensions = function (element) {
     var bo = element.businessObject;
     var ext = bo.get("extensionElements");
     if (!ext) {
-      if (!value) { return; }
       ext = this.factory.create("bpmn:ExtensionElements", { values: [] });
       ext.$parent = bo;
       this.modeling.updateProperties(element, { extensionElements: ext });
     }
+    return ext;
+  };
+
+  /* Set (or, with "", remove) one spiffworkflow:property, creating the containers on first use. */
+  Panel.prototype.setSpiff = function (element, name, value) {
+    var bo = element.businessObject;
+    if (!bo.get("extensionElements") && !value) { return; }
+    var ext = this.extensions(element);
     var list = this.spiffList(bo);
     if (!list) {
       if (!value) { return; }
@@ -219,6 +240,29 @@
       var property = this.factory.create("spiffworkflow:Property", { name: name, value: value });
       property.$parent = list;
       this.modeling.updateModdleProperties(element, list, { values: entries.concat([property]) });
+    }
+  };
+
+  /* One spiffworkflow element whose body is the value (instructionsForEndUser, calledDecisionId). */
+  Panel.prototype.extensionText = function (bo, type) {
+    var ext = bo.get("extensionElements");
+    var hit = ext ? (ext.get("values") || []).filter(function (v) { return is(v, type); })[0] : null;
+    return hit ? (hit.value || "") : "";
+  };
+
+  Panel.prototype.setExtensionText = function (element, type, value) {
+    if (!element.businessObject.get("extensionElements") && !value) { return; }
+    var ext = this.extensions(element);
+    var values = ext.get("values") || [];
+    var hit = values.filter(function (v) { return is(v, type); })[0];
+    if (!value) {
+      if (hit) { this.modeling.updateModdleProperties(element, ext, { values: values.filter(function (v) { return v !== hit; }) }); }
+    } else if (hit) {
+      this.modeling.updateModdleProperties(element, hit, { value: value });
+    } else {
+      var node = this.factory.create(type, { value: value });
+      node.$parent = ext;
+      this.modeling.updateModdleProperties(element, ext, { values: values.concat([node]) });
     }
   };
 

@@ -1,5 +1,6 @@
 /* The moddle extension for SpiffWorkflow's namespace, so bpmn-js reads and writes
-   <spiffworkflow:properties>/<spiffworkflow:property name value> (and pre/post scripts) as typed
+   <spiffworkflow:properties>/<spiffworkflow:property name value> (and pre/post scripts, a manual task's
+   instructionsForEndUser, a business rule task's calledDecisionId) as typed
    elements the properties panel can edit, and they round-trip unchanged. Tag names are lower-camel
    in the XML ("properties", "property", "preScript"), hence tagAlias lowerCase. */
 (function () {
@@ -17,7 +18,10 @@
         properties: [{ name: "name", type: "String", isAttr: true },
                      { name: "value", type: "String", isAttr: true }] },
       { name: "PreScript", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] },
-      { name: "PostScript", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] }
+      { name: "PostScript", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] },
+      { name: "InstructionsForEndUser", superClass: ["Element"],
+        properties: [{ name: "value", type: "String", isBody: true }] },
+      { name: "CalledDecisionId", superClass: ["Element"], properties: [{ name: "value", type: "String", isBody: true }] }
     ]
   };
 }());
