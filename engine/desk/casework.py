@@ -95,7 +95,7 @@ def start_case_in(conn: Connection, item_code: str, data: dict[str, Any], actor:
     workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
-        task.data.update(routing_of(specs, front).flags())
+    taskdata.set_case_facts(workflow, routing_of(specs, front).flags())  # once per case, not in every task
     case_id = conn.execute(insert(cases).values(
         case_no=uuid.uuid4().hex[:32], item_id=item.id, version_id=version.id,
         applicant_id=user_id(conn, actor.username), status=SUBMITTED, state=dump_state(workflow),

@@ -12,9 +12,14 @@ import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
-from engine.diagrams.scripting import make_script_engine
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.task import Task
+
+from engine.diagrams.scripting import RestrictedEnvironment
 from engine.errors import ScriptError
+from engine.runtime import taskdata
 from engine.time import clock
 from engine.time.workdays import WorkCalendar
 
@@ -47,4 +52,27 @@ def calendar_of(get_calendar: Callable[[], WorkCalendar]) -> Iterator[None]:
         _calendar_of_change.reset(token)
 
 
-script_engine = make_script_engine({"workdays": workdays})
+class CaseScriptEngine(PythonScriptEngine):
+    """The restricted engine, with the case's facts (`taskdata.case_facts`: where the case came in, whether
+    it relays up) offered to every expression and script as read-only names.
+
+    They are kept once per case instead of in every task's data; a task's own data still wins (a state
+    written before, whose tasks carry them, reads the same values), and a script's assignment to one of
+    these names is not stored (they are the case's, not the step's).
+    """
+
+    def evaluate(self, task: Task, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        return super().evaluate(task, expression, _with_case_facts(task, external_context))
+
+    def execute(self, task: Task, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        return super().execute(task, script, _with_case_facts(task, external_context))
+
+
+def _with_case_facts(task: Task, external: dict[str, Any] | None) -> dict[str, Any] | None:
+    facts = taskdata.case_facts(task.workflow)
+    if not facts:
+        return external
+    return {**facts, **external} if external else facts
+
+
+script_engine = CaseScriptEngine(environment=RestrictedEnvironment({"workdays": workdays}))

@@ -21,6 +21,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from engine.diagrams.specs import ProcessSpecs
+from engine.org.orgtree import Routing
 from engine.runtime import taskdata
 
 _VERSION_KEY = BpmnWorkflowSerializer.VERSION_KEY
@@ -76,7 +77,29 @@ def load_state(state: str, specs: ProcessSpecs, script_engine) -> BpmnWorkflow:
     dct["_specs"] = specs
     workflow = _serializer.from_dict(dct)
     workflow.script_engine = script_engine
+    if taskdata.case_facts(workflow) is None:
+        lift_case_facts(workflow)
     return workflow
+
+
+CASE_FACT_NAMES = tuple(Routing().flags())  # the names the start used to copy into every task's data
+
+
+def lift_case_facts(workflow: BpmnWorkflow) -> None:
+    """A state written before the case's facts were kept once: take them from the first task that carries
+    them all (the start's data, inherited by every later task), keep them on the case, and drop them from
+    each task whose copy still holds the same value. Gateways read the same names with the same values
+    (`engine.runtime.scriptenv`), and a re-execution of the case, which keeps them once from the start,
+    finds the same task data. A state that never had them gets an empty set, so this runs once per state.
+    """
+    facts = next(({name: t.data[name] for name in CASE_FACT_NAMES} for t in workflow.get_tasks()
+                  if all(name in t.data for name in CASE_FACT_NAMES)), {})
+    everywhere = [*workflow.tasks.values(), *(t for sub in workflow.subprocesses.values() for t in sub.tasks.values())]
+    for task in everywhere if facts else ():
+        for name, value in facts.items():
+            if name in task.data and task.data[name] == value:
+                del task.data[name]
+    taskdata.set_case_facts(workflow, facts)
 
 
 def merge_finished_instances(workflow: BpmnWorkflow) -> int:

@@ -105,3 +105,18 @@ def set_countersign(task: Task, value: dict[str, Any]) -> None:
 
 def clear_countersign(task: Task) -> None:
     task.internal_data.pop(COUNTERSIGN_KEY, None)
+
+
+# Facts that are the same for the whole case (where it came in, whether it relays up: `Routing.flags`), kept
+# once on the workflow's root task rather than copied into every task's data; the script engine
+# (`engine.runtime.scriptenv`) offers them to every gateway and script of the case.
+CASE_FACTS_KEY = "onewindow_case_facts"
+
+
+def case_facts(workflow: Any) -> dict[str, Any] | None:
+    """The case's facts (None: a state written before they were kept once, see `engine.runtime.state`)."""
+    return workflow.top_workflow.task_tree.internal_data.get(CASE_FACTS_KEY)
+
+
+def set_case_facts(workflow: Any, facts: dict[str, Any]) -> None:
+    workflow.top_workflow.task_tree._set_internal_data(**{CASE_FACTS_KEY: facts})
