@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.errors import PermissionDenied
@@ -21,8 +23,8 @@ from engine.runtime.caseaccess import require_concerned
 from .db import get_db
 
 ACCESS_ATTR = "onewindow_access"
-ROLE_NAMES = {"applicant": "申请人", "clerk": "窗口人员", "supervisor": "电子监察", "analyst": "流程管理员",
-              "auditor": "审计", "admin": "系统管理员"}
+ROLE_NAMES = {"applicant": _l("申请人"), "clerk": _l("窗口人员"), "supervisor": _l("电子监察"),
+              "analyst": _l("流程管理员"), "auditor": _l("审计"), "admin": _l("系统管理员")}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,8 +59,8 @@ def require_role(actor: Actor, roles: Iterable[str]) -> None:
     roles = tuple(roles)
     if not roles or actor.is_admin or actor.roles & set(roles):
         return
-    names = "、".join(ROLE_NAMES.get(r, r) for r in roles)
-    raise PermissionDenied(f"此页面仅限{names}使用；如需办理，请联系管理员为您开通相应角色。")
+    names = _("、").join(str(ROLE_NAMES.get(r, r)) for r in roles)
+    raise PermissionDenied(_("此页面仅限%(roles)s使用；如需办理，请联系管理员为您开通相应角色。", roles=names))
 
 
 def require_case_access(actor: Actor, case_no: str) -> None:

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, g
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine.org import orgtree
 from engine.reads import queries, story
@@ -24,69 +26,79 @@ from .access import ROLE_NAMES
 from .db import get_db
 
 STATUS_NAMES = {
-    "submitted": "已提交",
-    "accepted": "已受理",
-    "in_progress": "办理中",
-    "awaiting_supplement": "待补正",
-    "approved": "已批准",
-    "refused": "不予许可",
-    "not_accepted": "不予受理",
-    "withdrawn": "已撤回",
-    "terminated": "已终止",
-    "completed": "已办结",
+    "submitted": _l("已提交"),
+    "accepted": _l("已受理"),
+    "in_progress": _l("办理中"),
+    "awaiting_supplement": _l("待补正"),
+    "approved": _l("已批准"),
+    "refused": _l("不予许可"),
+    "not_accepted": _l("不予受理"),
+    "withdrawn": _l("已撤回"),
+    "terminated": _l("已终止"),
+    "completed": _l("已办结"),
 }
 
 EVENT_NAMES = {
-    "application_withdrawn": "撤回申请", "case_terminated": "终止办理", "supplement_repeated": "再次告知补正",
-    "supplement_reminded": "补正催告", "supplement_lapsed": "逾期未补正（视为撤回）", "countersign_added": "加签",
-    "countersign_submitted": "提交（待加签人签署）", "countersign_answered": "加签人签署意见",
-    "case_started": "提交申请",
-    "receipt_issued": "出具回执",
-    "notice_issued": "出具文书",
-    "handed_over": "逐级交接",
-    "case_migrated": "迁移到新版流程",
-    "task_claimed": "签收",
-    "task_released": "退回组内",
-    "task_completed": "办理",
-    "step_completed": "流程流转",
-    "status_changed": "状态变更",
-    "case_closed": "办结",
-    "timer_fired": "计时触发",
-    "clock_started": "开始计时",
-    "clock_paused": "暂停计时",
-    "clock_resumed": "恢复计时",
-    "warning_raised": "时限预警",
-    "deadline_extended": "延期",
-    "special_procedure_started": "特别程序（暂停计时）",
-    "special_procedure_ended": "特别程序结束（恢复计时）",
-    "notified": "发出通知",
+    "application_withdrawn": _l("撤回申请"), "case_terminated": _l("终止办理"),
+    "supplement_repeated": _l("再次告知补正"),
+    "supplement_reminded": _l("补正催告"), "supplement_lapsed": _l("逾期未补正（视为撤回）"),
+    "countersign_added": _l("加签"),
+    "countersign_submitted": _l("提交（待加签人签署）"), "countersign_answered": _l("加签人签署意见"),
+    "case_started": _l("提交申请"),
+    "receipt_issued": _l("出具回执"),
+    "notice_issued": _l("出具文书"),
+    "handed_over": _l("逐级交接"),
+    "case_migrated": _l("迁移到新版流程"),
+    "task_claimed": _l("签收"),
+    "task_released": _l("退回组内"),
+    "task_completed": _l("办理"),
+    "step_completed": _l("流程流转"),
+    "status_changed": _l("状态变更"),
+    "case_closed": _l("办结"),
+    "timer_fired": _l("计时触发"),
+    "clock_started": _l("开始计时"),
+    "clock_paused": _l("暂停计时"),
+    "clock_resumed": _l("恢复计时"),
+    "warning_raised": _l("时限预警"),
+    "deadline_extended": _l("延期"),
+    "special_procedure_started": _l("特别程序（暂停计时）"),
+    "special_procedure_ended": _l("特别程序结束（恢复计时）"),
+    "notified": _l("发出通知"),
     # the desk's operations (engine/desk/taskops.py and friends)
-    "task_transferred": "转办",
-    "task_delegated": "委派",
-    "delegation_submitted": "委派办理（待确认）",
-    "delegation_returned": "委派退回重办",
-    "delegation_recalled": "收回委派",
-    "task_returned": "退回",
-    "task_withdrawn": "撤回",
-    "case_copied": "抄送",
-    "case_urged": "催办",
-    "attachment_added": "上传附件",
-    "comment_added": "发表意见",
-    "materials_checked": "核对材料",
+    "task_transferred": _l("转办"),
+    "task_delegated": _l("委派"),
+    "delegation_submitted": _l("委派办理（待确认）"),
+    "delegation_returned": _l("委派退回重办"),
+    "delegation_recalled": _l("收回委派"),
+    "task_returned": _l("退回"),
+    "task_withdrawn": _l("撤回"),
+    "case_copied": _l("抄送"),
+    "case_urged": _l("催办"),
+    "attachment_added": _l("上传附件"),
+    "comment_added": _l("发表意见"),
+    "materials_checked": _l("核对材料"),
     # the supervisors' actions (engine/watch/supervision.py)
-    "warning_acknowledged": "电子监察确认预警",
-    "case_chased": "电子监察督办",
-    "exception_opened": "发起异常处理",
+    "warning_acknowledged": _l("电子监察确认预警"),
+    "case_chased": _l("电子监察督办"),
+    "exception_opened": _l("发起异常处理"),
 }
 
 # issue 15, item 10: a reminder is not a card; yellow = overdue, red = still overdue after the chase deadline
-WARNING_LEVELS = {"none": "正常", "reminder": "临期提醒", "yellow": "黄牌（超期）", "red": "红牌（督办逾期）",
-                  "statutory": "超过法定时限"}
-WARNING_KINDS = {"committed": "承诺时限", "statutory": "法定时限", "step": "环节时限", "chase": "督办限期",
-                 "acceptance": "受理时限（视为受理）"}
+WARNING_LEVELS = {
+    "none": _l("正常"), "reminder": _l("临期提醒"), "yellow": _l("黄牌（超期）"), "red": _l("红牌（督办逾期）"),
+    "statutory": _l("超过法定时限"),
+}
+WARNING_KINDS = {
+    "committed": _l("承诺时限"), "statutory": _l("法定时限"), "step": _l("环节时限"), "chase": _l("督办限期"),
+    "acceptance": _l("受理时限（视为受理）"),
+}
 
-HANDLING_MODES = {"direct": "即办件", "committed": "承诺件", "joint": "联办件", "report-up": "上报件",
-                  "restricted": "控制事项"}
+# engine/catalogue/entries.py LEVEL_NAMES as the web shows them: the engine never imports Flask, so its Chinese
+# names are translated here, at the web's edge (tests/test_translations.py keeps the two tables the same in Chinese).
+LEVEL_NAMES = {"district": _l("区级"), "town": _l("镇级"), "village": _l("村级")}
+
+HANDLING_MODES = {"direct": _l("即办件"), "committed": _l("承诺件"), "joint": _l("联办件"), "report-up": _l("上报件"),
+                  "restricted": _l("控制事项")}
 
 
 def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -97,7 +109,7 @@ def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str
 
 
 def status_name(code: str | None) -> str:
-    return STATUS_NAMES.get(code or "", code or "")
+    return str(STATUS_NAMES.get(code or "", code or ""))
 
 
 def status_class(code: str | None) -> str:
@@ -112,7 +124,7 @@ def status_class(code: str | None) -> str:
 
 
 def event_name(code: str) -> str:
-    return EVENT_NAMES.get(code, code)
+    return str(EVENT_NAMES.get(code, code))
 
 
 def deadline(value: str | datetime | None) -> str:
@@ -134,49 +146,52 @@ def event_summary(event: dict[str, Any], names: StoryNames | None = None) -> lis
     kind = event.get("type")
     element = event.get("element_id")
     if kind == "status_changed":
-        return [("状态", f"{status_name(data.get('old'))} → {status_name(data.get('new'))}")]
+        return [(_("状态"), f"{status_name(data.get('old'))} → {status_name(data.get('new'))}")]
     if kind == "case_closed":
-        return [("结果", status_name(data.get("status")))]
+        return [(_("结果"), status_name(data.get("status")))]
     if kind == "materials_checked":
-        return [(name, MATERIAL_MARKS.get(mark, mark)) for name, mark in (data.get("marks") or {}).items()]
+        return [(name, str(MATERIAL_MARKS.get(mark, mark))) for name, mark in (data.get("marks") or {}).items()]
     pairs: list[tuple[str, str]] = []
     if kind == "case_started":
-        pairs.append(("流程版本", f"第 {_scalar(data.get('version'))} 版"))
+        pairs.append((_("流程版本"), _("第 %(n)s 版", n=_scalar(data.get("version")))))
     for key, value in (data.get("data") or {}).items():
         if value not in (None, "", []):
             pairs.append((names.field_title(element, key, kind == "case_started"), _value(value, key, names)))
     for key, value in data.items():
         if key in HIDDEN_KEYS or value in (None, "", [], {}) or (key == "kind" and "title" in data):
             continue
-        pairs.append((KIND_LABELS.get((kind, key)) or DATA_LABELS.get(key, key), _value(value, key, names)))
+        pairs.append((str(KIND_LABELS.get((kind, key)) or DATA_LABELS.get(key, key)), _value(value, key, names)))
     return pairs
 
 
 # The engine's own event data, by a Chinese label (form data is named by its form's titles instead).
 DATA_LABELS = {
-    "to": "交给", "group": "办理组", "reason": "理由", "to_name": "退回至", "recipients": "通知对象", "note": "附言",
-    "filename": "文件", "material": "对应材料", "size": "大小（字节）", "body": "意见", "unit": "受理单位",
-    "mandate": "委托", "source": "移交单位", "target": "接收单位", "committed_days": "承诺时限（工作日）",
-    "statutory_days": "法定时限（工作日）", "committed_deadline": "承诺期限", "statutory_deadline": "法定期限",
-    "old_deadline": "原承诺期限", "new_deadline": "新承诺期限", "days": "工作日数", "approved_by": "批准人",
-    "chief_of": "负责人所在组", "most": "最多可延长（工作日）", "notice_no": "文书编号", "title": "文书",
-    "organ": "出具机关", "level": "级别", "due_at": "期限", "notified": "通知对象", "received_at": "收到申请",
-    "acceptance_due_at": "受理期限", "paused_working_days": "暂停的工作日", "procedure": "特别程序",
-    "expected_until": "预计结束", "pause": "暂停原因", "channel": "方式", "statement": "申请人陈述",
-    "mode": "加签方式", "opinion": "加签意见", "comment": "加签说明", "countersigned_by": "加签人",
-    "message": "内容", "steps": "环节", "chase_days": "督办限期（工作日）", "chase_due_at": "督办期限",
-    "exception_case_no": "异常处理办件", "problem": "问题", "version_from": "原版本", "version_to": "新版本",
-    "lapse_at": "视为撤回日期", "supplement_notice": "补正通知书", "materials": "材料", "earlier": "此前的通知书",
-    "tasks": "催办环节", "kind": "类别", "handler": "经办人",
+    "to": _l("交给"), "group": _l("办理组"), "reason": _l("理由"), "to_name": _l("退回至"),
+    "recipients": _l("通知对象"), "note": _l("附言"), "filename": _l("文件"), "material": _l("对应材料"),
+    "size": _l("大小（字节）"), "body": _l("意见"), "unit": _l("受理单位"), "mandate": _l("委托"),
+    "source": _l("移交单位"), "target": _l("接收单位"), "committed_days": _l("承诺时限（工作日）"),
+    "statutory_days": _l("法定时限（工作日）"), "committed_deadline": _l("承诺期限"),
+    "statutory_deadline": _l("法定期限"), "old_deadline": _l("原承诺期限"), "new_deadline": _l("新承诺期限"),
+    "days": _l("工作日数"), "approved_by": _l("批准人"), "chief_of": _l("负责人所在组"),
+    "most": _l("最多可延长（工作日）"), "notice_no": _l("文书编号"), "title": _l("文书"), "organ": _l("出具机关"),
+    "level": _l("级别"), "due_at": _l("期限"), "notified": _l("通知对象"), "received_at": _l("收到申请"),
+    "acceptance_due_at": _l("受理期限"), "paused_working_days": _l("暂停的工作日"), "procedure": _l("特别程序"),
+    "expected_until": _l("预计结束"), "pause": _l("暂停原因"), "channel": _l("方式"), "statement": _l("申请人陈述"),
+    "mode": _l("加签方式"), "opinion": _l("加签意见"), "comment": _l("加签说明"), "countersigned_by": _l("加签人"),
+    "message": _l("内容"), "steps": _l("环节"), "chase_days": _l("督办限期（工作日）"), "chase_due_at": _l("督办期限"),
+    "exception_case_no": _l("异常处理办件"), "problem": _l("问题"), "version_from": _l("原版本"),
+    "version_to": _l("新版本"), "lapse_at": _l("视为撤回日期"), "supplement_notice": _l("补正通知书"),
+    "materials": _l("材料"), "earlier": _l("此前的通知书"), "tasks": _l("催办环节"), "kind": _l("类别"),
+    "handler": _l("经办人"),
 }
-KIND_LABELS = {("case_copied", "recipients"): "抄送给", ("case_chased", "recipients"): "督办对象",
-               ("notified", "recipients"): "通知对象"}
+KIND_LABELS = {("case_copied", "recipients"): _l("抄送给"), ("case_chased", "recipients"): _l("督办对象"),
+               ("notified", "recipients"): _l("通知对象")}
 # bookkeeping: ids, hashes and the step's name (its own column), and what the rows above already say
 HIDDEN_KEYS = frozenset({"task_id", "name", "data", "item", "version", "instance", "target_task_id", "hash_from",
                          "hash_to", "open_elements", "marks", "status", "old", "new"})
-MATERIAL_MARKS = {"received": "已收", "missing": "缺"}
+MATERIAL_MARKS = {"received": _l("已收"), "missing": _l("缺")}
 VALUE_NAMES = {
-    "channel": {"online": "网上", "window": "窗口"}, "mode": {"before": "前加签", "after": "后加签"},
+    "channel": {"online": _l("网上"), "window": _l("窗口")}, "mode": {"before": _l("前加签"), "after": _l("后加签")},
     "level": WARNING_LEVELS, "kind": {**WARNING_KINDS, **NOTICE_KINDS},
 }
 DEADLINE_KEYS = frozenset({"committed_deadline", "statutory_deadline", "old_deadline", "new_deadline", "due_at",
@@ -186,18 +201,18 @@ DEADLINE_KEYS = frozenset({"committed_deadline", "statutory_deadline", "old_dead
 def _value(value: Any, key: str, names: StoryNames) -> str:
     """One recorded value as a person reads it: names for people, groups and steps; lists joined; no JSON."""
     if isinstance(value, list):
-        return "、".join(_value(v, key, names) for v in value)
+        return _("、").join(_value(v, key, names) for v in value)
     if isinstance(value, dict):
         if key == "mandate":
-            return f"受 {_scalar(value.get('principal'))} 委托"
+            return _("受 %(principal)s 委托", principal=_scalar(value.get("principal")))
         if "recipient" in value:  # a chased task: whom it reached
             return address(str(value["recipient"]), names.person)
-        return "；".join(f"{names.field_title(None, k)}：{_value(v, k, names)}" for k, v in value.items()
-                        if v not in (None, "", []))
+        return _("；").join(_("%(label)s：%(value)s", label=names.field_title(None, k), value=_value(v, k, names))
+                            for k, v in value.items() if v not in (None, "", []))
     if key in DEADLINE_KEYS and isinstance(value, str):
         return deadline(value)
     if key in VALUE_NAMES and isinstance(value, str):
-        return VALUE_NAMES[key].get(value, value)
+        return str(VALUE_NAMES[key].get(value, value))
     if key in ("steps",) and isinstance(value, str):
         return names.step(value)
     if key == "unit" and isinstance(value, str):
@@ -211,15 +226,15 @@ def _value(value: Any, key: str, names: StoryNames) -> str:
 
 def address(value: str, person: Callable[[str], str]) -> str:
     """A recipient as people say it: `user:wang` → 王芳, `group:…` → the group, `role:supervisor` → 全体电子监察."""
-    kind, _, rest = value.partition(":")
+    kind, _colon, rest = value.partition(":")
     if kind == "user" or (not rest and kind):
         return person(rest or kind)
     if kind == "group":
         return group_label(rest)
     if kind == "chief":
-        return f"{group_label(rest)} 负责人"
+        return _("%(group)s 负责人", group=group_label(rest))
     if kind == "role":
-        return f"全体{ROLE_NAMES.get(rest, rest)}"
+        return _("全体%(role)s", role=ROLE_NAMES.get(rest, rest))
     if kind == "applicant":
         return person(value)
     return group_label(value)
@@ -230,7 +245,7 @@ _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}
 
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
         return local_time(value)  # times recorded in UTC, shown in district time
     if isinstance(value, list | dict):
@@ -244,15 +259,28 @@ def committed_limit(guide: dict[str, Any] | None) -> str:
     days = guide.get("committed_limit_days", guide.get("time_limit_days"))
     if days is None or days == "":
         return ""
-    return "即办（当场办结）" if int(days) == 0 else f"{int(days)} 个工作日"
+    return _("即办（当场办结）") if int(days) == 0 else _("%(n)s 个工作日", n=int(days))
 
 
 def warning_level_name(code: str | None) -> str:
-    return WARNING_LEVELS.get(code or "none", code or "")
+    return str(WARNING_LEVELS.get(code or "none", code or ""))
 
 
 def warning_kind_name(code: str | None) -> str:
-    return WARNING_KINDS.get(code or "", code or "")
+    return str(WARNING_KINDS.get(code or "", code or ""))
+
+
+def level_name(code: str | None) -> str:
+    """An item's level (`district`) as the hall names it, in the page's language (see `LEVEL_NAMES`)."""
+    return str(LEVEL_NAMES.get(code or "", code or ""))
+
+
+def handling_mode_name(code: str | None) -> str:
+    return str(HANDLING_MODES.get(code or "", code or ""))
+
+
+def role_name(code: str | None) -> str:
+    return str(ROLE_NAMES.get(code or "", code or ""))
 
 
 def group_label(code: str | None) -> str:
@@ -277,9 +305,9 @@ def person_name(username: str | None) -> str:
     if not username:
         return ""
     if username == story.SYSTEM:
-        return "系统"
+        return _("系统")
     if username.startswith(story.FOLLOW_UP_PREFIX):
-        return "申请人"
+        return _("申请人")
     if "person_names" not in g:
         g.person_names = {}
     if username not in g.person_names:
@@ -300,5 +328,6 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(warning_level_name, "warning_level")
     app.add_template_filter(committed_limit, "committed_limit")
     app.add_template_filter(warning_kind_name, "warning_kind")
-    app.add_template_filter(lambda code: HANDLING_MODES.get(code, code), "handling_mode")
-    app.add_template_filter(lambda code: ROLE_NAMES.get(code, code), "role_name")
+    app.add_template_filter(handling_mode_name, "handling_mode")
+    app.add_template_filter(role_name, "role_name")
+    app.add_template_filter(level_name, "level_name")

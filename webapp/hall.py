@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.catalogue import entries as catalogue
@@ -35,12 +36,17 @@ bp = Blueprint("hall", __name__, url_prefix="/hall")
 APPLY_ROLES = ("applicant", "clerk")
 
 APPLY_UI: dict[str, Any] = {"application_note": {"ui:widget": "textarea"}}
-#: A village room's agent applying for someone (full agency, S-5) records the applicant's 委托 — required.
-MANDATE_FIELDS: dict[str, Any] = {
-    "mandate_principal": {"type": "string", "title": "委托人姓名", "minLength": 1, "maxLength": 64},
-    "mandate_principal_id_number": {"type": "string", "title": "委托人身份证号码", "pattern": "^[0-9]{17}[0-9Xx]$"},
-    "mandate_signed_on": {"type": "string", "title": "委托书签署日期", "format": "date"},
-}
+
+
+def _mandate_fields() -> dict[str, Any]:
+    """A village room's agent applying for someone (full agency, S-5) records the applicant's 委托 — required.
+    Built per request: the titles are in the page's language, and the schema goes through `json.dumps`."""
+    return {
+        "mandate_principal": {"type": "string", "title": _("委托人姓名"), "minLength": 1, "maxLength": 64},
+        "mandate_principal_id_number": {"type": "string", "title": _("委托人身份证号码"),
+                                        "pattern": "^[0-9]{17}[0-9Xx]$"},
+        "mandate_signed_on": {"type": "string", "title": _("委托书签署日期"), "format": "date"},
+    }
 
 
 def _apply_form(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -49,14 +55,15 @@ def _apply_form(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
     own = catalogue.application_form(get_db(), code)
     schema = applications.schema_with(own[0] if own else {})  # what the engine accepts, nothing else
     schema["required"] = ["applicant_name", *schema["required"]]  # the hall asks whom the case is for
-    schema["properties"]["unit"] = {"type": "string", "title": "办理地点", "enum": [c for c, _ in places]}
-    ui = {**APPLY_UI, **(own[1] if own else {}), "unit": {"ui:enumNames": [label for _, label in places],
-                               "ui:help": "不选即到本事项所属部门的窗口办理；村便民服务室代办的，"
-                                          "由代办员逐级报送，结果送回该服务室"}}
+    schema["properties"]["unit"] = {"type": "string", "title": _("办理地点"), "enum": [c for c, _label in places]}
+    ui = {**APPLY_UI, **(own[1] if own else {}), "unit": {"ui:enumNames": [label for _c, label in places],
+                               "ui:help": _("不选即到本事项所属部门的窗口办理；村便民服务室代办的，"
+                                            "由代办员逐级报送，结果送回该服务室")}}
     if _agent():
-        schema["properties"].update(MANDATE_FIELDS)
-        schema["required"] = [*schema["required"], *MANDATE_FIELDS]
-        ui["mandate_principal"] = {"ui:help": "代为申请须登记申请人的委托：委托人姓名、身份证号码和委托书签署日期"}
+        mandate = _mandate_fields()
+        schema["properties"].update(mandate)
+        schema["required"] = [*schema["required"], *mandate]
+        ui["mandate_principal"] = {"ui:help": _("代为申请须登记申请人的委托：委托人姓名、身份证号码和委托书签署日期")}
     return schema, ui
 
 
@@ -77,7 +84,7 @@ def _split_application(data: dict[str, Any]) -> tuple[dict[str, Any], str | None
 def _item(code: str) -> dict[str, Any]:
     entry = catalogue.entry(get_db(), code)
     if entry is None:
-        raise NotFound(f"事项 {code} 不存在或尚未部署；请从办事大厅的事项列表中选择。")
+        raise NotFound(_("事项 %(code)s 不存在或尚未部署；请从办事大厅的事项列表中选择。", code=code))
     return {**entry.to_dict(), "steps": procedure.item_steps(get_db(), code)}
 
 
@@ -89,14 +96,14 @@ def items():
     page = request.args.get("page", "1")
     listing = catalogue.browse(get_db(), **chosen, page=int(page) if page.isdigit() and len(page) < 6 else 1)
     return render_template("hall/items.html", listing=listing, facets=listing.facets, chosen=chosen,
-                           level_names=catalogue.LEVEL_NAMES)
+)
 
 
 @bp.route("/items/<code>/print", methods=["GET"])
 @public
 def print_guide(code: str):
     """The guide on one printable page (便民服务手册, S-10)."""
-    return render_template("hall/print.html", item=_item(code), level_names=catalogue.LEVEL_NAMES)
+    return render_template("hall/print.html", item=_item(code))
 
 
 @bp.route("/items/<code>", methods=["GET"])
@@ -118,7 +125,7 @@ def _item_page(code: str, fields: list[Any], form_error: str | None = None, stat
     """The guide and the application form; after a mistake, with the files already attached (kept)."""
     return render_template("hall/item.html", item=_item(code), fields=fields, form_error=form_error,
                            kept=uploads.describe(uploads.kept_files(_KEPT + code)) if form_error else {},
-                           file_errors=file_errors or {}, level_names=catalogue.LEVEL_NAMES), status
+                           file_errors=file_errors or {}), status
 
 
 _KEPT = "apply:"  # the session's kept files of an application form, per item
@@ -136,8 +143,8 @@ def apply(code: str):
                                             uploads.kept_files(key))
     try:
         if problems or file_problems:
-            raise FormValidationError("表单填写有误" if problems else "有文件未通过检查，请重新选择", problems)
-        validate_form(json.dumps(schema, ensure_ascii=False), data, "申请表")
+            raise FormValidationError(_("表单填写有误") if problems else _("有文件未通过检查，请重新选择"), problems)
+        validate_form(json.dumps(schema, ensure_ascii=False), data, _("申请表"))
         data, unit, mandate = _split_application(data)
         started = casework.start_case(get_db(), code, data, current_user.actor, unit=unit, mandate=mandate)
     except (FormValidationError, OnewindowError) as exc:
@@ -195,7 +202,7 @@ def withdraw(case_no: str):
     person may, and whether the case is still undecided, is the engine's to say (`closing.withdraw_application`)."""
     back = safe_next(request.values.get("back")) or url_for("cases.case", case_no=case_no)  # 我的办件 sends its own
     if request.form.get("confirm") != "yes":  # the page asks to tick 我确认撤回; nothing was sent to the engine
-        flash("请勾选“我确认撤回本申请”后再提交；申请未撤回。", "error")
+        flash(_("请勾选“我确认撤回本申请”后再提交；申请未撤回。"), "error")
         return redirect(back)
     try:
         number = closing.withdraw_application(get_db(), case_no, current_user.actor,
@@ -205,7 +212,7 @@ def withdraw(case_no: str):
     except OnewindowError as exc:  # decided, closed, a statement too long: said on the case page
         flash(exc.message, "error")
         return redirect(back)
-    flash(f"您的申请已撤回，撤回申请确认书 {number} 见本页“文书”。", "success")
+    flash(_("您的申请已撤回，撤回申请确认书 %(number)s 见本页“文书”。", number=number), "success")
     return redirect(back)
 
 
@@ -245,5 +252,5 @@ def answer_supplement(case_no: str):
         return redirect(url_for("hall.my_case", case_no=case_no))
     except OnewindowError as exc:
         return _my_case_page(case_no, exc.message, exc.status)
-    flash("补正材料已提交，受理窗口将重新审查；审查结果会在本页和“我的办件”中显示。", "success")
+    flash(_("补正材料已提交，受理窗口将重新审查；审查结果会在本页和“我的办件”中显示。"), "success")
     return redirect(url_for("hall.my_case", case_no=case_no))
