@@ -34,6 +34,7 @@ from .db import get_db
 from .formatting import STATUS_NAMES
 from .formrender import build_fields
 from .inputs import db_int
+from .vendor import dmn_js_available
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -108,7 +109,7 @@ def version_diagram(code: str, number: int):
 
 
 def _download(text: str, filename: str) -> Response:
-    kind = "application/xml" if filename.endswith(".bpmn") else "application/json"
+    kind = "application/xml" if filename.endswith((".bpmn", ".dmn")) else "application/json"
     response = Response(text, mimetype=kind)
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
     return response
@@ -133,7 +134,7 @@ def draft_file(draft_id: int, name: str):
         raise NotFound(f"草稿中没有文件 {name}。")
     if request.args.get("download"):
         return _download(draft.files[name], f"{draft.item_code}-draft-{name.replace('/', '-')}")
-    kind = "application/xml" if name.endswith(".bpmn") else "application/json"
+    kind = "application/xml" if name.endswith((".bpmn", ".dmn")) else "application/json"
     return Response(draft.files[name], mimetype=kind)
 
 
@@ -207,6 +208,17 @@ def deploy(draft_id: int):
     flash(result.message, "success")
     return jsonify({"message": result.message, "version": result.version, "created": result.created,
                     "next": url_for("studio.index")})
+
+
+@bp.route("/drafts/<int:draft_id>/decisions/<path:name>", methods=["GET"])
+@roles_required(*ANALYST)
+def decision_editor(draft_id: int, name: str):
+    """Edit one of the draft's decision tables (.dmn) in dmn-js; saving goes through `save_draft_file`."""
+    draft = _draft(draft_id)
+    if name not in draft.decision_names():
+        raise NotFound(f"草稿中没有决策表 {name}。")
+    return render_template("studio/decision.html", draft=draft, name=name, editor=dmn_js_available(),
+                           decision=request.args.get("decision"), report=drafts.lint_draft(draft))
 
 
 @bp.route("/drafts/<int:draft_id>/forms/<path:name>", methods=["GET"])

@@ -1,6 +1,6 @@
-"""Third-party browser code served from this site (never a CDN): bpmn-js and ECharts from node_modules.
+"""Third-party browser code served from this site (never a CDN): bpmn-js, dmn-js and ECharts from node_modules.
 
-`make install` runs `npm ci`, which puts the exact bpmn-js version from package-lock.json in
+`make install` runs `npm ci`, which puts the exact bpmn-js and dmn-js versions from package-lock.json in
 node_modules/; government networks often cannot reach public CDNs, and a CDN would be a third party
 able to run script on every case page.
 """
@@ -48,3 +48,21 @@ def echarts_available() -> bool:
 @public
 def echarts(filename: str):
     return send_from_directory(echarts_dir(), filename, max_age=86400)
+
+
+DEFAULT_DMN_JS_DIR = Path(__file__).resolve().parent.parent / "node_modules" / "dmn-js" / "dist"
+
+
+def dmn_js_dir() -> Path:
+    return Path(current_app.config.get("DMN_JS_DIR") or DEFAULT_DMN_JS_DIR)
+
+
+def dmn_js_available() -> bool:
+    """The studio's decision-table editor; without the file the page offers the table's XML only."""
+    return (dmn_js_dir() / "dmn-modeler.production.min.js").is_file()
+
+
+@bp.route("/dmn-js/<path:filename>", methods=["GET"])
+@public
+def dmn_js(filename: str):
+    return send_from_directory(dmn_js_dir(), filename, max_age=86400)

@@ -69,6 +69,10 @@ class Draft:
         """The item's own diagrams, the ones the studio edits (shared processes are edited on their own)."""
         return sorted(n for n in self.files if n.endswith(".bpmn") and not n.startswith(SHARED_PREFIX))
 
+    def decision_names(self) -> list[str]:
+        """The item's decision tables (.dmn), each edited on its own page of the studio."""
+        return sorted(n for n in self.files if n.endswith(".dmn") and not n.startswith(SHARED_PREFIX))
+
     def form_names(self) -> list[str]:
         return sorted(n.removeprefix(FORMS_PREFIX) for n in self.files if n.startswith(FORMS_PREFIX))
 

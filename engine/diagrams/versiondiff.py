@@ -4,7 +4,8 @@ Two versions are compared by BPMN element id over their stored files (`process_v
 an id only in the new version is *added*, only in the old one *removed*, in both with a different
 reading *changed* — and then the diff says what: the name, the lane, the form, a timer, a condition,
 the marks of our conventions (clock, stepLimitDays, notify, caseStatus …), a script, the wiring of a
-flow. Form files and the guide's time limits and materials are compared too. This is the
+flow. Form files and the guide's time limits and materials are compared too, and decision tables rule by
+rule (`engine.diagrams.dmndiff`). This is the
 human-readable diff of the studio; whether a running case may move to the new version is a question
 for `engine.catalogue.case_migration`, which asks SpiffWorkflow's own spec diff.
 """
@@ -18,6 +19,7 @@ from typing import Any
 from lxml import etree
 
 from engine.diagrams.bpmn import BPMN_NS, FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY, NS, lane_of, spiff_properties
+from engine.diagrams.dmndiff import RuleChange, rule_changes
 from engine.diagrams.package import SHARED_PREFIX
 from engine.diagrams.safexml import parse_xml
 
@@ -83,14 +85,17 @@ class ElementDiff:
 
 @dataclass(frozen=True)
 class FileDiff:
-    """A form file (or another non-BPMN file) added, removed or changed, with a short note of how."""
+    """A form file (or another non-BPMN file) added, removed or changed, with a short note of how; a
+    decision table's changed rows are in `rules`."""
 
     name: str
     status: str
     notes: tuple[str, ...] = ()
+    rules: tuple[RuleChange, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "notes": list(self.notes)}
+        return {"name": self.name, "status": self.status, "notes": list(self.notes),
+                "rules": [r.to_dict() for r in self.rules]}
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,11 @@ class VersionDiff:
     files: list[FileDiff] = field(default_factory=list)
     guide: list[GuideChange] = field(default_factory=list)
 
+    @property
+    def rules(self) -> list[RuleChange]:
+        """The decision tables' rows added, removed or changed, over every .dmn file."""
+        return [rule for f in self.files for rule in f.rules]
+
     def by_status(self, status: str) -> list[ElementDiff]:
         return [e for e in self.elements if e.status == status]
 
@@ -131,6 +141,7 @@ class VersionDiff:
         counts = [f"新增 {len(self.by_status('added'))}", f"删除 {len(self.by_status('removed'))}",
                   f"修改 {len(self.by_status('changed'))}"]
         extra = [f"表单文件 {len(self.files)}"] if self.files else []
+        extra += [f"决策表规则 {len(self.rules)}"] if self.rules else []
         extra += [c.summary for c in self.guide]
         return f"第 {self.old_number} 版 → 第 {self.new_number} 版：元素" + "，".join(counts) + \
             ("；" + "；".join(extra) if extra else "")
@@ -138,7 +149,8 @@ class VersionDiff:
     def to_dict(self) -> dict[str, Any]:
         return {"item_code": self.item_code, "from": self.old_number, "to": self.new_number,
                 "summary": self.summary, "elements": [e.to_dict() for e in self.elements],
-                "files": [f.to_dict() for f in self.files], "guide": [g.to_dict() for g in self.guide]}
+                "files": [f.to_dict() for f in self.files], "guide": [g.to_dict() for g in self.guide],
+                "rules": [r.to_dict() for r in self.rules]}
 
 
 # --- reading an element ---------------------------------------------------------------------------
@@ -239,6 +251,10 @@ def _file_diffs(old_files: dict[str, str], new_files: dict[str, str]) -> list[Fi
             continue
         if before is None or after is None:
             out.append(FileDiff(name, "added" if before is None else "removed"))
+        elif name.endswith(".dmn"):
+            rules = tuple(rule_changes({name: before}, {name: after}))
+            notes = (f"规则变更 {len(rules)} 条",) if rules else ("表头或格式已修改（规则未变）",)
+            out.append(FileDiff(name, "changed", notes, rules))
         elif _json_or_none(before) != _json_or_none(after) or _json_or_none(after) is None:
             out.append(FileDiff(name, "changed", tuple(_form_notes(before, after))))
     return out

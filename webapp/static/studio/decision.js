@@ -1,0 +1,102 @@
+/* The studio's decision-table page: dmn-js (served from /vendor, never a CDN) opens one .dmn file of the
+   draft at its decision table; the analyst adds rows and changes cells, saves (the server checks the file
+   as DMN and answers with the draft's lint report, the same rules as `onewindow lint`), and goes back to
+   the diagram to deploy. */
+(function () {
+  "use strict";
+  var container = document.getElementById("dmn-canvas");
+  if (!container || !window.DmnJS) { return; }
+  var data = function (name) { return container.getAttribute("data-" + name); };
+  var csrf = data("csrf");
+  var saveStatus = document.getElementById("save-status");
+  var findingsList = document.getElementById("findings");
+  var summary = document.getElementById("lint-summary");
+  var dirty = false;
+
+  var modeler = new window.DmnJS({ container: container });
+
+  function setStatus(text, kind) { saveStatus.textContent = text; saveStatus.className = kind || "muted"; }
+
+  function showFindings(list) {
+    var findings = list || [];
+    findingsList.textContent = "";
+    var errors = findings.filter(function (f) { return f.severity === "error"; }).length;
+    summary.textContent = findings.length ? (errors + " 个错误，" + (findings.length - errors) + " 个警告") : "没有发现问题";
+    summary.className = errors ? "lint-bad" : (findings.length ? "lint-warn" : "lint-ok");
+    findings.forEach(function (finding) {
+      var item = document.createElement("li");
+      item.className = "finding finding-" + finding.severity;
+      var label = document.createElement("strong");
+      label.textContent = finding.severity === "error" ? "错误" : "警告";
+      item.appendChild(label);
+      var where = [finding.file, finding.element_id].filter(Boolean).join(":");
+      if (where) {
+        var code = document.createElement("span");
+        code.className = "mono";
+        code.textContent = " " + where + " ";
+        item.appendChild(code);
+      }
+      item.appendChild(document.createTextNode(finding.message + (finding.fix ? " — " + finding.fix : "")));
+      findingsList.appendChild(item);
+    });
+  }
+
+  function save() {
+    setStatus("正在保存……");
+    return modeler.saveXML({ format: true }).then(function (result) {
+      return window.OnewindowStudio.postJson(data("save-url"), { text: result.xml }, csrf);
+    }).then(function (answer) {
+      if (answer.error) { setStatus("未保存：" + answer.message, "lint-bad"); throw new Error(answer.message); }
+      dirty = false;
+      setStatus("已保存", "lint-ok");
+      showFindings(answer.findings);
+      return answer;
+    });
+  }
+
+  function listenForChanges() {
+    var viewer = modeler.getActiveViewer();
+    if (!viewer || viewer.__onewindowListening) { return; }
+    viewer.__onewindowListening = true;
+    viewer.on("commandStack.changed", function () { dirty = true; setStatus("有未保存的修改", "lint-warn"); });
+  }
+
+  /* Open the decision the page names (else the first decision table): the table is what analysts edit. */
+  function openTable() {
+    var wanted = data("decision");
+    var tables = modeler.getViews().filter(function (view) { return view.type === "decisionTable"; });
+    var view = tables.filter(function (v) { return v.element.id === wanted; })[0] || tables[0];
+    return view ? modeler.open(view) : Promise.resolve();
+  }
+
+  document.getElementById("save-decision").addEventListener("click", function () { save().catch(function () {}); });
+  Array.prototype.forEach.call(document.querySelectorAll("a[data-saves-first]"), function (link) {
+    link.addEventListener("click", function (event) {
+      if (!dirty) { return; }
+      event.preventDefault();
+      save().then(function () { window.location.assign(link.href); }).catch(function () {});
+    });
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) { event.preventDefault(); event.returnValue = ""; }
+  });
+  modeler.on("views.changed", listenForChanges);
+
+  fetch(data("src"), { credentials: "same-origin" })
+    .then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.text();
+    })
+    .then(function (xml) { return modeler.importXML(xml); })
+    .then(openTable)
+    .then(function () {
+      listenForChanges();
+      showFindings(JSON.parse(data("findings") || "[]"));
+      container.setAttribute("data-rendered", "1");
+      setStatus("已保存", "muted");
+    })
+    .catch(function (error) {
+      container.textContent = "决策表加载失败（" + error.message + "）；可下载 XML 检查。";
+      container.classList.add("diagram-failed");
+    });
+}());
