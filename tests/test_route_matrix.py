@@ -133,6 +133,7 @@ EXPECTED: dict[str, list[tuple]] = {  # (method, path, who may[, form or JSON fi
     "studio.open_draft_form": [("POST", "/studio/items/RS-006/drafts", STUDIO)],
     "studio.modeler": [("GET", "/studio/drafts/{draft}", STUDIO)],
     "studio.item_editor": [("GET", "/studio/drafts/{draft}/item", STUDIO)],
+    "studio.new_item": [("GET", "/studio/new", STUDIO), ("POST", "/studio/new", STUDIO)],
     "studio.decision_editor": [("GET", "/studio/drafts/{draft}/decisions/registration_fee.dmn", STUDIO)],
     "studio.form_editor": [("GET", "/studio/drafts/{draft}/forms/catalogue-accept.json", STUDIO)],
     "studio.draft_file": [("GET", "/studio/drafts/{draft}/files/item.json", STUDIO)],

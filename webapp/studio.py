@@ -19,9 +19,10 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.catalogue import drafts
+from engine.catalogue import drafts, new_items
 from engine.diagrams.filenames import name_problem, plain_name
 from engine.diagrams.lint import LintReport
 from engine.diagrams.package import SHARED_PREFIX
@@ -72,6 +73,28 @@ def index():
     db = get_db()
     mine = {d.item_code: d for d in drafts.drafts_of(db, current_user.actor.username)}
     return render_template("studio/index.html", items=queries.list_items(db), drafts=mine)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*ANALYST)
+def new_item():
+    """新建事项: pick a shape, fill the guide; a draft with a laid-out diagram, or each problem by its field."""
+    form = request.form.to_dict(flat=True) | {"accept_levels": request.form.getlist("accept_levels")}
+    shape = request.form.get("shape", "committed")
+    problems: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            draft = new_items.create_item_draft(get_db(), shape, new_items.metadata_from_form(form, shape),
+                                                current_user.actor)
+        except new_items.NewItemRefused as exc:
+            problems = exc.details.get("fields", {})
+            flash(exc.message, "error")
+        else:
+            flash(_("已创建新事项 %(code)s 的草稿；修改流程图后检查并部署为第 1 版。", code=draft.item_code), "success")
+            return redirect(url_for("studio.modeler", draft_id=draft.id))
+    return render_template("studio/new.html", shapes=new_items.SHAPES, shape=shape, form=form, problems=problems,
+                           departments=new_items.department_choices(), rows=range(new_items.MATERIAL_ROWS)), \
+        400 if problems else 200
 
 
 @bp.route("/items/<code>/drafts", methods=["POST"])
