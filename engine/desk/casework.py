@@ -7,15 +7,17 @@ so a failed check writes nothing.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.desk import countersign
 from engine.diagrams.forms import validate_form
@@ -34,12 +36,11 @@ from engine.runtime.change import (
     apply_change,
     change_case,
     change_case_of_task,
-    load_case_row,
     load_specs,
     routing_of,
 )
 from engine.runtime.scriptenv import script_engine
-from engine.runtime.state import SERIALIZER_VERSION, dump_state
+from engine.runtime.state import SERIALIZER_VERSION
 from engine.store.db import Database
 from engine.store.tables import cases, items, process_versions, task_index
 from engine.time import clock
@@ -78,14 +79,10 @@ def start_case_in(conn: Connection, item_code: str, data: dict[str, Any], actor:
     if not isinstance(data, dict):
         raise OnewindowError("申请数据必须是一个对象（JSON object）")
     now = clock.now()
-    item = conn.execute(select(items).where(items.c.code == item_code)).one_or_none()
-    if item is None:
+    version = conn.execute(_LATEST_VERSION, {"b_code": item_code}).one_or_none()
+    if version is None:
         raise NotFound(f"事项 {item_code} 不存在或尚未部署；请从事项列表中选择。")
     intake.ensure_offered(conn, item_code)
-    version = conn.execute(select(process_versions.c.id, process_versions.c.number,
-                                  process_versions.c.content_hash)
-                           .where(process_versions.c.item_id == item.id,
-                                  process_versions.c.number == item.latest_version)).one()
     specs = load_specs(conn, version.content_hash, version.id)
     if not recorded:
         applications.check(specs, data)
@@ -94,19 +91,23 @@ def start_case_in(conn: Connection, item_code: str, data: dict[str, Any], actor:
     mandate = intake.check_mandate(conn, actor, front, mandate)
     workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
     for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(data)
+        task.data.update(copy.deepcopy(data))  # the task's own copy: `data` is also what the audit event records
     taskdata.set_case_facts(workflow, routing_of(specs, front).flags())  # once per case, not in every task
+    # The state is written once, by the save at the end of the first change below (same transaction): the
+    # workflow goes to it as built, not serialized here and read back.
     case_id = conn.execute(insert(cases).values(
-        case_no=uuid.uuid4().hex[:32], item_id=item.id, version_id=version.id,
-        applicant_id=user_id(conn, actor.username), status=SUBMITTED, state=dump_state(workflow),
+        case_no=uuid.uuid4().hex[:32], item_id=version.item_id, version_id=version.id,
+        applicant_id=user_id(conn, actor.username), status=SUBMITTED, state="{}",
         serializer_version=SERIALIZER_VERSION, lock_version=0, audit_seq=0, audit_head=GENESIS,
         created_at=now, updated_at=now, applicant_name=_applicant_name(data, actor), unit_code=front,
         mandate=mandate, **applicant_contact(data, mandate),
     ).returning(cases.c.id)).scalar_one()
     case_no = f"{clock.local_date(now):%Y%m%d}{case_id:06d}"
     query_code = follow.new_code()
-    conn.execute(update(cases).where(cases.c.id == case_id).values(
-        case_no=case_no, query_code_hash=follow.code_hash(case_no, query_code)))
+    named = conn.execute(_NAME_CASE, {"b_id": case_id, "case_no": case_no,
+                                      "query_code_hash": follow.code_hash(case_no, query_code)}).one()
+    row = SimpleNamespace(**named._mapping, content_hash=version.content_hash, item_code=item_code,
+                          item_name=version.item_name)  # what `load_case_row` would read back, without the read
 
     def begin(ctx: CaseContext) -> str:
         ctx.record("case_started", item=item_code, version=version.number, data=data,
@@ -114,8 +115,16 @@ def start_case_in(conn: Connection, item_code: str, data: dict[str, Any], actor:
         ctx.advance()
         return ctx.status
 
-    status = apply_change(conn, load_case_row(conn, case_no), actor, begin, now)
+    status = apply_change(conn, row, actor, begin, now, workflow)
     return StartedCase(case_no, status, version.number, query_code)
+
+
+_LATEST_VERSION = (select(items.c.id.label("item_id"), items.c.name.label("item_name"), process_versions.c.id,
+                          process_versions.c.number, process_versions.c.content_hash)
+                   .join(process_versions, (process_versions.c.item_id == items.c.id)
+                         & (process_versions.c.number == items.c.latest_version))
+                   .where(items.c.code == bindparam("b_code")))
+_NAME_CASE = update(cases).where(cases.c.id == bindparam("b_id")).returning(*cases.c)
 
 
 def _applicant_name(data: dict[str, Any], actor: Actor) -> str:

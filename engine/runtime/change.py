@@ -75,6 +75,7 @@ class CaseContext:
     ready: list[Task] = field(default_factory=list)  # open human tasks as the change leaves them (set in save)
     clock_changes: caseclock.ClockChanges = field(default_factory=caseclock.ClockChanges)
     moved_to_version: int | None = None  # set by `move_to_version`: the version id the case is pinned to from now
+    opening: bool = False  # the change that opens the case: it has no index rows yet
     _calendar: WorkCalendar | None = None
 
     def __post_init__(self) -> None:
@@ -284,11 +285,17 @@ def change_case_of_task(db: Database, task_id: str, actor: Actor, change: Callab
         return apply_change(conn, row, actor, change, now)
 
 
-def apply_change(conn: Connection, row: Row, actor: Actor, change: Callable[[CaseContext], T], now: datetime) -> T:
-    """Inside an open transaction: rebuild the case of `row`, apply `change`, save everything."""
+def apply_change(conn: Connection, row: Row, actor: Actor, change: Callable[[CaseContext], T], now: datetime,
+                 workflow: BpmnWorkflow | None = None) -> T:
+    """Inside an open transaction: rebuild the case of `row`, apply `change`, save everything.
+
+    `workflow`: a case being opened (`casework.start_case`), whose row was just written in this transaction:
+    its workflow as built, instead of one rebuilt from the row's state, and no index rows yet to compare with."""
     specs = load_specs(conn, row.content_hash, row.version_id)
-    workflow = load_state(row.state, specs, script_engine)
-    ctx = CaseContext(conn, row, specs, workflow, actor, now, row.status)
+    opening = workflow is not None
+    if workflow is None:
+        workflow = load_state(row.state, specs, script_engine)
+    ctx = CaseContext(conn, row, specs, workflow, actor, now, row.status, opening=opening)
     # A change happens at one instant: SpiffWorkflow's timers, `workdays()` and the clock all
     # see `now`, so re-executing the change at its recorded moment gives the same state.
     with calendar_of(lambda: ctx.calendar), clock.frozen_at(now):
@@ -377,7 +384,8 @@ def save_case(ctx: CaseContext) -> None:
     if result.rowcount != 1:
         raise ConflictError(f"办件 {row.case_no} 刚被他人修改，本次操作未保存；请刷新后重试。")
     indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, ctx.group_of, timers=ctx.specs.has_timers, ready=ctx.ready,
-                    case_facts=_case_facts(row, ctx.status, ctx.clock), facts_changed=_facts_changed(ctx))
+                    case_facts=_case_facts(row, ctx.status, ctx.clock),
+                    facts_changed=_facts_changed(ctx) and not ctx.opening, fresh=ctx.opening)
     caseclock.write(conn, row.id, ctx.clock_changes)
     if ctx.notifications:
         conn.execute(insert(notifications), [{"case_id": row.id, **n} for n in ctx.notifications])

@@ -58,22 +58,23 @@ _INSERT_TIMERS = insert(timer_index)
 def rewrite(conn: Connection, case_id: int, workflow: BpmnWorkflow, now: datetime,
             group_of: Callable[[Task], str | None], timers: bool = True,
             ready: list[Task] | None = None, case_facts: dict[str, Any] | None = None,
-            facts_changed: bool = True) -> None:
+            facts_changed: bool = True, fresh: bool = False) -> None:
     """Bring the case's index rows in line with `workflow`; `timers=False` (a version without timer
     events, whose cases never have timer rows) skips the timer index. `case_facts` (case number,
     item, applicant, status, warning level, deadline) are repeated on every task row for the desk;
-    rows that stay are rewritten only when `facts_changed`."""
+    rows that stay are rewritten only when `facts_changed`. `fresh`: a case just opened, which has no rows yet
+    (nothing to read and compare)."""
     facts = case_facts or {}
-    _rewrite_tasks(conn, case_id, open_human_tasks(workflow) if ready is None else ready, now, facts, group_of)
-    if facts and facts_changed:
+    _rewrite_tasks(conn, case_id, open_human_tasks(workflow) if ready is None else ready, now, facts, group_of, fresh)
+    if facts and facts_changed and not fresh:
         conn.execute(_SET_FACTS, {"b_case_id": case_id, **facts})
     if timers:
-        _rewrite_timers(conn, case_id, workflow)
+        _rewrite_timers(conn, case_id, workflow, fresh)
 
 
 def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datetime,
-                   facts: dict[str, Any], group_of: Callable[[Task], str | None]) -> None:
-    existing = {r.task_id: r.assignee for r in conn.execute(_OPEN_ROWS, {"b_case_id": case_id})}
+                   facts: dict[str, Any], group_of: Callable[[Task], str | None], fresh: bool = False) -> None:
+    existing = {} if fresh else {r.task_id: r.assignee for r in conn.execute(_OPEN_ROWS, {"b_case_id": case_id})}
     wanted: dict[str, dict[str, Any]] = {}
     for task in ready:
         spec = task.task_spec
@@ -96,8 +97,8 @@ def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datet
         conn.execute(_SET_ASSIGNEE, changed)
 
 
-def _rewrite_timers(conn: Connection, case_id: int, workflow: BpmnWorkflow) -> None:
-    existing = {r.task_id: as_utc(r.due_at) for r in conn.execute(_TIMER_ROWS, {"b_case_id": case_id})}
+def _rewrite_timers(conn: Connection, case_id: int, workflow: BpmnWorkflow, fresh: bool = False) -> None:
+    existing = {} if fresh else {r.task_id: as_utc(r.due_at) for r in conn.execute(_TIMER_ROWS, {"b_case_id": case_id})}
     wanted = waiting_timers(workflow)
     stale = [t for t in existing if t not in wanted or existing[t] != wanted[t][1]]
     if stale:
