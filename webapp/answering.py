@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 
 from engine.catalogue import entries as catalogue
 from engine.desk import casework
@@ -51,14 +52,14 @@ def answer(view: dict[str, Any], actor: Actor) -> None:
     case_no = view["case_no"]
     step = follow.applicant_step(get_db(), case_no)
     if step is None:
-        raise StaleTaskError("此办件当前不需要您在线办理（可能已补正或已由窗口办理）。")
+        raise StaleTaskError(_("此办件当前不需要您在线办理（可能已补正或已由窗口办理）。"))
     files, sent = _files(asked(view), view["item_code"])
     if supplementing.is_applicants_form(step["schema"]):
         data = supplementing.answer(sent, request.form.get("note", ""), clock.local_date())
     else:
         data, problems = parse_submission(step["schema"], request.form)
         if problems:
-            raise FormValidationError("表单填写有误", problems)
+            raise FormValidationError(_("表单填写有误"), problems)
         validate_form(json.dumps(step["schema"], ensure_ascii=False), data, step["form"])
     attach(case_no, files, actor)
     casework.answer_as_applicant(get_db(), case_no, data, actor)
@@ -77,5 +78,6 @@ def _files(materials: list[str], item_code: str) -> tuple[list[Chosen], list[str
     known = set(catalogue.guide_materials(get_db(), item_code))
     chosen, problems = collect(PREFIX, [m if m in known else None for m in materials])
     if problems:
-        raise FormValidationError("有文件未通过检查", {f"{PREFIX}-{i}": [message] for i, message in problems.items()})
+        raise FormValidationError(_("有文件未通过检查"),
+                                  {f"{PREFIX}-{i}": [message] for i, message in problems.items()})
     return [chosen[i] for i in sorted(chosen)], [materials[i] for i in sorted(chosen)]

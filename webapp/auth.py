@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.errors import PermissionDenied
@@ -59,7 +60,7 @@ def login():
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     if not username or not password:
-        flash("请输入用户名和密码。", "error")
+        flash(_("请输入用户名和密码。"), "error")
         return render_template("auth/login.html", next_url=next_url, username=username), 400
     try:
         signed_in = accounts.log_in(get_db(), username, password, request.remote_addr)
@@ -68,7 +69,7 @@ def login():
         status = exc.status if isinstance(exc, TooManyAttempts) else 401
         return render_template("auth/login.html", next_url=next_url, username=username), status
     user = sessions.begin(signed_in)
-    flash(f"欢迎，{user.display_name}。", "success")
+    flash(_("欢迎，%(name)s。", name=user.display_name), "success")
     return redirect(next_url or home_for(user))
 
 
@@ -76,5 +77,5 @@ def login():
 @login_required
 def logout():
     sessions.end()
-    flash("您已安全退出；此前登录的所有会话均已失效。", "info")
+    flash(_("您已安全退出；此前登录的所有会话均已失效。"), "info")
     return redirect(url_for("auth.login"))

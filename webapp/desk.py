@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.desk import attachments, casework, comments, inbox, materials, offers, prefill, submission
@@ -46,9 +47,10 @@ JUST_DONE_KEY = "desk_just_done"
 
 
 PER_PAGE = 20
-VIEWS = {"all": ("全部", None), "mine": ("我已签收", "mine"), "group": ("组内待签收", "unclaimed"),
-         "others": ("他人已签收", "others")}
-SORT_NAMES = {"newest": "最新到达", "oldest": "最早到达", "deadline": "承诺期限（近者在前）", "case": "办件编号"}
+VIEWS = {"all": (_l("全部"), None), "mine": (_l("我已签收"), "mine"), "group": (_l("组内待签收"), "unclaimed"),
+         "others": (_l("他人已签收"), "others")}
+SORT_NAMES = {"newest": _l("最新到达"), "oldest": _l("最早到达"), "deadline": _l("承诺期限（近者在前）"),
+              "case": _l("办件编号")}
 
 
 @bp.route("", methods=["GET"])
@@ -91,10 +93,10 @@ def _more_tabs(active: str | None) -> list[tuple[str, str, str, int]]:
     actor = current_user.actor
     counts = inbox.unread_counts(get_db(), actor)
     if not current_user.has_role(*HANDLER_ROLES):
-        return [("messages", "消息", url_for("desk.messages"), counts["messages"])]
-    return [("delegated", "委派给我的", url_for("desk.delegated"), len(inbox.delegated_to(get_db(), actor))),
-            ("copies", "抄送我的", url_for("desk.copies"), counts["copies"]),
-            ("messages", "消息", url_for("desk.messages"), counts["messages"])]
+        return [("messages", _("消息"), url_for("desk.messages"), counts["messages"])]
+    return [("delegated", _("委派给我的"), url_for("desk.delegated"), len(inbox.delegated_to(get_db(), actor))),
+            ("copies", _("抄送我的"), url_for("desk.copies"), counts["copies"]),
+            ("messages", _("消息"), url_for("desk.messages"), counts["messages"])]
 
 
 def _just_done() -> dict[str, Any] | None:
@@ -147,16 +149,18 @@ def complete(task_id: str):
     except PermissionDenied:
         raise  # the 403 page: this clerk may not handle the task at all
     except FormValidationError as exc:
-        return _refused(task_id, exc.field_errors, "表单填写有误，请按各栏红字提示修改后重新提交。", 422)
+        return _refused(task_id, exc.field_errors, _("表单填写有误，请按各栏红字提示修改后重新提交。"), 422)
     except OnewindowError as exc:  # a conflict, or the diagram refused the data: keep what was typed
         return _refused(task_id, {}, exc.message, exc.status)
     if done.returned_to:
-        flash(f"办件 {done.case_no} 的“{done.step}”已交回 {done.returned_to} 确认。", "success")
+        flash(_("办件 %(case_no)s 的“%(step)s”已交回 %(person)s 确认。", case_no=done.case_no, step=done.step,
+                person=done.returned_to), "success")
         return redirect(url_for("desk.delegated"))
     if done.awaiting_reviewer:  # 后加签: kept until the reviewer agrees
-        flash(f"办件 {done.case_no} 的“{done.step}”已提交，等待加签人 {done.awaiting_reviewer} 签署意见。", "success")
+        flash(_("办件 %(case_no)s 的“%(step)s”已提交，等待加签人 %(person)s 签署意见。", case_no=done.case_no,
+                step=done.step, person=done.awaiting_reviewer), "success")
         return redirect(url_for("desk.task", task_id=task_id))
-    flash(f"办件 {done.case_no} 的“{done.step}”已办理完毕。", "success")
+    flash(_("办件 %(case_no)s 的“%(step)s”已办理完毕。", case_no=done.case_no, step=done.step), "success")
     session[JUST_DONE_KEY] = done.case_no
     return redirect(url_for("desk.tasks"))
 
@@ -164,7 +168,7 @@ def complete(task_id: str):
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def claim(task_id: str):
-    return _assign(task_id, casework.claim_task, "已签收，其他组员将看到此任务由您办理。")
+    return _assign(task_id, casework.claim_task, _("已签收，其他组员将看到此任务由您办理。"))
 
 
 @bp.route("/claim", methods=["POST"])
@@ -180,14 +184,15 @@ def claim_many():
     if done.claimed:
         flash(_("已签收 %(n)s 项任务。", n=len(done.claimed)), "success")
     if done.failed:
-        flash(_("以下任务未能签收：") + "；".join(f"{who}：{why}" for who, why in done.failed), "error")
+        flash(_("以下任务未能签收：") + _("；").join(_("%(label)s：%(value)s", label=who, value=why)
+                                                     for who, why in done.failed), "error")
     return redirect(back)
 
 
 @bp.route("/tasks/<task_id>/release", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def release(task_id: str):
-    return _assign(task_id, casework.release_task, "已退回组内，组内其他人员可以签收。")
+    return _assign(task_id, casework.release_task, _("已退回组内，组内其他人员可以签收。"))
 
 
 def _assign(task_id: str, action, done_message: str):

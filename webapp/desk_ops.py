@@ -10,9 +10,11 @@ Routes live on the `desk` blueprint (the app factory imports this module to regi
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,12 +40,13 @@ from .auth import safe_next
 from .db import get_db
 from .desk import HANDLER_ROLES, _more_tabs, _stale_page, _task_page, _visible_task, bp, step_names
 from .deskforms import SUPPLEMENT_FIELD
-from .formatting import deadline
+from .formatting import EVENT_NAMES, VALUE_NAMES, deadline
 
 # --- task operations: each a plain POST form on the task page ------------------------------------------------
 
-def _task_operation(task_id: str, op: str, run, done: str, back_to_list: bool = False):
-    """Run one operation on a task; on refusal show the task page again with the op's form as typed."""
+def _task_operation(task_id: str, op: str, run, done: Callable[[str, str], str], back_to_list: bool = False):
+    """Run one operation on a task; on refusal show the task page again with the op's form as typed. `done(case_no,
+    step name)` says what happened, in the page's language."""
     detail: dict[str, Any] | None = None
     try:
         detail = _visible_task(task_id)
@@ -57,7 +60,7 @@ def _task_operation(task_id: str, op: str, run, done: str, back_to_list: bool = 
             raise
         operation = {"name": op, "message": exc.message, "typed": request.form}
         return _task_page(detail, prefill.initial_values(get_db(), detail), operation=operation), exc.status
-    flash(done.format(case_no=case_no, name=detail["name"]), "success")
+    flash(done(case_no, detail["name"]), "success")
     if back_to_list:
         return redirect(url_for("desk.tasks"))
     return redirect(url_for("desk.task", task_id=task_id))
@@ -72,7 +75,8 @@ def _field(name: str) -> str:
 def transfer(task_id: str):
     return _task_operation(task_id, "transfer", lambda d: taskops.transfer_task(
         get_db(), task_id, _field("to"), current_user.actor, _field("reason")),
-        "办件 {case_no} 的“{name}”已转办给 " + _field("to") + "。", back_to_list=True)
+        lambda case_no, name: _("办件 %(case_no)s 的“%(name)s”已转办给 %(to)s。", case_no=case_no, name=name,
+                                to=_field("to")), back_to_list=True)
 
 
 @bp.route("/tasks/<task_id>/delegate", methods=["POST"])
@@ -80,21 +84,23 @@ def transfer(task_id: str):
 def delegate(task_id: str):
     return _task_operation(task_id, "delegate", lambda d: taskops.delegate_task(
         get_db(), task_id, _field("to"), current_user.actor, _field("reason")),
-        "“{name}”已委派给 " + _field("to") + "，对方办理后将交回您确认。")
+        lambda _case, name: _("“%(name)s”已委派给 %(to)s，对方办理后将交回您确认。", name=name, to=_field("to")))
 
 
 @bp.route("/tasks/<task_id>/send-back", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def send_back(task_id: str):
     return _task_operation(task_id, "send_back", lambda d: taskops.send_back_delegated(
-        get_db(), task_id, current_user.actor, _field("reason")), "“{name}”已退回被委派人重办。")
+        get_db(), task_id, current_user.actor, _field("reason")),
+        lambda _case, name: _("“%(name)s”已退回被委派人重办。", name=name))
 
 
 @bp.route("/tasks/<task_id>/recall", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def recall(task_id: str):
     return _task_operation(task_id, "recall", lambda d: taskops.recall_delegated(
-        get_db(), task_id, current_user.actor), "“{name}”的委派已收回，由您继续办理。")
+        get_db(), task_id, current_user.actor),
+        lambda _case, name: _("“%(name)s”的委派已收回，由您继续办理。", name=name))
 
 
 @bp.route("/tasks/<task_id>/return", methods=["POST"])
@@ -102,7 +108,7 @@ def recall(task_id: str):
 def send_to_earlier(task_id: str):
     return _task_operation(task_id, "return", lambda d: taskops.return_task(
         get_db(), task_id, _field("target"), _field("reason"), current_user.actor),
-        "办件 {case_no} 已从“{name}”退回。", back_to_list=True)
+        lambda case_no, name: _("办件 %(case_no)s 已从“%(name)s”退回。", case_no=case_no, name=name), back_to_list=True)
 
 
 # --- case operations: from the task page or the case page -----------------------------------------------------
@@ -124,14 +130,14 @@ def _case_operation(case_no: str, run, done: str):
 def withdraw(case_no: str):
     return _case_operation(case_no, lambda: taskops.withdraw_task(
         get_db(), case_no, _field("task_id"), current_user.actor, _field("reason")),
-        "已撤回，该环节回到您的待办中。")
+        _("已撤回，该环节回到您的待办中。"))
 
 
 @bp.route("/cases/<case_no>/urge", methods=["POST"])
 @roles_required(*HANDLER_ROLES)
 def urge(case_no: str):
     return _case_operation(case_no, lambda: caseops.urge_case(get_db(), case_no, current_user.actor, _field("note")),
-                           "已催办，当前办理人已收到提醒。")
+                           _("已催办，当前办理人已收到提醒。"))
 
 
 @bp.route("/cases/<case_no>/copy", methods=["POST"])
@@ -139,7 +145,7 @@ def urge(case_no: str):
 def copy(case_no: str):
     names = [n for value in request.form.getlist("to") for n in value.replace("，", ",").split(",")]
     return _case_operation(case_no, lambda: caseops.copy_case(get_db(), case_no, names, current_user.actor,
-                                                              _field("note")), "已抄送。")
+                                                              _field("note")), _("已抄送。"))
 
 
 # --- the time limit: 延期 by a chief (行政许可法第四十二条), 特别程序 by a handler (第四十五条) ---------------------
@@ -161,8 +167,8 @@ def extend(case_no: str):
     def run() -> str:
         done = clockops.extend_deadline(get_db(), case_no, _field("days"), request.form.get("reason", ""),
                                         current_user.actor)
-        return (f"已延期 {done.days} 个工作日，承诺期限至 {deadline(done.committed_deadline)}；"
-                f"延期告知书 {done.notice_no} 已出具。")
+        return _("已延期 %(days)s 个工作日，承诺期限至 %(deadline)s；延期告知书 %(notice)s 已出具。", days=done.days,
+                 deadline=deadline(done.committed_deadline), notice=done.notice_no)
 
     return _clock_operation(case_no, run)
 
@@ -173,7 +179,7 @@ def suspend(case_no: str):
     def run() -> str:
         number = clockops.suspend_clock(get_db(), case_no, _field("procedure"), _field("days"),
                                         request.form.get("reason", ""), current_user.actor)
-        return f"已启动特别程序并暂停计时；特别程序告知书 {number} 已出具。"
+        return _("已启动特别程序并暂停计时；特别程序告知书 %(notice)s 已出具。", notice=number)
 
     return _clock_operation(case_no, run)
 
@@ -183,7 +189,7 @@ def suspend(case_no: str):
 def resume(case_no: str):
     def run() -> str:
         held = clockops.resume_clock(get_db(), case_no, current_user.actor, request.form.get("note", ""))
-        return f"特别程序结束，已恢复计时；暂停的 {held} 个工作日不计入办理期限。"
+        return _("特别程序结束，已恢复计时；暂停的 %(days)s 个工作日不计入办理期限。", days=held)
 
     return _clock_operation(case_no, run)
 
@@ -193,7 +199,7 @@ def resume(case_no: str):
 def comment(case_no: str):
     return _case_operation(case_no, lambda: comments.add_comment(
         get_db(), case_no, request.form.get("body", ""), current_user.actor, _field("element_id") or None),
-        "意见已发表。")
+        _("意见已发表。"))
 
 
 @bp.route("/cases/<case_no>/materials", methods=["POST"])
@@ -201,7 +207,7 @@ def comment(case_no: str):
 def check_materials(case_no: str):
     marks = {key[len("m:"):]: value for key, value in request.form.items() if key.startswith("m:") and value}
     return _case_operation(case_no, lambda: materials.mark_materials(get_db(), case_no, marks, current_user.actor),
-                           "材料清单已更新。")
+                           _("材料清单已更新。"))
 
 
 @bp.route("/cases/<case_no>/attachments", methods=["POST"])
@@ -214,7 +220,7 @@ def upload(case_no: str):
     name = file.filename if file else ""
     return _case_operation(case_no, lambda: attachments.add_attachment(
         get_db(), case_no, name or "", content, current_user.actor, _field("material") or None),
-        f"附件“{attachments.clean_filename(name or '')}”已上传。")
+        _("附件“%(file)s”已上传。", file=attachments.clean_filename(name or "")))
 
 
 @bp.route("/cases/<case_no>/attachments/<int:attachment_id>", methods=["GET"])
@@ -240,7 +246,7 @@ def delegated():
 @roles_required(*HANDLER_ROLES)
 def copies():
     return render_template("desk/notices.html", rows=inbox.notices(get_db(), current_user.actor, copies=True),
-                           more_tabs=_more_tabs("copies"), active="copies", title="抄送我的")
+                           more_tabs=_more_tabs("copies"), active="copies", title=_("抄送我的"))
 
 
 @bp.route("/messages", methods=["GET"])
@@ -248,7 +254,7 @@ def copies():
 def messages():
     tabs = _more_tabs("messages") if current_user.has_role(*HANDLER_ROLES, "chief") else []
     return render_template("desk/notices.html", rows=inbox.notices(get_db(), current_user.actor, copies=False),
-                           more_tabs=tabs, active="messages", title="消息")
+                           more_tabs=tabs, active="messages", title=_("消息"))
 
 
 @bp.app_context_processor
@@ -309,7 +315,7 @@ def _closing_operation(case_no: str, offer: str, run) -> Any:
     """A ticked confirmation first — asked of those the engine would allow (the offer); anyone else goes
     straight to the engine, which refuses them with its own answer (403, or its message)."""
     if request.form.get("confirm") != "yes" and getattr(offers.choices(get_db(), case_no, current_user.actor), offer):
-        flash("请勾选确认后再提交；办件未作任何变动。", "error")
+        flash(_("请勾选确认后再提交；办件未作任何变动。"), "error")
         return redirect(safe_next(request.form.get("next")) or url_for("cases.case", case_no=case_no))
     return _clock_operation(case_no, run)
 
@@ -320,7 +326,7 @@ def withdraw_application(case_no: str):
     def run() -> str:
         number = closing.withdraw_application(get_db(), case_no, current_user.actor, request.form.get("statement", ""),
                                               channel=closing.WINDOW)
-        return f"已登记申请人撤回申请，办件终止办理；撤回申请确认书 {number} 已出具。"
+        return _("已登记申请人撤回申请，办件终止办理；撤回申请确认书 %(notice)s 已出具。", notice=number)
 
     return _closing_operation(case_no, "may_withdraw_application", run)
 
@@ -330,7 +336,7 @@ def withdraw_application(case_no: str):
 def terminate(case_no: str):
     def run() -> str:
         number = closing.terminate_case(get_db(), case_no, current_user.actor, request.form.get("reason", ""))
-        return f"办件已终止办理；终止办理告知书 {number} 已出具。"
+        return _("办件已终止办理；终止办理告知书 %(notice)s 已出具。", notice=number)
 
     return _closing_operation(case_no, "may_terminate", run)
 
@@ -344,7 +350,8 @@ def add_countersign(task_id: str):
     mode = _field("mode")
     return _task_operation(task_id, "countersign", lambda d: countersign.add_reviewer(
         get_db(), task_id, _field("to"), mode, current_user.actor, request.form.get("reason", "")),
-        "“{name}”已" + countersign.MODES.get(mode, "加签") + "给 " + _field("to") + "，对方已收到通知。")
+        lambda _case, name: _("“%(name)s”已%(mode)s给 %(to)s，对方已收到通知。", name=name, to=_field("to"),
+                              mode=VALUE_NAMES["mode"].get(mode, EVENT_NAMES["countersign_added"])))
 
 
 @bp.route("/tasks/<task_id>/countersign/answer", methods=["POST"])
@@ -366,5 +373,5 @@ def answer_countersign(task_id: str):
     except OnewindowError as exc:  # answered already, nothing to answer, 不同意 without a reason
         flash(exc.message, "error")
         return redirect(safe_next(request.form.get("next")) or url_for("cases.case", case_no=case_no))
-    flash(f"您已签署加签意见：{opinion}。", "success")
+    flash(_("您已签署加签意见：%(opinion)s。", opinion=opinion), "success")
     return redirect(url_for("cases.case", case_no=case_no))

@@ -11,6 +11,10 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -24,14 +28,15 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
+# Lazy: a page shows them in the person's language; the JSON API evaluates them in Chinese (`error_response`).
 HTTP_MESSAGES = {
-    400: "请求有误，请检查填写的内容后重试。",
-    401: "请先登录或提供有效的 API 令牌。",
-    403: "您的账号没有打开此页面的权限。",
-    404: "您要找的页面不存在，可能网址有误，或者它已被移走。",
-    405: "不支持此请求方式；请通过页面上的按钮操作。",
-    413: "上传的内容过大；请压缩后重试。",
-    500: "系统内部错误，已记录日志；请稍后重试，或联系管理员。",
+    400: _l("请求有误，请检查填写的内容后重试。"),
+    401: _l("请先登录或提供有效的 API 令牌。"),
+    403: _l("您的账号没有打开此页面的权限。"),
+    404: _l("您要找的页面不存在，可能网址有误，或者它已被移走。"),
+    405: _l("不支持此请求方式；请通过页面上的按钮操作。"),
+    413: _l("上传的内容过大；请压缩后重试。"),
+    500: _l("系统内部错误，已记录日志；请稍后重试，或联系管理员。"),
 }
 
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -45,7 +50,9 @@ def wants_json() -> bool:
 def error_response(status: int, body: dict[str, Any], title: str | None = None) -> tuple[Response | str, int]:
     """JSON under /api/, the error page elsewhere; `body` has at least `error` and `message`."""
     if wants_json():
-        response = jsonify(body)
+        with force_locale("zh"):  # the JSON API answers in Chinese (docs/architecture.md §11a)
+            response = jsonify({key: str(value) if isinstance(value, LazyString) else value
+                                for key, value in body.items()})
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="onewindow"'
         return response, status
@@ -85,13 +92,13 @@ def handle_onewindow_error(exc: OnewindowError):
 
 
 def handle_csrf_error(exc: CSRFError):
-    message = "页面已过期或缺少安全令牌（CSRF），本次提交未处理；请返回上一页，刷新后重新提交。"
-    return error_response(400, {"error": "csrf_failed", "message": message}, title="请刷新页面后重试")
+    message = _l("页面已过期或缺少安全令牌（CSRF），本次提交未处理；请返回上一页，刷新后重新提交。")
+    return error_response(400, {"error": "csrf_failed", "message": message}, title=_("请刷新页面后重试"))
 
 
 def handle_http_error(exc: HTTPException):
     status = exc.code or 500
-    message = HTTP_MESSAGES.get(status, exc.description or "请求无法处理。")
+    message = HTTP_MESSAGES.get(status, exc.description or _l("请求无法处理。"))
     body, code = error_response(status, {"error": ERROR_CODES.get(status, "http_error"), "message": message})
     allowed = getattr(exc, "valid_methods", None)
     if allowed:  # 405 must say which methods would work
@@ -108,8 +115,9 @@ def handle_unexpected(exc: Exception):
 
 
 def _title_for(status: int) -> str:
-    return {400: "请求有误", 401: "请先登录", 403: "没有权限", 404: "没有找到", 405: "不能这样操作",
-            409: "操作未完成", 413: "内容过大", 422: "内容有误"}.get(status, "出错了")
+    return str({400: _l("请求有误"), 401: _l("请先登录"), 403: _l("没有权限"), 404: _l("没有找到"),
+                405: _l("不能这样操作"), 409: _l("操作未完成"), 413: _l("内容过大"), 422: _l("内容有误")}
+               .get(status, _l("出错了")))
 
 
 def register_error_handlers(app: Flask) -> None:

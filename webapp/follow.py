@@ -8,6 +8,7 @@ supplement form need no code again; a failed one says the same thing whether the
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from engine.desk import casework, closing
 from engine.errors import ConflictError, FormValidationError, OnewindowError
@@ -40,7 +41,7 @@ def lookup():
 
 def _verified(case_no: str) -> None:
     if case_no not in session.get(_FOLLOWED, []):
-        abort(403, description="请先输入办件编号和查询码。")
+        abort(403, description=_("请先输入办件编号和查询码。"))
 
 
 @bp.route("/<case_no>", methods=["GET"])
@@ -69,7 +70,7 @@ def _notice(case_no: str, number: str) -> dict:
     _verified(case_no)
     found = receipts.one(get_db(), number)
     if found["case_no"] != case_no:  # another case's notice: the same answer as a missing one
-        abort(404, description=f"文书 {number} 不存在；请核对文书编号。")
+        abort(404, description=_("文书 %(number)s 不存在；请核对文书编号。", number=number))
     return found
 
 
@@ -94,7 +95,7 @@ def answer(case_no: str):
             flash(exc.message, "error")
             return redirect(url_for("follow.case", case_no=case_no))
         return _page(case_no, exc.message, exc.status)
-    flash("补正材料已提交，受理窗口将重新审查。", "success")
+    flash(_("补正材料已提交，受理窗口将重新审查。"), "success")
     return redirect(url_for("follow.case", case_no=case_no))
 
 
@@ -104,11 +105,11 @@ def withdraw(case_no: str):
     """撤回申请 online, by whoever proved the follow-up code (issue 15, item 7): before the decision only."""
     _verified(case_no)
     if request.form.get("confirm") != "yes":  # the page asks to tick 我确认撤回; nothing was sent to the engine
-        return _page(case_no, "请勾选“我确认撤回本申请”后再提交；申请未撤回。", 422)
+        return _page(case_no, _("请勾选“我确认撤回本申请”后再提交；申请未撤回。"), 422)
     try:
         closing.withdraw_application(get_db(), case_no, casework.applicant_actor(case_no),
                                      request.form.get("statement", ""))
     except OnewindowError as exc:
         return _page(case_no, exc.message, exc.status)
-    flash("您的申请已撤回，撤回申请确认书见下方文书。", "success")
+    flash(_("您的申请已撤回，撤回申请确认书见下方文书。"), "success")
     return redirect(url_for("follow.case", case_no=case_no))

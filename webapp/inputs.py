@@ -16,6 +16,9 @@ import math
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from engine.errors import OnewindowError
 
@@ -31,29 +34,29 @@ class InputRefused(OnewindowError):
 
 def refuse_unstorable_input() -> None:
     """The app's `before_request`: raise `InputRefused` for a NUL or an out-of-range number anywhere."""
-    _check_text("网址", request.path)
+    _check_text(_l("网址"), request.path)
     for name, value in (request.view_args or {}).items():
         if isinstance(value, int):
-            db_int(value, f"网址中的 {name}")
+            db_int(value, _l("网址中的 %(name)s", name=name))
     for name, value in request.args.items(multi=True):
-        _check_text("查询参数名", name)
-        _check_text(f"查询参数 {name}", value)
-        _check_integer_text(f"查询参数 {name}", value)
+        _check_text(_l("查询参数名"), name)
+        _check_text(_l("查询参数 %(name)s", name=name), value)
+        _check_integer_text(_l("查询参数 %(name)s", name=name), value)
     for name, value in request.form.items(multi=True):
-        _check_text("表单字段名", name)
-        _check_text(f"表单字段 {name}", value)
+        _check_text(_l("表单字段名"), name)
+        _check_text(_l("表单字段 %(name)s", name=name), value)
     for name, upload in request.files.items(multi=True):
-        _check_text("上传字段名", name)
-        _check_text(f"上传文件 {name} 的文件名", upload.filename or "")
+        _check_text(_l("上传字段名"), name)
+        _check_text(_l("上传文件 %(name)s 的文件名", name=name), upload.filename or "")
     if request.is_json:
         try:
             body = request.get_json(silent=True)
         except RecursionError as exc:  # json.loads gives up on deep nesting with this, not a ValueError
-            raise InputRefused("请求体的 JSON 嵌套过深，无法处理；请减少嵌套层数后重试。") from exc
+            raise InputRefused(_("请求体的 JSON 嵌套过深，无法处理；请减少嵌套层数后重试。")) from exc
         _check_json(body)
 
 
-def db_int(value: int, label: str) -> int:
+def db_int(value: int, label: str | LazyString) -> int:
     """`value` if an `integer` column can hold it; routes that parse a number themselves pass it through here.
 
     Raises `InputRefused` naming `label` (PostgreSQL would fail the whole query with "integer out of range").
@@ -62,17 +65,17 @@ def db_int(value: int, label: str) -> int:
     return value
 
 
-def _check_text(where: str, text: str) -> None:
+def _check_text(where: str | LazyString, text: str) -> None:
     if "\0" in text:
-        raise InputRefused(f"{where} 含有空字符（NUL，\\0），无法处理；请删除该字符后重试。")
+        raise InputRefused(_("%(where)s 含有空字符（NUL，\\0），无法处理；请删除该字符后重试。", where=where))
 
 
-def _check_range(where: str, value: int, limit: int) -> None:
+def _check_range(where: str | LazyString, value: int, limit: int) -> None:
     if not -limit <= value <= limit:
         raise _out_of_range(where, limit)
 
 
-def _check_integer_text(where: str, text: str) -> None:
+def _check_integer_text(where: str | LazyString, text: str) -> None:
     """A query value written as an integer (as `int()` reads one) must fit in 64 bits.
 
     The digits are counted before any conversion: `int()` refuses more than 4300 of them with a ValueError
@@ -83,13 +86,13 @@ def _check_integer_text(where: str, text: str) -> None:
         raise _out_of_range(where, INT64_MAX)
 
 
-def _out_of_range(where: str, limit: int) -> InputRefused:
-    return InputRefused(f"{where} 的数值超出范围（绝对值最大 {limit}）；请检查后重试。")
+def _out_of_range(where: str | LazyString, limit: int) -> InputRefused:
+    return InputRefused(_("%(where)s 的数值超出范围（绝对值最大 %(limit)s）；请检查后重试。", where=where, limit=limit))
 
 
 def _check_json(body: Any) -> None:
     """Walk the parsed body without recursion (a body nested a thousand deep must not exhaust the stack)."""
-    pending: list[tuple[str, Any]] = [("请求体", body)]
+    pending: list[tuple[str | LazyString, Any]] = [(_l("请求体"), body)]
     while pending:
         where, value = pending.pop()
         if isinstance(value, str):
@@ -99,10 +102,10 @@ def _check_json(body: Any) -> None:
         elif isinstance(value, int):
             _check_range(where, value, INT64_MAX)
         elif isinstance(value, float) and not math.isfinite(value):
-            raise InputRefused(f"{where} 不是有限的数值（NaN 或 Infinity）；请改为普通数字。")
+            raise InputRefused(_("%(where)s 不是有限的数值（NaN 或 Infinity）；请改为普通数字。", where=where))
         elif isinstance(value, dict):
             for key, item in value.items():
-                _check_text(f"{where} 的字段名", key)
+                _check_text(_l("%(where)s 的字段名", where=where), key)
                 pending.append((f"{where}.{key}", item))
         elif isinstance(value, list):
             pending.extend((f"{where}[{index}]", item) for index, item in enumerate(value))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from engine.errors import OnewindowError
 from engine.hall import phone
@@ -44,7 +45,7 @@ def send_code():
     except OnewindowError as exc:
         flash(exc.message, "error")
         return _page(False, exc.status, phone_no=number[:11])
-    flash("验证码已发送到您的手机，10 分钟内有效。", "success")
+    flash(_("验证码已发送到您的手机，10 分钟内有效。"), "success")
     return _page(True, phone_no=number)
 
 
@@ -55,11 +56,11 @@ def create():
     password = request.form.get("password", "")
     try:
         if password != request.form.get("password2", ""):
-            raise OnewindowError("两次输入的密码不一致。")
+            raise OnewindowError(_("两次输入的密码不一致。"))
         phone.register(get_db(), number, request.form.get("code", ""), password, name)
     except OnewindowError as exc:
         flash(exc.message, "error")
         return _page(True, exc.status, phone_no=number[:11], name=name[:64])
     sessions.begin(accounts.login_for(get_db(), number))
-    flash(f"注册成功，欢迎，{name}。", "success")
+    flash(_("注册成功，欢迎，%(name)s。", name=name), "success")
     return redirect(safe_next(request.form.get("next")) or url_for("hall.items"))
