@@ -133,7 +133,7 @@ def test_acceptance_decisions_give_dated_receipts(db, units):
     window = make_actor(db, "aj", ["区中心/区安全生产监督管理局·窗口"])
     started = start_case(db, "AJ-003", {"applicant_name": "王五"}, window)
     task = queries.open_tasks(db, actor=window)[0]
-    with pytest.raises(OnewindowError, match="missing_materials"):
+    with pytest.raises(OnewindowError, match="需补正的全部材料"):  # the field by its title
         complete_task(db, task.task_id, {"decision": "补正"}, window)
     missing = ["营业执照副本复印件", "法定代表人身份证"]
     complete_task(db, task.task_id, {"decision": "补正", "missing_materials": missing}, window)

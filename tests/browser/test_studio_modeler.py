@@ -118,12 +118,12 @@ def test_analyst_edits_lints_and_deploys_and_new_cases_follow(page: Page, screen
         view.goto(f"/cases/{after}")
         open_steps = view.locator("section.panel", has_text="当前环节")
         expect(open_steps.locator("tr", has_text="住建部门审查")).to_contain_text("区住房城乡建设和交通运输局")
-        expect(open_steps.locator(".timers")).to_contain_text("remind_housing — 到期 2026-03-04 10:00")
+        expect(open_steps.locator(".timers")).to_contain_text("2个工作日未办结 — 到期 2026-03-04 10:00")
         view.screenshot(path=str(ARTIFACTS / "studio-04-new-case.png"), full_page=True)
         view.goto(f"/cases/{before}")
         expect(open_steps.locator("tr", has_text="住建部门审查")).to_contain_text("住建审查")
         expect(open_steps.locator("tr", has_text="住建部门审查")).not_to_contain_text("区住房城乡建设和交通运输局")
-        expect(open_steps.locator(".timers")).to_contain_text("remind_housing — 到期 2026-03-05 10:00")
+        expect(open_steps.locator(".timers")).to_contain_text("2个工作日未办结 — 到期 2026-03-05 10:00")
     finally:
         clerk_page.close()
     assert console_errors == []

@@ -35,6 +35,8 @@ def test_a_village_agent_carries_a_case_up_and_the_page_shows_the_chain(page: Pa
     page.goto("/hall/items/MZ-008")
     expect(page.locator("#f-unit")).to_have_value(VILLAGE)  # the agent's own room is preselected
     page.fill("#f-applicant_name", "李四")
+    expect(page.locator("#f-mandate_principal")).to_have_attribute("required", "")  # the page asks for it
+    page.eval_on_selector("form.form", "form => form.noValidate = true")  # let the server judge
     page.click("form.form button[type=submit]")
     expect(page.locator(".notice-error")).to_contain_text("委托")  # no mandate: refused, nothing lost
     expect(page.locator("#f-applicant_name")).to_have_value("李四")
