@@ -24,7 +24,7 @@ from sqlalchemy import insert, select
 from engine import settings
 from engine.catalogue.demo import item_folders
 from engine.catalogue.drafts import ITEM_FILE, Draft, get_draft
-from engine.diagrams.guide import LABELS, SCHEMA_PATH, _describe, guide_problems
+from engine.diagrams.guide import LABELS, SCHEMA_PATH, describe_problem, guide_problems
 from engine.diagrams.package import load_package, named_forms
 from engine.diagrams.specs import FORMS_PREFIX
 from engine.errors import PackageError
@@ -130,7 +130,7 @@ def field_problems(db: Database, metadata: dict[str, Any], shape: str) -> dict[s
             path.append(error.message.split("'")[1])
         field = next((p for p in reversed(path) if p in LABELS or p == "joint_departments"), "guide")
         field = "materials" if "materials" in path else field
-        add(field, *_describe(error))
+        add(field, *describe_problem(error))
     for problem, fix in guide_problems(metadata)[len(schema_errors):]:
         add("committed_limit_days", problem, fix)
     return found

@@ -41,7 +41,7 @@ def _validator() -> Draft202012Validator:
 
 def guide_problems(metadata: dict[str, Any]) -> list[tuple[str, str]]:
     """(problem, fix) pairs for item.json; empty when the item may deploy."""
-    problems = [_describe(error) for error in sorted(_validator().iter_errors(metadata), key=lambda e: e.path)]
+    problems = [describe_problem(error) for error in sorted(_validator().iter_errors(metadata), key=lambda e: e.path)]
     guide = metadata.get("guide") if isinstance(metadata.get("guide"), dict) else {}
     committed, statutory = guide.get("committed_limit_days"), guide.get("statutory_limit_days")
     if isinstance(committed, int) and isinstance(statutory, int) and committed > statutory:
@@ -56,7 +56,9 @@ def guide_problems(metadata: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def _describe(error: ValidationError) -> tuple[str, str]:
+def describe_problem(error: ValidationError) -> tuple[str, str]:
+    """(problem, fix) for one schema error, named by the guide's labels: shared by lint and the studio's
+    新建事项 form, which puts each beside its field."""
     path = [str(p) for p in error.absolute_path]
     where = "／".join(LABELS.get(p, f"第 {int(p) + 1} 项" if p.isdigit() else p) for p in path) or "item.json"
     if error.validator == "required":
