@@ -13,7 +13,9 @@
   var summary = document.getElementById("lint-summary");
   var dirty = false;
 
-  var modeler = new window.DmnJS({ container: container });
+  var chinese = window.OnewindowDmnTranslate ? [window.OnewindowDmnTranslate] : [];
+  var modeler = new window.DmnJS({ container: container, decisionTable: { additionalModules: chinese },
+                                   drd: { additionalModules: chinese } });
 
   function setStatus(text, kind) { saveStatus.textContent = text; saveStatus.className = kind || "muted"; }
 
