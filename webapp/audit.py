@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.audit import auditor, checkpoints
@@ -35,6 +37,7 @@ from .access import roles_required
 from .db import get_db
 from .downloads import csv_download
 from .formatting import (
+    EVENT_NAMES,
     WARNING_LEVELS,
     event_name,
     event_summary,
@@ -51,13 +54,14 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 AUDIT_ROLES = ("auditor",)  # administrators pass every role check too
 
-CSV_COLUMNS = [("case_no", "办件编号"), ("item_code", "事项编码"), ("item_name", "事项名称"), ("department", "部门"),
-               ("version", "流程版本"), ("status_name", "状态"), ("status", "状态代码"),
-               ("created_at", "申请时间（北京时间）"), ("closed_at", "办结时间（北京时间）"),
-               ("warning_level", "预警级别"), ("warnings", "预警次数"), ("clerks", "经办人")]
-WARNING_CHOICES = [("", "全部"), ("any", "有预警"), ("none", "无预警"),
+CSV_COLUMNS = [("case_no", _l("办件编号")), ("item_code", _l("事项编码")), ("item_name", _l("事项名称")),
+               ("department", _l("部门")), ("version", _l("流程版本")), ("status_name", _l("状态")),
+               ("status", _l("状态代码")), ("created_at", _l("申请时间（北京时间）")),
+               ("closed_at", _l("办结时间（北京时间）")), ("warning_level", _l("预警级别")),
+               ("warnings", _l("预警次数")), ("clerks", _l("经办人"))]
+WARNING_CHOICES = [("", _l("全部")), ("any", _l("有预警")), ("none", _l("无预警")),
                    *((level, WARNING_LEVELS[level]) for level in ("reminder", "yellow", "red", "statutory"))]
-CLOSED_CHOICES = [("", "全部"), ("open", "办理中"), ("closed", "已办结")]
+CLOSED_CHOICES = [("", _l("全部")), ("open", _l("办理中")), ("closed", _l("已办结"))]
 
 
 def _username() -> str:
@@ -77,7 +81,7 @@ def filesize(size: int | None) -> str:
     if size is None:
         return "—"
     if size < 1024:
-        return f"{size} 字节"
+        return _("%(n)s 字节", n=size)
     return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
 
 
@@ -121,7 +125,7 @@ def _search_page(filters: SearchFilters, page, form_error: str | None, found=Non
 
 def _page_number() -> int:
     try:
-        return max(1, db_int(int(request.args.get("page", "1")), "页码"))
+        return max(1, db_int(int(request.args.get("page", "1")), _("页码")))
     except ValueError:
         return 1
 
@@ -140,14 +144,14 @@ def export_csv():
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([header for _, header in CSV_COLUMNS])
+    writer.writerow([str(header) for _key, header in CSV_COLUMNS])
     yield _drain(buffer)
     for row in rows:
         cells = {**row, "status_name": status_name(row["status"]),
                  "created_at": local_time(row["created_at"], "%Y-%m-%d %H:%M:%S"),
                  "closed_at": local_time(row["closed_at"], "%Y-%m-%d %H:%M:%S"),
-                 "warning_level": warning_level_name(row["warning_level"]), "clerks": "、".join(row["clerks"])}
-        writer.writerow(safe_row(cells[key] for key, _ in CSV_COLUMNS))
+                 "warning_level": warning_level_name(row["warning_level"]), "clerks": _("、").join(row["clerks"])}
+        writer.writerow(safe_row(cells[key] for key, _header in CSV_COLUMNS))
         yield _drain(buffer)
 
 
@@ -217,12 +221,10 @@ def views():
 
 # --- the replay (重放): the case re-executed step by step on its own diagram ----------------------
 
-INPUT_NAMES = {"case_started": "提交申请", "task_completed": "办理", "task_claimed": "签收",
-               "task_released": "退回组内", "deadline_extended": "延期", "case_migrated": "迁移到新版流程",
-               "special_procedure_started": "特别程序（暂停计时）",
-               "special_procedure_ended": "特别程序结束（恢复计时）",
-               "tick": "计时器（系统）"}
-NONE_SHOWN = "（无）"  # a key without a value before or after the change
+INPUT_NAMES = {**{kind: EVENT_NAMES[kind] for kind in (
+    "case_started", "task_completed", "task_claimed", "task_released", "deadline_extended", "case_migrated",
+    "special_procedure_started", "special_procedure_ended")}, "tick": _l("计时器（系统）")}
+NONE_SHOWN = _l("（无）")  # a key without a value before or after the change
 CHOICE_FIELDS = ("decision", "acceptance", "approval", "opinion", "result")  # the answer a title quotes
 _TASK_TAGS = ("task", "userTask", "scriptTask", "serviceTask", "manualTask", "businessRuleTask", "sendTask",
               "receiveTask", "callActivity", "subProcess")
@@ -316,25 +318,21 @@ def _element_name(element_id: str | None, elements: dict[str, dict[str, str]], e
     return name if name and name != element_id else element_id
 
 
-def _event_label(kind: str) -> str:
-    return event_name(kind)
-
-
 def _event_view(event: dict[str, Any], elements: dict[str, dict[str, str]]) -> dict[str, Any]:
     if "error" in event:  # re-execution failed at this step
-        return {"label": "重新执行失败", "type": "error", "element": "", "actor": "",
-                "pairs": [("原因", event["error"])]}
+        return {"label": _("重新执行失败"), "type": "error", "element": "", "actor": "",
+                "pairs": [(_("原因"), event["error"])]}
     pairs = [(key, value) for key, value in event_summary(event) if value != ""]
-    return {"label": _event_label(event["type"]), "type": event["type"],
+    return {"label": event_name(event["type"]), "type": event["type"],
             "element": _element_name(event.get("element_id"), elements, event), "actor": event.get("actor"),
             "pairs": pairs}
 
 
 def _shown(value: Any) -> str:
     if value is None:
-        return NONE_SHOWN
+        return str(NONE_SHOWN)
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -347,21 +345,24 @@ def _step_title(step: Step, elements: dict[str, dict[str, str]], before: set[str
     name = _element_name(step.element_id, elements, first)
     data = first.get("data") or {}
     if step.input == "case_started":
-        return "提交申请"
+        return str(EVENT_NAMES["case_started"])
     if step.input == "task_completed":
         form = data.get("data") or {}
         choice = next((form[k] for k in CHOICE_FIELDS if isinstance(form.get(k), str) and form[k]), None)
-        return f"办理「{name}」" + (f"：{choice}" if choice else "")
+        if choice:
+            return _("办理「%(step)s」：%(choice)s", step=name, choice=choice)
+        return _("办理「%(step)s」", step=name)
     if step.input == "task_claimed":
-        return f"签收「{name}」"
+        return _("签收「%(step)s」", step=name)
     if step.input == "task_released":
-        return f"退回组内「{name}」"
+        return _("退回组内「%(step)s」", step=name)
     if step.input == "deadline_extended":
-        return f"延期 {data.get('days', '?')} 个工作日"
+        return _("延期 %(n)s 个工作日", n=data.get("days", "?"))
     if step.input == "special_procedure_started":
-        return f"特别程序「{data.get('procedure', '?')}」，暂停计时（预计 {data.get('days', '?')} 个工作日）"
+        return _("特别程序「%(procedure)s」，暂停计时（预计 %(n)s 个工作日）", procedure=data.get("procedure", "?"),
+                 n=data.get("days", "?"))
     if step.input == "special_procedure_ended":
-        return "特别程序结束，恢复计时"
+        return _("特别程序结束，恢复计时")
     opened = [_element_name(i, elements) for i in step.active_after
               if i not in before and elements.get(i, {}).get("kind") in _TASK_TAGS]
     return _tick_title(step.recorded, elements, opened)
@@ -372,24 +373,25 @@ def _tick_title(events: list[dict[str, Any]], elements: dict[str, dict[str, str]
     parts: list[str] = []
     timers = Counter(_element_name(e["element_id"], elements, e) for e in events if e["type"] == "timer_fired")
     if timers:
-        fired = "计时触发" + "".join(f"「{n}」" + (f"×{c}" if c > 1 else "") for n, c in timers.items())
+        fired = _("计时触发") + "".join(_("「%(name)s」", name=n) + (f"×{c}" if c > 1 else "")
+                                        for n, c in timers.items())
         followed = list(dict.fromkeys(_element_name(e["element_id"], elements, e) for e in events
                                       if e["type"] == "step_completed"
                                       and elements.get(e["element_id"] or "", {}).get("kind") in _TASK_TAGS))
-        followed += [f"进入「{name}」" for name in opened]
-        parts.append(fired + (" → " + "、".join(followed) if followed else ""))
+        followed += [_("进入「%(step)s」", step=name) for name in opened]
+        parts.append(fired + (" → " + _("、").join(followed) if followed else ""))
     warnings = [e["data"] or {} for e in events if e["type"] == "warning_raised"]
     if warnings:
-        parts.append("时限预警（" + "、".join(
-            f"{warning_level_name(w.get('level'))}·{warning_kind_name(w.get('kind'))}" for w in warnings)
-            + "）")
-    for kind, label in (("clock_paused", "暂停计时"), ("clock_resumed", "恢复计时"), ("case_closed", "办结")):
+        parts.append(_("时限预警（%(warnings)s）", warnings=_("、").join(
+            f"{warning_level_name(w.get('level'))}·{warning_kind_name(w.get('kind'))}" for w in warnings)))
+    for kind in ("clock_paused", "clock_resumed", "case_closed"):
         if any(e["type"] == kind for e in events):
-            parts.append(label)
+            parts.append(event_name(kind))
     for e in events:
         if e["type"] == "status_changed":
-            parts.append(f"状态变更：{status_name((e['data'] or {}).get('old'))} → "
-                         f"{status_name((e['data'] or {}).get('new'))}")
+            parts.append(_("状态变更：%(old)s → %(new)s", old=status_name((e["data"] or {}).get("old")),
+                           new=status_name((e["data"] or {}).get("new"))))
     if not parts:
-        parts.append("系统处理：" + "、".join(dict.fromkeys(_event_label(e["type"]) for e in events)))
-    return "；".join(parts)
+        kinds = dict.fromkeys(event_name(e["type"]) for e in events)
+        parts.append(_("系统处理：%(events)s", events=_("、").join(kinds)))
+    return _("；").join(parts)

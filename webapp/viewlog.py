@@ -14,37 +14,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from engine.audit.casefiles import mask_id_number, mask_phone
 from engine.reads.story import display_names
 from engine.store.db import Database
 
 from .formatting import status_name, warning_level_name
 
-VIEW_NAMES = {"dossier": "查阅案卷", "dossier json": "下载案卷（JSON）", "verify": "校验办件记录",
-              "verify all": "校验全部记录", "replay": "查看重放", "replay json": "下载重放数据（JSON）"}
-PREFIXES = {"search": "查询", "export csv": "导出 CSV"}
-FILTER_NAMES = {"item": "事项", "department": "部门", "date_from": "起始日期", "date_to": "截止日期",
-                "status": "状态", "clerk": "经办人", "warning": "预警", "closed": "办结情况",
-                "applicant": "申请人", "name": "申请人", "id_number": "身份证号码", "phone": "联系电话",
-                "case_no": "办件编号", "q": "关键词"}
-WARNING_FILTERS = {"any": "有预警", "none": "无预警"}
-CLOSED = {"open": "办理中", "closed": "已办结"}
+VIEW_NAMES = {"dossier": _l("查阅案卷"), "dossier json": _l("下载案卷（JSON）"), "verify": _l("校验办件记录"),
+              "verify all": _l("校验全部记录"), "replay": _l("查看重放"), "replay json": _l("下载重放数据（JSON）")}
+PREFIXES = {"search": _l("查询"), "export csv": _l("导出 CSV")}
+FILTER_NAMES = {"item": _l("事项"), "department": _l("部门"), "date_from": _l("起始日期"), "date_to": _l("截止日期"),
+                "status": _l("状态"), "clerk": _l("经办人"), "warning": _l("预警"), "closed": _l("办结情况"),
+                "applicant": _l("申请人"), "name": _l("申请人"), "id_number": _l("身份证号码"), "phone": _l("联系电话"),
+                "case_no": _l("办件编号"), "q": _l("关键词")}
+WARNING_FILTERS = {"any": _l("有预警"), "none": _l("无预警")}
+CLOSED = {"open": _l("办理中"), "closed": _l("已办结")}
 ALL_CASES = "(all cases)"
 
 
 def describe(what: str) -> str:
     """One line of the view log as a person reads it."""
     if what in VIEW_NAMES:
-        return VIEW_NAMES[what]
+        return str(VIEW_NAMES[what])
     head, colon, rest = what.partition(": ")
     if colon and head in PREFIXES:
-        return f"{PREFIXES[head]}：{_conditions(rest)}"
+        return _("%(label)s：%(value)s", label=PREFIXES[head], value=_conditions(rest))
     return what
 
 
 def _conditions(text: str) -> str:
     if text.strip() == ALL_CASES:
-        return "全部办件"
+        return _("全部办件")
     parts = []
     for token in text.split(" "):
         key, equals, value = token.partition("=")
@@ -52,16 +55,16 @@ def _conditions(text: str) -> str:
             parts.append(token)
             continue
         parts.append(f"{FILTER_NAMES.get(key, key)} {_value(key, value)}")
-    return "，".join(parts)
+    return _("，").join(parts)
 
 
 def _value(key: str, value: str) -> str:
     if key == "status":
         return status_name(value)
     if key == "warning":
-        return WARNING_FILTERS.get(value) or warning_level_name(value)
+        return str(WARNING_FILTERS.get(value) or warning_level_name(value))
     if key == "closed":
-        return CLOSED.get(value, value)
+        return str(CLOSED.get(value, value))
     return masked_value(key, value)
 
 
@@ -88,26 +91,27 @@ def masked(data: Any, key: str = "") -> Any:
     return masked_value(key, data)
 
 
-NOTIFICATION_KINDS = {"warning": "时限预警", "urge": "催办", "chase": "定时催办", "supervision": "电子监察督办",
-                      "supplement": "补正", "supplement_repeated": "再次补正（告知监察）", "closed": "办结",
-                      "copy": "抄送", "transfer": "转办", "return": "退回", "delegation": "委托办理"}
-ROLE_GROUPS = {"supervisor": "全体电子监察人员", "clerk": "全体窗口人员", "auditor": "全体审计人员",
-               "admin": "系统管理员"}
+NOTIFICATION_KINDS = {"warning": _l("时限预警"), "urge": _l("催办"), "chase": _l("定时催办"),
+                      "supervision": _l("电子监察督办"),
+                      "supplement": _l("补正"), "supplement_repeated": _l("再次补正（告知监察）"), "closed": _l("办结"),
+                      "copy": _l("抄送"), "transfer": _l("转办"), "return": _l("退回"), "delegation": _l("委托办理")}
+ROLE_GROUPS = {"supervisor": _l("全体电子监察人员"), "clerk": _l("全体窗口人员"), "auditor": _l("全体审计人员"),
+               "admin": _l("系统管理员")}
 
 
 def recipient(value: str, people: dict[str, str], group_label: Any) -> str:
     """Whom a notification went to, as people say it (`group:…` the group, `role:supervisor` 全体电子监察人员,
     `user:wang` the person's name). Note: webapp.formatting is gaining the same for the desk (`address`);
     once it is in, this should call it."""
-    kind, _, rest = value.partition(":")
+    kind, _colon, rest = value.partition(":")
     if kind == "user":
         return people.get(rest, rest)
     if kind == "group":
         return group_label(rest)
     if kind == "chief":
-        return f"{group_label(rest)} 负责人"
+        return _("%(group)s 负责人", group=group_label(rest))
     if kind == "role":
-        return ROLE_GROUPS.get(rest, rest)
+        return str(ROLE_GROUPS.get(rest, rest))
     if kind == "applicant":
-        return "申请人"
+        return _("申请人")
     return group_label(value)

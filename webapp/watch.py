@@ -29,6 +29,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.errors import OnewindowError
@@ -42,25 +43,27 @@ from . import viewlog
 from .access import roles_required
 from .db import get_db
 from .downloads import csv_download, csv_file
-from .formatting import STATUS_NAMES, group_label, warning_kind_name, warning_level_name
+from .formatting import STATUS_NAMES, WARNING_KINDS, WARNING_LEVELS, group_label, warning_kind_name, warning_level_name
 from .vendor import echarts_available
 
 bp = Blueprint("watch", __name__, url_prefix="/watch")
 
 WATCH_ROLES = ("supervisor",)  # administrators pass every role check too
 POLL_SECONDS = 5
-LEVEL_NAMES = {"village": "村便民服务室", "town": "镇便民服务中心", "district": "区级窗口"}
-LEVEL_CHOICES = [("", "全部"), ("reminder", "临期提醒"), ("yellow", "黄牌（超期）"), ("red", "红牌（督办逾期）"),
-                 ("statutory", "超过法定时限")]
-KIND_CHOICES = [("", "全部"), ("committed", "承诺时限"), ("statutory", "法定时限"), ("step", "环节时限"),
-                ("chase", "督办限期"), ("acceptance", "受理时限（视为受理）")]
-STATE_CHOICES = [("open", "未确认"), ("acknowledged", "已确认"), ("all", "全部")]
+LEVEL_NAMES = {"village": _l("村便民服务室"), "town": _l("镇便民服务中心"), "district": _l("区级窗口")}
+LEVEL_CHOICES = [("", _l("全部")),
+                 *((level, WARNING_LEVELS[level]) for level in ("reminder", "yellow", "red", "statutory"))]
+KIND_CHOICES = [("", _l("全部")), *WARNING_KINDS.items()]
+STATE_CHOICES = [("open", _l("未确认")), ("acknowledged", _l("已确认")), ("all", _l("全部"))]
+# engine/watch/watchlist.py SCOPE_NAMES as the web shows them (tests/test_translations.py: the same in Chinese)
+SCOPE_NAMES = {watchlist.APPLICANTS: _l("群众和企业办件"), watchlist.SUPERVISION: _l("监察办件（异常处理、整改）")}
 PERFORMANCE_COLUMNS = [
-    ("label", "名称"), ("key", "代码"), ("handled", "办结件数"), ("on_time_rate", "按时办结率"),
-    ("early_rate", "提前办结率"), ("average_working_days", "平均办理工作日"), ("steps", "办理环节数"),
-    ("returns", "退回次数"), ("supplements", "补正次数"), ("reminders", "临期提醒"), ("warnings", "亮牌次数"),
-    ("yellow_cards", "黄牌"), ("red_cards", "红牌"), ("statutory_cards", "超法定时限"), ("rating_count", "评价数"),
-    ("rating_average", "平均评分"), ("score", "考核得分"),
+    ("label", _l("名称")), ("key", _l("代码")), ("handled", _l("办结件数")), ("on_time_rate", _l("按时办结率")),
+    ("early_rate", _l("提前办结率")), ("average_working_days", _l("平均办理工作日")), ("steps", _l("办理环节数")),
+    ("returns", _l("退回次数")), ("supplements", _l("补正次数")), ("reminders", _l("临期提醒")),
+    ("warnings", _l("亮牌次数")), ("yellow_cards", _l("黄牌")), ("red_cards", _l("红牌")),
+    ("statutory_cards", _l("超法定时限")), ("rating_count", _l("评价数")), ("rating_average", _l("平均评分")),
+    ("score", _l("考核得分")),
 ]
 
 
@@ -95,21 +98,21 @@ def warnings():
     filters = WarningFilter(level=_choice("level", LEVEL_CHOICES), kind=_choice("kind", KIND_CHOICES),
                             state=_choice("state", STATE_CHOICES) or "open")
     return render_template("watch/warnings.html", rows=watchlist.warning_rows(get_db(), filters),
-                           stalled=watchlist.stalled_cases(get_db()), scopes=watchlist.SCOPE_NAMES,
+                           stalled=watchlist.stalled_cases(get_db()), scopes=SCOPE_NAMES,
                            values=request.args, level_choices=LEVEL_CHOICES, kind_choices=KIND_CHOICES,
                            state_choices=STATE_CHOICES, state=filters.state)
 
 
 def _choice(name: str, choices: list[tuple[str, str]]) -> str | None:
     value = request.args.get(name, "")
-    return value if value and value in {v for v, _ in choices} else None
+    return value if value and value in {v for v, _label in choices} else None
 
 
 @bp.route("/warnings/<int:warning_id>/acknowledge", methods=["POST"])
 @roles_required(*WATCH_ROLES)
 def acknowledge(warning_id: int):
     return _act(lambda: supervision.acknowledge_warning(get_db(), warning_id, current_user.actor, _note()),
-                lambda case: f"已确认办件 {case} 的预警。")
+                lambda case: _("已确认办件 %(case_no)s 的预警。", case_no=case))
 
 
 @bp.route("/warnings/acknowledge", methods=["POST"])
@@ -152,14 +155,15 @@ def chase(case_no: str):
 def _addressees(recipients: list[str]) -> str:
     """Whom a chase reached, as people say it: the groups and people by name, never `group:…`."""
     people = viewlog.names(get_db(), [r.partition(":")[2] for r in recipients if r.startswith("user:")])
-    return "、".join(viewlog.recipient(r, people, group_label) for r in recipients)
+    return _("、").join(viewlog.recipient(r, people, group_label) for r in recipients)
 
 
 @bp.route("/cases/<case_no>/exception", methods=["POST"])
 @roles_required(*WATCH_ROLES)
 def exception(case_no: str):
     return _act(lambda: supervision.open_exception(get_db(), case_no, current_user.actor, _note()),
-                lambda opened: f"已就办件 {case_no} 发起异常处理，异常处理办件编号 {opened}。")
+                lambda opened: _("已就办件 %(case_no)s 发起异常处理，异常处理办件编号 %(opened)s。", case_no=case_no,
+                                 opened=opened))
 
 
 def _note() -> str:
@@ -235,9 +239,9 @@ def performance_csv():
     writer = csv.writer(buffer)
     for title, rows in _tables(report):
         writer.writerow([title])
-        writer.writerow([header for _, header in PERFORMANCE_COLUMNS])
+        writer.writerow([str(header) for _key, header in PERFORMANCE_COLUMNS])
         for row in rows:
-            writer.writerow(safe_row(_cell(row, key) for key, _ in PERFORMANCE_COLUMNS))
+            writer.writerow(safe_row(_cell(row, key) for key, _header in PERFORMANCE_COLUMNS))
         writer.writerow([])
     return csv_download([buffer.getvalue()], f"{_file_name(report)}.csv")
 
@@ -252,9 +256,9 @@ def performance_xlsx():
     book.remove(book.active)
     for title, rows in _tables(report):
         sheet = book.create_sheet(title)
-        sheet.append([header for _, header in PERFORMANCE_COLUMNS])
+        sheet.append([str(header) for _key, header in PERFORMANCE_COLUMNS])
         for row in rows:
-            sheet.append(safe_row(_cell(row, key) for key, _ in PERFORMANCE_COLUMNS))
+            sheet.append(safe_row(_cell(row, key) for key, _header in PERFORMANCE_COLUMNS))
     out = io.BytesIO()
     book.save(out)
     return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -270,12 +274,12 @@ def _period() -> tuple[date, date]:
         if request.args.get("from") or request.args.get("to"):
             return date.fromisoformat(request.args.get("from", "")), date.fromisoformat(request.args.get("to", ""))
     except ValueError as exc:
-        raise OnewindowError("日期格式应为 YYYY-MM-DD（月份为 YYYY-MM）。") from exc
+        raise OnewindowError(_("日期格式应为 YYYY-MM-DD（月份为 YYYY-MM）。")) from exc
     return performance.month_period(clock.local_date())
 
 
 def _tables(report: performance.Performance) -> list[tuple[str, list[performance.Metrics]]]:
-    return [("窗口", report.windows), ("人员", report.people)]
+    return [(_("窗口"), report.windows), (_("人员"), report.people)]
 
 
 def _cell(row: performance.Metrics, key: str) -> Any:
@@ -337,7 +341,7 @@ def weights():
             errors = exc.details.get("field_errors", {})
             flash(exc.message, "error")
         else:
-            flash("考核权重已保存。", "success")
+            flash(_("考核权重已保存。"), "success")
             return redirect(url_for("watch.weights"))
     return render_template("watch/weights.html", values=values, errors=errors, labels=performance.WEIGHT_LABELS,
                            defaults=performance.DEFAULT_WEIGHTS, rectify_days=ratings.rectify_days(get_db()),
