@@ -20,27 +20,7 @@
   function setStatus(text, kind) { saveStatus.textContent = text; saveStatus.className = kind || "muted"; }
 
   function showFindings(list) {
-    var findings = list || [];
-    findingsList.textContent = "";
-    var errors = findings.filter(function (f) { return f.severity === "error"; }).length;
-    summary.textContent = findings.length ? (errors + " 个错误，" + (findings.length - errors) + " 个警告") : "没有发现问题";
-    summary.className = errors ? "lint-bad" : (findings.length ? "lint-warn" : "lint-ok");
-    findings.forEach(function (finding) {
-      var item = document.createElement("li");
-      item.className = "finding finding-" + finding.severity;
-      var label = document.createElement("strong");
-      label.textContent = finding.severity === "error" ? "错误" : "警告";
-      item.appendChild(label);
-      var where = [finding.file, finding.element_id].filter(Boolean).join(":");
-      if (where) {
-        var code = document.createElement("span");
-        code.className = "mono";
-        code.textContent = " " + where + " ";
-        item.appendChild(code);
-      }
-      item.appendChild(document.createTextNode(finding.message + (finding.fix ? " — " + finding.fix : "")));
-      findingsList.appendChild(item);
-    });
+    window.OnewindowFindings.show(list || [], findingsList, summary, null);
   }
 
   function save() {

@@ -52,48 +52,25 @@
     var registry = modeler.get("elementRegistry");
     marked.forEach(function (m) { canvas.removeMarker(m[0], m[1]); });
     marked = [];
-    findingsList.textContent = "";
-    var errors = findings.filter(function (f) { return f.severity === "error"; }).length;
-    var warnings = findings.length - errors;
-    summary.textContent = findings.length ? (errors + " 个错误，" + warnings + " 个警告") : "没有发现问题";
-    summary.className = errors ? "lint-bad" : (warnings ? "lint-warn" : "lint-ok");
-    findings.forEach(function (finding) {
+    var onDiagram = function (finding) {
       var element = finding.element_id ? registry.get(finding.element_id) : null;
-      var marker = finding.severity === "error" ? "lint-error" : "lint-warning";
-      if (element && (!finding.file || finding.file === diagramName)) {
+      return element && (!finding.file || finding.file === diagramName) ? element : null;
+    };
+    findings.forEach(function (finding) {
+      var element = onDiagram(finding);
+      if (element) {
+        var marker = finding.severity === "error" ? "lint-error" : "lint-warning";
         canvas.addMarker(element, marker);
         marked.push([element, marker]);
       }
-      var item = document.createElement("li");
-      item.className = "finding finding-" + finding.severity + (element ? " finding-linked" : "");
-      item.setAttribute("data-element-id", finding.element_id || "");
-      // A finding on an element is a button that selects it (inside the list item, so the list stays a list).
-      var body = element ? document.createElement("button") : item;
-      if (element) {
-        body.type = "button";
-        body.className = "finding-link";
-        body.addEventListener("click", function () {
-          modeler.get("selection").select(element);
-          canvas.scrollToElement(element);
-        });
-        item.appendChild(body);
-      }
-      var label = document.createElement("strong");
-      label.textContent = finding.severity === "error" ? "错误" : "警告";
-      body.appendChild(label);
-      var where = [finding.file, finding.element_id].filter(Boolean).join(":");
-      if (where) {
-        var code = document.createElement("span");
-        code.className = "mono";
-        code.textContent = " " + where + " ";
-        body.appendChild(code);
-      }
-      body.appendChild(document.createTextNode(finding.message + (finding.fix ? " — " + finding.fix : "")));
-      findingsList.appendChild(item);
     });
-    deployButton.disabled = errors > 0;
-    deployButton.title = errors ? "有错误，不能部署；请先按检查结果修正。" : "";
-    ackRow.hidden = !(warnings && !errors);
+    var counts = window.OnewindowFindings.show(findings, findingsList, summary, function (finding) {
+      var element = finding.element_id ? registry.get(finding.element_id) : null;
+      return element ? function () { modeler.get("selection").select(element); canvas.scrollToElement(element); } : null;
+    });
+    deployButton.disabled = counts.errors > 0;
+    deployButton.title = counts.errors ? "有错误，不能部署；请先按检查结果修正。" : "";
+    ackRow.hidden = !(counts.warnings && !counts.errors);
   }
 
   function lintNow() {
