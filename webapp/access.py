@@ -24,7 +24,7 @@ from .db import get_db
 
 ACCESS_ATTR = "onewindow_access"
 ROLE_NAMES = {"applicant": _l("申请人"), "clerk": _l("窗口人员"), "supervisor": _l("电子监察"),
-              "analyst": _l("流程管理员"), "auditor": _l("审计"), "admin": _l("系统管理员")}
+              "analyst": _l("流程管理员"), "auditor": _l("审计"), "admin": _l("系统管理员"), "chief": _l("负责人")}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
