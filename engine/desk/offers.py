@@ -42,6 +42,7 @@ class Choices:
     return_targets: list[tuple[str, str]] = field(default_factory=list)  # (task id, step name)
     colleagues: list[str] = field(default_factory=list)  # group members a task may be transferred to
     clerks: list[str] = field(default_factory=list)  # everyone a task may be delegated or a case copied to
+    names: dict[str, str] = field(default_factory=dict)  # username → the name a page shows for the above
     delegation: dict[str, Any] | None = None
     withdrawable: tuple[str, str] | None = None  # (task id, step name) the actor may take back
     may_urge: bool = False
@@ -90,6 +91,9 @@ def choices(db: Database, case_no: str, actor: Actor, task_id: str | None = None
                 found.return_targets, found.colleagues = [], []
             if not found.countersign and not found.delegation and _may_handle(ctx, task, actor):
                 found.reviewers = _reviewers(conn, actor.username, set(found.colleagues))
+        offered = set(found.clerks) | set(found.colleagues)
+        found.names = {r.username: r.display_name or r.username for r in conn.execute(
+            select(users.c.username, users.c.display_name).where(users.c.username.in_(offered)))} if offered else {}
     return found
 
 
