@@ -70,18 +70,26 @@ def tasks():
         # due on that day or earlier: a deadline is 24:00 of its day, which is end_of_day(day) itself
         due_before=end_of_day(due_day) + timedelta(seconds=1) if due_day else None,
         claimed=VIEWS[view][1])
-    result = queries.task_page(db, current_user.actor, filters, sort, _page_arg(args.get("page")), PER_PAGE)
+    result = queries.task_page(db, current_user.actor, filters, sort, _page_arg(args.get("page")), PER_PAGE,
+                               after=args.get("after"), before=args.get("before"))
     me = current_user.actor.username
     rows = [{"task": t, "kind": "mine" if t.assignee == me else "group" if t.assignee is None else "others",
              "remaining": remaining, "deadline_day": t.deadline_day}
             for t, remaining in zip(result.rows, queries.days_left(db, result.rows, local_date()), strict=True)]
     pages = max(1, -(-result.total // PER_PAGE))
-    query = {k: v for k, v in args.items() if k != "page" and v}
+    query = {k: v for k, v in args.items() if k not in ("page", "after", "before") and v}
+    # Pages continue from the last row shown (keyset); page 1 is the start and needs no key.
+    n = result.page
+    prev_href = url_for("desk.tasks", page=n - 1, **({"before": result.prev_key} if result.prev_key and n > 2 else {}),
+                        **query) if n > 1 else None
+    next_href = url_for("desk.tasks", page=n + 1, **({"after": result.next_key} if result.next_key else {}),
+                        **query) if n < pages else None
     others = {k: v for k, v in query.items() if k != "view"}
     tabs = [(key, label, url_for("desk.tasks", **others, **({"view": key} if key != "all" else {})))
             for key, (label, _claimed) in VIEWS.items()]
     return render_template(
-        "desk/tasks.html", rows=rows, page=result, pages=pages, query=query, view=view, views=VIEWS, tabs=tabs,
+        "desk/tasks.html", rows=rows, page=result, pages=pages, query=query, prev_href=prev_href,
+        next_href=next_href, view=view, views=VIEWS, tabs=tabs,
         sort=sort, sorts=SORT_NAMES, items=queries.list_items(db), statuses=STATUS_NAMES,
         warnings=WARNING_LEVELS, due_before=due_day.isoformat() if due_day else "", more_tabs=_more_tabs(None),
         just_done=_just_done(), may_handle=current_user.has_role(*HANDLER_ROLES))

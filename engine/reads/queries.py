@@ -7,19 +7,18 @@ Nothing here deserializes a workflow: open tasks come from `task_index`, history
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
-from sqlalchemy import Connection, and_, func, or_, select, union_all
+from sqlalchemy import Connection, select
 
 from engine.diagrams.bpmn import element_table
 from engine.diagrams.safexml import parse_xml
 from engine.diagrams.versiondiff import main_diagram
 from engine.errors import NotFound, OnewindowError, StaleTaskError
 from engine.org import orgtree
-from engine.org.assignment import Actor
+from engine.reads.tasklist import SORTS, TaskFilter, TaskPage, TaskRow, open_tasks, task_page  # the desk's list
 from engine.runtime import caseclock
 from engine.runtime.change import load_specs
 from engine.store.db import Database
@@ -37,33 +36,7 @@ from engine.time import clock
 from engine.time.clock import iso_utc
 from engine.time.workdays import load_calendar
 
-
-@dataclass(frozen=True)
-class TaskRow:
-    task_id: str
-    case_no: str
-    item_code: str
-    item_name: str
-    element_id: str
-    name: str
-    lane: str | None
-    candidate_group: str | None
-    assignee: str | None
-    form: str | None
-    created_at: str | None
-    applicant_name: str | None = None
-    case_status: str | None = None
-    warning_level: str | None = None
-    case_deadline: str | None = None
-    due_at: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @property
-    def deadline_day(self) -> date | None:
-        """The day the case's committed limit closes, as the desk shows it."""
-        return clock.deadline_day(datetime.fromisoformat(self.case_deadline) if self.case_deadline else None)
+__all__ = ["SORTS", "TaskFilter", "TaskPage", "TaskRow", "open_tasks", "task_page"]  # kept where callers find them
 
 
 def days_left(db: Database, rows: list[TaskRow], today: date) -> list[int | None]:
@@ -85,139 +58,6 @@ def list_items(db: Database) -> list[dict[str, Any]]:
         rows = conn.execute(select(items).order_by(items.c.department, items.c.code)).all()
     return [{"code": r.code, "name": r.name, "department": r.department, "handling_mode": r.handling_mode,
              "latest_version": r.latest_version, "guide": r.guide} for r in rows]
-
-
-@dataclass(frozen=True)
-class TaskFilter:
-    """The desk's filters; every one reads a column of the task index (no join, no workflow)."""
-
-    item_code: str | None = None
-    case_status: str | None = None
-    warning_level: str | None = None
-    case_no: str | None = None
-    applicant: str | None = None  # a part of the applicant's name
-    due_before: datetime | None = None  # the case's committed deadline before this moment
-    claimed: str | None = None  # "mine" (claimed by the actor), "unclaimed", "others" (claimed by someone else)
-
-
-def _sort_keys(c, sort: str) -> tuple:
-    """ORDER BY of a sort over a column collection (the table, or the merged branches), task id last."""
-    if sort == "oldest":
-        return c.created_at.asc(), c.task_id
-    if sort == "deadline":
-        return c.case_deadline.is_(None), c.case_deadline.asc(), c.task_id
-    if sort == "case":
-        return c.case_no.asc(), c.task_id
-    return c.created_at.desc(), c.task_id
-
-
-SORTS = {name: _sort_keys(task_index.c, name) for name in ("newest", "oldest", "deadline", "case")}
-
-
-@dataclass(frozen=True)
-class TaskPage:
-    rows: list[TaskRow]
-    total: int
-    page: int
-    per_page: int
-
-
-def _visible_to(actor: Actor):
-    visible = [task_index.c.assignee == actor.username]
-    if actor.groups:
-        visible.append(task_index.c.candidate_group.in_(sorted(actor.groups)))
-    if "clerk" in actor.roles:
-        visible.append(task_index.c.candidate_group.is_(None))
-    return or_(*visible)
-
-
-def _visible_parts(actor: Actor) -> list:
-    """The same rows as `_visible_to`, cut into disjoint parts that an index can each read in order:
-    one per group, the tasks with no group (clerks), and the actor's claims outside those."""
-    groups = sorted(actor.groups)
-    parts = [task_index.c.candidate_group == g for g in groups]
-    outside = task_index.c.candidate_group.not_in(groups)
-    if "clerk" in actor.roles:
-        parts.append(task_index.c.candidate_group.is_(None))
-        parts.append(and_(task_index.c.assignee == actor.username, task_index.c.candidate_group.is_not(None),
-                          outside))
-    else:
-        parts.append(and_(task_index.c.assignee == actor.username,
-                          or_(task_index.c.candidate_group.is_(None), outside)))
-    return parts
-
-
-def _filtered(query, actor: Actor | None, filters: TaskFilter, scoped: bool = True):
-    """The filters; with `scoped`, also only the rows the actor may see (off when a part already says so)."""
-    if scoped and actor is not None and not actor.is_admin:
-        query = query.where(_visible_to(actor))
-    for column, value in ((task_index.c.item_code, filters.item_code), (task_index.c.case_status, filters.case_status),
-                          (task_index.c.warning_level, filters.warning_level), (task_index.c.case_no, filters.case_no)):
-        if value:
-            query = query.where(column == value)
-    if filters.applicant:
-        query = query.where(task_index.c.applicant_name.contains(filters.applicant, autoescape=True))
-    if filters.due_before is not None:
-        query = query.where(task_index.c.case_deadline < filters.due_before)
-    if filters.claimed == "unclaimed":
-        query = query.where(task_index.c.assignee.is_(None))
-    elif filters.claimed in ("mine", "others") and actor is not None:
-        mine = task_index.c.assignee == actor.username
-        query = query.where(mine if filters.claimed == "mine" else (task_index.c.assignee.is_not(None) & ~mine))
-    return query
-
-
-def _task_row(r) -> TaskRow:
-    return TaskRow(r.task_id, r.case_no, r.item_code, r.item_name, r.element_id, r.name, r.lane, r.candidate_group,
-                   r.assignee, r.form, iso_utc(r.created_at), r.applicant_name, r.case_status, r.warning_level,
-                   iso_utc(r.case_deadline), iso_utc(r.due_at))
-
-
-def task_page(db: Database, actor: Actor | None, filters: TaskFilter = TaskFilter(), sort: str = "newest",
-              page: int = 1, per_page: int = 50) -> TaskPage:
-    """One page of open tasks the actor may see, filtered and sorted — from the task index alone."""
-    sort = sort if sort in SORTS else "newest"
-    page, per_page = max(page, 1), max(per_page, 1)  # callers choose the size: the desk 20, a case view all
-    offset = (page - 1) * per_page
-    if actor is None or actor.is_admin or filters.case_no:  # one case: its index finds the few rows at once
-        query = _filtered(select(task_index), actor, filters).order_by(*SORTS[sort]).limit(per_page).offset(offset)
-        counted = _filtered(select(func.count()).select_from(task_index), actor, filters)
-        with db.reading() as conn:
-            total = conn.execute(counted).scalar_one()
-            rows = conn.execute(query).all()
-        return TaskPage([_task_row(r) for r in rows], total, page, per_page)
-    if filters.applicant:  # no index narrows a name part: read the visible rows once, counting as we go
-        query = (_filtered(select(task_index, func.count().over().label("full_count")), actor, filters)
-                 .order_by(*SORTS[sort]).limit(per_page).offset(offset))
-        with db.reading() as conn:
-            rows = conn.execute(query).all()
-            total = rows[0].full_count if rows else conn.execute(
-                _filtered(select(func.count()).select_from(task_index), actor, filters)).scalar_one()
-        return TaskPage([_task_row(r) for r in rows], total, page, per_page)
-    # A clerk: OR-ing the groups would make the database read and sort every visible row for one page.
-    # Each part instead reads its own index in the page's order and stops after offset + per_page rows;
-    # the parts are merged and the page cut from the merge. Counts are summed per part (index only).
-    parts = _visible_parts(actor)
-    if sort == "deadline":  # `deadline IS NULL` first in the key hides the index order: split at the NULLs
-        parts = [and_(p, d) for p in parts
-                 for d in (task_index.c.case_deadline.is_not(None), task_index.c.case_deadline.is_(None))]
-    within = (task_index.c.case_deadline.asc(), task_index.c.task_id) if sort == "deadline" else SORTS[sort]
-    branches = [select(_filtered(select(task_index), actor, filters, False).where(p).order_by(*within)
-                       .limit(offset + per_page).subquery()) for p in parts]
-    merged = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
-    query = select(merged).order_by(*_sort_keys(merged.c, sort)).limit(per_page).offset(offset)
-    counted = select(*(_filtered(select(func.count()).select_from(task_index), actor, filters, False).where(p)
-                       .scalar_subquery() for p in _visible_parts(actor)))
-    with db.reading() as conn:
-        total = sum(conn.execute(counted).one())
-        rows = conn.execute(query).all()
-    return TaskPage([_task_row(r) for r in rows], total, page, per_page)
-
-
-def open_tasks(db: Database, actor: Actor | None = None, case_no: str | None = None,
-               limit: int = 200) -> list[TaskRow]:
-    """Open tasks, newest first; with `actor`, only those of the actor's groups (or claimed by them)."""
-    return task_page(db, actor, TaskFilter(case_no=case_no), "newest", 1, limit).rows
 
 
 def task_detail(db: Database, task_id: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
+from sqlalchemy.dialects import postgresql
 
 from engine.store.tables.base import metadata
 
@@ -130,11 +131,18 @@ task_index = Table(
     Column("case_status", String(32), nullable=True),
     Column("warning_level", String(16), nullable=True),
     Column("case_deadline", DateTime(timezone=True), nullable=True),
-    Index("ix_task_index_group_created", "candidate_group", "created_at"),
-    Index("ix_task_index_group_deadline", "candidate_group", "case_deadline"),
-    Index("ix_task_index_group_warning_level", "candidate_group", "warning_level", "created_at"),
-    Index("ix_task_index_group_case_status", "candidate_group", "case_status", "created_at"),
-    Index("ix_task_index_group_item_code", "candidate_group", "item_code", "created_at"),
+    # The applicant's name as single characters and pairs, for finding a part of it (PostgreSQL: GIN-indexed;
+    # on SQLite space-separated text, indexed by the FTS5 table `task_index_names`: see migration 0020).
+    Column("applicant_grams", Text().with_variant(postgresql.ARRAY(String(8)), "postgresql"), nullable=True),
+    # Every order of the desk's list, each ending in the task id, so a page and the keyset pages after it are
+    # read from an index without sorting.
+    Index("ix_task_index_group_created", "candidate_group", "created_at", "task_id"),
+    Index("ix_task_index_group_deadline", "candidate_group", "case_deadline", "task_id"),
+    Index("ix_task_index_group_warning_level", "candidate_group", "warning_level", "created_at", "task_id"),
+    Index("ix_task_index_group_case_status", "candidate_group", "case_status", "created_at", "task_id"),
+    Index("ix_task_index_group_item_code", "candidate_group", "item_code", "created_at", "task_id"),
+    Index("ix_task_index_created", "created_at", "task_id"),
+    Index("ix_task_index_assignee_created", "assignee", "created_at", "task_id"),
 )
 
 timer_index = Table(
