@@ -140,9 +140,11 @@ def _data_words(db) -> set[str]:
 
 
 def _chinese_left(page: str, allowed: set[str]) -> list[str]:
-    """The Chinese on `page` once data, the brand mark (a logo) and the switch's 中文 are taken out, in context."""
+    """The Chinese on `page` once data, the brand mark (a logo), the switch's 中文 and form values (`value="…"`,
+    what a form sends back to the engine; the person reads the label beside it) are taken out, in context."""
     page = re.sub(r'<span class="brand-mark"[^>]*>[^<]*</span>|<a [^>]*id="lang-switch"[^>]*>[^<]*</a>', "", page)
     page = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.DOTALL)
+    page = untranslated.VALUE_ATTRIBUTE.sub("", page)  # what a form sends back (a radio's 同意), as the finder does
     text = html.unescape(page)
     for word in sorted(allowed, key=len, reverse=True):
         text = text.replace(word, "")

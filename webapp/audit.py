@@ -28,7 +28,7 @@ from engine.audit.auditor import SearchFilters
 from engine.audit.replay import ReplayReport, Step, replay_case
 from engine.audit.verify import verify_all, verify_case
 from engine.errors import OnewindowError
-from engine.reads import casesearch, queries
+from engine.reads import casesearch, queries, story
 from engine.time import clock
 from engine.watch.spreadsheet import safe_row
 
@@ -43,6 +43,7 @@ from .formatting import (
     event_summary,
     group_label,
     local_time,
+    procedure_name,
     status_name,
     warning_kind_name,
     warning_level_name,
@@ -66,13 +67,6 @@ CLOSED_CHOICES = [("", _l("全部")), ("open", _l("办理中")), ("closed", _l("
 
 def _username() -> str:
     return current_user.actor.username
-
-
-@bp.app_template_filter("pretty_json")
-def pretty_json(value: Any) -> str:
-    """Event data for people: indented, keys sorted, Chinese as it is (the page escapes it), ID and phone
-    numbers masked (`viewlog.masked`)."""
-    return json.dumps(viewlog.masked(value), ensure_ascii=False, indent=1, sort_keys=True)
 
 
 @bp.app_template_filter("filesize")
@@ -193,7 +187,11 @@ def case(case_no: str):
     auditor.record_view(db, _username(), case_no, "dossier")
     d = auditor.dossier(db, case_no, _username())
     people = d["names"]["people"]
+    # The page reads like the case page (fields by title, the engine's data by label, numbers masked); the
+    # exact recorded data, keys and all, is the JSON download's.
+    shown = [{**e, "data": viewlog.masked(e["data"])} for e in d["events"]]
     return render_template("audit/dossier.html", d=d, describe_view=viewlog.describe,
+                           shown_events=shown, story_names=story.story_names(db, case_no, d["events"]),
                            recipient=lambda value: viewlog.recipient(value, people, group_label),
                            notification_kinds=viewlog.NOTIFICATION_KINDS)
 
@@ -359,8 +357,8 @@ def _step_title(step: Step, elements: dict[str, dict[str, str]], before: set[str
     if step.input == "deadline_extended":
         return _("延期 %(n)s 个工作日", n=data.get("days", "?"))
     if step.input == "special_procedure_started":
-        return _("特别程序「%(procedure)s」，暂停计时（预计 %(n)s 个工作日）", procedure=data.get("procedure", "?"),
-                 n=data.get("days", "?"))
+        return _("特别程序「%(procedure)s」，暂停计时（预计 %(n)s 个工作日）",
+                 procedure=procedure_name(data.get("procedure", "?")), n=data.get("days", "?"))
     if step.input == "special_procedure_ended":
         return _("特别程序结束，恢复计时")
     opened = [_element_name(i, elements) for i in step.active_after

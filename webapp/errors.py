@@ -8,10 +8,11 @@ and the user sees a short apology with the time, never the traceback itself.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -25,6 +26,7 @@ from .auth import home_for
 from .extensions import N_
 
 log = logging.getLogger(__name__)
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 API_PREFIX = "/api/"
 
@@ -88,7 +90,12 @@ def _login_url() -> str | None:
 
 
 def handle_onewindow_error(exc: OnewindowError):
-    return error_response(exc.status, exc.to_dict(), title=_title_for(exc.status))
+    body = exc.to_dict()
+    if exc.status in (403, 404) and not wants_json() and str(get_locale()) != "zh" and CJK.search(exc.message):
+        # The engine's refusals are Chinese only (docs/architecture.md §11a); a 403's or 404's says no more than
+        # the status does (办件 X 不存在, 您不在…组), so a page in another language says the status's message.
+        body["message"] = HTTP_MESSAGES[exc.status]
+    return error_response(exc.status, body, title=_title_for(exc.status))
 
 
 def handle_csrf_error(exc: CSRFError):

@@ -97,6 +97,10 @@ WARNING_KINDS = {
 # names are translated here, at the web's edge (tests/test_translations.py keeps the two tables the same in Chinese).
 LEVEL_NAMES = {"district": _l("区级"), "town": _l("镇级"), "village": _l("村级")}
 
+# engine/desk/clockops.py SPECIAL_PROCEDURES (行政许可法第四十五条), the engine's Chinese values, as the web names them
+PROCEDURE_NAMES = {"听证": _l("听证"), "检验": _l("检验"), "检测": _l("检测"), "检疫": _l("检疫"), "鉴定": _l("鉴定"),
+                   "专家评审": _l("专家评审"), "公示": _l("公示")}
+
 HANDLING_MODES = {"direct": _l("即办件"), "committed": _l("承诺件"), "joint": _l("联办件"), "report-up": _l("上报件"),
                   "restricted": _l("控制事项")}
 
@@ -192,7 +196,7 @@ HIDDEN_KEYS = frozenset({"task_id", "name", "data", "item", "version", "instance
 MATERIAL_MARKS = {"received": _l("已收"), "missing": _l("缺")}
 VALUE_NAMES = {
     "channel": {"online": _l("网上"), "window": _l("窗口")}, "mode": {"before": _l("前加签"), "after": _l("后加签")},
-    "level": WARNING_LEVELS, "kind": {**WARNING_KINDS, **NOTICE_KINDS},
+    "level": WARNING_LEVELS, "kind": {**WARNING_KINDS, **NOTICE_KINDS}, "procedure": PROCEDURE_NAMES,
 }
 DEADLINE_KEYS = frozenset({"committed_deadline", "statutory_deadline", "old_deadline", "new_deadline", "due_at",
                            "acceptance_due_at", "chase_due_at"})
@@ -275,6 +279,10 @@ def level_name(code: str | None) -> str:
     return str(LEVEL_NAMES.get(code or "", code or ""))
 
 
+def procedure_name(value: str | None) -> str:
+    return str(PROCEDURE_NAMES.get(value or "", value or ""))
+
+
 def handling_mode_name(code: str | None) -> str:
     return str(HANDLING_MODES.get(code or "", code or ""))
 
@@ -331,3 +339,4 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(handling_mode_name, "handling_mode")
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(level_name, "level_name")
+    app.add_template_filter(procedure_name, "procedure_name")
