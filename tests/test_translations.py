@@ -109,11 +109,49 @@ def test_no_template_shows_chinese_outside_gettext(template):
     assert untranslated.template_findings(template) == []
 
 
+# Web modules whose Chinese stays Chinese on purpose, each with why (docs/architecture.md §11a)…
+MODULES_EXEMPT = {
+    "api.py": "the JSON API answers in Chinese: a bearer token has no session and so no language",
+    "openapi.py": "the API's description documents answers that are Chinese; it is JSON for tools, not a page",
+    "notices.py": "notices are legal documents issued in Chinese; they stay Chinese in both UIs",
+    "sessions.py": "an operator's configuration error raised at start-up, like the command line's messages",
+}
+# … single texts, each with why …
+TEXTS_EXEMPT = {
+    ("extensions.py", "'中文'"): "the switch names Chinese in Chinese, so a reader of it recognises it",
+    ("admin.py", "'管理员 '"): "the reason written into the token's record, which keeps the words it was said in",
+    ("admin.py", "' 吊销'"): "the reason written into the token's record, which keeps the words it was said in",
+    ("desk.py", "'查看'"): "the verb inside the engine's refusal (check_may_handle), a Chinese-only engine message",
+}
+# … and the modules another helper is still wrapping (strict: the entry goes once the module is clean).
+MODULES_PENDING = {"studio.py": "the process studio's flashes and refusals (helper STUDIO, issue 16, item 11)"}
+
+
+def _module_params():
+    for path in sorted(untranslated.WEB_MODULES.glob("*.py")):
+        if path.name not in MODULES_EXEMPT:
+            marks = [pytest.mark.xfail(strict=True, reason=MODULES_PENDING[path.name])] \
+                if path.name in MODULES_PENDING else []
+            yield pytest.param(path, id=path.name, marks=marks)
+
+
+@pytest.mark.parametrize("module", list(_module_params()))
+def test_no_web_module_shows_chinese_outside_gettext(module):
+    """Flashes, refusals, labels and tables in webapp/*.py reach the catalogue (`_()` at request time, `_l()`
+    for module-level tables); what is left is exempt above, each with its reason."""
+    found = [(line, text) for line, text in untranslated.python_findings(module)
+             if (module.name, text) not in TEXTS_EXEMPT]
+    assert found == []
+
+
 def test_only_notices_and_the_brand_mark_are_exempt_and_each_exemption_says_why():
     assert set(untranslated.EXEMPT) == {"notices"}
     assert set(untranslated.EXEMPT_TEXT) == {("base.html", "一窗")}
     assert all(len(why) > 20 for why in [*untranslated.EXEMPT.values(), *untranslated.EXEMPT_TEXT.values()])
     assert set(PENDING) <= {str(p.relative_to(untranslated.TEMPLATES)) for p in untranslated.TEMPLATES.rglob("*.html")}
+    assert all(len(why) > 20 for why in [*MODULES_EXEMPT.values(), *TEXTS_EXEMPT.values(), *MODULES_PENDING.values()])
+    assert set(MODULES_EXEMPT) | set(MODULES_PENDING) | {m for m, _text in TEXTS_EXEMPT} <= \
+        {p.name for p in untranslated.WEB_MODULES.glob("*.py")}
 
 
 def test_the_finder_catches_what_it_should_and_only_that(tmp_path):
@@ -125,8 +163,9 @@ def test_the_finder_catches_what_it_should_and_only_that(tmp_path):
     found = sorted(text for _, text in untranslated.template_findings(page))
     assert found == ["'不'", "'名称'", "'无'", 'p title="标题"']
     module = tmp_path / "mod.py"
-    module.write_text('"""文档。"""\nfrom flask import flash\nflash(f"已保存 {x}")\nflash(_("好"))\nN_("标记")\n')
-    assert [text for _, text in untranslated.python_findings(module)] == ["'已保存 '"]
+    module.write_text('"""文档。"""\nfrom flask import flash\nflash(f"已保存 {x}")\nflash(_("好"))\nN_("标记")\n'
+                      'T = {"听证": _l("听证"), "检验": "检验"}\n')
+    assert [text for _, text in untranslated.python_findings(module)] == ["'已保存 '", "'检验'", "'检验'"]
 
 
 # --- (c) pages in English ------------------------------------------------------------------------

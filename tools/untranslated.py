@@ -7,8 +7,9 @@ A template is parsed by Jinja itself, so `{# comments #}` are gone and the rest 
 (every CJK character in it is unwrapped, but for a form's `value="…"`, which is data sent back) or an
 expression, where a Chinese string literal counts unless it is the message of a `_()`/`gettext()`
 call or only compared against (`x == "受理"` reads data, it shows nothing). A Python module is parsed
-by `ast`: a Chinese string literal counts unless it is a docstring or the message of `_()`,
-`gettext()`, `lazy_gettext()` or `N_()`.
+by `ast`: a Chinese string literal counts unless it is a docstring, the message of `_()`, `_l()`,
+`gettext()`, `lazy_gettext()` or `N_()`, or the key of a dict entry whose value is one of those (an engine's
+Chinese value looked up for its translation, `{"听证": _l("听证")}`).
 
 tests/test_translations.py uses `template_findings` so that the test and this list never disagree.
 Notices (webapp/templates/notices/) are legal documents issued in Chinese and are left out on purpose
@@ -71,6 +72,10 @@ def python_findings(path: Path) -> list[tuple[int, str]]:
                 skip.add(id(first.value))
         if isinstance(node, ast.Call) and _called_name(node.func) in GETTEXT_NAMES:
             skip.update(id(sub) for arg in node.args for sub in ast.walk(arg))
+        if isinstance(node, ast.Dict):  # {"听证": _l("听证")}: the key looks an engine value up, the value is shown
+            skip.update(id(key) for key, value in zip(node.keys, node.values, strict=True)
+                        if isinstance(key, ast.Constant) and isinstance(value, ast.Call)
+                        and _called_name(value.func) in GETTEXT_NAMES)
     return sorted((node.lineno, repr(node.value)) for node in ast.walk(tree)
                   if isinstance(node, ast.Constant) and isinstance(node.value, str)
                   and CJK.search(node.value) and id(node) not in skip)
