@@ -108,7 +108,7 @@ def test_an_items_guide_is_english_but_for_what_the_item_says(client, db):
     deploy(db, "catalogue/minzheng/MZ-001")
     client.get("/hall?lang=en")
     page = _english_page(client, "/hall/items/MZ-001")
-    assert "Service guide" in page and "District level (can be accepted at" in page and "Log in to apply" in page
+    assert "Service guide" in page and "District level (can also be accepted at" in page and "Log in to apply" in page
     procedure = {text for step in procedure_steps(db, "MZ-001") for text in (step.name, step.who)}  # its lanes
     assert _chinese_left(page, _allowed(db, "catalogue/minzheng/MZ-001") | procedure) == []
 
