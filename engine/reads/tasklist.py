@@ -216,7 +216,10 @@ def _where(query, shape: _Shape, scoped: bool):
     if shape.filters[-1]:
         query = query.where(task_index.c.case_deadline < bindparam("b_due_before"))
     if shape.names:
-        query = query.where(task_index.c.applicant_name.like(bindparam("b_like"), escape="/"))
+        # case-blind on both databases, as SQLite's LIKE is (PostgreSQL: ILIKE, which its trigram index serves too)
+        name = task_index.c.applicant_name
+        query = query.where(name.ilike(bindparam("b_like"), escape="/") if shape.dialect == "postgresql"
+                            else name.like(bindparam("b_like"), escape="/"))
         if shape.names == "fts":
             query = query.where(text("task_index.rowid IN (SELECT rowid FROM task_index_names "
                                      "WHERE task_index_names MATCH :b_names)"))
@@ -302,6 +305,8 @@ def task_page(db: Database, actor: Actor | None, filters: TaskFilter = TaskFilte
     if filters.due_before is not None:
         values["b_due_before"] = filters.due_before
     names = None
+    if filters.applicant and "\x00" in filters.applicant:  # no name holds one (and LIKE would stop at it)
+        return TaskPage([], 0, page, per_page)
     if filters.applicant:
         names, found = _name_lookup(dialect, filters.applicant)
         values.update(found)
