@@ -103,7 +103,7 @@ def test_step_n_renders_that_step_server_side(client, db, auditor, running):
     assert marked(step, "marks-token") == sorted(REVIEWS + TIMERS)  # three reviews and their waiting timers
     assert marked(step, "marks-just") == ["accept", "split"]
     assert marked(step, "marks-done") == ["start"]
-    assert '<tr data-key="decision"><td class="mono">decision</td><td class="old none">（无）</td>' in step
+    assert '<tr data-key="decision"><td>受理意见</td><td class="old none">（无）</td>' in step  # by its title
     assert "受理</td></tr>" in step and "clerk" in step
     assert 'href="?step=3"' in body and 'href="?step=5"' in body
     assert '<li class="is-current" data-step="4">' in body and 'aria-current="step"' in body
@@ -130,7 +130,7 @@ def test_replay_json_has_every_step_with_tokens_and_diff(client, db, auditor, ru
     response = client.get(f"/audit/cases/{running}/replay.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     report = json.loads(text_of(response))
-    assert report["identical"] is True and report["case_no"] == running and "identical" in report["summary"]
+    assert report["identical"] is True and report["case_no"] == running and "完全一致" in report["summary"]
     steps = report["steps"]
     assert [s["number"] for s in steps] == list(range(1, 8))
     assert [s["input"] for s in steps] == ["case_started", "task_claimed", "task_released", "task_completed",

@@ -43,7 +43,6 @@ from .formatting import (
     event_summary,
     group_label,
     local_time,
-    procedure_name,
     status_name,
     warning_kind_name,
     warning_level_name,
@@ -186,12 +185,14 @@ def case(case_no: str):
     db = get_db()
     auditor.record_view(db, _username(), case_no, "dossier")
     d = auditor.dossier(db, case_no, _username())
-    people = d["names"]["people"]
+    people = {**d["names"]["people"], **viewlog.names(
+        db, [d["version"].get("deployed_by"), d.get("generated_by"), *(v["username"] for v in d["views"])])}
     # The page reads like the case page (fields by title, the engine's data by label, numbers masked); the
     # exact recorded data, keys and all, is the JSON download's.
     shown = [{**e, "data": viewlog.masked(e["data"])} for e in d["events"]]
     return render_template("audit/dossier.html", d=d, describe_view=viewlog.describe,
                            shown_events=shown, story_names=story.story_names(db, case_no, d["events"]),
+                           people=people,
                            recipient=lambda value: viewlog.recipient(value, people, group_label),
                            notification_kinds=viewlog.NOTIFICATION_KINDS)
 
@@ -238,7 +239,7 @@ def replay(case_no: str):
     auditor.record_view(db, _username(), case_no, "replay")
     report = replay_case(db, case_no)
     elements = queries.case_elements(db, case_no)
-    steps = replay_steps(report, elements)
+    steps = replay_steps(report, elements, story.story_names(db, case_no, queries.case_history(db, case_no)))
     current = _step_number(len(steps))
     diverged_at = steps[-1]["number"] if steps and not steps[-1]["identical"] else None
     return render_template("audit/replay.html", report=report, steps=steps, current=current,
@@ -260,7 +261,7 @@ def replay_json(case_no: str):
     return Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype="application/json")
 
 
-_VIEW_ONLY = ("events", "produced_events", "diff", "names")
+_VIEW_ONLY = ("events", "produced_events", "diff", "names", "actor_name")
 
 
 def _step_number(count: int) -> int:
@@ -271,10 +272,11 @@ def _step_number(count: int) -> int:
     return min(max(wanted, 1), max(count, 1))
 
 
-def replay_steps(report: ReplayReport, elements: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
-    """Each step of the report for people: its number (1-based), a Chinese title, the events labelled,
-    the data diff shown, and `done_before` — what earlier steps completed that is neither open again
-    nor completed again in this step (the diagram's lighter "done" marker)."""
+def replay_steps(report: ReplayReport, elements: dict[str, dict[str, str]],
+                 names: story.StoryNames | None = None) -> list[dict[str, Any]]:
+    """Each step of the report for people: its number (1-based), a Chinese title, the events labelled (fields
+    by title and people by name, with `names`), the data diff shown, and `done_before` — what earlier steps
+    completed that is neither open again nor completed again in this step (the diagram's lighter "done" marker)."""
     elements = _named_from_events(report, elements)
     out: list[dict[str, Any]] = []
     earlier: set[str] = set()
@@ -285,9 +287,11 @@ def replay_steps(report: ReplayReport, elements: dict[str, dict[str, str]]) -> l
         done_before = sorted(earlier - active - completed)
         view.update(number=step.index + 1, title=_step_title(step, elements, before), done_before=done_before,
                     completed=list(dict.fromkeys(step.completed)),
-                    events=[_event_view(e, elements) for e in step.recorded],
-                    produced_events=[_event_view(e, elements) for e in step.produced],
-                    diff=[(key, _shown(old), _shown(new)) for key, (old, new) in sorted(step.changed.items())],
+                    events=[_event_view(e, elements, names) for e in step.recorded],
+                    produced_events=[_event_view(e, elements, names) for e in step.produced],
+                    actor_name=names.person(step.actor) if names and step.actor not in (None, "system") else step.actor,
+                    diff=[(key, names.any_title(key) if names else key, _shown(old), _shown(new))
+                          for key, (old, new) in sorted(step.changed.items())],
                     names={i: _element_name(i, elements)
                            for i in {*step.active_after, *completed, *done_before, step.element_id} if i})
         earlier |= completed
@@ -316,13 +320,16 @@ def _element_name(element_id: str | None, elements: dict[str, dict[str, str]], e
     return name if name and name != element_id else element_id
 
 
-def _event_view(event: dict[str, Any], elements: dict[str, dict[str, str]]) -> dict[str, Any]:
+def _event_view(event: dict[str, Any], elements: dict[str, dict[str, str]],
+                names: story.StoryNames | None = None) -> dict[str, Any]:
     if "error" in event:  # re-execution failed at this step
         return {"label": _("重新执行失败"), "type": "error", "element": "", "actor": "",
                 "pairs": [(_("原因"), event["error"])]}
-    pairs = [(key, value) for key, value in event_summary(event) if value != ""]
+    pairs = [(key, value) for key, value in event_summary(event, names) if value != ""]
+    actor = event.get("actor")
     return {"label": event_name(event["type"]), "type": event["type"],
-            "element": _element_name(event.get("element_id"), elements, event), "actor": event.get("actor"),
+            "element": _element_name(event.get("element_id"), elements, event),
+            "actor": names.person(actor) if names and actor and actor != "system" else actor,
             "pairs": pairs}
 
 
@@ -357,8 +364,8 @@ def _step_title(step: Step, elements: dict[str, dict[str, str]], before: set[str
     if step.input == "deadline_extended":
         return _("延期 %(n)s 个工作日", n=data.get("days", "?"))
     if step.input == "special_procedure_started":
-        return _("特别程序「%(procedure)s」，暂停计时（预计 %(n)s 个工作日）",
-                 procedure=procedure_name(data.get("procedure", "?")), n=data.get("days", "?"))
+        return _("特别程序「%(procedure)s」，暂停计时（预计 %(n)s 个工作日）", procedure=data.get("procedure", "?"),
+                 n=data.get("days", "?"))
     if step.input == "special_procedure_ended":
         return _("特别程序结束，恢复计时")
     opened = [_element_name(i, elements) for i in step.active_after

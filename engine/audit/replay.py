@@ -94,7 +94,7 @@ class ReplayReport:
     @property
     def summary(self) -> str:
         if self.identical:
-            return f"办件 {self.case_no}：重新执行 {len(self.steps)} 次变更，结果与记录完全一致（identical）"
+            return f"办件 {self.case_no}：重新执行 {len(self.steps)} 次变更，结果与记录完全一致"
         return f"办件 {self.case_no}：重新执行结果与记录不一致 — {self.divergence}"
 
     def to_dict(self) -> dict[str, Any]:

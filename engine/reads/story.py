@@ -63,6 +63,13 @@ class StoryNames:
             return self.application.get(key, key)
         return self.titles.get(element_id or "", {}).get(key) or self.application.get(key, key)
 
+    def any_title(self, key: str) -> str:
+        """A key of the case's data, which no one step owns (the replay's data changes): the application's
+        title, else the first form that names it, else the key."""
+        if key in self.application:
+            return self.application[key]
+        return next((titles[key] for titles in self.titles.values() if key in titles), key)
+
 
 def _form_titles(schema: dict[str, Any]) -> dict[str, str]:
     """key → title of a JSON Schema's properties, its `allOf`/`if-then` branches included."""

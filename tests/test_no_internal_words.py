@@ -1,0 +1,110 @@
+"""No English or internal identifier anywhere a person reads (issue 16, item 10).
+
+Every role's pages are fetched on the demo installation with a joint-review case in progress and their
+visible text (what a screen shows and a screen reader says: text, titles, placeholders, labels) is
+searched for what a person should never have to read: the engine's own prefixes (`role:`, `group:`,
+`applicant:`), snake_case ids of elements and form fields (`joint_opinion`, `missing_materials`) and
+English words. What may stay is listed in ALLOWED, each with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+import catalogue_walk
+import pytest
+from conftest import log_in
+from lxml import html
+
+from engine.catalogue import demo
+from engine.desk import casework
+from engine.org import accounts, orgtree
+from engine.reads import queries
+
+PREFIXED = re.compile(r"\b(?:role|group|chief|applicant|user):\S+")
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+WORD = re.compile(r"(?<![\w.-])[A-Za-z]{3,}(?![\w-])")
+ALLOWED = {
+    "English": "the language switch names the other language in that language",
+    "PDF": "a file format people know by this name", "JPG": "a file format", "PNG": "a file format",
+    "OFD": "China's own document format", "DOCX": "a file format", "XML": "what the analyst downloads",
+    "CSV": "a download format", "HTML": "a download format", "JSON": "the dossier's download format",
+    "Excel": "a program people open downloads with",
+    "SHA": "SHA-256, the hash's standard name", "BPMN": "the diagram standard", "DMN": "the table standard",
+    "JavaScript": "the browser setting a page asks to turn on",
+}
+# Not read as words: scripts and styles, and <code> — a command an operator is asked to type is typed as it is.
+SKIP_TAGS = ("script", "style", "noscript", "template", "svg", "code")
+
+
+def visible_text(page: str) -> str:
+    tree = html.fromstring(page)
+    for node in tree.iter(*SKIP_TAGS):
+        node.drop_tree()
+    attributes = [v for node in tree.iter() if isinstance(node.tag, str)
+                  for name in ("title", "placeholder", "aria-label", "alt") if (v := node.get(name))]
+    return " ".join([tree.text_content(), *attributes])
+
+
+def offending(page: str) -> list[str]:
+    text = visible_text(page)
+    found = PREFIXED.findall(text) + SNAKE.findall(text)
+    text = PREFIXED.sub(" ", SNAKE.sub(" ", text))
+    found += [w for w in WORD.findall(text) if w not in ALLOWED]
+    return sorted(set(found))
+
+
+@pytest.fixture
+def district(db):
+    """The demo installation, a JG-002 joint case accepted with one department's opinion in."""
+    orgtree.install(db)
+    demo.seed(db)
+    applicant = accounts.actor_for(db, "applicant")
+    case_no = casework.start_case(db, "JG-002", catalogue_walk.application(db, "JG-002"), applicant).case_no
+    members = {group: user.username for user in reversed(demo.demo_users()) for group in user.groups}
+    for _ in range(2):
+        task = queries.open_tasks(db, case_no=case_no)[-1]
+        detail = queries.task_detail(db, task.task_id)
+        offered = ((detail["schema"].get("properties") or {}).get("decision") or {}).get("enum")
+        handler = accounts.actor_for(db, members[task.candidate_group])
+        casework.complete_task(db, task.task_id, catalogue_walk.sample(detail["schema"], offered[0] if offered
+                                                                       else None), handler)
+    return case_no
+
+
+def pages_for(db, case_no: str) -> dict[str, list[str]]:
+    open_tasks = queries.open_tasks(db, case_no=case_no)
+    task = open_tasks[0].task_id
+    return {
+        "jg-window": ["/desk", f"/cases/{case_no}", "/cases", "/desk/messages", f"/desk/tasks/{task}"],
+        "jg-approve": ["/desk", f"/cases/{case_no}"],
+        "supervisor": ["/watch", "/watch/warnings", "/watch/incidents", "/watch/performance", "/watch/reports",
+                       "/watch/weights", f"/cases/{case_no}"],
+        "auditor": ["/audit", f"/audit/cases/{case_no}", f"/audit/cases/{case_no}/replay", "/audit/views",
+                    "/audit/verify"],
+        "applicant": ["/hall", "/hall/mine", f"/hall/mine/{case_no}", "/hall/items/JG-002",
+                      f"/hall/receipts/{case_no}"],
+        "": ["/hall", "/login", "/register", "/follow", "/hall/items/GT-003", "/no-such-page",
+             f"/cases/{case_no}"],
+    }
+
+
+def test_no_page_a_person_reads_carries_english_or_internal_ids(client, db, district):
+    found: dict[str, list[str]] = {}
+    for person, paths in pages_for(db, district).items():
+        with client.session_transaction() as session:
+            session.clear()
+        if person:
+            log_in(client, person, demo.DEMO_PASSWORD)
+        for path in paths:
+            response = client.get(path, follow_redirects=True)
+            assert response.status_code in (200, 403, 404), (person, path, response.status_code)
+            if words := offending(response.get_data(as_text=True)):
+                found[f"{person or '匿名'} {path}"] = words
+    assert found == {}, "\n".join(f"{where}: {', '.join(words)}" for where, words in found.items())
+
+
+def test_the_check_finds_what_it_looks_for():
+    page = "<p>审查组 role:supervisor 的 joint_opinion：Pending <b title='missing_materials'>x</b> PDF</p>"
+    assert offending(page) == ["Pending", "joint_opinion", "missing_materials", "role:supervisor"]
+    assert offending("<p>住宅 80 元；PDF、English、20261204000001</p>") == []
