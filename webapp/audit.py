@@ -43,6 +43,7 @@ from .formatting import (
     event_summary,
     group_label,
     local_time,
+    procedure_name,
     status_name,
     warning_kind_name,
     warning_level_name,
@@ -364,8 +365,8 @@ def _step_title(step: Step, elements: dict[str, dict[str, str]], before: set[str
     if step.input == "deadline_extended":
         return _("延期 %(n)s 个工作日", n=data.get("days", "?"))
     if step.input == "special_procedure_started":
-        return _("特别程序「%(procedure)s」，暂停计时（预计 %(n)s 个工作日）", procedure=data.get("procedure", "?"),
-                 n=data.get("days", "?"))
+        return _("特别程序「%(procedure)s」，暂停计时（预计 %(n)s 个工作日）",
+                 procedure=procedure_name(data.get("procedure", "?")), n=data.get("days", "?"))
     if step.input == "special_procedure_ended":
         return _("特别程序结束，恢复计时")
     opened = [_element_name(i, elements) for i in step.active_after

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.catalogue import drafts, new_items
@@ -93,7 +94,8 @@ def new_item():
             flash(_("已创建新事项 %(code)s 的草稿；修改流程图后检查并部署为第 1 版。", code=draft.item_code), "success")
             return redirect(url_for("studio.modeler", draft_id=draft.id))
     return render_template("studio/new.html", shapes=new_items.SHAPES, shape=shape, form=form, problems=problems,
-                           departments=new_items.department_choices(), rows=range(new_items.MATERIAL_ROWS)), \
+                           departments=new_items.department_choices(), rows=range(new_items.MATERIAL_ROWS),
+                           material_forms=MATERIAL_FORMS), \
         400 if problems else 200
 
 
@@ -102,11 +104,11 @@ def new_item():
 def open_draft_form(code: str):
     """A fresh draft of mine from the chosen version (a POST: it replaces any draft I had of this item)."""
     try:
-        number = db_int(int(request.form.get("version", "")), "版本号")
+        number = db_int(int(request.form.get("version", "")), _("版本号"))
     except ValueError as exc:
-        raise OnewindowError("请填写要打开的版本号（整数）。") from exc
+        raise OnewindowError(_("请填写要打开的版本号（整数）。")) from exc
     draft = drafts.open_draft(get_db(), code, number, current_user.actor)
-    flash(f"已基于 {code} 第 {number} 版创建草稿；保存后再部署。", "success")
+    flash(_("已基于 %(code)s 第 %(n)s 版创建草稿；保存后再部署。", code=code, n=number), "success")
     return redirect(url_for("studio.modeler", draft_id=draft.id))
 
 
@@ -116,7 +118,7 @@ def version_file(code: str, number: int, name: str):
     """Download one file of a deployed version (its BPMN XML, a form, item.json) as it was deployed."""
     files = drafts.version_files(get_db(), code, number)
     if name not in files:
-        raise NotFound(f"第 {number} 版没有文件 {name}。")
+        raise NotFound(_("第 %(n)s 版没有文件 %(name)s。", n=number, name=name))
     return _download(files[name], f"{code}-v{number}-{name.replace('/', '-')}")
 
 
@@ -127,7 +129,7 @@ def version_diagram(code: str, number: int):
     files = drafts.version_files(get_db(), code, number)
     name = next((n for n in sorted(files) if n.endswith(".bpmn") and not n.startswith(SHARED_PREFIX)), None)
     if name is None:
-        raise NotFound(f"第 {number} 版没有流程图文件。")
+        raise NotFound(_("第 %(n)s 版没有流程图文件。", n=number))
     return _download(files[name], f"{code}-v{number}-{name}")
 
 
@@ -154,7 +156,7 @@ def modeler(draft_id: int):
 def draft_file(draft_id: int, name: str):
     draft = _draft(draft_id)
     if name not in draft.files:
-        raise NotFound(f"草稿中没有文件 {name}。")
+        raise NotFound(_("草稿中没有文件 %(name)s。", name=name))
     if request.args.get("download"):
         return _download(draft.files[name], f"{draft.item_code}-draft-{name.replace('/', '-')}")
     kind = "application/xml" if name.endswith((".bpmn", ".dmn")) else "application/json"
@@ -173,7 +175,7 @@ def save_draft_file(draft_id: int, name: str):
 def _posted_text() -> str:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        raise PackageError("请求中没有文件内容（JSON 对象的 text 字段）。")
+        raise PackageError(_("请求中没有文件内容（JSON 对象的 text 字段）。"))
     return body["text"]
 
 
@@ -201,21 +203,22 @@ def upload(draft_id: int):
     upload_file = request.files.get("bpmn")
     try:
         if target not in draft.diagram_names():
-            raise PackageError(f"草稿中没有流程图 {target}；只能替换草稿已有的流程图。")
+            raise PackageError(_("草稿中没有流程图 %(name)s；只能替换草稿已有的流程图。", name=target))
         if upload_file is None or not upload_file.filename:
-            raise PackageError("请选择要上传的 .bpmn 文件。")
+            raise PackageError(_("请选择要上传的 .bpmn 文件。"))
         raw = upload_file.stream.read(MAX_XML_BYTES + 1)
         if len(raw) > MAX_XML_BYTES:
-            raise PackageError(f"{upload_file.filename}: 超过流程图 {MAX_XML_BYTES} 字节的上限（size limit）。")
+            raise PackageError(_("%(file)s：超过流程图 %(n)s 字节的上限。", file=upload_file.filename, n=MAX_XML_BYTES))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise PackageError(f"{upload_file.filename}: 不是 UTF-8 文本；请以 UTF-8 编码保存。") from exc
+            raise PackageError(_("%(file)s：不是 UTF-8 文本；请以 UTF-8 编码保存。",
+                                 file=upload_file.filename)) from exc
         drafts.save_file(get_db(), draft, target, text)
     except OnewindowError as exc:
-        flash(f"上传未保存：{exc.message}", "error")
+        flash(_("上传未保存：%(why)s", why=exc.message), "error")
     else:
-        flash(f"已用 {plain_name(upload_file.filename)} 替换草稿中的 {target}。", "success")
+        flash(_("已用 %(file)s 替换草稿中的 %(name)s。", file=plain_name(upload_file.filename), name=target), "success")
     return redirect(url_for("studio.modeler", draft_id=draft.id, file=target))
 
 
@@ -239,7 +242,7 @@ def decision_editor(draft_id: int, name: str):
     """Edit one of the draft's decision tables (.dmn) in dmn-js; saving goes through `save_draft_file`."""
     draft = _draft(draft_id)
     if name not in draft.decision_names():
-        raise NotFound(f"草稿中没有决策表 {name}。")
+        raise NotFound(_("草稿中没有决策表 %(name)s。", name=name))
     return render_template("studio/decision.html", draft=draft, name=name, editor=dmn_js_available(),
                            decision=request.args.get("decision"), report=drafts.lint_draft(draft))
 
@@ -252,12 +255,16 @@ def form_editor(draft_id: int, name: str):
     ui_name = request.args.get("ui") or ""
     for form in filter(None, (name, ui_name)):
         if problem := name_problem(form):
-            raise PackageError(f"表单{problem}；只能打开 forms/ 中的表单文件名本身，如 accept.json。")
+            raise PackageError(_("表单%(problem)s；只能打开 forms/ 中的表单文件名本身，如 accept.json。",
+                                 problem=problem))
     return render_template("studio/form.html", draft=draft, name=name, ui_name=ui_name,
                            schema_text=_form_text(draft, name, _NEW_FORM),
                            ui_text=_form_text(draft, ui_name, "{}") if ui_name else "")
 
 
+# A material's form as item.json records it (the guide's data, Chinese), and as the page names it.
+MATERIAL_FORMS = (("原件", _l("原件")), ("复印件", _l("复印件")), ("原件及复印件", _l("原件及复印件")),
+                  ("电子件", _l("电子件")))
 _NEW_FORM = json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "新表单",
                         "type": "object", "required": [], "properties": {}}, ensure_ascii=False, indent=2)
 
@@ -284,11 +291,12 @@ def item_editor(draft_id: int):
 def form_preview():
     """The posted schema (+ UI schema) rendered by the desk's renderer: exactly what the clerk will see."""
     body = request.get_json(silent=True) or {}
-    schema = drafts.check_form("表单", str(body.get("schema", "")))
+    schema = drafts.check_form(_("表单"), str(body.get("schema", "")))
     ui_text = str(body.get("ui_schema") or "").strip()
-    ui_schema = drafts.check_form("界面配置", ui_text) if ui_text else {}
+    ui_schema = drafts.check_form(_("界面配置"), ui_text) if ui_text else {}
     try:
         fields = build_fields(schema, ui_schema)
     except (AttributeError, TypeError) as exc:  # a property that is not an object, a ui entry that is a list…
-        return _json_error(PackageError(f"表单结构无法显示：{exc}；每个字段（properties 下）都应是一个对象。"))
+        return _json_error(PackageError(_("表单结构无法显示：%(why)s；每个字段（properties 下）都应是一个对象。",
+                                          why=exc)))
     return jsonify({"html": render_template("studio/_preview.html", schema=schema, fields=fields)})
