@@ -24,13 +24,8 @@
   }
 
   function save() {
-    setStatus("正在保存……");
-    return modeler.saveXML({ format: true }).then(function (result) {
-      return window.OnewindowStudio.postJson(data("save-url"), { text: result.xml }, csrf);
-    }).then(function (answer) {
-      if (answer.error) { setStatus("未保存：" + answer.message, "lint-bad"); throw new Error(answer.message); }
+    return window.OnewindowStudio.saveXml(modeler, data("save-url"), csrf, setStatus).then(function (answer) {
       dirty = false;
-      setStatus("已保存", "lint-ok");
       showFindings(answer.findings);
       return answer;
     });

@@ -88,13 +88,8 @@
   /* ---- save and deploy ---- */
 
   function save() {
-    setStatus("正在保存……");
-    return modeler.saveXML({ format: true }).then(function (result) {
-      return post(data("save-url"), { text: result.xml });
-    }).then(function (answer) {
-      if (answer.error) { setStatus("未保存：" + answer.message, "lint-bad"); throw new Error(answer.message); }
+    return window.OnewindowStudio.saveXml(modeler, data("save-url"), csrf, setStatus).then(function (answer) {
       dirty = false;
-      setStatus("已保存", "lint-ok");
       showFindings(answer.findings);
       return answer;
     });
