@@ -114,12 +114,12 @@ def fill(db: Database, tasks: int, rng: random.Random) -> dict[str, Any]:
         item_code, item_name = rng.choice(ITEMS)
         name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2, 2))))
         case_no = f"{created:%Y%m%d}{case_id:06d}"
+        grams = name_grams(name) if not db.is_sqlite else " ".join(name_grams(name))
         case_rows.append((case_id, case_no, item_id, version_id, status, "{}", "bench", 1, 0, "0" * 64,
-                          _ts(created), _ts(created), name, _ts(deadline), warning))
+                          _ts(created), _ts(created), name, _ts(deadline), warning, grams))
         facts.append({"case_no": case_no, "created": created, "status": status, "warning": warning,
                       "deadline": deadline, "item_code": item_code, "item_name": item_name, "name": name})
     task_rows: list[tuple[Any, ...]] = []
-    postgres = not db.is_sqlite
     for n, group in enumerate(task_groups):
         case_id = n + 1 if n < cases_count else rng.randint(1, cases_count)  # the rest: parallel steps
         f = facts[case_id - 1]
@@ -131,8 +131,8 @@ def fill(db: Database, tasks: int, rng: random.Random) -> dict[str, Any]:
         task_rows.append((str(uuid.UUID(int=rng.getrandbits(128), version=4)), case_id, f"step_{STEPS.index(step)}",
                           step, group, group, assignee, None, _ts(arrived), _ts(arrived + timedelta(days=3)),
                           f["case_no"], f["item_code"], f["item_name"], f["name"], f["status"], f["warning"],
-                          _ts(f["deadline"]), name_grams(f["name"]) if postgres else " ".join(name_grams(f["name"]))))
-    if postgres:
+                          _ts(f["deadline"])))
+    if not db.is_sqlite:
         _fill_postgres(db, case_rows, task_rows)
     else:
         _fill_sqlite(path, case_rows, task_rows)
@@ -147,10 +147,10 @@ def fill(db: Database, tasks: int, rng: random.Random) -> dict[str, Any]:
 
 CASE_COLUMNS = ("id", "case_no", "item_id", "version_id", "status", "state", "serializer_version", "lock_version",
                 "audit_seq", "audit_head", "created_at", "updated_at", "applicant_name", "committed_deadline",
-                "warning_level")
+                "warning_level", "applicant_grams")
 TASK_COLUMNS = ("task_id", "case_id", "element_id", "name", "lane", "candidate_group", "assignee", "form",
                 "created_at", "due_at", "case_no", "item_code", "item_name", "applicant_name", "case_status",
-                "warning_level", "case_deadline", "applicant_grams")
+                "warning_level", "case_deadline")
 
 
 def _fill_postgres(db: Database, case_rows: list[tuple[Any, ...]], task_rows: list[tuple[Any, ...]]) -> None:
@@ -178,16 +178,16 @@ def _fill_sqlite(path: str, case_rows: list[tuple[Any, ...]], task_rows: list[tu
             conn.executemany(
                 "INSERT INTO cases (id, case_no, item_id, version_id, status, state, serializer_version, "
                 "lock_version, audit_seq, audit_head, created_at, updated_at, applicant_name, "
-                "committed_deadline, warning_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "committed_deadline, warning_level, applicant_grams) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # case_names (FTS5) follows by trigger
                 case_rows[start:start + CHUNK])
             conn.execute("COMMIT")
         for start in range(0, len(task_rows), CHUNK):
             conn.execute("BEGIN")
-            conn.executemany(  # the name index (FTS5) follows through migration 0020's triggers
+            conn.executemany(
                 "INSERT INTO task_index (task_id, case_id, element_id, name, lane, candidate_group, assignee, "
                 "form, created_at, due_at, case_no, item_code, item_name, applicant_name, case_status, "
-                "warning_level, case_deadline, applicant_grams) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "warning_level, case_deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 task_rows[start:start + CHUNK])
             conn.execute("COMMIT")
             if (start + CHUNK) % 50_000 == 0:

@@ -99,7 +99,8 @@ def start_case_in(conn: Connection, item_code: str, data: dict[str, Any], actor:
         case_no=uuid.uuid4().hex[:32], item_id=version.item_id, version_id=version.id,
         applicant_id=user_id(conn, actor.username), status=SUBMITTED, state="{}",
         serializer_version=SERIALIZER_VERSION, lock_version=0, audit_seq=0, audit_head=GENESIS,
-        created_at=now, updated_at=now, applicant_name=_applicant_name(data, actor), unit_code=front,
+        created_at=now, updated_at=now, applicant_name=(name := _applicant_name(data, actor)),
+        applicant_grams=indexes.grams_value(conn, name), unit_code=front,
         mandate=mandate, **applicant_contact(data, mandate),
     ).returning(cases.c.id)).scalar_one()
     case_no = f"{clock.local_date(now):%Y%m%d}{case_id:06d}"

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql
 from engine.org.assignment import Actor
 from engine.runtime.indexes import name_grams
 from engine.store.db import Database
-from engine.store.tables import task_index
+from engine.store.tables import cases, task_index
 from engine.time import clock
 from engine.time.clock import iso_utc
 
@@ -178,7 +178,7 @@ class _Shape:
 
 
 _FILTER_COLUMNS = ("item_code", "case_status", "warning_level", "case_no")
-_COLUMNS = [c for c in task_index.c if c.name != "applicant_grams"]
+_COLUMNS = list(task_index.c)
 
 
 def _visibility(shape: _Shape):
@@ -221,11 +221,14 @@ def _where(query, shape: _Shape, scoped: bool):
         query = query.where(name.ilike(bindparam("b_like"), escape="/") if shape.dialect == "postgresql"
                             else name.like(bindparam("b_like"), escape="/"))
         if shape.names == "fts":
-            query = query.where(text("task_index.rowid IN (SELECT rowid FROM task_index_names "
-                                     "WHERE task_index_names MATCH :b_names)"))
+            query = query.where(text("task_index.case_id IN (SELECT rowid FROM case_names "
+                                     "WHERE case_names MATCH :b_names)"))
         elif shape.names == "grams":
-            query = query.where(task_index.c.applicant_grams.op("@>")(
-                bindparam("b_grams", type_=postgresql.ARRAY(String(8)))))
+            query = query.where(task_index.c.case_id.in_(select(cases.c.id).where(cases.c.applicant_grams.op("@>")(
+                bindparam("b_grams", type_=postgresql.ARRAY(String(8)))))))
+        elif shape.dialect == "postgresql":  # three characters or more: the trigram index on the case's name
+            query = query.where(task_index.c.case_id.in_(select(cases.c.id).where(
+                cases.c.applicant_name.ilike(bindparam("b_like"), escape="/"))))
     if shape.claimed == "unclaimed":
         query = query.where(task_index.c.assignee.is_(None))
     elif shape.claimed in ("mine", "others"):

@@ -38,8 +38,8 @@ def name_grams(name: str | None) -> list[str]:
     return sorted(set(text) | {text[i:i + 2] for i in range(len(text) - 1)})
 
 
-def _grams_value(conn: Connection, name: str | None) -> list[str] | str:
-    """The `applicant_grams` column as each database keeps it: an array (PostgreSQL, GIN-indexed) or
+def grams_value(conn: Connection, name: str | None) -> list[str] | str:
+    """`cases.applicant_grams` as each database keeps it: an array (PostgreSQL, GIN-indexed) or
     space-separated text (SQLite, indexed by the FTS5 table `task_index_names`)."""
     found = name_grams(name)
     return found if conn.dialect.name == "postgresql" else " ".join(found)
@@ -90,14 +90,13 @@ def _rewrite_tasks(conn: Connection, case_id: int, ready: list[Task], now: datet
                    facts: dict[str, Any], group_of: Callable[[Task], str | None], fresh: bool = False) -> None:
     existing = {} if fresh else {r.task_id: r.assignee for r in conn.execute(_OPEN_ROWS, {"b_case_id": case_id})}
     wanted: dict[str, dict[str, Any]] = {}
-    grams = _grams_value(conn, facts["applicant_name"]) if ready and "applicant_name" in facts else None
     for task in ready:
         spec = task.task_spec
         wanted[str(task.id)] = {
             "task_id": str(task.id), "case_id": case_id, "element_id": spec.bpmn_id,
             "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "candidate_group": group_of(task),
             "assignee": taskdata.assignee(task), "form": task_form(task), "created_at": now,
-            "due_at": taskdata.step_due(task), "applicant_grams": grams,
+            "due_at": taskdata.step_due(task),
             **facts,
         }
     gone = [{"b_task_id": task_id} for task_id in existing if task_id not in wanted]

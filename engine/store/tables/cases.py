@@ -78,6 +78,9 @@ cases = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("applicant_name", String(128), nullable=True),
+    # The applicant's name as single characters and pairs, for finding a part of it (`indexes.name_grams`; on
+    # PostgreSQL an array, GIN-indexed; on SQLite space-separated text, indexed by the FTS5 table `case_names`).
+    Column("applicant_grams", Text().with_variant(postgresql.ARRAY(String(8)), "postgresql"), nullable=True),
     # Who the case is for, as the application recorded it, for finding people (engine/reads/casesearch.py):
     # the ID number (the applicant's, or the mandate principal's) and the phone.
     Column("applicant_id_number", String(18), nullable=True, index=True),
@@ -118,8 +121,8 @@ task_index = Table(
     Column("element_id", String(256), nullable=False),
     Column("name", String(256), nullable=False),
     Column("lane", String(128), nullable=True),
-    Column("candidate_group", String(128), nullable=True, index=True),
-    Column("assignee", String(64), nullable=True, index=True),
+    Column("candidate_group", String(128), nullable=True),  # indexed first in the list's indexes below
+    Column("assignee", String(64), nullable=True),
     Column("form", String(256), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=True, index=True),
@@ -131,9 +134,6 @@ task_index = Table(
     Column("case_status", String(32), nullable=True),
     Column("warning_level", String(16), nullable=True),
     Column("case_deadline", DateTime(timezone=True), nullable=True),
-    # The applicant's name as single characters and pairs, for finding a part of it (PostgreSQL: GIN-indexed;
-    # on SQLite space-separated text, indexed by the FTS5 table `task_index_names`: see migration 0020).
-    Column("applicant_grams", Text().with_variant(postgresql.ARRAY(String(8)), "postgresql"), nullable=True),
     # Every order of the desk's list, each ending in the task id, so a page and the keyset pages after it are
     # read from an index without sorting.
     Index("ix_task_index_group_created", "candidate_group", "created_at", "task_id"),
