@@ -5,11 +5,14 @@ pg_trgm and a GIN array on PostgreSQL) and rechecked; a key from a link is never
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import ACCEPT_DATA, make_actor
 from sqlalchemy import event, select, update
+from test_web import login, text
 
 from engine.desk.casework import complete_task, start_case
 from engine.reads import tasklist
@@ -17,6 +20,7 @@ from engine.reads.tasklist import TaskFilter, key_of, task_page
 from engine.runtime.indexes import name_grams
 from engine.store.tables import cases, task_index
 from engine.time import clock
+from webapp import create_app
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 NAMES = ["张三丰", "李四", "王小五", "欧阳娜娜", "Ann Lee", "赵_六", "钱100%", '孙"七"', "周八", "吴九"]
@@ -165,3 +169,27 @@ def test_statements_are_built_once_per_shape(db, many, clerk):
     for n in range(5):
         task_page(db, clerk, TaskFilter(warning_level="red"), "deadline", 1 + n, 7)
     assert tasklist._statements.cache_info().misses == 1
+
+
+ROW_TASK = re.compile(r'<tr data-task="([^"]+)"')
+
+
+def test_the_desk_pages_follow_their_links_by_key(db, many, clerk):
+    client = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db.url}, db=db).test_client()
+    login(client, "clerk")
+    seen, href = [], "/desk?sort=deadline"
+    while href:
+        page = text(client.get(html.unescape(href)))
+        seen += ROW_TASK.findall(page)
+        found = re.search(r'rel="next" href="([^"]+)"', page)
+        href = found.group(1) if found else None
+        if href:
+            assert "after=" in href and "sort=deadline" in href
+        assert len(seen) <= 42
+    assert seen == [r.task_id for r in task_page(db, clerk, TaskFilter(), "deadline", 1, 1000).rows]
+    back = re.search(r'rel="prev" href="([^"]+)"', page).group(1)
+    assert "before=" in back
+    assert client.get("/desk?page=2&after=garbage&before=!!").status_code == 200  # a forged key: page 2 by number
+    applicant = make_actor(db, "zhangsan", [], ["applicant"])
+    login(client, applicant.username)
+    assert client.get(f"/desk?after={key_of(task_page(db, clerk).rows[0], 'newest')}").status_code == 403
