@@ -22,7 +22,7 @@ from engine.reads import queries
 from engine.runtime.scheduler import tick
 from engine.time import clock
 from engine.time.calendar_admin import set_override
-from webapp.audit import replay_steps
+from webapp.replayview import replay_steps
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in the district
 REVIEWS = ["review_env", "review_fire", "review_housing"]

@@ -21,6 +21,7 @@ from engine.diagrams.specs import spec_cache
 from engine.errors import ConflictError
 from engine.reads import queries
 from engine.runtime import change as runtime
+from engine.runtime import taskdata
 from engine.runtime.change import change_case, load_workflow, routing_of
 from engine.store.tables import audit_events, cases, task_index, timer_index
 
@@ -118,8 +119,7 @@ def test_a_case_reloaded_from_the_database_continues_like_one_kept_in_memory(db,
     # The demo's chase timers say workdays(2); in memory, outside any change, a plain duration stands in.
     memory = BpmnWorkflow(specs.spec, specs.subprocess_specs,
                           script_engine=make_script_engine({"workdays": lambda n: f"P{n}D"}))
-    for task in memory.get_tasks(state=TaskState.READY):  # the platform adds where the case came in
-        task.data.update(routing_of(specs, None).flags())
+    taskdata.set_case_facts(memory, routing_of(specs, None).flags())  # where the case came in, once per case
     memory.do_engine_steps()
     steps = [("accept", ACCEPT_DATA), ("review_env", {"opinion": "同意"}),
              ("review_fire", {"opinion": "不同意", "reason": "疏散通道不足"}),
