@@ -89,8 +89,9 @@ def lint_package(package: ProcessPackage) -> LintReport:
     for called in package.missing:
         findings.append(Finding("error", f"调用活动调用的流程“{called}”在任何文件中都没有定义",
                                 "把该流程的 BPMN 放到 processes/shared/，或更正 calledElement"))
+    dangling = {name: lint_flows.dangling_flows(tree) for name, tree in trees.items()}
     for name, tree in trees.items():
-        findings += _lint_tree(package, name, tree)
+        findings += _lint_tree(package, name, tree, dangling[name])
     decisions = [Finding("error", problem, fix, element, file)
                  for problem, fix, element, file in lint_dmn.decision_problems(package.dmn_files(), trees)]
     findings += decisions
@@ -98,7 +99,7 @@ def lint_package(package: ProcessPackage) -> LintReport:
                  for problem, fix, element, file in appeal_problems(package.metadata, trees, package.files)]
     # The parser's view too, but not twice: what our rules already named on an element stays ours; and it
     # stops at a flow to nowhere or a decision table it cannot use, which our own rules have named better.
-    if trees and not decisions and not any(f.message.startswith("连线“") for f in findings):
+    if trees and not decisions and not any(dangling.values()):
         named = {(f.file, f.element_id) for f in findings if f.severity == "error" and f.element_id}
         findings += [f for f in _lint_spec(package) if (f.file, f.element_id) not in named]
     return LintReport(findings)
@@ -116,7 +117,8 @@ def _lint_metadata(package: ProcessPackage, diagrams_readable: bool) -> list[Fin
     return findings
 
 
-def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> list[Finding]:
+def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree,
+               dangling: list[lint_flows.Problem]) -> list[Finding]:
     findings: list[Finding] = []
     lanes = lane_of(tree)
     has_lanes = bool(tree.getroot().find(".//bpmn:lane", NS) is not None)
@@ -153,7 +155,7 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree) -> 
             task.get("id"), name))
     findings += _lint_gateways(tree, name)
     findings += [Finding("error", problem, fix, element, name)
-                 for problem, fix, element in lint_flows.dangling_flows(tree) + lint_flows.orphans(tree)
+                 for problem, fix, element in dangling + lint_flows.orphans(tree)
                  + lint_flows.unsupported_events(tree)]
     findings += _lint_timeout_paths(tree, name)
     findings += _lint_expressions(tree, name)
