@@ -19,7 +19,7 @@ from engine.catalogue import versions
 from engine.org import orgtree
 from engine.runtime.change import load_workflow
 
-from .test_walkthrough import log_in
+from .test_studio_modeler import open_in_studio
 
 pytestmark = pytest.mark.browser
 
@@ -35,10 +35,7 @@ def test_the_analyst_changes_a_fee_in_the_decision_table_and_deploys_it(page: Pa
     units = orgtree.install(db)
     deploy(db, "catalogue/guotu/GT-003")
     make_actor(db, "ana", [], ["analyst"])
-    log_in(page, "ana")
-    page.click("nav >> text=流程工作室")
-    page.locator('tr[data-item="GT-003"] button[type=submit]').click()
-    expect(page.locator("#canvas")).to_have_attribute("data-rendered", "1")
+    open_in_studio(page, "ana", "GT-003")
 
     page.click("a.decision-link >> text=registration_fee.dmn")
     expect(page.locator("#dmn-canvas")).to_have_attribute("data-rendered", "1")

@@ -13,8 +13,7 @@ from engine.diagrams.bpmn import NS
 from engine.diagrams.safexml import parse_xml
 from engine.org import orgtree
 
-from .test_studio_modeler import select_element
-from .test_walkthrough import log_in
+from .test_studio_modeler import open_in_studio, select_element
 
 pytestmark = pytest.mark.browser
 
@@ -25,10 +24,7 @@ def test_the_panel_shows_a_decision_id_and_writes_instructions_into_the_draft(pa
     orgtree.install(db)
     deploy(db, "catalogue/guotu/GT-003")
     make_actor(db, "ana", [], ["analyst"])
-    log_in(page, "ana")
-    page.click("nav >> text=流程工作室")
-    page.locator('tr[data-item="GT-003"] button[type=submit]').click()
-    expect(page.locator("#canvas")).to_have_attribute("data-rendered", "1")
+    open_in_studio(page, "ana", "GT-003")
 
     select_element(page, "issue")  # first: the selected element's context pad opens to its right, over "issue"
     page.fill("#prop-instructions", "核对登记费缴款凭证后发证")

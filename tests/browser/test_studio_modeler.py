@@ -40,6 +40,14 @@ def accepted_case(db, clerk) -> str:
     return case_no
 
 
+def open_in_studio(page: Page, username: str, code: str) -> None:
+    """Log in as `username`, go to the studio by its menu, open a draft of item `code` and wait for its diagram."""
+    log_in(page, username)
+    page.click("nav >> text=流程工作室")
+    page.locator(f'tr[data-item="{code}"] button[type=submit]').click()
+    expect(page.locator("#canvas")).to_have_attribute("data-rendered", "1")
+
+
 def select_element(page: Page, element_id: str, band: bool = False) -> None:
     """Click an element on the canvas (a lane: an empty corner of it) and wait for the panel to show it."""
     shape = f'#canvas g.djs-element[data-element-id="{element_id}"] > .djs-visual > :first-child'
