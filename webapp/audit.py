@@ -226,7 +226,8 @@ def replay(case_no: str):
     auditor.record_view(db, _username(), case_no, "replay")
     report = replay_case(db, case_no)
     elements = queries.case_elements(db, case_no)
-    steps = replay_steps(report, elements, story.story_names(db, case_no, queries.case_history(db, case_no)))
+    recorded = [event for step in report.steps for event in step.recorded]  # the history the replay read
+    steps = replay_steps(report, elements, story.story_names(db, case_no, recorded))
     current = _step_number(len(steps))
     diverged_at = steps[-1]["number"] if steps and not steps[-1]["identical"] else None
     return render_template("audit/replay.html", report=report, steps=steps, current=current,
