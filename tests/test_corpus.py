@@ -73,7 +73,8 @@ def _bare_run(folder: Path, answers: dict[str, dict]) -> dict:
 
 
 @pytest.mark.parametrize("folder", MODELS, ids=lambda p: p.name)
-def test_a_model_from_elsewhere_lints_deploys_and_runs_as_bare_spiffworkflow_runs_it(db, tmp_path, folder):
+def test_a_model_from_elsewhere_lints_deploys_and_runs_as_bare_spiffworkflow_runs_it(db, tmp_path, folder, cold):
+    """Cold: every step parses the version anew, as in a worker that has just started (the `cold` fixture)."""
     expected = _expected(folder)
     code = "CORPUS-" + folder.name.upper()
     package = load_package(as_item(folder, tmp_path, code))
