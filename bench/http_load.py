@@ -46,7 +46,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,14 +78,17 @@ class RequestFailed(Exception):
     """A request answered with an unexpected status, or not at all; ends the approval it belongs to."""
 
 
-@dataclass
 class Tally:
-    """What the clients saw: latencies per request kind (seconds), finished approvals and errors."""
+    """What the clients saw: latencies per request kind (seconds), finished approvals and errors.
 
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    approvals: int = 0
-    errors: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    (A plain class: `onewindow bench` loads this file without registering it as a module, which a
+    dataclass needs.)"""
+
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.approvals = 0
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
 
     def merge(self, latencies: dict[str, list[float]], approvals: int, errors: list[str]) -> None:
         with self.lock:
