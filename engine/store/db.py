@@ -8,9 +8,10 @@ writers queue for the lock instead of failing half-way with "database is locked"
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from engine import settings
 
@@ -57,9 +58,15 @@ class Database:
         self.engine.dispose()
 
 
+# A pooled connection idle for longer than this is pinged before it is used again (see `_ping_when_idle`).
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
 def _make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
+        _ping_when_idle(engine)
+        return engine
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -84,3 +91,29 @@ def _make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before it is used only when it has sat idle in the pool for a while.
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout: one more round trip per transaction, two or three
+    per API request (the token, then the change), which under load costs the worker and PostgreSQL CPU for
+    nothing (bench/http_load.py). What the ping guards against — a connection the server dropped (a restart,
+    an idle timeout, a firewall) — finds idle connections. A restart under load breaks the connections in
+    use whether or not they were pinged; SQLAlchemy then invalidates the whole pool, so the connections
+    returned a moment earlier are replaced as well rather than failing one by one.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:  # the pool replaces it (and every older one)
+            raise exc.InvalidatePoolError() from error
