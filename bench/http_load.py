@@ -238,6 +238,74 @@ def serving(url: str, workers: int, args: argparse.Namespace, log_dir: Path,
 
 
 # --------------------------------------------------------------------------------------------------
+# Where the CPU went during a load run: workers, PostgreSQL, the clients (this process), everything else.
+
+
+APPLICATION_NAME = "ow_bench_http"  # the workers' PostgreSQL sessions carry it, so their backends can be found
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (0 when it is gone or unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values) - idle) / TICK, sum(values) / TICK
+
+
+class CpuMeter:
+    """CPU seconds per part between `start()` and `stop()`: this proves (or not) that the machine, not a lock,
+    is what bounds the approvals/s — a serializing lock leaves cores idle while requests wait."""
+
+    def __init__(self, db: Database, server_pid: int) -> None:
+        self.db, self.server_pid = db, server_pid
+
+    def _backends(self) -> list[int]:
+        with self.db.reading() as conn:
+            return list(conn.exec_driver_sql("SELECT pid FROM pg_stat_activity WHERE application_name = %(n)s",
+                                             {"n": APPLICATION_NAME}).scalars())
+
+    def _sample(self) -> dict[str, Any]:
+        server = [self.server_pid, *_children(self.server_pid)]
+        return {"server": {p: _cpu_seconds(p) for p in server}, "postgres": {p: _cpu_seconds(p) for p in
+                                                                             self._backends()},
+                "clients": sum(os.times()[:2]), "machine": _machine_busy(), "wall": time.monotonic()}
+
+    def start(self) -> None:
+        self.began = self._sample()
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds used meanwhile by each part, the machine's busy share and its core count."""
+        end, began = self._sample(), self.began
+
+        def used(part: str) -> float:
+            return sum(value - began[part].get(pid, 0.0) for pid, value in end[part].items())
+
+        busy = end["machine"][0] - began["machine"][0]
+        wall = end["wall"] - began["wall"]
+        parts = {"workers": used("server"), "postgres": used("postgres"), "clients": end["clients"] - began["clients"]}
+        parts["others"] = max(0.0, busy - sum(parts.values()))
+        return {**parts, "busy_share": busy / (wall * os.cpu_count()), "wall": wall}
+
+
+# --------------------------------------------------------------------------------------------------
 # The database: a fresh schema, the item deployed, one clerk (and token) per client.
 
 
@@ -338,19 +406,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def load(port: int, tokens: list[str], workers: int, args: argparse.Namespace) -> dict[str, Any]:
+def load(server: Server, db: Database, tokens: list[str], workers: int, args: argparse.Namespace) -> dict[str, Any]:
+    port = server.port
     # Warm-up (not counted): enough approvals that every worker has parsed the diagram and filled its pool.
     warm = Tally()
     run_clients(port, tokens, args.seconds, len(tokens) * 2, warm)
     tally = Tally()
     log(f"  {workers} worker(s): {len(tokens)} clients for {args.seconds:g} s (at most {args.approvals} approvals)")
+    meter = CpuMeter(db, server.proc.pid)
+    meter.start()
     seconds = run_clients(port, tokens, args.seconds, args.approvals, tally)
+    cpu = meter.stop()
     kinds = {kind: {"count": len(v), "p50_ms": percentile(v, 0.50) * 1000, "p95_ms": percentile(v, 0.95) * 1000,
                     "p99_ms": percentile(v, 0.99) * 1000} for kind, v in tally.latencies.items() if v}
     return {"workers": workers, "clients": len(tokens), "seconds": seconds, "approvals": tally.approvals,
             "approvals_per_s": tally.approvals / seconds, "requests_per_s": sum(len(v) for v in
                                                                              tally.latencies.values()) / seconds,
-            "kinds": kinds, "errors": warm.errors + tally.errors}
+            "kinds": kinds, "errors": warm.errors + tally.errors,
+            "cpu_ms_per_approval": {part: cpu[part] * 1000 / max(1, tally.approvals)
+                                    for part in ("workers", "postgres", "clients", "others")},
+            "machine_busy": cpu["busy_share"]}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -358,7 +433,10 @@ def load(port: int, tokens: list[str], workers: int, args: argparse.Namespace) -
 
 
 def profiled_serve(profile_dir: str, argv: list[str]) -> int:
-    """`onewindow serve …` with every request profiled; each worker writes worker-<pid>.prof on exit."""
+    """`onewindow serve …` with every request profiled; each worker writes worker-<pid>.prof on exit.
+
+    The profiles count each thread's CPU time (`time.thread_time`), not wall time: under load a thread's wall
+    time is mostly waiting for the GIL or the database, which would bury what the worker spends CPU on."""
     from onewindow import serving
     from onewindow.cli import main as cli_main
 
@@ -367,7 +445,7 @@ def profiled_serve(profile_dir: str, argv: list[str]) -> int:
 
     def profiled(wsgi_app: Callable) -> Callable:
         def app(environ: dict[str, Any], start_response: Callable) -> Any:
-            profile = profiles.setdefault(threading.get_ident(), cProfile.Profile())
+            profile = profiles.setdefault(threading.get_ident(), cProfile.Profile(time.thread_time))
             profile.enable()
             try:
                 return list(wsgi_app(environ, start_response))
@@ -423,19 +501,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"clients": args.clients, "threads": args.threads, "seconds": args.seconds}
     with tempfile.TemporaryDirectory(prefix="ow-bench-http-") as tmp, \
             postgres_schema(args.postgres, f"ow_bench_http_{os.getpid()}", keep=False) as url:
-        log_dir = Path(tmp)
+        log_dir, served = Path(tmp), f"{url}&application_name={APPLICATION_NAME}"
         db, tokens = prepare(url, args.clients)
         try:
             loads = []
             for workers in args.workers:
-                with serving(url, workers, args, log_dir) as server:
+                with serving(served, workers, args, log_dir) as server:
                     if workers == 1:
                         log(f"serial: {args.pairs} approvals over HTTP interleaved with {args.pairs} in-process")
                         result["serial"] = serial(db, server.port, tokens[0], args.pairs)
-                    loads.append(load(server.port, tokens[1:], workers, args))
+                    loads.append(load(server, db, tokens[1:], workers, args))
             result["load"] = loads
             if args.profile:
-                result["profile"] = profile_pass(url, tokens[1:], args, log_dir)
+                result["profile"] = profile_pass(served, tokens[1:], args, log_dir)
         finally:
             db.dispose()
     result["targets"] = targets(result)
@@ -487,6 +565,10 @@ def render(r: dict[str, Any]) -> str:
         for kind, f in entry["kinds"].items():
             lines.append(f"    {kind:<10} n={f['count']:<6} p50 {f['p50_ms']:7.1f}  p95 {f['p95_ms']:7.1f}  "
                          f"p99 {f['p99_ms']:7.1f} ms")
+        cpu = entry["cpu_ms_per_approval"]
+        lines.append(f"    CPU ms per approval: workers {cpu['workers']:.1f}, PostgreSQL {cpu['postgres']:.1f}, "
+                     f"clients {cpu['clients']:.1f}, other processes {cpu['others']:.1f}; machine "
+                     f"{entry['machine_busy']:.0%} busy")
         lines += [f"    error: {error}" for error in entry["errors"][:20]]
     lines += [f"  serial error: {error}" for error in (serial_figures or {}).get("errors", [])[:20]]
     t = r["targets"]
