@@ -305,6 +305,39 @@ class CpuMeter:
         return {**parts, "busy_share": busy / (wall * os.cpu_count()), "wall": wall}
 
 
+class WaitSampler:
+    """What the workers' PostgreSQL sessions are doing, sampled from pg_stat_activity every 0.1 s in a thread:
+    a lock that serialized the workers would show as sessions waiting on `Lock` (row or table locks) or `LWLock`."""
+
+    QUERY = ("SELECT state, coalesce(wait_event_type, '') FROM pg_stat_activity "
+             "WHERE application_name = %(n)s AND pid <> pg_backend_pid()")
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.samples = db, defaultdict(int)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.1):
+            with self.db.reading() as conn:
+                for state, waiting in conn.exec_driver_sql(self.QUERY, {"n": APPLICATION_NAME}):
+                    self.samples[(waiting or "running") if state == "active" else state] += 1
+
+    def __enter__(self) -> WaitSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def shares(self) -> dict[str, float]:
+        """Share of the sampled sessions in each state: idle, idle in transaction (waiting for the worker), running,
+        or active but waiting (Lock, LWLock, IO, …)."""
+        total = sum(self.samples.values()) or 1
+        return {state: count / total for state, count in sorted(self.samples.items(), key=lambda kv: -kv[1])}
+
+
 # --------------------------------------------------------------------------------------------------
 # The database: a fresh schema, the item deployed, one clerk (and token) per client.
 
@@ -415,7 +448,8 @@ def load(server: Server, db: Database, tokens: list[str], workers: int, args: ar
     log(f"  {workers} worker(s): {len(tokens)} clients for {args.seconds:g} s (at most {args.approvals} approvals)")
     meter = CpuMeter(db, server.proc.pid)
     meter.start()
-    seconds = run_clients(port, tokens, args.seconds, args.approvals, tally)
+    with WaitSampler(db) as waits:
+        seconds = run_clients(port, tokens, args.seconds, args.approvals, tally)
     cpu = meter.stop()
     kinds = {kind: {"count": len(v), "p50_ms": percentile(v, 0.50) * 1000, "p95_ms": percentile(v, 0.95) * 1000,
                     "p99_ms": percentile(v, 0.99) * 1000} for kind, v in tally.latencies.items() if v}
@@ -425,7 +459,7 @@ def load(server: Server, db: Database, tokens: list[str], workers: int, args: ar
             "kinds": kinds, "errors": warm.errors + tally.errors,
             "cpu_ms_per_approval": {part: cpu[part] * 1000 / max(1, tally.approvals)
                                     for part in ("workers", "postgres", "clients", "others")},
-            "machine_busy": cpu["busy_share"]}
+            "machine_busy": cpu["busy_share"], "postgres_sessions": waits.shares()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -581,6 +615,8 @@ def render(r: dict[str, Any]) -> str:
         lines.append(f"    CPU ms per approval: workers {cpu['workers']:.1f}, PostgreSQL {cpu['postgres']:.1f}, "
                      f"clients {cpu['clients']:.1f}, other processes {cpu['others']:.1f}; machine "
                      f"{entry['machine_busy']:.0%} busy")
+        lines.append("    workers' PostgreSQL sessions (sampled): " + ", ".join(
+            f"{state} {share:.0%}" for state, share in entry["postgres_sessions"].items()))
         lines += [f"    error: {error}" for error in entry["errors"][:20]]
     lines += [f"  serial error: {error}" for error in (serial_figures or {}).get("errors", [])[:20]]
     t = r["targets"]
