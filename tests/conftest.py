@@ -7,24 +7,28 @@ DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
+import db_templates as templates
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from engine.audit.replay import replay_case
+from engine.catalogue import demo
 from engine.catalogue.deployment import deploy_package
 from engine.desk import casework
 from engine.diagrams.package import load_package
 from engine.diagrams.specs import spec_cache
-from engine.org import accounts
+from engine.org import accounts, orgtree
 from engine.org.assignment import Actor
-from engine.store import files, schema
+from engine.store import files
 from engine.store.db import Database
-from engine.store.tables import cases, metadata, stored_files
+from engine.store.tables import cases, stored_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -55,42 +59,91 @@ def _files_in_tmp(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def _postgres_schema():
-    """On PostgreSQL: a schema of this run's own, migrated from scratch, dropped at the end.
-
-    A schema per run (through `search_path`) lets several runs share the one `test` database.
-    """
+    """On PostgreSQL: a schema of this run's own (of this xdist worker's own), migrated from scratch, dropped
+    at the end. A schema per run (through `search_path`) lets several runs share the one `test` database."""
     if not POSTGRES_URL:
         yield None
         return
-    name = f"ow_test_{os.getpid()}"
     admin = Database(POSTGRES_URL)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {name}"))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
-    db = Database(url)
-    schema.upgrade(db)
-    db.dispose()
+    name = f"ow_test_{os.getpid()}"
+    url, _ = templates.postgres_schema(admin, POSTGRES_URL, name)
     yield url
-    with admin.engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+    templates.drop_schema(admin, name)
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory, _postgres_schema) -> Path | None:
+    """On SQLite: one database migrated from scratch for the run, which each test's database copies."""
+    if _postgres_schema:
+        return None
+    path = tmp_path_factory.mktemp("migrated") / "onewindow.db"
+    templates.build(templates.sqlite_url(path))
+    return path
+
+
 @pytest.fixture
-def db(tmp_path, _postgres_schema) -> Database:
+def db(tmp_path, _postgres_schema, _migrated_sqlite) -> Database:
     """An empty, migrated database for one test."""
     if _postgres_schema:
         database = Database(_postgres_schema)
-        names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
-        with database.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        templates.postgres_fill(database, None)
     else:
-        database = Database(f"sqlite:///{tmp_path / 'onewindow.db'}")
-        schema.upgrade(database)
+        path = tmp_path / "onewindow.db"
+        templates.sqlite_copy(_migrated_sqlite, path)
+        database = Database(templates.sqlite_url(path))
     yield database
     database.dispose()
+
+
+@dataclass
+class DemoInstallation:
+    """What `onewindow init --demo` leaves: the org tree's units and what seeding the demo did."""
+
+    units: list[orgtree.Unit]
+    seed: demo.DemoSeed
+
+
+def _install_demo(database: Database) -> DemoInstallation:
+    units = orgtree.install(database)
+    seed = demo.seed(database)
+    assert seed.failed == [], seed.failed
+    return DemoInstallation(units, seed)
+
+
+@pytest.fixture(scope="session")
+def _demo_state(tmp_path_factory, _cheap_password_hashing, _postgres_schema):
+    """The demo installation built once for the run: (an SQLite template file or a PostgreSQL schema, what
+    it holds). Seeding stores no file; if it ever does, the copies would miss them, so that fails here."""
+    files_dir = tmp_path_factory.mktemp("demo-files")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ONEWINDOW_FILES_DIR", str(files_dir))
+        if _postgres_schema:
+            admin = Database(POSTGRES_URL)
+            name = f"ow_demo_{os.getpid()}"
+            _, installation = templates.postgres_schema(admin, POSTGRES_URL, name, _install_demo)
+            source = name
+        else:
+            source = tmp_path_factory.mktemp("demo") / "onewindow.db"
+            installation = templates.build(templates.sqlite_url(source), _install_demo)
+    assert not any(files_dir.iterdir()), "seeding the demo stored files: copy them with the database"
+    yield source, installation
+    if _postgres_schema:
+        templates.drop_schema(admin, name)
+        admin.dispose()
+
+
+@pytest.fixture
+def demo_installation(db, _demo_state) -> DemoInstallation:
+    """The test's database as `onewindow init --demo` leaves it (org tree, the printed logins, every item
+    under processes/ deployed), copied from the run's one seeded database."""
+    source, installation = _demo_state
+    if db.is_sqlite:
+        db.dispose()  # no pooled connection may outlive the file it was opened on
+        templates.sqlite_copy(source, Path(db.engine.url.database))
+    else:
+        templates.postgres_fill(db, source)
+    return copy.deepcopy(installation)
 
 
 @pytest.fixture

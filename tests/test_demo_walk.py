@@ -36,12 +36,9 @@ POSITIVE_ENDS = frozenset({"approved", COMPLETED})
 
 
 @pytest.fixture
-def seeded(db: Database) -> tuple[list[orgtree.Unit], DemoSeed]:
+def seeded(demo_installation) -> tuple[list[orgtree.Unit], DemoSeed]:
     """A fresh database as `onewindow init --demo` leaves it: the org tree loaded, then the demo seeded."""
-    units = orgtree.install(db)
-    seed = demo.seed(db)
-    assert seed.failed == [], seed.failed
-    return units, seed
+    return demo_installation.units, demo_installation.seed
 
 
 def _logins(db: Database, seed: DemoSeed) -> list[Actor]:

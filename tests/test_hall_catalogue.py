@@ -15,7 +15,6 @@ import pytest
 from conftest import deploy
 
 from engine import settings
-from engine.catalogue import demo
 from engine.catalogue import entries as catalogue
 from engine.org import orgtree
 
@@ -42,9 +41,8 @@ def test_a_life_event_has_one_name(items_json):
 
 
 @pytest.fixture
-def seeded(db):
-    orgtree.install(db)
-    return demo.seed(db)
+def seeded(demo_installation):
+    return demo_installation.seed
 
 
 def test_the_hall_lists_real_items_once_each_a_page_at_a_time(client, db, seeded, monkeypatch):

@@ -18,7 +18,7 @@ from lxml import html
 
 from engine.catalogue import demo
 from engine.desk import casework
-from engine.org import accounts, orgtree
+from engine.org import accounts
 from engine.reads import queries
 
 PREFIXED = re.compile(r"\b(?:role|group|chief|applicant|user):\S+")
@@ -55,10 +55,8 @@ def offending(page: str) -> list[str]:
 
 
 @pytest.fixture
-def district(db):
+def district(db, demo_installation):
     """The demo installation, a JG-002 joint case accepted with one department's opinion in."""
-    orgtree.install(db)
-    demo.seed(db)
     applicant = accounts.actor_for(db, "applicant")
     case_no = casework.start_case(db, "JG-002", catalogue_walk.application(db, "JG-002"), applicant).case_no
     members = {group: user.username for user in reversed(demo.demo_users()) for group in user.groups}

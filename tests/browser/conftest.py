@@ -95,16 +95,10 @@ def screenshot(page):
 
 
 @pytest.fixture
-def demo_seeded(db):
-    """The test's database as `onewindow init --demo` leaves it (org tree, the printed logins, every item
-    under processes/ deployed): the walks of each person's day use the real catalogue and logins."""
-    from engine.catalogue import demo
-    from engine.org import orgtree
-
-    orgtree.install(db)
-    seed = demo.seed(db)
-    assert seed.failed == [], seed.failed
-    return seed
+def demo_seeded(demo_installation):
+    """The test's database as `onewindow init --demo` leaves it (tests/conftest.py's `demo_installation`):
+    the walks of each person's day use the real catalogue and logins; what seeding did."""
+    return demo_installation.seed
 
 
 @pytest.fixture

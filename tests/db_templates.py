@@ -1,0 +1,103 @@
+"""Test databases built once per run and copied into each test's own database.
+
+Migrating from scratch (every Alembic revision) costs about 0.3 s a test, and seeding the demo
+(`onewindow init --demo`: every catalogue item linted and deployed) about 10 s; copying what they
+produced costs milliseconds. Each state is still built the real way, once per run (per xdist worker).
+
+SQLite: a template file per state, copied over the test's own file. PostgreSQL: a schema per state;
+a test's schema is emptied (TRUNCATE) and, for a seeded state, filled from the state's schema
+(INSERT … SELECT, table by table, parents first), its sequences moved past the copied ids.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from engine.store import schema
+from engine.store.db import Database
+from engine.store.tables import metadata
+
+TABLES = [table.name for table in metadata.sorted_tables]  # parents before children
+MIGRATION_LOCK = 1_800_018  # PostgreSQL advisory lock: workers migrate one at a time (CREATE EXTENSION races)
+
+
+def build(url: str, then: Callable[[Database], Any] | None = None) -> Any:
+    """Migrate the database at `url` from scratch, run `then` on it, and close it; `then`'s result."""
+    database = Database(url)
+    try:
+        schema.upgrade(database)
+        return then(database) if then else None
+    finally:
+        database.dispose()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def sqlite_copy(template: Path, target: Path) -> None:
+    """`target` becomes a copy of `template` (a WAL file left beside it would be replayed over the copy)."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(template, target)
+
+
+def schema_url(base_url: str, name: str) -> str:
+    """`base_url` working in schema `name` (through `search_path`): several runs share one database.
+
+    `synchronous_commit=off`: a commit does not wait for its WAL to reach the disk. What a test sees is
+    the same (a crash of the server could lose the last commits, which no test does); most of the
+    suite's statements are commits of small units of work, and each then waits for no fsync."""
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}options=-csearch_path%3D{name}%20-csynchronous_commit%3Doff"
+
+
+def postgres_schema(admin: Database, base_url: str, name: str, then: Callable[[Database], Any] | None = None
+                    ) -> tuple[str, Any]:
+    """A fresh schema `name`, migrated (and built on by `then`) while holding the migration lock."""
+    with admin.engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        conn.commit()
+        try:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {name}"))
+            conn.commit()
+            url = schema_url(base_url, name)
+            return url, build(url, then)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()
+
+
+def drop_schema(admin: Database, name: str) -> None:
+    with admin.engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+
+
+def postgres_fill(db: Database, source: str | None) -> None:
+    """Empty every table of `db`'s schema, then copy in `source` schema's rows (None: leave it empty), and
+    start each id sequence after the copied ids, as TRUNCATE … RESTART IDENTITY would.
+
+    DELETE, not TRUNCATE: TRUNCATE makes new files for every table and index and syncs them at commit
+    (0.3–0.8 s a test), DELETE of a test's few rows takes milliseconds. Replica mode (superuser) switches
+    triggers off for this transaction only: the audit tables' append-only triggers refuse a DELETE, and
+    the foreign keys need no checking between two states the platform itself wrote.
+    """
+    with db.transaction() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in reversed(TABLES):
+            conn.execute(text(f"DELETE FROM {table}"))
+        for table in TABLES if source else ():
+            conn.execute(text(f"INSERT INTO {table} SELECT * FROM {source}.{table}"))
+        for table, column in conn.execute(SERIALS).all():
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                              f"COALESCE(MAX({column}), 0) + 1, false) FROM {table}"))
+
+
+SERIALS = text("SELECT table_name, column_name FROM information_schema.columns "
+               "WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'")
