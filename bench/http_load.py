@@ -10,14 +10,17 @@ Two measurements, each against a baseline taken in the same run:
 
 - **serial, 1 worker**: one client, one request at a time, approval by approval interleaved with the
   same approval in-process (the engine calls the routes make — `start_case`, `open_tasks`, `claim_task`,
-  `submit_data`, `case_detail` — on the same database, from this process). Per request kind, the
-  median HTTP request against the median engine call: the HTTP layer's share. Target: a completion
-  over HTTP ≤ 1.3× in-process.
+  `submit_data`, `require_concerned` + `case_detail` — on the same database, from this process). Per
+  request kind, the median HTTP request against the median engine call: the HTTP layer's share (the
+  token's lookup, Flask, gunicorn, the loopback hop). Target: a completion over HTTP ≤ 1.3× in-process.
+  Also the CPU per approval: the worker's over HTTP against this thread's in-process.
 - **load**: `--clients` threads run approvals back to back for `--seconds` (or `--approvals` in all)
   against 1, then 2, then 4 workers, after a warm-up that lets every worker parse the diagram once.
-  Printed: approvals/s, p50/p95/p99 per request kind, errors (each with its status and body). Targets:
-  2 workers ≥ 1.6× the approvals/s of 1 worker; 0 errors. 4 workers against in-process (one thread,
-  serial approvals) is printed for context.
+  Printed: approvals/s, p50/p95/p99 per request kind, errors (each with its status and body), the CPU
+  per approval taken by the workers, their PostgreSQL backends, the clients and everything else, and what
+  the workers' PostgreSQL sessions were doing (a serializing lock would show as `Lock` waits). Targets:
+  2 workers ≥ 1.6× the approvals/s of 1 worker (printed beside the ceiling this machine allows, from the
+  CPU an approval takes); 0 errors. 4 workers against in-process (one thread, serial) is for context.
 
 `--profile` adds an untimed pass on one worker with cProfile around every request (per thread, merged
 at the worker's exit; the server is launched through `profiled_serve`, so nothing of this lives in the
@@ -59,6 +62,7 @@ from engine.desk import casework, submission
 from engine.diagrams.package import load_package
 from engine.org import accounts
 from engine.reads import queries
+from engine.runtime.caseaccess import require_concerned
 from engine.store import schema
 from engine.store.db import Database
 
@@ -366,7 +370,8 @@ def prepare(url: str, clients: int) -> tuple[Database, list[str]]:
 
 
 class InProcess:
-    """The engine calls the API's routes make, timed by the same request kinds, on the server's database."""
+    """The engine calls the API's routes make (the case's access check included), timed by the same request
+    kinds, on the server's database; only the token's lookup is left out, since that is the HTTP layer's."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -388,36 +393,44 @@ class InProcess:
             self._timed("claim", lambda task_id=task_id: casework.claim_task(db, task_id, actor))
             self._timed("complete", lambda task_id=task_id, data=data: submission.submit_data(db, task_id, data,
                                                                                               actor))
-        if not self._timed("case", lambda: queries.case_detail(db, case_no))["closed_at"]:
+        if not self._timed("case", lambda: (require_concerned(db, case_no, actor),
+                                            queries.case_detail(db, case_no))[1])["closed_at"]:
             raise RuntimeError(f"in-process case {case_no} is not closed after its last task")
 
 
-def serial(db: Database, port: int, token: str, pairs: int) -> dict[str, Any]:
-    """`pairs` approvals each way, alternating which goes first; medians per kind and per whole approval."""
-    api, local = ApiClient(port, token), InProcess(db)
+def serial(db: Database, server: Server, token: str, pairs: int) -> dict[str, Any]:
+    """`pairs` approvals each way, alternating which goes first; medians per kind and per whole approval, and
+    the CPU they took: the server's processes' for those over HTTP, this thread's for those in-process (CPU
+    hardly depends on what else the machine runs, which the wall times do)."""
+    api, local = ApiClient(server.port, token), InProcess(db)
+    pids = [server.proc.pid, *_children(server.proc.pid)]
     http_whole: list[float] = []
     local_whole: list[float] = []
+    cpu = {"http": 0.0, "in_process": 0.0}
     errors: list[str] = []
 
     def over_http() -> None:
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), sum(map(_cpu_seconds, pids))
         try:
             api.approval()
         except RequestFailed as exc:
             errors.append(str(exc))
             return
         http_whole.append(time.perf_counter() - began)
+        cpu["http"] += sum(map(_cpu_seconds, pids)) - cpu_began
 
     def in_process() -> None:
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.thread_time()
         local.approval()
         local_whole.append(time.perf_counter() - began)
+        cpu["in_process"] += time.thread_time() - cpu_began
 
     for _ in range(3):  # warm-up: the worker and this process each parse the diagram once
         over_http(), in_process()
     for source in (api.latencies, local.latencies):
         source.clear()
     http_whole.clear(), local_whole.clear()
+    cpu.update(http=0.0, in_process=0.0)
     for n in range(pairs):
         for run in ((over_http, in_process) if n % 2 == 0 else (in_process, over_http)):
             run()
@@ -427,7 +440,9 @@ def serial(db: Database, port: int, token: str, pairs: int) -> dict[str, Any]:
         figures["ratio"] = figures["http_ms"] / figures["in_process_ms"]
     whole_http, whole_local = statistics.median(http_whole) * 1000, statistics.median(local_whole) * 1000
     return {"pairs": pairs, "kinds": kinds, "errors": errors, "approval_http_ms": whole_http,
-            "approval_in_process_ms": whole_local, "in_process_approvals_per_s": 1000 / whole_local}
+            "approval_in_process_ms": whole_local, "in_process_approvals_per_s": 1000 / whole_local,
+            "cpu_ms_per_approval": {"worker_http": cpu["http"] * 1000 / max(1, len(http_whole)),
+                                    "in_process": cpu["in_process"] * 1000 / len(local_whole)}}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -469,30 +484,25 @@ def load(server: Server, db: Database, tokens: list[str], workers: int, args: ar
 def profiled_serve(profile_dir: str, argv: list[str]) -> int:
     """`onewindow serve …` with every request profiled; each worker writes worker-<pid>.prof on exit.
 
-    The profiles count each thread's CPU time (`time.thread_time`), not wall time: under load a thread's wall
-    time is mostly waiting for the GIL or the database, which would bury what the worker spends CPU on."""
+    What is profiled is gunicorn's `ThreadWorker.handle`, one connection in a request thread: reading and
+    parsing the request, the app, writing the response and the access log line. The profiles count each
+    thread's CPU time (`time.thread_time`), not wall time: under load a thread's wall time is mostly waiting
+    for the GIL or the database, which would bury what the worker spends CPU on."""
+    from gunicorn.workers import gthread
+
     from onewindow import serving
     from onewindow.cli import main as cli_main
 
-    plain_factory, plain_settings = serving.make_app_factory, serving.gunicorn_settings
+    plain_handle, plain_settings = gthread.ThreadWorker.handle, serving.gunicorn_settings
     profiles: dict[int, cProfile.Profile] = {}
 
-    def profiled(wsgi_app: Callable) -> Callable:
-        def app(environ: dict[str, Any], start_response: Callable) -> Any:
-            profile = profiles.setdefault(threading.get_ident(), cProfile.Profile(time.thread_time))
-            profile.enable()
-            try:
-                return list(wsgi_app(environ, start_response))
-            finally:
-                profile.disable()
-        return app
-
-    def factory(database_url: str) -> Callable[[], Any]:
-        def make():
-            app = plain_factory(database_url)()
-            app.wsgi_app = profiled(app.wsgi_app)
-            return app
-        return make
+    def handle(worker: Any, conn: Any) -> Any:
+        profile = profiles.setdefault(threading.get_ident(), cProfile.Profile(time.thread_time))
+        profile.enable()
+        try:
+            return plain_handle(worker, conn)
+        finally:
+            profile.disable()
 
     def settings(options: Any) -> dict[str, Any]:
         config = plain_settings(options)
@@ -507,7 +517,7 @@ def profiled_serve(profile_dir: str, argv: list[str]) -> int:
         config["worker_exit"] = worker_exit
         return config
 
-    serving.make_app_factory, serving.gunicorn_settings = factory, settings
+    gthread.ThreadWorker.handle, serving.gunicorn_settings = handle, settings
     return cli_main(argv)
 
 
@@ -543,7 +553,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 with serving(served, workers, args, log_dir) as server:
                     if workers == 1:
                         log(f"serial: {args.pairs} approvals over HTTP interleaved with {args.pairs} in-process")
-                        result["serial"] = serial(db, server.port, tokens[0], args.pairs)
+                        result["serial"] = serial(db, server, tokens[0], args.pairs)
                     loads.append(load(server, db, tokens[1:], workers, args))
             result["load"] = loads
             if args.profile:
@@ -603,7 +613,10 @@ def render(r: dict[str, Any]) -> str:
             lines.append(f"  {kind:<10}{f['http_ms']:>9.2f}{f['in_process_ms']:>12.2f}{f['ratio']:>8.2f}")
         lines += [f"  {'approval':<10}{serial_figures['approval_http_ms']:>9.1f}"
                   f"{serial_figures['approval_in_process_ms']:>12.1f}"
-                  f"{serial_figures['approval_http_ms'] / serial_figures['approval_in_process_ms']:>8.2f}", ""]
+                  f"{serial_figures['approval_http_ms'] / serial_figures['approval_in_process_ms']:>8.2f}"]
+        cpu = serial_figures["cpu_ms_per_approval"]
+        lines += [f"  CPU ms per approval (means): the worker over HTTP {cpu['worker_http']:.1f}, in-process "
+                  f"{cpu['in_process']:.1f} (ratio {cpu['worker_http'] / cpu['in_process']:.2f})", ""]
     for entry in r["load"]:
         lines.append(f"  load, {entry['workers']} worker(s): {entry['approvals']} approvals in {entry['seconds']:.1f} s"
                      f" = {entry['approvals_per_s']:.2f} approvals/s ({entry['requests_per_s']:.0f} requests/s), "
