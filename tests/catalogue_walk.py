@@ -8,22 +8,32 @@ is moved on by the scheduler's tick at the timer's due time. `paths_of` finds an
 default path first, noting every decision it met, and then planning one walk per other answer of
 each (补正 is followed by the positive answer, so the supplement loop comes back). Each walk says
 what the case ended as, so a test compares that with what the answers chosen imply.
+
+Items made from one of the catalogue's shapes share their diagram but for names and layout: `diagram_classes`
+groups items whose walks cannot differ (same elements, flows, conditions, lanes, forms and routing fields),
+so a test walks one item of each class and checks the others cheaply (`resolved_groups`: where each step
+of those walks would go for their own department and fronts).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path as FolderPath
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from engine.catalogue import entries as catalogue
 from engine.desk.casework import complete_task, start_case
+from engine.diagrams.bpmn import BPMN_NS, lane_of
+from engine.diagrams.package import ProcessPackage, load_package
+from engine.diagrams.safexml import parse_xml
 from engine.org import orgtree
 from engine.org.assignment import Actor
 from engine.reads import queries
@@ -37,6 +47,7 @@ SUPPLEMENT = "补正"
 REFUSALS = ("不予", "不同意")
 MAX_STEPS = 60
 PATTERNED = ("42070419800101123X", "13800000000")  # what a patterned field (ID number, phone) is filled with
+DESCRIPTIVE = ("code", "name", "department", "process_id", "life_events", "guide")  # item.json: no walk reads them
 
 
 @dataclass
@@ -178,3 +189,59 @@ def fronts_for(meta: dict[str, Any], units: list[orgtree.Unit]) -> dict[str, str
         fronts["镇受理"] = town
     fronts["村受理" if "village" in accept else "村代办"] = village
     return fronts
+
+
+def diagram_class(package: ProcessPackage) -> str:
+    """A digest of everything a walk of the item depends on: item.json but for its descriptive fields, every
+    file of the package (forms, tables, shared call activities) as it is, and the item's own diagrams without
+    their drawing, documentation and names (but lanes' names: they route), its process id made neutral."""
+    process_id = str(package.metadata.get("process_id", ""))
+    main = package.main_bpmn_files()
+    shape = {
+        "metadata": {key: value for key, value in package.metadata.items() if key not in DESCRIPTIVE},
+        "diagrams": sorted(_structure(text, process_id) for text in main.values()),
+        "files": {name: text for name, text in package.files.items() if name not in main},
+    }
+    canonical = json.dumps(shape, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _structure(text: str, process_id: str) -> list[list[Any]]:
+    neutral = (lambda value: value.replace(process_id, "P")) if process_id else (lambda value: value)
+    found: list[list[Any]] = []
+    for node in parse_xml(text, "diagram").iter():
+        if not isinstance(node.tag, str) or "/DI" in node.tag or "/DD/" in node.tag \
+                or node.tag == f"{{{BPMN_NS}}}documentation":
+            continue
+        kept = {key: neutral(value) for key, value in node.attrib.items()
+                if key != "name" or node.tag == f"{{{BPMN_NS}}}lane"}
+        found.append([node.tag, sorted(kept.items()), neutral((node.text or "").strip())])
+    return found
+
+
+def diagram_classes(folders: Iterable[FolderPath]) -> dict[str, list[FolderPath]]:
+    """Item folders by `diagram_class`, in the order given."""
+    classes: dict[str, list[FolderPath]] = {}
+    for folder in folders:
+        classes.setdefault(diagram_class(load_package(folder)), []).append(folder)
+    return classes
+
+
+def element_lanes(package: ProcessPackage) -> dict[str, str]:
+    """Element id → its lane's name, in the item's diagrams and the shared call activities it carries."""
+    lanes: dict[str, str] = {}
+    for name, text in package.bpmn_files().items():
+        lanes.update(lane_of(parse_xml(text, name)))
+    return lanes
+
+
+def resolved_groups(done: Walk, lanes: dict[str, str], routing: orgtree.Routing) -> list[str | None]:
+    """Where each step of `done` goes when the case routes by `routing` (another item of the class, at its own
+    front): a 【role】 lane resolved for it; a literal lane, and a joint review's lane that its data names
+    (joint_departments are part of the class), go where they went in `done`."""
+    groups: list[str | None] = []
+    for element, group, _ in done.steps:
+        role = orgtree.role_of(lanes.get(element))
+        data_named = role in orgtree.ROLES and orgtree.ROLES[role][0] == "department"
+        groups.append(group if role is None or data_named else routing.group(lanes[element]))
+    return groups

@@ -12,29 +12,32 @@ from __future__ import annotations
 import json
 
 import pytest
-from catalogue_walk import Path, fronts_for, paths_of, walk
-from conftest import POSTGRES_URL, deploy, make_actor
+from catalogue_walk import (
+    Path,
+    diagram_class,
+    diagram_classes,
+    element_lanes,
+    fronts_for,
+    paths_of,
+    resolved_groups,
+    walk,
+)
+from conftest import deploy, make_actor
 from sqlalchemy import select
 
 from engine import settings
 from engine.audit.replay import replay_case
 from engine.catalogue.demo import item_folders
+from engine.diagrams.package import load_package
 from engine.org import orgtree
 from engine.reads import queries
 from engine.runtime.receipts import AT_THE_WINDOW
 from engine.store.tables import cases, receipts
 
 CATALOGUE = sorted(item_folders(settings.PROCESSES_DIR / "catalogue"), key=lambda p: p.name)
-
-
-def _diagram_class(folder) -> tuple:
-    meta = json.loads((folder / "item.json").read_text(encoding="utf-8"))
-    return meta["handling_mode"], meta["level"], tuple(sorted(meta.get("accept_levels") or []))
-
-
-# On PostgreSQL the suite checks the database, not the diagrams again: one item per kind of diagram
-# (shape, level, accepting levels) walks every path there; SQLite walks all 63.
-WALKED = CATALOGUE if not POSTGRES_URL else list({_diagram_class(f): f for f in reversed(CATALOGUE)}.values())
+# One item of each diagram class walks every path from every front, on both databases; the others of its
+# class get the cheap checks (tests/catalogue_walk.py, issue 18 item 6).
+CLASSES = list(diagram_classes(CATALOGUE).values())
 MANDATE = {"principal": "李四", "principal_id_number": "42070419800101123X", "signed_on": "2026-11-27"}
 
 
@@ -56,11 +59,42 @@ def test_the_catalogue_has_a_diagram_for_every_item():
     assert len(CATALOGUE) >= 63  # S-2's items; an analyst may add more without touching a test (§16)
     shapes = {_meta(folder)["handling_mode"] for folder in CATALOGUE}
     assert shapes == {"direct", "committed", "joint", "report-up", "restricted"}
+    assert sum(len(members) for members in CLASSES) == len(CATALOGUE) and len(CLASSES) < len(CATALOGUE)
 
 
-@pytest.mark.parametrize("folder", WALKED, ids=lambda p: p.name)
-def test_every_path_of_the_item(db, units, admin, cold, folder):
-    """Each step cold (the `cold` fixture): every item of every shape walks as it would across restarts."""
+def _package(folder, edit=lambda text: text):
+    package = load_package(folder)
+    [name] = package.main_bpmn_files()
+    package.files[name] = edit(package.files[name])
+    return package
+
+
+def test_a_diagram_class_is_what_a_walk_depends_on():
+    """Names, documentation and the drawing leave an item in its class; a condition, a lane, a form, the
+    accepting levels or another item's process id made neutral do not."""
+    folder = CATALOGUE[0]
+    same = diagram_class(_package(folder))
+    renamed = _package(folder, lambda text: text.replace('name="受理结果"', 'name="受理的结果"')
+                       .replace("<bpmn:documentation>", "<bpmn:documentation>又及。")
+                       .replace('<dc:Bounds x="', '<dc:Bounds x="1'))
+    assert diagram_class(renamed) == same
+    for edit in (lambda text: text.replace("【批准】", "【审核】"), lambda text: text.replace("==", "!=", 1)):
+        assert diagram_class(_package(folder, edit)) != same
+    other = _package(folder)
+    other.metadata["accept_levels"] = ["district", "town"]
+    assert diagram_class(other) != same
+    first_form = next(name for name in other.files if name.endswith(".json"))
+    other = _package(folder)
+    other.files[first_form] = other.files[first_form].replace("}", ', "x": 1}', 1)
+    assert diagram_class(other) != same
+
+
+@pytest.mark.parametrize("members", CLASSES, ids=lambda m: f"{m[0].name}+{len(m) - 1}")
+def test_every_path_of_each_diagram_class(db, units, admin, cold, members):
+    """Each step cold (the `cold` fixture): the class's first item walks every path from every front as it
+    would across restarts; every other item of the class deploys (lint) and each step of those walks,
+    routed for its department and fronts, reaches a group of the org tree."""
+    folder, *others = members
     meta = _meta(folder)
     deploy(db, str(folder.relative_to(settings.PROCESSES_DIR)))
     groups = orgtree.all_groups(units)
@@ -71,6 +105,7 @@ def test_every_path_of_the_item(db, units, admin, cold, folder):
     assert any((k.startswith("不予") and k != "不予受理") or k == "不同意" for k in kinds), \
         f"{meta['code']}: no refusal after acceptance was found on the diagram"
     first = Path(f"{next(iter(fronts))}：全部通过", next(iter(fronts.values())))
+    walks = []
     for path in [first, *paths]:
         mandate = MANDATE if path.front and orgtree.level_of(path.front) == "village" else None
         done = explored if path is first else walk(db, meta["code"], admin, path, mandate)
@@ -81,6 +116,30 @@ def test_every_path_of_the_item(db, units, admin, cold, folder):
         _check_round_trip(db, meta, done, path)
         report = replay_case(db, done.case_no)
         assert report.identical, f"{meta['code']} {path.name}: {report.divergence}"
+        walks.append((path, done))
+    lanes = element_lanes(load_package(folder))
+    for path, done in walks:  # the resolution below gives what the engine gave
+        assert resolved_groups(done, lanes, _routing(meta, path.front)) == [g for _, g, _ in done.steps], path.name
+    for other in others:
+        _check_sibling(db, other, units, fronts, walks, lanes)
+
+
+def _routing(meta: dict, front: str | None) -> orgtree.Routing:
+    return orgtree.Routing(meta["department"], meta["level"], front, tuple(meta.get("accept_levels") or ()))
+
+
+def _check_sibling(db, folder, units: list, fronts: dict, walks: list, lanes: dict) -> None:
+    """An item of the walked item's class: it deploys, and each walked step, routed for its department at
+    the same kind of front, goes to a group of the org tree."""
+    meta = _meta(folder)
+    deploy(db, str(folder.relative_to(settings.PROCESSES_DIR)))
+    own = fronts_for(meta, units)
+    front_of = {fronts[label]: own[label] for label in fronts}
+    groups = orgtree.all_groups(units)
+    for path, done in walks:
+        routed = resolved_groups(done, lanes, _routing(meta, front_of[path.front]))
+        for (element, _, _), group in zip(done.steps, routed, strict=True):
+            assert group in groups, f"{meta['code']} {path.name}: {element} would go to unknown group {group}"
 
 
 ACCEPTANCE_KINDS = {"受理": "acceptance", "补正": "supplement", "不予受理": "refusal_of_acceptance"}
