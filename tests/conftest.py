@@ -7,7 +7,6 @@ DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test.
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 from collections import OrderedDict
@@ -78,7 +77,7 @@ def _migrated_sqlite(tmp_path_factory, _postgres_schema) -> Path | None:
     if _postgres_schema:
         return None
     path = tmp_path_factory.mktemp("migrated") / "onewindow.db"
-    templates.build(templates.sqlite_url(path))
+    templates.build_then(templates.sqlite_url(path))
     return path
 
 
@@ -112,38 +111,25 @@ def _install_demo(database: Database) -> DemoInstallation:
 
 
 @pytest.fixture(scope="session")
-def _demo_state(tmp_path_factory, _cheap_password_hashing, _postgres_schema):
-    """The demo installation built once for the run: (an SQLite template file or a PostgreSQL schema, what
-    it holds). Seeding stores no file; if it ever does, the copies would miss them, so that fails here."""
-    files_dir = tmp_path_factory.mktemp("demo-files")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ONEWINDOW_FILES_DIR", str(files_dir))
-        if _postgres_schema:
-            admin = Database(POSTGRES_URL)
-            name = f"ow_demo_{os.getpid()}"
-            _, installation = templates.postgres_schema(admin, POSTGRES_URL, name, _install_demo)
-            source = name
-        else:
-            source = tmp_path_factory.mktemp("demo") / "onewindow.db"
-            installation = templates.build(templates.sqlite_url(source), _install_demo)
-    assert not any(files_dir.iterdir()), "seeding the demo stored files: copy them with the database"
-    yield source, installation
-    if _postgres_schema:
-        templates.drop_schema(admin, name)
-        admin.dispose()
+def _snapshots(tmp_path_factory, _cheap_password_hashing, _postgres_schema):
+    snapshots = templates.Snapshots(tmp_path_factory.mktemp("states"), POSTGRES_URL or None)
+    yield snapshots
+    snapshots.close()
 
 
 @pytest.fixture
-def demo_installation(db, _demo_state) -> DemoInstallation:
+def snapshot(db, _snapshots):
+    """`snapshot(build)`: the test's database and stored files as `build(database)` leaves a new database, and
+    a copy of what it returned — built once per run by the real code, then copied (tests/db_templates.py).
+    For a costly state that many tests start from; `build` must depend on nothing but its database."""
+    return lambda build: _snapshots.restore(db, build)
+
+
+@pytest.fixture
+def demo_installation(snapshot) -> DemoInstallation:
     """The test's database as `onewindow init --demo` leaves it (org tree, the printed logins, every item
-    under processes/ deployed), copied from the run's one seeded database."""
-    source, installation = _demo_state
-    if db.is_sqlite:
-        db.dispose()  # no pooled connection may outlive the file it was opened on
-        templates.sqlite_copy(source, Path(db.engine.url.database))
-    else:
-        templates.postgres_fill(db, source)
-    return copy.deepcopy(installation)
+    under processes/ deployed)."""
+    return snapshot(_install_demo)
 
 
 @pytest.fixture

@@ -4,18 +4,21 @@ Migrating from scratch (every Alembic revision) costs about 0.3 s a test, and se
 (`onewindow init --demo`: every catalogue item linted and deployed) about 10 s; copying what they
 produced costs milliseconds. Each state is still built the real way, once per run (per xdist worker).
 
-SQLite: a template file per state, copied over the test's own file. PostgreSQL: a schema per state;
-a test's schema is emptied (TRUNCATE) and, for a seeded state, filled from the state's schema
+SQLite: a template file per state (and the files it stored), copied over the test's own. PostgreSQL: a
+schema per state; a test's schema is emptied and, for a built state, filled from the state's schema
 (INSERT … SELECT, table by table, parents first), its sequences moved past the copied ids.
 """
 
 from __future__ import annotations
 
+import copy
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from engine.store import schema
@@ -23,10 +26,11 @@ from engine.store.db import Database
 from engine.store.tables import metadata
 
 TABLES = [table.name for table in metadata.sorted_tables]  # parents before children
+FILES_ENV = "ONEWINDOW_FILES_DIR"  # where the local file store keeps a test's files (tests/conftest.py)
 MIGRATION_LOCK = 1_800_018  # PostgreSQL advisory lock: workers migrate one at a time (CREATE EXTENSION races)
 
 
-def build(url: str, then: Callable[[Database], Any] | None = None) -> Any:
+def build_then(url: str, then: Callable[[Database], Any] | None = None) -> Any:
     """Migrate the database at `url` from scratch, run `then` on it, and close it; `then`'s result."""
     database = Database(url)
     try:
@@ -68,7 +72,7 @@ def postgres_schema(admin: Database, base_url: str, name: str, then: Callable[[D
             conn.execute(text(f"CREATE SCHEMA {name}"))
             conn.commit()
             url = schema_url(base_url, name)
-            return url, build(url, then)
+            return url, build_then(url, then)
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
             conn.commit()
@@ -101,3 +105,43 @@ def postgres_fill(db: Database, source: str | None) -> None:
 
 SERIALS = text("SELECT table_name, column_name FROM information_schema.columns "
                "WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'")
+
+
+class Snapshots:
+    """States built once per run by a function of a database, copied into a test's database on demand."""
+
+    def __init__(self, root: Path, postgres_url: str | None) -> None:
+        self.root, self.postgres_url = root, postgres_url
+        self.admin = Database(postgres_url) if postgres_url else None
+        self.built: dict[str, tuple[Path | str, Any]] = {}  # build's name → (file or schema, build's result)
+
+    def restore(self, db: Database, build: Callable[[Database], Any]) -> Any:
+        """`db` (and the test's file store) as `build` leaves a new database; a copy of what `build` returned."""
+        key = f"{build.__module__}.{build.__qualname__}"
+        if key not in self.built:
+            self.built[key] = self._build(build, f"state{len(self.built)}")
+        source, result = self.built[key]
+        if isinstance(source, Path):
+            db.dispose()  # no pooled connection may outlive the file it was opened on
+            sqlite_copy(source / "onewindow.db", Path(db.engine.url.database))
+            shutil.copytree(source / "files", os.environ[FILES_ENV], dirs_exist_ok=True)
+        else:
+            postgres_fill(db, source)
+        return copy.deepcopy(result)
+
+    def _build(self, build: Callable[[Database], Any], name: str) -> tuple[Path | str, Any]:
+        folder = self.root / name
+        (folder / "files").mkdir(parents=True)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(FILES_ENV, str(folder / "files"))
+            if self.admin is None:
+                return folder, build_then(sqlite_url(folder / "onewindow.db"), build)
+            schema_name = f"ow_{name}_{os.getpid()}"
+            return schema_name, postgres_schema(self.admin, self.postgres_url, schema_name, build)[1]
+
+    def close(self) -> None:
+        if self.admin is None:
+            return
+        for source, _ in self.built.values():
+            drop_schema(self.admin, str(source))
+        self.admin.dispose()

@@ -34,7 +34,12 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
-def people(db):
+def people(snapshot):
+    """The demo's people, RS-006 deployed and two applicants: built once per run, copied per test."""
+    return snapshot(_people)
+
+
+def _people(db):
     orgtree.install(db)
     demo.seed_users(db)
     deploy(db, "catalogue/renshe/RS-006")

@@ -208,7 +208,13 @@ LAST = {"auth.logout"}  # ends the session: run after everything else
 
 
 @pytest.fixture
-def world(db):
+def world(snapshot):
+    """Every role's people, a relayed RS-006 case with a file, a copy, a warning, an incident, a token and a
+    draft to point routes at: built once per run, copied per role."""
+    return snapshot(_world)
+
+
+def _world(db) -> dict:
     orgtree.install(db)
     demo.seed_users(db)
     deploy(db, "catalogue/renshe/RS-006")
