@@ -41,11 +41,12 @@ lint: install
 # the template, merge it into webapp/translations/en/…/messages.po (new texts arrive empty, changed
 # ones fuzzy: tests/test_translations.py fails until someone translates them), then compile the .mo.
 # The .mo is committed, so a fresh clone, a wheel or the Docker image needs no step; the test checks
-# that it says what the .po says. `-k _l`: module-level tables use `lazy_gettext as _l` (docs/architecture.md §11a).
+# that it says what the .po says. `-k _l`: module-level tables use `lazy_gettext as _l`; `-k said`: the engine's
+# messages (engine/messages.py), which the web app translates with the same catalogue (docs/architecture.md §11a).
 TRANSLATIONS := webapp/translations
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l --add-location=file --sort-by-file --no-wrap --project=onewindow \
-	  -o $(TRANSLATIONS)/messages.pot webapp
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k said -k to_say --add-location=file --sort-by-file --no-wrap --project=onewindow \
+	  -o $(TRANSLATIONS)/messages.pot webapp engine
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 

@@ -1,12 +1,16 @@
 """Errors the engine raises on purpose.
 
 Every one carries a message a clerk, analyst or operator can act on (what is wrong and how to fix
-it), so the web layer and the command line can show it as it is instead of a traceback.
+it), so the web layer and the command line can show it as it is instead of a traceback. The message
+and the details are kept as the engine said them (`engine.messages.Said`, Chinese) and read through
+`speak`, so a page in English shows them in English and the command line in Chinese.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from engine.messages import speak
 
 
 class OnewindowError(Exception):
@@ -17,8 +21,18 @@ class OnewindowError(Exception):
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
-        self.message = message
-        self.details = details
+        self.said = message
+        self.said_details = details
+
+    @property
+    def message(self) -> str:
+        """What went wrong, in the listener's language."""
+        return speak(self.said)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The error's particulars (field errors, findings …), their sentences in the listener's language."""
+        return speak(self.said_details)
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.code, "message": self.message, **self.details}
@@ -55,7 +69,10 @@ class FormValidationError(OnewindowError):
 
     def __init__(self, message: str, field_errors: dict[str, list[str]]) -> None:
         super().__init__(message, field_errors=field_errors)
-        self.field_errors = field_errors
+
+    @property
+    def field_errors(self) -> dict[str, list[str]]:
+        return self.details["field_errors"]
 
 
 class PackageError(OnewindowError):

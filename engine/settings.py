@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from engine.messages import said
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROCESSES_DIR = PROJECT_ROOT / "processes"
 FORMS_DIR = PROJECT_ROOT / "forms"
@@ -34,8 +36,9 @@ def whole_number(name: str, default: int, minimum: int = 0) -> int:
     if not raw:
         return default
     if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
-        raise ValueError(f"环境变量 ONEWINDOW_{name}={raw!r} 无效：应为不小于 {minimum} 的整数；"
-                         f"请改正，或删去它以用默认值 {default}。")
+        raise ValueError(said("环境变量 ONEWINDOW_%(name)s=%(raw)r 无效：应为不小于 %(minimum)s 的整数；"
+                         "请改正，或删去它以用默认值 %(default)s。",
+                         name=name, raw=raw, minimum=minimum, default=default))
     return int(raw)
 
 
@@ -49,4 +52,5 @@ def switch(name: str, default: bool = False) -> bool:
         return True
     if raw in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"环境变量 ONEWINDOW_{name}={raw!r} 无效：应为 true 或 false；请改正，或删去它以用默认值。")
+    raise ValueError(said("环境变量 ONEWINDOW_%(name)s=%(raw)r 无效：应为 true 或 false；请改正，或删去它以用默认值。",
+                          name=name, raw=raw))

@@ -12,6 +12,7 @@ import re
 
 import pytest
 from conftest import make_actor
+from test_engine_messages import _english_for
 
 from engine.catalogue import drafts
 from engine.desk import casework
@@ -222,3 +223,20 @@ def test_a_deploy_is_live_in_every_worker_and_running_cases_keep_their_version(s
         assert [t.candidate_group for t in queries.open_tasks(other_worker_db, case_no=running)] == ["受理窗口"]
     finally:
         other_worker_db.dispose()
+
+
+def test_an_analysts_lint_findings_read_in_english_in_an_english_studio(studio):
+    """The studio's lint answers JSON to its own page: the findings follow the page's language, and the
+    command line (no request) keeps them in Chinese."""
+    client, token, draft_id = studio
+    client.get("/studio?lang=en")
+    xml = client.get(f"/studio/drafts/{draft_id}/files/{DIAGRAM}").get_data(as_text=True)
+    broken = xml.replace(TIMER, "<bpmn:timeDuration>P1D</bpmn:timeDuration>", 1)
+    report = post_json(client, token, f"/studio/drafts/{draft_id}/lint", {"name": DIAGRAM, "text": broken}).json
+    [finding] = report["findings"]
+    assert finding["message"] == _english_for("定时器的值 %(value)s 没有加引号，会被当作表达式求值而失败") % {
+        "value": "P1D"}
+    assert finding["fix"] == _english_for("写成 \"%(value)s\"（带双引号）") % {"value": "P1D"}
+    client.get("/studio?lang=zh")
+    report = post_json(client, token, f"/studio/drafts/{draft_id}/lint", {"name": DIAGRAM, "text": broken}).json
+    assert report["findings"][0]["message"] == "定时器的值 P1D 没有加引号，会被当作表达式求值而失败"

@@ -45,16 +45,18 @@ PENDING: dict[str, str] = {}
 
 
 def _extracted() -> dict[str, list[str]]:
-    """Every message id in the web app's sources, with where it is, as `make translations` extracts it."""
+    """Every message id in the web app's and the engine's sources, with where it is, as `make translations`
+    extracts them (`-k _l -k said -k to_say`: `lazy_gettext as _l` in web tables, `engine.messages` in engine/)."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found: dict[str, list[str]] = {}
-    keywords = {**DEFAULT_KEYWORDS, "_l": None}  # `lazy_gettext as _l`, as `make translations` passes `-k _l`
-    for filename, lineno, message, _comments, _context in extract_from_dir(str(WEBAPP), method_map, options_map,
-                                                                          keywords=keywords):
-        for msgid in message if isinstance(message, tuple) else (message,):
-            if msgid:
-                found.setdefault(msgid, []).append(f"webapp/{filename}:{lineno}")
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "said": None, "to_say": None}
+    for folder in ("webapp", "engine"):
+        for filename, lineno, message, _comments, _context in extract_from_dir(str(ROOT / folder), method_map,
+                                                                              options_map, keywords=keywords):
+            for msgid in message if isinstance(message, tuple) else (message,):
+                if msgid:
+                    found.setdefault(msgid, []).append(f"{folder}/{filename}:{lineno}")
     return found
 
 
@@ -66,6 +68,7 @@ def _english() -> dict[str, object]:
 def test_extraction_finds_the_web_apps_messages_and_leaves_notices_out():
     found = _extracted()
     assert "办事大厅" in found and "请先登录。" in found  # a template's and a module's (`N_`)
+    assert "办件 %(case_no)s 不存在；请核对办件编号。" in found  # the engine's (`said`)
     assert len(found) > 500
     assert not any("notices/" in where for places in found.values() for where in places)
 
@@ -121,7 +124,6 @@ TEXTS_EXEMPT = {
     ("extensions.py", "'中文'"): "the switch names Chinese in Chinese, so a reader of it recognises it",
     ("admin.py", "'管理员 '"): "the reason written into the token's record, which keeps the words it was said in",
     ("admin.py", "' 吊销'"): "the reason written into the token's record, which keeps the words it was said in",
-    ("desk.py", "'查看'"): "the verb inside the engine's refusal (check_may_handle), a Chinese-only engine message",
     **{("studio.py", text): "a material's form as item.json records it (the guide's data); the page shows its _l label"
        for text in ("'原件'", "'复印件'", "'原件及复印件'", "'电子件'")},
     ("studio.py", "'新表单'"): "the title written into a new form file: the item's own data, as in the forms",

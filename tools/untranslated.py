@@ -8,8 +8,8 @@ A template is parsed by Jinja itself, so `{# comments #}` are gone and the rest 
 expression, where a Chinese string literal counts unless it is the message of a `_()`/`gettext()`
 call or only compared against (`x == "受理"` reads data, it shows nothing). A Python module is parsed
 by `ast`: a Chinese string literal counts unless it is a docstring, the message of `_()`, `_l()`,
-`gettext()`, `lazy_gettext()` or `N_()`, or the key of a dict entry whose value is one of those (an engine's
-Chinese value looked up for its translation, `{"听证": _l("听证")}`).
+`gettext()`, `lazy_gettext()`, `N_()` or the engine's `said()`, or the key of a dict entry whose value
+is one of those (an engine's Chinese value looked up for its translation, `{"听证": _l("听证")}`).
 
 tests/test_translations.py uses `template_findings` so that the test and this list never disagree.
 Notices (webapp/templates/notices/) are legal documents issued in Chinese and are left out on purpose
@@ -37,7 +37,7 @@ HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # What a form sends back (`<input type="radio" value="同意">`) is data the engine reads; the person reads
 # the label beside it. Buttons here show their content, never a value.
 VALUE_ATTRIBUTE = re.compile(r"""\bvalue=("[^"]*"|'[^']*')""")
-GETTEXT_NAMES = {"_", "_l", "gettext", "ngettext", "lazy_gettext", "N_", "pgettext", "npgettext"}
+GETTEXT_NAMES = {"_", "_l", "gettext", "ngettext", "lazy_gettext", "N_", "pgettext", "npgettext", "said"}
 
 
 def template_findings(path: Path) -> list[tuple[int, str]]:

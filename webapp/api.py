@@ -17,6 +17,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 
 from engine.desk import caseops, casework, submission, taskops
 from engine.errors import OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org import accounts
 from engine.org.assignment import Actor, check_may_handle
 from engine.reads import queries
@@ -122,7 +123,7 @@ def tasks():
 @token_required(*HANDLER_ROLES)
 def task(task_id: str):
     detail = queries.task_detail(get_db(), task_id)
-    check_may_handle(g.actor, detail["candidate_group"], None, "查看")
+    check_may_handle(g.actor, detail["candidate_group"], None, said("查看"))
     return jsonify(detail)
 
 

@@ -26,6 +26,7 @@ from engine.errors import (
     PermissionDenied,
     StaleTaskError,
 )
+from engine.messages import said
 from engine.org.assignment import check_may_handle
 from engine.reads import queries, story
 from engine.time.clock import end_of_day, local_date
@@ -220,7 +221,7 @@ def _visible_task(task_id: str) -> dict[str, Any]:
     detail = queries.task_detail(get_db(), task_id)
     detail["delegation"] = inbox.delegation_row(get_db(), task_id)
     if not _is_delegate(detail):
-        check_may_handle(current_user.actor, detail["candidate_group"], None, "查看")
+        check_may_handle(current_user.actor, detail["candidate_group"], None, said("查看"))
     return detail
 
 

@@ -1,18 +1,18 @@
 """Every error becomes a page a person can act on, or — under /api/v1 — JSON with a message.
 
-The engine's errors already say what is wrong and how to fix it (in Chinese), so they are shown as
-they are. HTTP errors get a Chinese explanation. Anything unexpected is logged with its traceback
-and the user sees a short apology with the time, never the traceback itself.
+The engine's errors already say what is wrong and how to fix it, so they are shown as they are, in
+the page's language (`engine.messages`). HTTP errors get an explanation of their own. Anything
+unexpected is logged with its traceback and the user sees a short apology with the time, never the
+traceback itself.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -26,7 +26,6 @@ from .auth import home_for
 from .extensions import N_
 
 log = logging.getLogger(__name__)
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 API_PREFIX = "/api/"
 
@@ -90,11 +89,12 @@ def _login_url() -> str | None:
 
 
 def handle_onewindow_error(exc: OnewindowError):
-    body = exc.to_dict()
-    if exc.status in (403, 404) and not wants_json() and str(get_locale()) != "zh" and CJK.search(exc.message):
-        # The engine's refusals are Chinese only (docs/architecture.md §11a); a 403's or 404's says no more than
-        # the status does (办件 X 不存在, 您不在…组), so a page in another language says the status's message.
-        body["message"] = HTTP_MESSAGES[exc.status]
+    """The engine's refusal as it said it, in the page's language (`engine.messages`); Chinese under /api/."""
+    if wants_json():
+        with force_locale("zh"):
+            body = exc.to_dict()
+    else:
+        body = exc.to_dict()
     return error_response(exc.status, body, title=_title_for(exc.status))
 
 

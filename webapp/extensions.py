@@ -11,6 +11,8 @@ Why each is set up the way it is:
   `?lang=zh` on any page switches the language and the session remembers it, so the header's switch
   is a plain link that keeps the page; Chinese stays the default, because the people at the window
   and most applicants read Chinese, and a browser's Accept-Language is not a choice they made.
+  The engine's refusals (`engine.messages.said`) are looked up in the same catalogue: `_engine_words`
+  is installed as the engine's translator, so an error's `message` reads in the page's language.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flask_babel import Babel, get_locale, gettext
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
+from engine.messages import translate_with
 from engine.org.assignment import Actor
 
 LOCALES = ("zh", "en")
@@ -55,6 +58,12 @@ def N_(message: str) -> str:
     """Marks a message for extraction (pybabel knows `N_`) where it is defined; it is translated with
     `gettext` where it is shown, because at import time there is no request and so no locale."""
     return message
+
+
+def _engine_words(template: str) -> str:
+    """An engine message id in this request's language; outside a request (the scheduler, the command
+    line, a test calling the engine) the engine speaks Chinese, as it wrote it."""
+    return gettext(template) if has_request_context() else template
 
 
 def select_locale() -> str:
@@ -108,6 +117,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, default_locale=app.config.get("BABEL_DEFAULT_LOCALE", "zh"),
                    locale_selector=select_locale)
+    translate_with(_engine_words)
     app.before_request(_remember_language)
     app.context_processor(_language_switch)
     app.after_request(_security_headers)

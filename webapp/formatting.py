@@ -16,6 +16,7 @@ from flask import Flask, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engine.messages import speak
 from engine.org import orgtree
 from engine.reads import queries, story
 from engine.reads.story import StoryNames
@@ -339,4 +340,5 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(handling_mode_name, "handling_mode")
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(level_name, "level_name")
+    app.add_template_filter(speak, "spoken")  # an engine's `said` word (a label, a level) in the page's language
     app.add_template_filter(procedure_name, "procedure_name")

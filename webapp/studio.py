@@ -29,6 +29,7 @@ from engine.diagrams.lint import LintReport
 from engine.diagrams.package import SHARED_PREFIX
 from engine.diagrams.safexml import MAX_XML_BYTES
 from engine.errors import NotFound, OnewindowError, PackageError
+from engine.messages import speak
 from engine.reads import queries
 
 from .access import roles_required
@@ -65,7 +66,8 @@ def _draft(draft_id: int) -> drafts.Draft:
 
 
 def _report(report: LintReport) -> dict[str, Any]:
-    return {"ok": report.ok, "findings": report.to_list()}
+    """The findings in the analyst's language (`engine.messages`): the studio reads them in its own page."""
+    return {"ok": report.ok, "findings": speak(report.to_list())}
 
 
 @bp.route("/", methods=["GET"])
@@ -256,7 +258,7 @@ def form_editor(draft_id: int, name: str):
     for form in filter(None, (name, ui_name)):
         if problem := name_problem(form):
             raise PackageError(_("表单%(problem)s；只能打开 forms/ 中的表单文件名本身，如 accept.json。",
-                                 problem=problem))
+                                 problem=speak(problem)))
     return render_template("studio/form.html", draft=draft, name=name, ui_name=ui_name,
                            schema_text=_form_text(draft, name, _NEW_FORM),
                            ui_text=_form_text(draft, ui_name, "{}") if ui_name else "")

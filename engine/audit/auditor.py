@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Select, exists, func, insert, select
 from engine.audit import casefiles
 from engine.audit.verify import verify_case
 from engine.errors import NotFound, OnewindowError
+from engine.messages import said
 from engine.reads import queries
 from engine.store.db import Database
 from engine.store.tables import (
@@ -65,15 +66,16 @@ class SearchFilters:
         values = {key: (args.get(key) or "").strip() for key in ("item", "department", "status", "clerk",
                                                                  "warning", "closed", "date_from", "date_to")}
         if values["warning"] and values["warning"] not in WARNING_FILTERS:
-            raise OnewindowError(f"预警条件“{values['warning']}”无效；可选：{'、'.join(WARNING_FILTERS)}")
+            raise OnewindowError(said("预警条件“%(warning)s”无效；可选：%(WARNING_FILTERS)s",
+                                      warning=values['warning'], WARNING_FILTERS='、'.join(WARNING_FILTERS)))
         if values["closed"] and values["closed"] not in CLOSED_FILTERS:
-            raise OnewindowError(f"办结条件“{values['closed']}”无效；可选：open、closed")
+            raise OnewindowError(said("办结条件“%(closed)s”无效；可选：open、closed", closed=values['closed']))
         if values["clerk"] and not _USERNAME.match(values["clerk"]):
-            raise OnewindowError(f"经办人“{values['clerk']}”不是有效的用户名")
+            raise OnewindowError(said("经办人“%(clerk)s”不是有效的用户名", clerk=values['clerk']))
         dates = {key: _date(values.pop(key), label)
                  for key, label in (("date_from", "起始日期"), ("date_to", "截止日期"))}
         if dates["date_from"] and dates["date_to"] and dates["date_from"] > dates["date_to"]:
-            raise OnewindowError("起始日期晚于截止日期；请调换后重新查询")
+            raise OnewindowError(said("起始日期晚于截止日期；请调换后重新查询"))
         return cls(**values, **dates)
 
     def to_args(self) -> dict[str, str]:
@@ -96,7 +98,8 @@ def _date(text: str, label: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise OnewindowError(f"{label}“{text}”无效；请写成 2026-03-01 的形式") from None
+        raise OnewindowError(said("%(label)s“%(text)s”无效；请写成 2026-03-01 的形式",
+                                  label=label, text=text)) from None
 
 
 def _search_query(filters: SearchFilters) -> Select:
@@ -234,7 +237,7 @@ def dossier(db: Database, case_no: str, requested_by: str | None = None) -> dict
             .join(process_versions, process_versions.c.id == cases.c.version_id)
             .where(cases.c.case_no == case_no)).one_or_none()
         if row is None:
-            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+            raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
         sent = conn.execute(select(notifications).where(notifications.c.case_id == row.id)
                             .order_by(notifications.c.created_at, notifications.c.id)).all()
         step_names = version_names(conn, [row.version_id]).get(row.version_id, {})

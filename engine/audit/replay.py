@@ -30,6 +30,7 @@ from sqlalchemy import insert, select, update
 from engine.catalogue import case_migration
 from engine.desk import attachments, caseops, casework, clockops, closing, comments, countersign, materials, taskops
 from engine.errors import NotFound, OnewindowError
+from engine.messages import said
 from engine.org import accounts
 from engine.reads import queries
 from engine.runtime import incidents, taskdata
@@ -106,7 +107,7 @@ def replay_case(db: Database, case_no: str) -> ReplayReport:
     """Re-execute `case_no` from its recorded inputs on its pinned version; see the module docstring."""
     history = queries.case_history(db, case_no)
     if not history or history[0]["type"] != "case_started":
-        raise NotFound(f"办件 {case_no} 没有可重新执行的记录（缺少提交申请事件）。")
+        raise NotFound(said("办件 %(case_no)s 没有可重新执行的记录（缺少提交申请事件）。", case_no=case_no))
     scratch = _scratch_database(db, case_no, {e["actor"] for e in history}, _versions_lived_on(history))
     _add_people_named(scratch, history)
     try:
@@ -269,7 +270,8 @@ def _match_task(scratch: Database, case_no: str, event: dict[str, Any], task_ids
             continue
         task_ids[recorded] = task.task_id
         return task.task_id
-    raise OnewindowError(f"重新执行时环节 {event['element_id']} 没有待办任务，而记录中此时有人办理了它")
+    raise OnewindowError(said("重新执行时环节 %(element_id)s 没有待办任务，而记录中此时有人办理了它",
+                              element_id=event['element_id']))
 
 
 def _comparable(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -359,7 +361,7 @@ def _scratch_database(db: Database, case_no: str, actors: set[str], numbers: lis
         item = source.execute(
             select(items).join(cases, cases.c.item_id == items.c.id).where(cases.c.case_no == case_no)).one_or_none()
         if item is None:
-            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+            raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
         item_id = target.execute(insert(items).values(
             code=item.code, name=item.name, department=item.department, handling_mode=item.handling_mode,
             latest_version=numbers[0], guide=item.guide).returning(items.c.id)).scalar_one()

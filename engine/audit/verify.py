@@ -36,6 +36,7 @@ from sqlalchemy import Connection, and_, select
 from engine.audit.checkpoints import CheckpointHasher
 from engine.audit.verdicts import CaseVerdict, Problem, Report, problem_order
 from engine.errors import NotFound
+from engine.messages import said
 from engine.runtime.chain import GENESIS, event_hash
 from engine.store.db import Database
 from engine.store.tables import audit_checkpoint_heads, audit_checkpoints, audit_events, cases
@@ -305,7 +306,7 @@ def verify_case(db: Database, case_no: str) -> CaseVerdict:
         heads = conn.execute(select(*_HEAD_COLUMNS).where(head_filter)
                              .order_by(audit_checkpoint_heads.c.seq)).all()
         if row is None and not heads:
-            raise NotFound(f"办件 {case_no} 不存在，也没有任何校验点记录过它；请核对办件编号。")
+            raise NotFound(said("办件 %(case_no)s 不存在，也没有任何校验点记录过它；请核对办件编号。", case_no=case_no))
         case_id = row.id if row is not None else heads[0].case_id
         events = conn.execute(select(*_EVENT_COLUMNS).where(audit_events.c.case_id == case_id)
                               .order_by(audit_events.c.seq)).all()

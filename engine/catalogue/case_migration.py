@@ -42,6 +42,7 @@ from engine.diagrams.bpmn import FORM_SCHEMA_PROPERTY
 from engine.diagrams.forms import validate_form
 from engine.diagrams.specs import ProcessSpecs
 from engine.errors import ConflictError, FormValidationError, NotFound, OnewindowError, PermissionDenied
+from engine.messages import listed, said
 from engine.org.assignment import SYSTEM, Actor
 from engine.runtime import taskdata
 from engine.runtime.change import CaseContext, apply_change, change_case, load_case_row, load_specs
@@ -67,7 +68,8 @@ class MigrationRefused(OnewindowError):
     code = "migration_refused"
 
     def __init__(self, case_no: str, reasons: list[str]) -> None:
-        super().__init__(f"办件 {case_no} 不能迁移：" + "；".join(reasons), reasons=reasons)
+        super().__init__(said("办件 %(case_no)s 不能迁移：%(reasons)s", case_no=case_no,
+                              reasons=listed(reasons)), reasons=reasons)
         self.reasons = reasons
 
 
@@ -145,9 +147,11 @@ def assess(workflow: BpmnWorkflow, new: ProcessSpecs, number: int) -> list[str]:
             continue  # SpiffWorkflow's own bookkeeping tasks (Start, End of a process)
         spec = _new_spec_for(task, workflow, new)
         if spec is None:
-            reasons.append(f"办件正在调用流程 {task.workflow.spec.name} 中，第 {number} 版不再调用它")
+            reasons.append(said("办件正在调用流程 %(name)s 中，第 %(number)s 版不再调用它",
+                                name=task.workflow.spec.name, number=number))
         elif task.task_spec.name not in spec.task_specs:
-            reasons.append(f"办件停在环节{_label(task)}，第 {number} 版中没有这个环节")
+            reasons.append(said("办件停在环节%(task)s，第 %(number)s 版中没有这个环节",
+                                task=_label(task), number=number))
     reasons += _running_subprocess_reasons(workflow, new, number)
     reasons += _data_reasons(workflow, new, number)
     return list(dict.fromkeys(reasons))
@@ -160,10 +164,11 @@ def _running_subprocess_reasons(workflow: BpmnWorkflow, new: ProcessSpecs, numbe
             continue
         spec = new.subprocess_specs.get(subprocess.spec.name)
         if spec is None:
-            reasons.append(f"办件正在调用流程 {subprocess.spec.name} 中，第 {number} 版不再包含它")
+            reasons.append(said("办件正在调用流程 %(name)s 中，第 %(number)s 版不再包含它",
+                                name=subprocess.spec.name, number=number))
         elif _spec_changed(subprocess.spec, spec):
-            reasons.append(f"办件正在调用流程 {subprocess.spec.name} 中，而第 {number} 版修改了该流程；"
-                           "请待其返回主流程后再迁移")
+            reasons.append(said("办件正在调用流程 %(name)s 中，而第 %(number)s 版修改了该流程；"
+                           "请待其返回主流程后再迁移", name=subprocess.spec.name, number=number))
     return reasons
 
 
@@ -193,12 +198,14 @@ def _data_reasons(workflow: BpmnWorkflow, new: ProcessSpecs, number: int) -> lis
         if form is None:
             continue
         if form not in new.forms:
-            reasons.append(f"环节{_label(task)}在第 {number} 版使用的表单 {form} 不在该版本中")
+            reasons.append(said("环节%(task)s在第 %(number)s 版使用的表单 %(form)s 不在该版本中",
+                                task=_label(task), number=number, form=form))
             continue
         problem = _form_problem(new.forms[form], task.data, form, task.state == TaskState.COMPLETED)
         if problem:
-            done = "已填写的数据" if task.state == TaskState.COMPLETED else "待办数据"
-            reasons.append(f"环节{_label(task)}{done}不符合第 {number} 版的表单 {form}：{problem}")
+            done = said("已填写的数据") if task.state == TaskState.COMPLETED else said("待办数据")
+            reasons.append(said("环节%(task)s%(done)s不符合第 %(number)s 版的表单 %(form)s：%(problem)s",
+                                task=_label(task), done=done, number=number, form=form, problem=problem))
     return reasons
 
 
@@ -279,14 +286,14 @@ def target_version(conn: Connection, item_id: int, number: int) -> Target:
                        .where(process_versions.c.item_id == item_id, process_versions.c.number == number)
                        ).one_or_none()
     if row is None:
-        raise NotFound(f"目标版本第 {number} 版不存在；请从版本列表中选择。")
+        raise NotFound(said("目标版本第 %(number)s 版不存在；请从版本列表中选择。", number=number))
     return Target(row.id, row.number, row.content_hash, load_specs(conn, row.content_hash, row.id))
 
 
 def _item_id(conn: Connection, item_code: str) -> int:
     item_id = conn.execute(select(items.c.id).where(items.c.code == item_code)).scalar_one_or_none()
     if item_id is None:
-        raise NotFound(f"事项 {item_code} 不存在；请从事项列表中选择。")
+        raise NotFound(said("事项 %(item_code)s 不存在；请从事项列表中选择。", item_code=item_code))
     return item_id
 
 
@@ -318,7 +325,7 @@ def assess_version(db: Database, item_code: str, from_number: int, to_number: in
 
 def _check_actor(actor: Actor) -> None:
     if not (actor.is_admin or actor.roles & MIGRATION_ROLES):
-        raise PermissionDenied("只有流程管理员可以迁移办件。")
+        raise PermissionDenied(said("只有流程管理员可以迁移办件。"))
 
 
 def migrate_case(db: Database, case_no: str, to_number: int, actor: Actor) -> int:
@@ -333,9 +340,9 @@ def migrate_case(db: Database, case_no: str, to_number: int, actor: Actor) -> in
         current = conn.execute(select(process_versions.c.number)
                                .where(process_versions.c.id == ctx.case.version_id)).scalar_one()
         if ctx.case.closed_at is not None:
-            raise MigrationRefused(case_no, ["办件已办结，无需迁移"])
+            raise MigrationRefused(case_no, [said("办件已办结，无需迁移")])
         if current == to_number:
-            raise MigrationRefused(case_no, [f"办件已在第 {to_number} 版上"])
+            raise MigrationRefused(case_no, [said("办件已在第 %(to_number)s 版上", to_number=to_number)])
         target = target_version(conn, ctx.case.item_id, to_number)
         reasons, moved = trial(ctx.workflow, target)
         if moved is None:
@@ -360,7 +367,7 @@ def _refresh_task_rows(ctx: CaseContext) -> None:
                                                        cases.c.lock_version == ctx.case.lock_version)
                               .with_for_update()).scalar_one_or_none()
     if locked is None:
-        raise ConflictError(f"办件 {ctx.case.case_no} 刚被他人修改，未迁移；请刷新后重试。")
+        raise ConflictError(said("办件 %(case_no)s 刚被他人修改，未迁移；请刷新后重试。", case_no=ctx.case.case_no))
     rows = [{"b_task_id": str(task.id), "element_id": task.task_spec.bpmn_id,
              "name": task.task_spec.bpmn_name or task.task_spec.bpmn_id, "lane": task.task_spec.lane,
              "candidate_group": ctx.group_of(task), "form": _form_of(task.task_spec)}

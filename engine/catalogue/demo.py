@@ -26,6 +26,7 @@ from engine.diagrams.bpmn import lane_of
 from engine.diagrams.package import load_package
 from engine.diagrams.safexml import parse_xml
 from engine.errors import OnewindowError
+from engine.messages import said
 from engine.org import accounts, orgtree
 from engine.store import installation
 from engine.store.db import Database
@@ -116,7 +117,8 @@ def _refuse_twins(kind: str, names: Iterable[str], why_and_fix: str) -> None:
     twins = sorted(name for name, count in Counter(names).items() if count > 1)
     if twins:
         named = "、".join(f"“{name}”" for name in twins)
-        raise DuplicateDefinition(f"演示数据中{kind}{named}定义了不止一次：{why_and_fix}", twins=twins)
+        raise DuplicateDefinition(said("演示数据中%(kind)s%(named)s定义了不止一次：%(why_and_fix)s",
+                                       kind=kind, named=named, why_and_fix=why_and_fix), twins=twins)
 
 
 def demo_users(processes_dir: Path | None = None) -> list[DemoUser]:

@@ -15,6 +15,7 @@ from engine.catalogue import governance
 from engine.diagrams.lint import LintReport, lint_package, main_process_id
 from engine.diagrams.package import ProcessPackage
 from engine.errors import LintFailed
+from engine.messages import listed, said
 from engine.store.db import Database
 from engine.store.tables import items, process_versions
 from engine.time import clock
@@ -45,8 +46,9 @@ def deploy_package(db: Database, package: ProcessPackage, deployer: str, approva
     report = lint_package(package)
     if not report.ok:
         raise LintFailed(
-            f"{package.code or package.source}: 检查发现 {len(report.errors)} 个错误，未部署："
-            + "; ".join(str(f) for f in report.errors),
+            said("%(code)s: 检查发现 %(errors)s 个错误，未部署：%(findings)s",
+                 code=package.code or package.source, errors=len(report.errors),
+                 findings=listed([f.sentence() for f in report.errors], said("; "))),
             report.to_list(),
         )
     meta = package.metadata

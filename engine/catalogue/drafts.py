@@ -40,6 +40,7 @@ from engine.diagrams.package import (
 from engine.diagrams.safexml import parse_xml
 from engine.diagrams.specs import FORMS_PREFIX
 from engine.errors import ConflictError, NotFound, PackageError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.org.orgtree import ROLES
 from engine.store.db import Database
@@ -111,9 +112,10 @@ def get_draft(db: Database, draft_id: int, actor: Actor) -> Draft:
     with db.reading() as conn:
         row = conn.execute(select(studio_drafts).where(studio_drafts.c.id == draft_id)).one_or_none()
     if row is None:
-        raise NotFound(f"草稿 {draft_id} 不存在（可能已部署或被新的草稿替换）；请从工作室首页重新打开。")
+        raise NotFound(said("草稿 %(draft_id)s 不存在（可能已部署或被新的草稿替换）；请从工作室首页重新打开。",
+                            draft_id=draft_id))
     if row.author != actor.username and not actor.is_admin:
-        raise PermissionDenied(f"这是 {row.author} 的草稿；请基于已部署的版本打开您自己的草稿。")
+        raise PermissionDenied(said("这是 %(author)s 的草稿；请基于已部署的版本打开您自己的草稿。", author=row.author))
     return _row_to_draft(row)
 
 
@@ -133,7 +135,7 @@ def save_file(db: Database, draft: Draft, name: str, text: str) -> Draft:
         changed = conn.execute(update(studio_drafts).where(studio_drafts.c.id == draft.id)
                                .values(files=files, updated_at=now)).rowcount
     if not changed:
-        raise NotFound("草稿已不存在（可能已部署）；请从工作室首页重新打开。")
+        raise NotFound(said("草稿已不存在（可能已部署）；请从工作室首页重新打开。"))
     return Draft(draft.id, draft.item_code, draft.base_version, files, draft.author, now)
 
 
@@ -141,26 +143,29 @@ def check_file(draft: Draft, name: str, text: str) -> None:
     """Raise `PackageError` naming what is wrong with `text` as the draft's file `name`."""
     size = len(text.encode("utf-8"))
     if size > MAX_FILE_BYTES:
-        raise PackageError(f"{name}: {size} 字节，超过单个文件 {MAX_FILE_BYTES} 字节的上限（size limit）。")
+        raise PackageError(said("%(name)s: %(size)s 字节，超过单个文件 %(MAX_FILE_BYTES)s 字节的上限（size limit）。",
+                                name=name, size=size, MAX_FILE_BYTES=MAX_FILE_BYTES))
     if name == ITEM_FILE:
         metadata = _json_object(name, text)
         if metadata.get("code") != draft.item_code:
-            raise PackageError(f"{name}: 事项编码（code）必须保持为 {draft.item_code}；新事项请另行创建。")
+            raise PackageError(said("%(name)s: 事项编码（code）必须保持为 %(item_code)s；新事项请另行创建。",
+                                    name=name, item_code=draft.item_code))
     elif name.startswith(FORMS_PREFIX) and _safe(name.removeprefix(FORMS_PREFIX), ".json"):
         check_form(name.removeprefix(FORMS_PREFIX), text)
     elif _safe(name, ".bpmn"):
         root = parse_xml(text, name).getroot()
         if root.tag != f"{{{BPMN_NS}}}definitions":
-            raise PackageError(f"{name}: 不是 BPMN 2.0 流程图（根元素应为 bpmn:definitions）。")
+            raise PackageError(said("%(name)s: 不是 BPMN 2.0 流程图（根元素应为 bpmn:definitions）。", name=name))
     elif _safe(name, ".dmn"):
         root = parse_xml(text, name).getroot()
         if etree.QName(root).localname != "definitions" or "/DMN/" not in etree.QName(root).namespace:
-            raise PackageError(f"{name}: 不是 DMN 决策表（根元素应为 DMN 的 definitions）。")
+            raise PackageError(said("%(name)s: 不是 DMN 决策表（根元素应为 DMN 的 definitions）。", name=name))
     elif name.startswith(SHARED_PREFIX):
-        raise PackageError(f"{name}: 共用流程不能在事项草稿中修改；请修改 processes/shared/ 中的文件。")
+        raise PackageError(said("%(name)s: 共用流程不能在事项草稿中修改；请修改 processes/shared/ 中的文件。",
+                                name=name))
     else:
-        raise PackageError(f"{name}: 文件名不允许；只能保存 item.json、*.bpmn、*.dmn 或 forms/*.json"
-                           "（字母、数字、汉字、-、_、.）。")
+        raise PackageError(said("%(name)s: 文件名不允许；只能保存 item.json、*.bpmn、*.dmn 或 forms/*.json"
+                           "（字母、数字、汉字、-、_、.）。", name=name))
 
 
 def _safe(name: str, suffix: str) -> bool:
@@ -172,9 +177,9 @@ def _json_object(name: str, text: str) -> dict[str, Any]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PackageError(f"{name}: 不是有效的 JSON（{json_problem(exc)}）。") from exc
+        raise PackageError(said("%(name)s: 不是有效的 JSON（%(exc)s）。", name=name, exc=json_problem(exc))) from exc
     if not isinstance(document, dict):
-        raise PackageError(f"{name}: 必须是一个 JSON 对象（{{ … }}）。")
+        raise PackageError(said("%(name)s: 必须是一个 JSON 对象（{ … }）。", name=name))
     return document
 
 
@@ -188,9 +193,10 @@ def check_form(name: str, text: str) -> dict[str, Any]:
     try:
         Draft202012Validator.check_schema(document)
     except SchemaError as exc:
-        raise PackageError(f"{name}: 不是有效的 JSON Schema（{schema_problem(exc)}）。") from exc
+        raise PackageError(said("%(name)s: 不是有效的 JSON Schema（%(exc)s）。",
+                                name=name, exc=schema_problem(exc))) from exc
     if "properties" in document and document.get("type", "object") != "object":
-        raise PackageError(f"{name}: 表单必须描述一个对象（\"type\": \"object\"）。")
+        raise PackageError(said("%(name)s: 表单必须描述一个对象（\"type\": \"object\"）。", name=name))
     return document
 
 
@@ -236,7 +242,8 @@ def deploy_draft(db: Database, draft: Draft, actor: Actor, warnings_acknowledged
     report = lint_package(package)
     if report.ok and report.findings and not warnings_acknowledged:
         raise WarningsNotAcknowledged(
-            f"检查发现 {len(report.findings)} 条警告；请逐条阅读并勾选“我已阅读警告”后再部署。",
+            said("检查发现 %(findings)s 条警告；请逐条阅读并勾选“我已阅读警告”后再部署。",
+                 findings=len(report.findings)),
             findings=report.to_list())
     result = deploy_package(db, package, actor.username, approval=approval or None)
     with db.transaction() as conn:
@@ -253,7 +260,8 @@ def version_files(db: Database, item_code: str, version: int) -> dict[str, str]:
             .join(items, items.c.id == process_versions.c.item_id)
             .where(items.c.code == item_code, process_versions.c.number == version)).one_or_none()
     if row is None:
-        raise NotFound(f"事项 {item_code} 没有第 {version} 版；请从工作室首页选择已部署的版本。")
+        raise NotFound(said("事项 %(item_code)s 没有第 %(version)s 版；请从工作室首页选择已部署的版本。",
+                            item_code=item_code, version=version))
     return {ITEM_FILE: json.dumps(row.metadata, ensure_ascii=False, indent=2), **row.files}
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, exists, insert, select
 
 from engine.diagrams.versiondiff import GuideChange, guide_changes
 from engine.errors import NotFound, OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.runtime.intake import WITHDRAW, is_withdrawn
 from engine.store.db import Database
@@ -104,14 +105,15 @@ def check_governed_deploy(conn: Connection, metadata: dict[str, Any], approval: 
     """
     code = str(metadata.get("code", ""))
     if is_withdrawn(conn, code):
-        raise ApprovalRequired(f"事项 {code} 已撤出中心，不能部署新版本。")
+        raise ApprovalRequired(said("事项 %(code)s 已撤出中心，不能部署新版本。", code=code))
     change = governed_change(conn, metadata)
     if not change.needs_approval:
         return change
     if not approval:
         raise ApprovalRequired(
-            f"事项 {code} 的本次部署修改了{change.summary}。按 S-9，修改时限或材料须经电子监察批准："
-            f"请先提交变更申请，批准后凭审批办件编号部署（onewindow deploy --approval 办件编号）。",
+            said("事项 %(code)s 的本次部署修改了%(summary)s。按 S-9，修改时限或材料须经电子监察批准："
+            "请先提交变更申请，批准后凭审批办件编号部署（onewindow deploy --approval 办件编号）。",
+            code=code, summary=change.summary),
             governed=[c.to_dict() for c in change.changes])
     check_approval(conn, approval, change)
     return change
@@ -122,24 +124,30 @@ def check_approval(conn: Connection, approval: str, change: GovernedChange) -> N
     row = conn.execute(select(cases.c.id, cases.c.status, items.c.code).join(items, items.c.id == cases.c.item_id)
                        .where(cases.c.case_no == approval)).one_or_none()
     if row is None or row.code != GOVERNANCE_ITEM:
-        raise ApprovalRequired(f"{approval} 不是事项目录变更审批的办件编号；请核对审批办件编号。")
+        raise ApprovalRequired(said("%(approval)s 不是事项目录变更审批的办件编号；请核对审批办件编号。",
+                                    approval=approval))
     if row.status != "approved":
-        raise ApprovalRequired(f"审批 {approval} 尚未批准（当前状态：{row.status}）；批准后才能据此变更。")
+        raise ApprovalRequired(said("审批 %(approval)s 尚未批准（当前状态：%(status)s）；批准后才能据此变更。",
+                                    approval=approval, status=row.status))
     if conn.execute(select(exists().where(catalogue_changes.c.approval_case_no == approval))).scalar():
-        raise ApprovalRequired(f"审批 {approval} 已经使用过；每个审批只能用于一次变更，请重新申请。")
+        raise ApprovalRequired(said("审批 %(approval)s 已经使用过；每个审批只能用于一次变更，请重新申请。",
+                                    approval=approval))
     started = conn.execute(select(audit_events.c.actor, audit_events.c.data)
                            .where(audit_events.c.case_id == row.id, audit_events.c.seq == 1)).one()
     request = (started.data or {}).get("data") or {}
     if request.get("target_item") != change.item_code or request.get("change_kind") != change.kind:
         asked = f"{request.get('target_item')}（{KIND_NAMES.get(request.get('change_kind'), '?')}）"
-        raise ApprovalRequired(f"审批 {approval} 批准的是 {asked}，不是事项 {change.item_code}"
-                               f"（{KIND_NAMES[change.kind]}）；请使用对应的审批，或重新申请。")
+        raise ApprovalRequired(said("审批 %(approval)s 批准的是 %(asked)s，不是事项 %(item_code)s"
+                               "（%(kind)s）；请使用对应的审批，或重新申请。",
+                               approval=approval, asked=asked, item_code=change.item_code,
+                               kind=KIND_NAMES[change.kind]))
     if change.kind == DEPLOY and request.get("governed") != change.comparable():
-        raise ApprovalRequired(f"审批 {approval} 批准的变更与本次部署不一致（本次：{change.summary}）；"
-                               "请按批准的内容部署，或重新申请。")
+        raise ApprovalRequired(said("审批 %(approval)s 批准的变更与本次部署不一致（本次：%(summary)s）；"
+                               "请按批准的内容部署，或重新申请。", approval=approval, summary=change.summary))
     roles = conn.execute(select(users.c.roles).where(users.c.username == started.actor)).scalar_one_or_none()
     if not set(roles or []) & REQUEST_ROLES:
-        raise ApprovalRequired(f"审批 {approval} 不是由流程管理员提出的，不能用于事项目录变更。")
+        raise ApprovalRequired(said("审批 %(approval)s 不是由流程管理员提出的，不能用于事项目录变更。",
+                                    approval=approval))
 
 
 def record(conn: Connection, change: GovernedChange, approval: str, actor_name: str,
@@ -156,16 +164,16 @@ def record(conn: Connection, change: GovernedChange, approval: str, actor_name: 
 def withdraw_item(db: Database, code: str, actor: Actor, approval: str) -> None:
     """Withdraw item `code` from the centre on an approved request: no new cases; running ones continue."""
     if not (actor.is_admin or actor.roles & REQUEST_ROLES):
-        raise PermissionDenied("只有流程管理员可以撤出事项。")
+        raise PermissionDenied(said("只有流程管理员可以撤出事项。"))
     with db.transaction() as conn:
         if conn.execute(select(items.c.id).where(items.c.code == code)).one_or_none() is None:
-            raise NotFound(f"事项 {code} 不存在；请核对事项编码。")
+            raise NotFound(said("事项 %(code)s 不存在；请核对事项编码。", code=code))
         if is_withdrawn(conn, code):
-            raise OnewindowError(f"事项 {code} 已撤出中心。")
+            raise OnewindowError(said("事项 %(code)s 已撤出中心。", code=code))
         change = GovernedChange(code, WITHDRAW)
         if not approval:
-            raise ApprovalRequired(f"撤出事项 {code} 须经电子监察批准：请先提交撤出申请，批准后凭审批办件编号撤出"
-                                   "（onewindow withdraw CODE --approval 办件编号）。")
+            raise ApprovalRequired(said("撤出事项 %(code)s 须经电子监察批准：请先提交撤出申请，批准后凭审批办件编号撤出"
+                                   "（onewindow withdraw CODE --approval 办件编号）。", code=code))
         check_approval(conn, approval, change)
         record(conn, change, approval, actor.username)
 

@@ -22,6 +22,7 @@ from engine.catalogue.governance import (
 from engine.desk import casework
 from engine.diagrams.package import ProcessPackage, load_package
 from engine.errors import NotFound, OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.runtime.intake import is_withdrawn
 from engine.store.db import Database
@@ -45,23 +46,24 @@ def request_change(db: Database, actor: Actor, code: str, change_summary: str, r
     Raises `OnewindowError` with a message for the studio when there is nothing to approve.
     """
     if not (actor.is_admin or actor.roles & REQUEST_ROLES):
-        raise PermissionDenied("只有流程管理员可以提出事项目录变更申请。")
+        raise PermissionDenied(said("只有流程管理员可以提出事项目录变更申请。"))
     if not reason or not reason.strip():
-        raise OnewindowError("请写明变更理由；电子监察据此审批。")
+        raise OnewindowError(said("请写明变更理由；电子监察据此审批。"))
     with db.reading() as conn:
         item = conn.execute(select(items.c.name).where(items.c.code == code)).one_or_none()
         if item is None:
-            raise NotFound(f"事项 {code} 尚未部署；首次部署无需审批。")
+            raise NotFound(said("事项 %(code)s 尚未部署；首次部署无需审批。", code=code))
         if is_withdrawn(conn, code):
-            raise OnewindowError(f"事项 {code} 已撤出中心。")
+            raise OnewindowError(said("事项 %(code)s 已撤出中心。", code=code))
         if withdraw:
             change = GovernedChange(code, WITHDRAW)
         else:
             if package is None or package.code != code:
-                raise OnewindowError(f"请给出事项 {code} 要部署的内容，平台据此比对时限和材料的变更。")
+                raise OnewindowError(said("请给出事项 %(code)s 要部署的内容，平台据此比对时限和材料的变更。",
+                                          code=code))
             change = governed_change(conn, package.metadata)
             if not change.needs_approval:
-                raise OnewindowError(f"事项 {code} 的这次修改不涉及时限和材料，部署无需审批。")
+                raise OnewindowError(said("事项 %(code)s 的这次修改不涉及时限和材料，部署无需审批。", code=code))
     ensure_governance_item(db)
     data = {"applicant_name": actor.display_name or actor.username, "target_item": code,
             "target_name": f"{code} {item.name}", "change_kind": change.kind,

@@ -28,6 +28,7 @@ from engine.diagrams.guide import LABELS, SCHEMA_PATH, describe_problem, guide_p
 from engine.diagrams.package import load_package, named_forms
 from engine.diagrams.specs import FORMS_PREFIX
 from engine.errors import PackageError
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.org.orgtree import read_tree
 from engine.store.db import Database
@@ -155,7 +156,8 @@ def create_item_draft(db: Database, shape: str, metadata: dict[str, Any], author
     every problem beside its field."""
     problems = field_problems(db, metadata, shape)
     if problems:
-        raise NewItemRefused(f"新事项未创建：{sum(map(len, problems.values()))} 处需要修改，见各栏下方的说明。",
+        raise NewItemRefused(said("新事项未创建：%(len)s 处需要修改，见各栏下方的说明。",
+                                  len=sum(map(len, problems.values()))),
                              fields=problems)
     process_id = "item_" + metadata["code"].lower().replace("-", "_")
     metadata = {**metadata, "process_id": process_id}
@@ -173,8 +175,8 @@ def _from_exemplar(shape: Shape, metadata: dict[str, Any]) -> dict[str, str]:
     """The exemplar's diagram with the new process id and title, and the joint departments set."""
     folder = next((f for f in item_folders() if f.name == shape.exemplar), None)
     if folder is None:
-        raise PackageError(f"找不到{shape.name}的样板事项 {shape.exemplar}（processes/ 中的事项文件夹）；"
-                           "请选择空白流程。")
+        raise PackageError(said("找不到%(name)s的样板事项 %(exemplar)s（processes/ 中的事项文件夹）；"
+                           "请选择空白流程。", name=shape.name, exemplar=shape.exemplar))
     package = load_package(folder)
     old_id = package.metadata["process_id"]
     title = f"{package.metadata['code']} {package.metadata['name']}"

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, select
 
 from engine.diagrams.versiondiff import VersionDiff, diff_files, guide_changes, main_diagram
 from engine.errors import NotFound
+from engine.messages import said
 from engine.runtime import intake
 from engine.store.db import Database
 from engine.store.tables import cases, items, process_versions
@@ -36,7 +37,7 @@ def list_versions(conn: Connection, item_code: str) -> list[VersionRow]:
     """Every version of `item_code`, newest first, with its lint summary and how many cases run on it."""
     item_id = conn.execute(select(items.c.id).where(items.c.code == item_code)).scalar_one_or_none()
     if item_id is None:
-        raise NotFound(f"事项 {item_code} 不存在；请从事项列表中选择。")
+        raise NotFound(said("事项 %(item_code)s 不存在；请从事项列表中选择。", item_code=item_code))
     counts = {r.version_id: (r.open, r.total) for r in conn.execute(
         select(cases.c.version_id, func.count().label("total"),
                func.count().filter(cases.c.closed_at.is_(None)).label("open"))
@@ -72,7 +73,7 @@ def diagram(db: Database, item_code: str, number: int) -> str:
         version = load_version(conn, item_code, number)
     text = main_diagram(version.files, version.process_id)
     if text is None:
-        raise NotFound(f"第 {number} 版没有流程图文件。")
+        raise NotFound(said("第 %(number)s 版没有流程图文件。", number=number))
     return text
 
 
@@ -86,7 +87,8 @@ def load_version(conn: Connection, item_code: str, number: int):
     row = conn.execute(select(process_versions).join(items, items.c.id == process_versions.c.item_id)
                        .where(items.c.code == item_code, process_versions.c.number == number)).one_or_none()
     if row is None:
-        raise NotFound(f"事项 {item_code} 没有第 {number} 版；请从版本列表中选择。")
+        raise NotFound(said("事项 %(item_code)s 没有第 %(number)s 版；请从版本列表中选择。",
+                            item_code=item_code, number=number))
     return row
 
 

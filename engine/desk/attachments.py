@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Row, insert, select
 
 from engine.diagrams.filenames import plain_name
 from engine.errors import NotFound, OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.runtime.caseaccess import concerns
 from engine.runtime.change import CaseContext, change_case, load_case_row
@@ -106,19 +107,22 @@ def check_upload(filename: str, content: bytes) -> Attachment:
     """Refuse an empty, oversized, unnamed or mistyped file with a message that says what is allowed."""
     name = clean_filename(filename)
     if not name:
-        raise AttachmentRefused("请选择要上传的文件。")
+        raise AttachmentRefused(said("请选择要上传的文件。"))
     if not content:
-        raise AttachmentRefused(f"文件“{name}”是空的；请重新选择。")
+        raise AttachmentRefused(said("文件“%(name)s”是空的；请重新选择。", name=name))
     if len(content) > max_bytes():
-        raise AttachmentRefused(f"文件“{name}”超过 {max_bytes() // (1024 * 1024)} MB 上限；请压缩或分拆后上传。")
+        raise AttachmentRefused(said("文件“%(name)s”超过 %(value)s MB 上限；请压缩或分拆后上传。",
+                                     name=name, value=max_bytes() // (1024 * 1024)))
     extension = name.rpartition(".")[2].lower() if "." in name else ""
     if extension not in KINDS:
-        raise AttachmentRefused(f"不支持“{name}”的文件类型；只能上传 {ALLOWED_TEXT} 文件。")
+        raise AttachmentRefused(said("不支持“%(name)s”的文件类型；只能上传 %(ALLOWED_TEXT)s 文件。",
+                                     name=name, ALLOWED_TEXT=ALLOWED_TEXT))
     content_type, expected = KINDS[extension]
     actual = sniff(content)
     if actual != expected:
-        raise AttachmentRefused(f"文件“{name}”的内容不是 {extension.upper()} 文件（扩展名与内容不符）；"
-                                f"请上传真实的 {ALLOWED_TEXT} 文件。")
+        raise AttachmentRefused(said("文件“%(name)s”的内容不是 %(extension)s 文件（扩展名与内容不符）；"
+                                "请上传真实的 %(ALLOWED_TEXT)s 文件。",
+                                name=name, extension=extension.upper(), ALLOWED_TEXT=ALLOWED_TEXT))
     return Attachment(name, content_type, len(content), hashlib.sha256(content).hexdigest())
 
 
@@ -144,7 +148,8 @@ def register(db: Database, case_no: str, attachment: dict[str, Any], actor: Acto
         _check_uploader(ctx.conn, ctx.case, actor)
         material = attachment.get("material")
         if material and material not in guide_material_names(ctx):
-            raise AttachmentRefused(f"“{material}”不是本事项办事指南中的材料；请从材料清单中选择。")
+            raise AttachmentRefused(said("“%(material)s”不是本事项办事指南中的材料；请从材料清单中选择。",
+                                         material=material))
         ctx.conn.execute(insert(attachments).values(
             case_id=ctx.case.id, material=material, filename=attachment["filename"],
             content_type=attachment["content_type"], size=attachment["size"], sha256=attachment["sha256"],
@@ -156,9 +161,9 @@ def register(db: Database, case_no: str, attachment: dict[str, Any], actor: Acto
 
 def _check_uploader(conn: Connection, case: Row, actor: Actor) -> None:
     if not actor.roles & UPLOADERS:
-        raise PermissionDenied("只有窗口人员或申请人可以上传材料（监察、审计人员只查看）。")
+        raise PermissionDenied(said("只有窗口人员或申请人可以上传材料（监察、审计人员只查看）。"))
     if not concerns(conn, case, actor):
-        raise PermissionDenied("此办件与您无关，不能为其上传材料。")
+        raise PermissionDenied(said("此办件与您无关，不能为其上传材料。"))
 
 
 def guide_material_names(ctx: CaseContext) -> list[str]:
@@ -181,16 +186,18 @@ def open_attachment(db: Database, case_no: str, attachment_id: int, actor: Actor
     with db.reading() as conn:
         case = load_case_row(conn, case_no)
         if not concerns(conn, case, actor):
-            raise PermissionDenied("此办件与您无关（您不在办理过它的组内，也未被抄送），不能下载其材料。")
+            raise PermissionDenied(said("此办件与您无关（您不在办理过它的组内，也未被抄送），不能下载其材料。"))
         row = conn.execute(select(attachments).where(attachments.c.id == attachment_id,
                                                      attachments.c.case_id == case.id)).one_or_none()
     if row is None:
-        raise NotFound(f"办件 {case_no} 没有编号为 {attachment_id} 的附件。")
+        raise NotFound(said("办件 %(case_no)s 没有编号为 %(attachment_id)s 的附件。",
+                            case_no=case_no, attachment_id=attachment_id))
     try:
         content = files.fetch(db, row.sha256)
     except files.FileMissing as exc:
-        raise AttachmentDamaged(f"附件“{row.filename}”的文件已丢失；请联系管理员从备份恢复。") from exc
+        raise AttachmentDamaged(said("附件“%(filename)s”的文件已丢失；请联系管理员从备份恢复。",
+                                     filename=row.filename)) from exc
     except files.FileDamaged as exc:
-        raise AttachmentDamaged(f"附件“{row.filename}”的文件与登记的哈希不符（可能被篡改），已拒绝下载；"
-                                "请联系管理员。") from exc
+        raise AttachmentDamaged(said("附件“%(filename)s”的文件与登记的哈希不符（可能被篡改），已拒绝下载；"
+                                "请联系管理员。", filename=row.filename)) from exc
     return dict(row._mapping), content

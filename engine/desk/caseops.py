@@ -21,6 +21,7 @@ from engine.desk.taskops import (
     tell,
 )
 from engine.errors import ConflictError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.runtime import indexes, taskdata
 from engine.runtime.caseaccess import STAFF_ROLES, concerns
@@ -38,19 +39,21 @@ def copy_case(db: Database, case_no: str, recipients: list[str], actor: Actor, n
 
     def copy(ctx: CaseContext) -> str:
         if not concerns(ctx.conn, ctx.case, actor):  # a copy shares what the sender may see, never more
-            raise PermissionDenied("只有办理过、正在办理本办件或被抄送本办件的人员可以抄送它。")
+            raise PermissionDenied(said("只有办理过、正在办理本办件或被抄送本办件的人员可以抄送它。"))
         names = sorted({r.strip() for r in recipients if r and r.strip()} - {actor.username})
         if not names:
-            raise TaskOperationError("请选择至少一名抄送对象（不能只抄送给自己）。",
-                                     field_errors={"recipients": ["请选择抄送对象"]})
+            raise TaskOperationError(said("请选择至少一名抄送对象（不能只抄送给自己）。"),
+                                     field_errors={"recipients": [said("请选择抄送对象")]})
         if len(names) > COPY_MAX_RECIPIENTS:
-            raise TaskOperationError(f"一次最多抄送 {COPY_MAX_RECIPIENTS} 人。")
+            raise TaskOperationError(said("一次最多抄送 %(COPY_MAX_RECIPIENTS)s 人。",
+                                          COPY_MAX_RECIPIENTS=COPY_MAX_RECIPIENTS))
         for name in names:
             roles, _ = person(ctx.conn, name)  # NotFound names the unknown user
             if not roles & STAFF_ROLES:
-                raise TaskOperationError(f"{name} 不是工作人员；办件只能抄送给工作人员（申请人凭查询码查看办件）。",
-                                         field_errors={"recipients": ["只能抄送给工作人员"]})
-        why = reason_text(note, False, "抄送")
+                raise TaskOperationError(said("%(name)s 不是工作人员；办件只能抄送给工作人员（申请人凭查询码查看办件）"
+                                              "。", name=name),
+                                         field_errors={"recipients": [said("只能抄送给工作人员")]})
+        why = reason_text(note, False, said("抄送"))
         ctx.record("case_copied", recipients=names, note=why)
         for name in names:
             tell(ctx, name, "copy", None, f"{display_name(actor)} 抄送给您{after_colon(why)}")
@@ -64,16 +67,17 @@ def urge_case(db: Database, case_no: str, actor: Actor, note: str = "") -> str:
 
     def urge(ctx: CaseContext) -> str:
         if not any(who == actor.username for _tid, who in completions(ctx)):
-            raise PermissionDenied("只有办理过本办件某一环节的人员（如受理人）可以催办。")
+            raise PermissionDenied(said("只有办理过本办件某一环节的人员（如受理人）可以催办。"))
         open_tasks = indexes.open_human_tasks(ctx.workflow)
         if not open_tasks:
-            raise TaskOperationError("办件当前没有待办环节，无需催办。")
+            raise TaskOperationError(said("办件当前没有待办环节，无需催办。"))
         recent = _recently_urged(ctx)
         due = [t for t in open_tasks if str(t.id) not in recent]
         if not due:
             hours = int(URGE_INTERVAL.total_seconds() // 3600)
-            raise ConflictError(f"当前环节已于 {min(recent.values())} 催办过，{hours} 小时内不能重复催办；请稍后再试。")
-        why = reason_text(note, False, "催办")
+            raise ConflictError(said("当前环节已于 %(recent)s 催办过，%(hours)s 小时内不能重复催办；请稍后再试。",
+                                     recent=min(recent.values()), hours=hours))
+        why = reason_text(note, False, said("催办"))
         chased = []
         for task in due:
             holder = taskdata.assignee(task)

@@ -23,6 +23,7 @@ from engine.desk import countersign
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
 from engine.hall import follow
+from engine.messages import said
 from engine.org.assignment import Actor, check_may_handle
 from engine.runtime import applications, indexes, intake, taskdata
 from engine.runtime.caseaccess import user_id
@@ -77,11 +78,11 @@ def start_case_in(conn: Connection, item_code: str, data: dict[str, Any], actor:
     """`start_case` inside an open transaction: a use case that opens a case as part of something larger
     (a rating's rectification, a supervisor's exception) commits both or neither."""
     if not isinstance(data, dict):
-        raise OnewindowError("申请数据必须是一个对象（JSON object）")
+        raise OnewindowError(said("申请数据必须是一个对象（JSON object）"))
     now = clock.now()
     version = conn.execute(_LATEST_VERSION, {"b_code": item_code}).one_or_none()
     if version is None:
-        raise NotFound(f"事项 {item_code} 不存在或尚未部署；请从事项列表中选择。")
+        raise NotFound(said("事项 %(item_code)s 不存在或尚未部署；请从事项列表中选择。", item_code=item_code))
     intake.ensure_offered(conn, item_code)
     specs = load_specs(conn, version.content_hash, version.id)
     if not recorded:
@@ -155,7 +156,7 @@ def claim_task(db: Database, task_id: str, actor: Actor) -> str:
 
     def claim(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "签收")
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("签收"))
         taskdata.set_assignee(task, actor.username)
         ctx.record("task_claimed", task.task_spec.bpmn_id, task_id=task_id, **_instance(task))
         return ctx.case.case_no
@@ -178,9 +179,9 @@ def claim_tasks(db: Database, task_ids: list[str], actor: Actor) -> Claimed:
     """批量签收: each task claimed by its own change (`claim_task`), so one refusal stops none of the others."""
     wanted = list(dict.fromkeys(t for t in task_ids if isinstance(t, str) and 0 < len(t) <= 64))
     if not wanted:
-        raise OnewindowError("请先勾选要签收的任务。")
+        raise OnewindowError(said("请先勾选要签收的任务。"))
     if len(wanted) > BATCH_MAX:
-        raise OnewindowError(f"一次最多签收 {BATCH_MAX} 项任务；请分批签收。")
+        raise OnewindowError(said("一次最多签收 %(batch_max)s 项任务；请分批签收。", batch_max=BATCH_MAX))
     with db.reading() as conn:
         named = {r.task_id: f"办件 {r.case_no}“{r.name}”" for r in conn.execute(
             select(task_index.c.task_id, task_index.c.case_no, task_index.c.name)
@@ -199,10 +200,11 @@ def release_task(db: Database, task_id: str, actor: Actor) -> str:
 
     def release(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "退回组内")
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("退回组内"))
         delegation = taskdata.delegation(task)
         if delegation:  # the delegator holds a delegated task until it is confirmed or recalled
-            raise ConflictError(f"此任务已委派给 {delegation['delegate']}，请先收回委派再退回组内。")
+            raise ConflictError(said("此任务已委派给 %(delegate)s，请先收回委派再退回组内。",
+                                     delegate=delegation['delegate']))
         taskdata.clear_assignee(task)
         ctx.record("task_released", task.task_spec.bpmn_id, task_id=task_id)
         return ctx.case.case_no
@@ -217,7 +219,7 @@ def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor
 
 def complete(ctx: CaseContext, task: Task, data: dict[str, Any], actor: Actor) -> str:
     """Inside a change: the handler's submission of an open task."""
-    check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "办理")
+    check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("办理"))
     if countersign.holds(ctx, task, data, actor):  # 加签 after: kept until the reviewer answers (issue 15, item 11)
         return ctx.case.case_no
     return _run_task(ctx, task, data)
@@ -251,11 +253,11 @@ def answer_as_applicant(db: Database, case_no: str, data: dict[str, Any], actor:
     def answer(ctx: CaseContext) -> str:
         if actor.username != applicant_actor(case_no).username and not actor.is_admin \
                 and ctx.case.applicant_id != user_id(ctx.conn, actor.username):
-            raise PermissionDenied("只有本办件的申请人可以在线补正；请使用申请时的账号，或办件编号和查询码。")
+            raise PermissionDenied(said("只有本办件的申请人可以在线补正；请使用申请时的账号，或办件编号和查询码。"))
         task = next((t for t in indexes.open_human_tasks(ctx.workflow)
                      if _properties(t).get(ANSWERED_BY_PROPERTY) == "applicant"), None)
         if task is None:
-            raise StaleTaskError("此办件当前没有需要申请人在线办理的事项（可能已补正或已由窗口办理）。")
+            raise StaleTaskError(said("此办件当前没有需要申请人在线办理的事项（可能已补正或已由窗口办理）。"))
         return _run_task(ctx, task, data)
 
     return change_case(db, case_no, actor, answer)

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.errors import OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.org.orgtree import split_group
 from engine.runtime import caseclock, indexes
@@ -72,7 +73,8 @@ def chief_group(ctx: CaseContext, actor: Actor, what: str = "延期", law: str =
     The one chief rule of the desk: 延期 here, 终止 (`engine.desk.closing`) with its own `what` and `law`.
     """
     if CHIEF_ROLE not in actor.roles:
-        raise PermissionDenied(f"{what}须经本行政机关负责人批准{law}；您不是负责人，请报负责人办理。")
+        raise PermissionDenied(said("%(what)s须经本行政机关负责人批准%(law)s；您不是负责人，请报负责人办理。",
+                                    what=what, law=law))
     groups = [g for g in open_groups(ctx) if g]
     units = {split_group(g)[0] for g in groups} - {""}
     with contextlib.suppress(OnewindowError):  # an item without a department: only its steps' groups count
@@ -80,18 +82,19 @@ def chief_group(ctx: CaseContext, actor: Actor, what: str = "延期", law: str =
     for group in sorted(actor.groups):
         if group in groups or split_group(group)[0] in units:
             return group
-    raise PermissionDenied(f"{what}须由办理本件的行政机关的负责人批准；您不是当前办理单位或决定机关的负责人，"
-                           "请报该单位负责人办理。")
+    raise PermissionDenied(said("%(what)s须由办理本件的行政机关的负责人批准；您不是当前办理单位或决定机关的负责人，"
+                           "请报该单位负责人办理。", what=what))
 
 
 def check_handler(ctx: CaseContext, actor: Actor, action: str) -> None:
     """A handler: a member of the group of one of the case's open steps (administrators, as everywhere)."""
     groups = open_groups(ctx)
     if not groups:
-        raise OnewindowError(f"办件当前没有待办环节，不能{action}。")
+        raise OnewindowError(said("办件当前没有待办环节，不能%(action)s。", action=action))
     if actor.is_admin or any(g in actor.groups for g in groups if g) or (None in groups and "clerk" in actor.roles):
         return
-    raise PermissionDenied(f"只有当前环节的办理人员可以{action}；请由正在办理本件的窗口或科室办理。")
+    raise PermissionDenied(said("只有当前环节的办理人员可以%(action)s；请由正在办理本件的窗口或科室办理。",
+                                action=action))
 
 
 # --- inputs -------------------------------------------------------------------------------------------------
@@ -103,7 +106,7 @@ def whole_days(value: Any, what: str, most: int) -> int:
     if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
         value = int(value.strip())
     if not isinstance(value, int) or not 1 <= value <= most:
-        raise OnewindowError(f"{what}须为 1 至 {most} 之间的整数（工作日）。")
+        raise OnewindowError(said("%(what)s须为 1 至 %(most)s 之间的整数（工作日）。", what=what, most=most))
     return value
 
 
@@ -111,9 +114,10 @@ def written_reason(value: Any, what: str) -> str:
     """A reason the applicant will read: not empty, at most `MAX_REASON` characters."""
     text = value.strip() if isinstance(value, str) else ""
     if not text:
-        raise OnewindowError(f"请写明{what}；它将写入告知书送达申请人。")
+        raise OnewindowError(said("请写明%(what)s；它将写入告知书送达申请人。", what=what))
     if len(text) > MAX_REASON:
-        raise OnewindowError(f"{what}最多 {MAX_REASON} 字（现 {len(text)} 字）；请精简后再提交。")
+        raise OnewindowError(said("%(what)s最多 %(MAX_REASON)s 字（现 %(text)s 字）；请精简后再提交。",
+                                  what=what, MAX_REASON=MAX_REASON, text=len(text)))
     return text
 
 
@@ -147,11 +151,11 @@ def check_extension(ctx: CaseContext, actor: Actor) -> tuple[str, int, str]:
     group = chief_group(ctx, actor)
     caseclock.check_extendable(ctx)
     if ctx.clock["extension_days"]:
-        raise OnewindowError(f"本件已延期 {ctx.clock['extension_days']} 个工作日；行政许可法第四十二条只允许延长一次，"
-                             "不能再次延期。")
+        raise OnewindowError(said("本件已延期 %(extension_days)s 个工作日；行政许可法第四十二条只允许延长一次，"
+                             "不能再次延期。", extension_days=ctx.clock['extension_days']))
     most, rule = extension_limit(ctx)
     if most < 1:
-        raise OnewindowError(f"依照{rule}，本事项不得延期。")
+        raise OnewindowError(said("依照%(rule)s，本事项不得延期。", rule=rule))
     return group, most, rule
 
 
@@ -159,7 +163,7 @@ def extend_in(ctx: CaseContext, days: Any, reason: Any, actor: Actor) -> Extende
     """Inside a change: the chief's extension, its record and the 延期告知书."""
     group, most, rule = check_extension(ctx, actor)
     days = whole_days(days, f"延长的工作日数（依照{rule}最多 {most} 个工作日）", most)
-    reason = written_reason(reason, "延期理由")
+    reason = written_reason(reason, said("延期理由"))
     caseclock.extend(ctx, days, reason, chief_of=group, most=most)
     deadline = ctx.clock["committed_deadline"]
     content: dict[str, Any] = {"days": days, "reason": reason, "approved_by": actor.display_name or actor.username}
@@ -177,11 +181,12 @@ def extend_deadline(db: Database, case_no: str, days: Any, reason: Any, actor: A
 # --- 特别程序 ---------------------------------------------------------------------------------------------------
 
 def check_suspension(ctx: CaseContext, actor: Actor) -> None:
-    check_handler(ctx, actor, "启动特别程序、暂停计时")
-    caseclock.check_running(ctx, "暂停计时")
+    check_handler(ctx, actor, said("启动特别程序、暂停计时"))
+    caseclock.check_running(ctx, said("暂停计时"))
     if ctx.clock["paused_since"] is not None:
-        raise OnewindowError(f"办件已在暂停计时（{caseclock.open_pause_reason(ctx) or '暂停中'}），"
-                             "同一时间只能有一个暂停；请先恢复计时。")
+        raise OnewindowError(said("办件已在暂停计时（%(reason)s），"
+                             "同一时间只能有一个暂停；请先恢复计时。",
+                             reason=caseclock.open_pause_reason(ctx) or said("暂停中")))
 
 
 def suspend_clock(db: Database, case_no: str, procedure: Any, days: Any, reason: Any, actor: Actor) -> str:
@@ -191,9 +196,10 @@ def suspend_clock(db: Database, case_no: str, procedure: Any, days: Any, reason:
     def suspend(ctx: CaseContext) -> str:
         check_suspension(ctx, actor)
         if procedure not in SPECIAL_PROCEDURES:
-            raise OnewindowError(f"特别程序须为以下之一：{'、'.join(SPECIAL_PROCEDURES)}。")
-        expected = whole_days(days, "预计所需时间", MAX_EXPECTED_DAYS)
-        why = written_reason(reason, "启动特别程序的理由")
+            raise OnewindowError(said("特别程序须为以下之一：%(SPECIAL_PROCEDURES)s。",
+                                      SPECIAL_PROCEDURES='、'.join(SPECIAL_PROCEDURES)))
+        expected = whole_days(days, said("预计所需时间"), MAX_EXPECTED_DAYS)
+        why = written_reason(reason, said("启动特别程序的理由"))
         until = ctx.calendar.add_working_days(local_date(ctx.now), expected)
         ctx.record("special_procedure_started", procedure=procedure, days=expected, reason=why,
                    expected_until=until.isoformat())
@@ -206,12 +212,12 @@ def suspend_clock(db: Database, case_no: str, procedure: Any, days: Any, reason:
 
 
 def check_resumption(ctx: CaseContext, actor: Actor) -> None:
-    check_handler(ctx, actor, "结束特别程序、恢复计时")
+    check_handler(ctx, actor, said("结束特别程序、恢复计时"))
     if ctx.clock["paused_since"] is None:
-        raise OnewindowError("办件当前没有暂停计时，无需恢复。")
+        raise OnewindowError(said("办件当前没有暂停计时，无需恢复。"))
     if not caseclock.paused_by_hand(ctx):
-        raise OnewindowError(f"当前的暂停来自流程环节“{caseclock.open_pause_reason(ctx) or ''}”，"
-                             "该环节办结时自动恢复计时，不能手动恢复。")
+        raise OnewindowError(said("当前的暂停来自流程环节“%(ctx)s”，"
+                             "该环节办结时自动恢复计时，不能手动恢复。", ctx=caseclock.open_pause_reason(ctx) or ''))
 
 
 def resume_clock(db: Database, case_no: str, actor: Actor, note: Any = "") -> int:
@@ -221,7 +227,8 @@ def resume_clock(db: Database, case_no: str, actor: Actor, note: Any = "") -> in
         check_resumption(ctx, actor)
         text = note.strip() if isinstance(note, str) else ""
         if len(text) > MAX_REASON:
-            raise OnewindowError(f"说明最多 {MAX_REASON} 字（现 {len(text)} 字）；请精简后再提交。")
+            raise OnewindowError(said("说明最多 %(MAX_REASON)s 字（现 %(text)s 字）；请精简后再提交。",
+                                      MAX_REASON=MAX_REASON, text=len(text)))
         before = ctx.clock["paused_days"]
         ctx.record("special_procedure_ended", pause=caseclock.open_pause_reason(ctx), note=text)
         caseclock.resume_by_hand(ctx)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from engine.desk import clockops
 from engine.errors import OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.runtime import ending, indexes
 from engine.runtime.caseaccess import concerns, user_id
@@ -42,9 +43,12 @@ class ClosingRefused(OnewindowError):
 def _text(value: str | None, required: bool, what: str) -> str:
     text = (value or "").strip() if isinstance(value, str) else ""
     if required and len(text) < TEXT_MIN:
-        raise ClosingRefused(f"请写明{what}（至少 {TEXT_MIN} 个字）。", field_errors={"reason": [f"请填写{what}"]})
+        raise ClosingRefused(said("请写明%(what)s（至少 %(text_min)s 个字）。",
+                                  what=what, text_min=TEXT_MIN), field_errors={"reason": [said("请填写%(what)s",
+                                                                                               what=what)]})
     if len(text) > TEXT_MAX:
-        raise ClosingRefused(f"{what}不能超过 {TEXT_MAX} 字。", field_errors={"reason": ["内容过长"]})
+        raise ClosingRefused(said("%(what)s不能超过 %(text_max)s 字。",
+                                  what=what, text_max=TEXT_MAX), field_errors={"reason": [said("内容过长")]})
     return text
 
 
@@ -81,16 +85,17 @@ def withdraw_application(db: Database, case_no: str, actor: Actor, statement: st
     """撤回申请 before the decision: online by the applicant, or at the window by a clerk with the applicant's
     statement. Returns the number of the 撤回申请确认书."""
     if channel not in (ONLINE, WINDOW):
-        raise ClosingRefused("撤回方式只能是网上（online）或窗口（window）。")
+        raise ClosingRefused(said("撤回方式只能是网上（online）或窗口（window）。"))
 
     def withdraw(ctx: CaseContext) -> str:
         if channel == ONLINE:
             if not is_applicant(ctx, actor):
-                raise PermissionDenied("只有本办件的申请人可以在线撤回申请；请使用申请时的账号，或办件编号和查询码。")
+                raise PermissionDenied(said("只有本办件的申请人可以在线撤回申请；请使用申请时的账号，"
+                                            "或办件编号和查询码。"))
         elif not ({"clerk", "admin"} & actor.roles) or not concerns(ctx.conn, ctx.case, actor):
-            raise PermissionDenied("只有办理本办件的窗口人员可以登记申请人的撤回申请。")
-        text = _text(statement, channel == WINDOW, "申请人撤回申请的陈述")
-        ending.refuse_if_decided(ctx, "撤回申请")
+            raise PermissionDenied(said("只有办理本办件的窗口人员可以登记申请人的撤回申请。"))
+        text = _text(statement, channel == WINDOW, said("申请人撤回申请的陈述"))
+        ending.refuse_if_decided(ctx, said("撤回申请"))
         ctx.record("application_withdrawn", channel=channel, statement=text)
         _tell_holders(ctx, "申请人已撤回申请")
         return ending.end_case(ctx, ending.WITHDRAWN, "withdrawal", {"channel": channel, "statement": text})
@@ -101,7 +106,7 @@ def withdraw_application(db: Database, case_no: str, actor: Actor, statement: st
 def check_may_terminate(ctx: CaseContext, actor: Actor) -> None:
     """终止 is the head's: the one chief rule of the desk (`clockops.chief_group`), administrators aside."""
     if not actor.is_admin:
-        clockops.chief_group(ctx, actor, "终止办理", "")
+        clockops.chief_group(ctx, actor, said("终止办理"), "")
 
 
 def may_terminate(ctx: CaseContext, actor: Actor) -> bool:
@@ -115,12 +120,12 @@ def may_terminate(ctx: CaseContext, actor: Actor) -> bool:
 def terminate_case(db: Database, case_no: str, actor: Actor, reason: str) -> str:
     """终止: a chief of a group that handles the case ends it with a reason; the applicant gets a notice."""
     if not TERMINATE_ROLES & actor.roles:
-        raise PermissionDenied("只有负责人可以终止办件。")
+        raise PermissionDenied(said("只有负责人可以终止办件。"))
 
     def terminate(ctx: CaseContext) -> str:
-        ending.refuse_if_decided(ctx, "终止")  # decided: no step is open, so say that rather than "not the head"
+        ending.refuse_if_decided(ctx, said("终止"))  # decided: no step is open, so say that rather than "not the head"
         check_may_terminate(ctx, actor)
-        text = _text(reason, True, "终止的理由")
+        text = _text(reason, True, said("终止的理由"))
         ctx.record("case_terminated", reason=text)
         _tell_holders(ctx, "负责人已终止办理")
         number = ending.end_case(ctx, ending.TERMINATED, "termination", {"reason": text})

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from engine.errors import OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.runtime.caseaccess import concerns
 from engine.runtime.change import CaseContext, change_case, load_case_row
@@ -34,13 +35,14 @@ def add_comment(db: Database, case_no: str, body: str, actor: Actor, element_id:
 
     def comment(ctx: CaseContext) -> None:
         if not may_comment(actor):  # who may comes before what was written: no oracle for strangers
-            raise PermissionDenied("只有办理人员可以发表意见（审计人员只查看办件）。")
+            raise PermissionDenied(said("只有办理人员可以发表意见（审计人员只查看办件）。"))
         if not concerns(ctx.conn, ctx.case, actor):
-            raise PermissionDenied("此办件与您无关，不能发表意见。")
+            raise PermissionDenied(said("此办件与您无关，不能发表意见。"))
         if not text:
-            raise CommentRefused("请填写意见内容。", field_errors={"body": ["请填写意见内容"]})
+            raise CommentRefused(said("请填写意见内容。"), field_errors={"body": [said("请填写意见内容")]})
         if len(text) > MAX_LENGTH:
-            raise CommentRefused(f"意见不能超过 {MAX_LENGTH} 字。", field_errors={"body": ["内容过长"]})
+            raise CommentRefused(said("意见不能超过 %(max_length)s 字。",
+                                      max_length=MAX_LENGTH), field_errors={"body": [said("内容过长")]})
         ctx.conn.execute(insert(case_comments).values(case_id=ctx.case.id, element_id=element_id,
                                                       author=actor.username, body=text, created_at=ctx.now))
         ctx.record("comment_added", element_id, body=text)

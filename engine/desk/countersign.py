@@ -23,6 +23,7 @@ from SpiffWorkflow.task import Task
 from engine.desk.taskops import TaskOperationError, display_name, person, reason_text, step_name, tell
 from engine.diagrams.forms import validate_form
 from engine.errors import PermissionDenied, StaleTaskError
+from engine.messages import said
 from engine.org.assignment import Actor, check_may_handle
 from engine.runtime import indexes, taskdata
 from engine.runtime.change import OPEN, SUBMITTED, CaseContext, change_case_of_task
@@ -38,19 +39,20 @@ def add_reviewer(db: Database, task_id: str, to: str, mode: str, actor: Actor, r
 
     def add(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "加签")
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("加签"))
         if mode not in MODES:
-            raise TaskOperationError("加签方式只能是前加签（before）或后加签（after）。")
+            raise TaskOperationError(said("加签方式只能是前加签（before）或后加签（after）。"))
         if taskdata.delegation(task):
-            raise TaskOperationError("此任务已委派，不能加签；请先收回委派。")
+            raise TaskOperationError(said("此任务已委派，不能加签；请先收回委派。"))
         if taskdata.countersign(task):
-            raise TaskOperationError(f"此任务已加签给 {taskdata.countersign(task)['reviewer']}，一次只能加签一人。")
+            raise TaskOperationError(said("此任务已加签给 %(reviewer)s，一次只能加签一人。",
+                                          reviewer=taskdata.countersign(task)['reviewer']))
         if not isinstance(to, str) or to == actor.username:
-            raise TaskOperationError("不能加签给自己；请选择其他工作人员。")
+            raise TaskOperationError(said("不能加签给自己；请选择其他工作人员。"))
         roles, _groups = person(ctx.conn, to)
         if not {"clerk", "chief", "admin"} & roles:
-            raise TaskOperationError(f"{to} 不是窗口人员或负责人，不能加签给他。")
-        why = reason_text(reason, False, "加签")
+            raise TaskOperationError(said("%(to)s 不是窗口人员或负责人，不能加签给他。", to=to))
+        why = reason_text(reason, False, said("加签"))
         taskdata.set_assignee(task, actor.username)
         taskdata.set_countersign(task, {"handler": actor.username, "reviewer": to, "mode": mode, "reason": why,
                                         "state": "with_reviewer" if mode == "before" else "pending",
@@ -72,9 +74,9 @@ def holds(ctx: CaseContext, task: Task, data: dict[str, Any], actor: Actor) -> b
     if not sign:
         return False
     if sign["state"] == "with_reviewer":
-        raise TaskOperationError(f"已前加签给 {sign['reviewer']}，须等其签署意见后再办理。")
+        raise TaskOperationError(said("已前加签给 %(reviewer)s，须等其签署意见后再办理。", reviewer=sign['reviewer']))
     if sign["state"] == "awaiting_reviewer":
-        raise TaskOperationError(f"已提交，正等待加签人 {sign['reviewer']} 签署意见。")
+        raise TaskOperationError(said("已提交，正等待加签人 %(reviewer)s 签署意见。", reviewer=sign['reviewer']))
     if sign["state"] == "answered":  # before: the reviewer has answered; the handler decides
         taskdata.clear_countersign(task)
         return False
@@ -86,7 +88,7 @@ def keep(ctx: CaseContext, task: Task, data: dict[str, Any], actor: Actor) -> No
     """后加签: the handler's answer, checked against the form and kept until the reviewer answers."""
     sign = taskdata.countersign(task)
     if not sign or sign["state"] != "pending" or sign["handler"] != actor.username:
-        raise StaleTaskError("此任务的加签状态已变化；请刷新页面。")
+        raise StaleTaskError(said("此任务的加签状态已变化；请刷新页面。"))
     form = indexes.task_form(task)
     if form is not None:
         validate_form(ctx.specs.forms[form], data, form)
@@ -101,7 +103,7 @@ def submit_kept(db: Database, task_id: str, data: dict[str, Any], actor: Actor) 
 
     def submit(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "办理")
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("办理"))
         keep(ctx, task, data, actor)
         return ctx.case.case_no
 
@@ -115,14 +117,14 @@ def answer(db: Database, task_id: str, opinion: str, comment: str, actor: Actor)
         task = ctx.open_task(task_id)
         sign = taskdata.countersign(task)
         if not sign:
-            raise StaleTaskError("此任务没有进行中的加签；请刷新页面。")
+            raise StaleTaskError(said("此任务没有进行中的加签；请刷新页面。"))
         if sign["reviewer"] != actor.username and not actor.is_admin:
-            raise PermissionDenied(f"只有加签人 {sign['reviewer']} 可以签署此意见。")
+            raise PermissionDenied(said("只有加签人 %(reviewer)s 可以签署此意见。", reviewer=sign['reviewer']))
         if sign["state"] not in ("with_reviewer", "awaiting_reviewer"):
-            raise StaleTaskError("经办人尚未提交（后加签），或您已签署意见；请刷新页面。")
+            raise StaleTaskError(said("经办人尚未提交（后加签），或您已签署意见；请刷新页面。"))
         if opinion not in (AGREE, DISAGREE):
-            raise TaskOperationError("请选择“同意”或“不同意”。", field_errors={"opinion": ["请选择意见"]})
-        text = reason_text(comment, opinion == DISAGREE, "不同意")
+            raise TaskOperationError(said("请选择“同意”或“不同意”。"), field_errors={"opinion": [said("请选择意见")]})
+        text = reason_text(comment, opinion == DISAGREE, said("不同意"))
         ctx.record("countersign_answered", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task),
                    opinion=opinion, comment=text)
         handler = sign["handler"]

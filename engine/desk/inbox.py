@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, insert, select, update
 
 from engine.errors import NotFound, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.store.db import Database
 from engine.store.tables import cases, delegations, notifications, task_index
@@ -93,9 +94,9 @@ def mark_read(db: Database, notification_id: int, actor: Actor) -> bool:
         recipient = conn.execute(select(notifications.c.recipient).where(notifications.c.id == notification_id)
                                  ).scalar_one_or_none()
         if recipient is None:
-            raise NotFound("这条消息不存在。")
+            raise NotFound(said("这条消息不存在。"))
         if recipient not in recipients(actor):
-            raise PermissionDenied("这条消息不是发给您的。")
+            raise PermissionDenied(said("这条消息不是发给您的。"))
         if recipient == f"user:{actor.username}":
             result = conn.execute(update(notifications).where(
                 notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=clock.now()))

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from engine.errors import OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.runtime.caseaccess import concerns
 from engine.runtime.change import CaseContext, change_case, load_case_row
@@ -31,16 +32,16 @@ def mark_materials(db: Database, case_no: str, marks: dict[str, str], actor: Act
 
     def mark(ctx: CaseContext) -> None:
         if not ({"clerk", "admin"} & actor.roles):
-            raise PermissionDenied("只有窗口人员可以核对材料。")
+            raise PermissionDenied(said("只有窗口人员可以核对材料。"))
         if not concerns(ctx.conn, ctx.case, actor):  # marking must not make a stranger "concerned"
-            raise PermissionDenied("此办件与您无关（您所在的组、单位未办理过它），不能核对其材料。")
+            raise PermissionDenied(said("此办件与您无关（您所在的组、单位未办理过它），不能核对其材料。"))
         names = [m["name"] for m in _guide_materials(ctx.conn, ctx.case.item_id)]
         unknown = [n for n in marks if n not in names]
         if unknown:
-            raise ChecklistRefused(f"“{unknown[0]}”不是本事项办事指南中的材料。")
+            raise ChecklistRefused(said("“%(unknown)s”不是本事项办事指南中的材料。", unknown=unknown[0]))
         bad = [n for n, s in marks.items() if s not in STATUSES]
         if bad or not marks:
-            raise ChecklistRefused("请为每项材料选择“已收”或“缺”。")
+            raise ChecklistRefused(said("请为每项材料选择“已收”或“缺”。"))
         ordered = {n: marks[n] for n in names if n in marks}
         ctx.conn.execute(delete(case_materials).where(case_materials.c.case_id == ctx.case.id,
                                                       case_materials.c.material.in_(list(ordered))))

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
+from engine.messages import said
 from engine.org.assignment import Actor, check_may_handle
 from engine.runtime import indexes, taskdata
 from engine.runtime.change import (
@@ -46,7 +47,7 @@ def person(conn: Connection, username: str) -> tuple[frozenset[str], frozenset[s
     """A user's roles and group codes, read in the change's own transaction."""
     user = conn.execute(select(users.c.id, users.c.roles).where(users.c.username == username)).one_or_none()
     if user is None:
-        raise NotFound(f"用户 {username} 不存在；请从名单中选择。")
+        raise NotFound(said("用户 %(username)s 不存在；请从名单中选择。", username=username))
     codes = conn.execute(select(groups.c.code).join(memberships, memberships.c.group_id == groups.c.id)
                          .where(memberships.c.user_id == user.id)).scalars().all()
     return frozenset(user.roles), frozenset(codes)
@@ -64,17 +65,21 @@ def group_members(conn: Connection, group: str | None, exclude: str = "") -> lis
 def _require_clerk(conn: Connection, username: str, group: str | None, action: str) -> None:
     roles, codes = person(conn, username)
     if not {"clerk", "admin"} & roles:
-        raise TaskOperationError(f"{username} 不是窗口人员，不能{action}给他。")
+        raise TaskOperationError(said("%(username)s 不是窗口人员，不能%(action)s给他。",
+                                      username=username, action=action))
     if group is not None and group not in codes:
-        raise TaskOperationError(f"{username} 不在“{group}”组，不能{action}给他；只能{action}给本组其他人员。")
+        raise TaskOperationError(said("%(username)s 不在“%(group)s”组，不能%(action)s给他；"
+                                      "只能%(action)s给本组其他人员。", username=username, group=group, action=action))
 
 
 def reason_text(text: str | None, required: bool, action: str) -> str:
     reason = (text or "").strip()
     if required and not reason:
-        raise TaskOperationError(f"{action}必须填写理由。", field_errors={"reason": ["必须填写理由"]})
+        raise TaskOperationError(said("%(action)s必须填写理由。",
+                                      action=action), field_errors={"reason": [said("必须填写理由")]})
     if len(reason) > REASON_MAX:
-        raise TaskOperationError(f"理由不能超过 {REASON_MAX} 字。", field_errors={"reason": ["内容过长"]})
+        raise TaskOperationError(said("理由不能超过 %(reason_max)s 字。",
+                                      reason_max=REASON_MAX), field_errors={"reason": [said("内容过长")]})
     return reason
 
 
@@ -99,7 +104,8 @@ def step_name(task: Task) -> str:
 def _refuse_if_delegated(task: Task, action: str) -> None:
     delegation = taskdata.delegation(task)
     if delegation:
-        raise TaskOperationError(f"此任务已委派给 {delegation['delegate']}，不能{action}；请先收回委派。")
+        raise TaskOperationError(said("此任务已委派给 %(delegate)s，不能%(action)s；请先收回委派。",
+                                      delegate=delegation['delegate'], action=action))
 
 
 # --- 转办 transfer -------------------------------------------------------------------------------------
@@ -110,12 +116,12 @@ def transfer_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
     def transfer(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
         group = ctx.group_of(task)
-        check_may_handle(actor, group, taskdata.assignee(task), "转办")
-        _refuse_if_delegated(task, "转办")
+        check_may_handle(actor, group, taskdata.assignee(task), said("转办"))
+        _refuse_if_delegated(task, said("转办"))
         if to == actor.username:
-            raise TaskOperationError("不能转办给自己；请选择本组其他人员。")
-        _require_clerk(ctx.conn, to, group, "转办")
-        why = reason_text(reason, False, "转办")
+            raise TaskOperationError(said("不能转办给自己；请选择本组其他人员。"))
+        _require_clerk(ctx.conn, to, group, said("转办"))
+        why = reason_text(reason, False, said("转办"))
         taskdata.set_assignee(task, to)
         ctx.record("task_transferred", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), to=to,
                    group=group, reason=why)
@@ -133,12 +139,12 @@ def delegate_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
 
     def delegate(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "委派")
-        _refuse_if_delegated(task, "再次委派")
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("委派"))
+        _refuse_if_delegated(task, said("再次委派"))
         if to == actor.username:
-            raise TaskOperationError("不能委派给自己；请选择其他窗口人员。")
-        _require_clerk(ctx.conn, to, None, "委派")
-        why = reason_text(reason, False, "委派")
+            raise TaskOperationError(said("不能委派给自己；请选择其他窗口人员。"))
+        _require_clerk(ctx.conn, to, None, said("委派"))
+        why = reason_text(reason, False, said("委派"))
         taskdata.set_assignee(task, actor.username)
         taskdata.set_delegation(task, {"delegator": actor.username, "delegate": to, "reason": why,
                                        "state": "with_delegate", "proposed": None})
@@ -177,7 +183,7 @@ def send_back_delegated(db: Database, task_id: str, actor: Actor, reason: str) -
     def send_back(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
         delegation = _delegation_for(task, actor, "delegator", "proposed")
-        why = reason_text(reason, True, "退回委派")
+        why = reason_text(reason, True, said("退回委派"))
         taskdata.set_delegation(task, {**delegation, "state": "with_delegate"})
         _write_delegation(ctx, task, task_id)
         ctx.record("delegation_returned", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), reason=why)
@@ -205,12 +211,13 @@ def recall_delegated(db: Database, task_id: str, actor: Actor) -> str:
 def _delegation_for(task: Task, actor: Actor, role: str, state: str | None) -> dict[str, Any]:
     delegation = taskdata.delegation(task)
     if not delegation:
-        raise StaleTaskError("此任务没有进行中的委派；请刷新页面。")
+        raise StaleTaskError(said("此任务没有进行中的委派；请刷新页面。"))
     if delegation[role] != actor.username and not actor.is_admin:
-        who = "被委派人" if role == "delegate" else "委派人"
-        raise PermissionDenied(f"只有{who} {delegation[role]} 可以进行此操作。")
+        name = delegation[role]
+        raise PermissionDenied(said("只有被委派人 %(name)s 可以进行此操作。", name=name) if role == "delegate"
+                               else said("只有委派人 %(name)s 可以进行此操作。", name=name))
     if state is not None and delegation["state"] != state:
-        raise StaleTaskError("委派状态已变化（对方刚刚办理或已退回）；请刷新页面。")
+        raise StaleTaskError(said("委派状态已变化（对方刚刚办理或已退回）；请刷新页面。"))
     return delegation
 
 
@@ -262,14 +269,14 @@ def return_task(db: Database, task_id: str, target_task_id: str, reason: str, ac
 
     def send_back(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), "退回")
-        _refuse_if_delegated(task, "退回")
-        why = reason_text(reason, True, "退回")
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("退回"))
+        _refuse_if_delegated(task, said("退回"))
+        why = reason_text(reason, True, said("退回"))
         target = ctx.task(target_task_id)
         if target is None or target.id not in {t.id for t in return_targets(ctx, task)}:
-            names = "、".join(step_name(t) for t in return_targets(ctx, task)) or "无"
-            raise TaskOperationError(f"不能退回到该环节：只能退回到本环节之前、同一路径上已办理的环节"
-                                     f"（可退回：{names}）。")
+            names = "、".join(step_name(t) for t in return_targets(ctx, task)) or said("无")
+            raise TaskOperationError(said("不能退回到该环节：只能退回到本环节之前、同一路径上已办理的环节"
+                                     "（可退回：%(names)s）。", names=names))
         handler = _completed_by(ctx, target_task_id)
         _reset_to(ctx, target, handler)
         ctx.record("task_returned", task.task_spec.bpmn_id, task_id=task_id, target_task_id=target_task_id,
@@ -349,14 +356,14 @@ def withdraw_task(db: Database, case_no: str, task_id: str, actor: Actor, reason
 
     def withdraw(ctx: CaseContext) -> str:
         if _completed_by(ctx, task_id) != actor.username:  # who may, before what: no oracle for others' tasks
-            raise PermissionDenied("只能撤回自己办理的环节。")
+            raise PermissionDenied(said("只能撤回自己办理的环节。"))
         task = ctx.task(task_id)
         if task is None:
-            raise NotFound(f"办件 {case_no} 中没有任务 {task_id}。")
+            raise NotFound(said("办件 %(case_no)s 中没有任务 %(task_id)s。", case_no=case_no, task_id=task_id))
         refusal = withdrawable(ctx, task, actor)
         if refusal:
-            raise ConflictError(f"不能撤回“{step_name(task)}”：{refusal}")
-        why = reason_text(reason, False, "撤回")
+            raise ConflictError(said("不能撤回“%(task)s”：%(refusal)s", task=step_name(task), refusal=refusal))
+        why = reason_text(reason, False, said("撤回"))
         _reset_to(ctx, task, actor.username)
         ctx.record("task_withdrawn", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), reason=why)
         ctx.advance()

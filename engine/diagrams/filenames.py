@@ -16,6 +16,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from engine.messages import said
+
 MAX_NAME_BYTES = 255  # what a file system accepts for one name; a longer one could never be a file
 # control (NUL, CR, LF, ESC, C1 …), format (bidi overrides that disguise an extension, BOM …),
 # surrogates, line and paragraph separators
@@ -28,17 +30,17 @@ def is_control(char: str) -> bool:
 
 def name_problem(name: object) -> str | None:
     """Why `name` is not a plain file name, quoting it, in words an analyst can act on; None if it is one."""
-    quoted = f"文件名“{repr(name)[1:-1] if isinstance(name, str) else repr(name)}”"  # control characters escaped
+    quoted = repr(name)[1:-1] if isinstance(name, str) else repr(name)  # control characters escaped
     if not isinstance(name, str) or not name.strip():
-        return f"{quoted}不是一段非空的文字"
+        return said("文件名“%(name)s”不是一段非空的文字", name=quoted)
     if name in (".", ".."):
-        return f"{quoted}指向文件夹，不是文件"
+        return said("文件名“%(name)s”指向文件夹，不是文件", name=quoted)
     if "/" in name or "\\" in name:
-        return f"{quoted}含有目录或路径分隔符（/ 或 \\）"
+        return said("文件名“%(name)s”含有目录或路径分隔符（/ 或 \\）", name=quoted)
     if any(is_control(char) for char in name):
-        return f"{quoted}含有控制字符（NUL、换行、制表符、方向控制符等）"
+        return said("文件名“%(name)s”含有控制字符（NUL、换行、制表符、方向控制符等）", name=quoted)
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        return f"{quoted}超过 {MAX_NAME_BYTES} 字节"
+        return said("文件名“%(name)s”超过 %(limit)s 字节", name=quoted, limit=MAX_NAME_BYTES)
     return None
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from engine.diagrams.branches import chosen_only
 from engine.diagrams.forms import validate_form
 from engine.errors import FormValidationError
+from engine.messages import said
 from engine.time.clock import LOCAL_TZ
 
 Submission = Mapping[str, list[str]]
@@ -124,7 +125,7 @@ def typed(schema_text: str, submitted: Submission, form_name: str, lines: bool =
     except FormValidationError as exc:
         for name, messages in exc.field_errors.items():
             errors.setdefault(name, messages)
-    raise FormValidationError("表单填写有误", errors)
+    raise FormValidationError(said("表单填写有误"), errors)
 
 
 def _convert_field(name: str, prop: Mapping[str, Any], submitted: Submission) -> Any:
@@ -141,7 +142,7 @@ def _convert_field(name: str, prop: Mapping[str, Any], submitted: Submission) ->
         try:
             return json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ValueError("请输入有效的 JSON") from exc
+            raise ValueError(said("请输入有效的 JSON")) from exc
     return _convert_scalar(kind, prop, raw)
 
 
@@ -155,12 +156,12 @@ def _convert_scalar(kind: str, prop: Mapping[str, Any], raw: str) -> Any:
         try:
             return int(raw.strip())
         except ValueError as exc:
-            raise ValueError("请输入整数，例如 12") from exc
+            raise ValueError(said("请输入整数，例如 12")) from exc
     if kind == "number":
         try:
             number = float(raw.strip())
         except ValueError as exc:
-            raise ValueError("请输入数字，例如 3.5") from exc
+            raise ValueError(said("请输入数字，例如 3.5")) from exc
         return int(number) if number.is_integer() and "." not in raw else number
     if kind == "boolean":
         return raw.lower() in TRUE_STRINGS

@@ -34,6 +34,7 @@ from engine.diagrams.safexml import parse_xml
 from engine.diagrams.scripting import compile_expression, compile_script
 from engine.diagrams.specs import FORMS_PREFIX, build_specs
 from engine.errors import OnewindowError, ScriptError
+from engine.messages import Said, said
 
 _UNQUOTED_TIME = re.compile(r"(R\d*/)?P[\dYMWDTHS.]+|\d{4}-\d{2}-\d{2}(T[\d:.]+)?([+-]\d{2}:?\d{2}|Z)?")
 
@@ -47,9 +48,14 @@ class Finding:
     file: str | None = None
 
     def __str__(self) -> str:
+        return str(self.sentence())
+
+    def sentence(self) -> Said:
+        """The finding as one line (错误: file:element: message — fix), for the command line and a refusal."""
         where = ":".join(p for p in (self.file, self.element_id) if p)
-        label = "错误" if self.severity == "error" else "警告"
-        return f"{label}: {where + ': ' if where else ''}{self.message} — {self.fix}"
+        return said("%(label)s: %(where)s%(message)s — %(fix)s",
+                    label=said("错误") if self.severity == "error" else said("警告"),
+                    where=f"{where}: " if where else "", message=self.message, fix=self.fix)
 
 
 @dataclass
@@ -84,11 +90,11 @@ def lint_package(package: ProcessPackage) -> LintReport:
         try:
             trees[name] = parse_xml(text, name)
         except OnewindowError as exc:
-            findings.append(Finding("error", exc.message, "修正 XML 后重新保存流程图", file=name))
+            findings.append(Finding("error", exc.message, said("修正 XML 后重新保存流程图"), file=name))
     findings[:0] = _lint_metadata(package, diagrams_readable=not findings)
     for called in package.missing:
-        findings.append(Finding("error", f"调用活动调用的流程“{called}”在任何文件中都没有定义",
-                                "把该流程的 BPMN 放到 processes/shared/，或更正 calledElement"))
+        findings.append(Finding("error", said("调用活动调用的流程“%(called)s”在任何文件中都没有定义", called=called),
+                                said("把该流程的 BPMN 放到 processes/shared/，或更正 calledElement")))
     dangling = {name: lint_flows.dangling_flows(tree) for name, tree in trees.items()}
     for name, tree in trees.items():
         findings += _lint_tree(package, name, tree, dangling[name])
@@ -111,8 +117,8 @@ def _lint_metadata(package: ProcessPackage, diagrams_readable: bool) -> list[Fin
         if package.metadata.get(key):  # the key stands for the element a finding names
             findings += _lint_form(package, package.metadata[key], key, "item.json", schema=schema)
     if diagrams_readable and package.main_bpmn_files() and main_process_id(package) is None:
-        findings.append(Finding("error", "无法确定办件从哪个流程开始",
-                                "只把一个流程标记为 isExecutable=\"true\"，或在 item.json 中填写 process_id",
+        findings.append(Finding("error", said("无法确定办件从哪个流程开始"),
+                                said("只把一个流程标记为 isExecutable=\"true\"，或在 item.json 中填写 process_id"),
                                 file="item.json"))
     return findings
 
@@ -128,30 +134,33 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree,
         props = spiff_properties(task)
         form = props.get(FORM_SCHEMA_PROPERTY)
         if not form:
-            findings.append(Finding("error", f"用户任务“{label}”没有指定表单",
-                                    f"把属性 {FORM_SCHEMA_PROPERTY} 设为 forms/ 中的一个 JSON Schema 文件",
+            findings.append(Finding("error", said("用户任务“%(label)s”没有指定表单", label=label),
+                                    said("把属性 %(property)s 设为 forms/ 中的一个 JSON Schema 文件",
+                                         property=FORM_SCHEMA_PROPERTY),
                                     element, name))
         else:
             findings += _lint_form(package, form, element, name, schema=True)
         if props.get(FORM_UI_PROPERTY):
             findings += _lint_form(package, props[FORM_UI_PROPERTY], element, name, schema=False)
         if has_lanes and element not in lanes:
-            findings.append(Finding("error", f"用户任务“{label}”不在任何泳道（lane）中，没有人能办理它",
-                                    "把它移到负责办理的窗口所在的泳道", element, name))
+            findings.append(Finding("error", said("用户任务“%(label)s”不在任何泳道（lane）中，没有人能办理它",
+                                                  label=label),
+                                    said("把它移到负责办理的窗口所在的泳道"), element, name))
         elif element in lanes and (problem := lint_routing.lane_problem(lanes[element])):
             findings.append(Finding("error", problem[0], problem[1], element, name))
     for task in tree.getroot().iterfind(".//bpmn:manualTask", NS):  # a person confirms it; the lane says who
         element, label = task.get("id"), task.get("name") or task.get("id")
         if has_lanes and element not in lanes:
-            findings.append(Finding("error", f"人工任务“{label}”不在任何泳道（lane）中，没有人能确认它",
-                                    "把它移到负责确认的窗口所在的泳道", element, name))
+            findings.append(Finding("error", said("人工任务“%(label)s”不在任何泳道（lane）中，没有人能确认它",
+                                                  label=label),
+                                    said("把它移到负责确认的窗口所在的泳道"), element, name))
         elif element in lanes and (problem := lint_routing.lane_problem(lanes[element])):
             findings.append(Finding("error", problem[0], problem[1], element, name))
     for task in tree.getroot().iterfind(".//bpmn:task", NS):
         findings.append(Finding(
-            "error", f"无类型任务“{task.get('name') or task.get('id')}”（bpmn:task）在运行时会停下等人办理，"
-                     "却没有表单和办理人",
-            "改为用户任务（userTask，指定表单和泳道）、人工任务（manualTask，由泳道中的人确认）或脚本任务（scriptTask）",
+            "error", said("无类型任务“%(task)s”（bpmn:task）在运行时会停下等人办理，"
+                     "却没有表单和办理人", task=task.get("name") or task.get("id")),
+            said("改为用户任务（userTask，指定表单和泳道）、人工任务（manualTask，由泳道中的人确认）或脚本任务（scriptTask）"),
             task.get("id"), name))
     findings += _lint_gateways(tree, name)
     findings += [Finding("error", problem, fix, element, name)
@@ -165,27 +174,30 @@ def _lint_tree(package: ProcessPackage, name: str, tree: etree._ElementTree,
 def _lint_form(package: ProcessPackage, form: object, element: str, file: str, schema: bool) -> list[Finding]:
     """A bad name is reported from the name alone: looking it up would tell whether such a file exists."""
     if problem := name_problem(form):
-        return [Finding("error", f"表单{problem}",
-                        "只填写 forms/ 或事项文件夹中的文件名本身，如 accept.json（不带目录、“..”或控制字符）",
+        return [Finding("error", said("表单%(problem)s", problem=problem),
+                        said("只填写 forms/ 或事项文件夹中的文件名本身，如 accept.json（不带目录、“..”或控制字符）"),
                         element, file)]
     text = package.files.get(FORMS_PREFIX + str(form))
     if text is None:
-        return [Finding("error", f"表单文件“{form}”不存在", f"添加 forms/{form}，或更正表单属性",
+        return [Finding("error", said("表单文件“%(form)s”不存在", form=form),
+                        said("添加 forms/%(form)s，或更正表单属性", form=form),
                         element, file)]
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        return [Finding("error", f"表单文件“{form}”不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）",
-                        "修正 JSON 语法", element, file)]
+        return [Finding("error", said("表单文件“%(form)s”不是有效的 JSON（第 %(lineno)s 行：%(msg)s）", form=form,
+                                      lineno=exc.lineno, msg=exc.msg),
+                        said("修正 JSON 语法"), element, file)]
     if not schema:
         return []
     try:
         Draft202012Validator.check_schema(document)
     except SchemaError as exc:
-        return [Finding("error", f"表单“{form}”不是有效的 JSON Schema：{exc.message}",
-                        "按 JSON Schema draft 2020-12 修正表单", element, file)]
+        return [Finding("error", said("表单“%(form)s”不是有效的 JSON Schema：%(message)s", form=form,
+                                      message=exc.message),
+                        said("按 JSON Schema draft 2020-12 修正表单"), element, file)]
     if document.get("type", "object") != "object":
-        return [Finding("error", f"表单“{form}”必须描述一个对象", "设置 \"type\": \"object\"",
+        return [Finding("error", said("表单“%(form)s”必须描述一个对象", form=form), said("设置 \"type\": \"object\""),
                         element, file)]
     return _refusal_findings(document, str(form), element, file)
 
@@ -198,10 +210,12 @@ def _refusal_findings(document: dict[str, Any], form: str, element: str, file: s
     for name, answers in lint_routing.refusals_without_reason_by_field(document).items():
         title = (properties.get(name) or {}).get("title")
         field = f"“{title}”（{name}）" if isinstance(title, str) and title and title != name else f"“{name}”"
-        findings += [Finding("error", f"表单“{form}”的字段{field}答复“{answer}”是拒绝，却可以不写理由就提交",
-                             f"在表单的 allOf 中加入：if {name} 为“{answer}” then required 含 reason"
+        findings += [Finding("error", said("表单“%(form)s”的字段%(field)s答复“%(answer)s”是拒绝，却可以不写理由就提交",
+                                           form=form, field=field, answer=answer),
+                             said("在表单的 allOf 中加入：if %(name)s 为“%(answer)s” then required 含 reason"
                              "（或 …_reason，如 refusal_reason；作出拒绝决定的还应含 legal_basis），"
-                             "并在 properties 中定义该理由字段", element, file) for answer in answers]
+                             "并在 properties 中定义该理由字段", name=name, answer=answer), element,
+                             file) for answer in answers]
     return findings
 
 
@@ -217,9 +231,10 @@ def _lint_gateways(tree: etree._ElementTree, file: str) -> list[Finding]:
         for flow in outgoing:
             if flow.get("id") != default and flow.find("./bpmn:conditionExpression", NS) is None:
                 findings.append(Finding(
-                    "error", f"从网关“{gateway.get('name') or gateway.get('id')}”流出的连线"
-                             f"“{flow.get('name') or flow.get('id')}”没有条件",
-                    "为它写条件，或把它设为该网关的默认流（default flow）", flow.get("id"), file))
+                    "error", said("从网关“%(gateway)s”流出的连线"
+                             "“%(flow)s”没有条件", gateway=gateway.get("name") or gateway.get("id"),
+                                  flow=flow.get("name") or flow.get("id")),
+                    said("为它写条件，或把它设为该网关的默认流（default flow）"), flow.get("id"), file))
     return findings
 
 
@@ -247,9 +262,9 @@ def _lint_timeout_paths(tree: etree._ElementTree, file: str) -> list[Finding]:
             if kind == "endEvent" and spiff_properties(element).get("caseStatus") == "approved":
                 timer_name = timer.get("name") or timer.get("id")
                 findings.append(Finding(
-                    "error", f"定时器“{timer_name}”超时后不经任何人审批就能走到批准的结束事件"
-                             f"“{element.get('name') or element_id}”",
-                    "超时只能催办、提醒或转交他人办理：在这条路径上加入用户任务，或改为不批准的结束",
+                    "error", said("定时器“%(timer_name)s”超时后不经任何人审批就能走到批准的结束事件"
+                             "“%(end)s”", timer_name=timer_name, end=element.get("name") or element_id),
+                    said("超时只能催办、提醒或转交他人办理：在这条路径上加入用户任务，或改为不批准的结束"),
                     timer.get("id"), file))
                 break
             pending += outgoing.get(element_id, [])
@@ -267,8 +282,9 @@ def _lint_expressions(tree: etree._ElementTree, file: str) -> list[Finding]:
         for timer in root.iterfind(f".//bpmn:{tag}", NS):
             element, value = timer.getparent().getparent(), (timer.text or "").strip()
             if _UNQUOTED_TIME.fullmatch(value):
-                findings.append(Finding("error", f"定时器的值 {value} 没有加引号，会被当作表达式求值而失败",
-                                        f'写成 "{value}"（带双引号）', element.get("id"), file))
+                findings.append(Finding("error", said("定时器的值 %(value)s 没有加引号，会被当作表达式求值而失败",
+                                                      value=value),
+                                        said("写成 \"%(value)s\"（带双引号）", value=value), element.get("id"), file))
                 continue
             checks.append((element, timer, value, "eval", False))
     for script in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS):
@@ -279,19 +295,19 @@ def _lint_expressions(tree: etree._ElementTree, file: str) -> list[Finding]:
     for element, holder, source, mode, may_be_empty in checks:
         if not source.strip():
             if not may_be_empty:
-                findings.append(Finding("error", "表达式或脚本为空", "填写内容，或删除该元素",
+                findings.append(Finding("error", said("表达式或脚本为空"), said("填写内容，或删除该元素"),
                                         element.get("id"), file))
             continue
         if foreign := lint_flows.foreign_language(holder, source):
-            findings.append(Finding("error", foreign, "改写为 Python 表达式，如 approved == True 或 "
-                                    "decision == \"受理\"（见 docs/modeling.md）", element.get("id"), file))
+            findings.append(Finding("error", foreign, said("改写为 Python 表达式，如 approved == True 或 "
+                                    "decision == \"受理\"（见 docs/modeling.md）"), element.get("id"), file))
             continue
         try:
             (compile_expression if mode == "eval" else compile_script)(source.strip())
         except ScriptError as exc:
             findings.append(Finding("error", exc.message,
-                                    "只使用基于表单数据的普通表达式：不能 import，不能使用以“_”开头的名字，"
-                                    "不能使用 eval/exec", element.get("id"), file))
+                                    said("只使用基于表单数据的普通表达式：不能 import，不能使用以“_”开头的名字，"
+                                    "不能使用 eval/exec"), element.get("id"), file))
     return findings
 
 
@@ -305,8 +321,8 @@ def _lint_spec(package: ProcessPackage) -> list[Finding]:
     if not starts:
         if package.metadata:  # item.json's own finding says which process to start
             return []
-        return [Finding("error", "文件中没有可执行的流程，办件无从开始",
-                        "在要运行的流程上设置 isExecutable=\"true\"（调用活动所调用的流程除外）")]
+        return [Finding("error", said("文件中没有可执行的流程，办件无从开始"),
+                        said("在要运行的流程上设置 isExecutable=\"true\"（调用活动所调用的流程除外）"))]
     try:
         for start in starts:
             build_specs(package.files, start)

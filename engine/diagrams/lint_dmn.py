@@ -14,6 +14,7 @@ from lxml import etree
 from engine.diagrams.bpmn import NS
 from engine.diagrams.safexml import parse_xml
 from engine.errors import OnewindowError
+from engine.messages import said
 
 Problem = tuple[str, str, str | None, str | None]  # message, fix, element id, file
 
@@ -25,24 +26,27 @@ def _decisions(name: str, tree: etree._ElementTree) -> tuple[dict[str, str], lis
     root, problems, found = tree.getroot(), [], {}
     decisions = [e for e in root.iter() if isinstance(e.tag, str) and etree.QName(e).localname == "decision"]
     if not decisions:
-        problems.append(("DMN 文件中没有任何决策（decision）", "在 DMN 中定义一个决策表", None, name))
+        problems.append((said("DMN 文件中没有任何决策（decision）"), said("在 DMN 中定义一个决策表"), None, name))
     for decision in decisions:
         found[decision.get("id")] = name
         tables = [e for e in decision if isinstance(e.tag, str) and etree.QName(e).localname == "decisionTable"]
         label = decision.get("name") or decision.get("id")
         if len(tables) != 1:
-            problems.append((f"决策“{label}”应当恰好有一张决策表（现有 {len(tables)} 张）",
-                             "每个决策只放一张决策表；多张表拆成多个决策", decision.get("id"), name))
+            problems.append((said("决策“%(label)s”应当恰好有一张决策表（现有 %(tables)s 张）", label=label,
+                                  tables=len(tables)),
+                             said("每个决策只放一张决策表；多张表拆成多个决策"), decision.get("id"), name))
             continue
         policy = (tables[0].get("hitPolicy") or "UNIQUE").upper()
         if policy not in _SUPPORTED:
-            problems.append((f"决策“{label}”的命中策略 {policy} 不受支持"
-                             "（SpiffWorkflow 只执行 UNIQUE、FIRST、COLLECT）",
-                             "改用 UNIQUE（只有一行命中）、FIRST（取第一条命中的规则）或 COLLECT（收集所有命中的输出）",
+            problems.append((said("决策“%(label)s”的命中策略 %(policy)s 不受支持"
+                             "（SpiffWorkflow 只执行 UNIQUE、FIRST、COLLECT）", label=label, policy=policy),
+                             said("改用 UNIQUE（只有一行命中）、FIRST（取第一条命中的规则）"
+                                  "或 COLLECT（收集所有命中的输出）"),
                              decision.get("id"), name))
         if tables[0].get("aggregation"):
-            problems.append((f"决策“{label}”的 COLLECT 聚合 {tables[0].get('aggregation')} 不受支持",
-                             "去掉 aggregation，收集全部输出后在脚本任务中求和、计数或取最值",
+            problems.append((said("决策“%(label)s”的 COLLECT 聚合 %(aggregation)s 不受支持", label=label,
+                                  aggregation=tables[0].get("aggregation")),
+                             said("去掉 aggregation，收集全部输出后在脚本任务中求和、计数或取最值"),
                              decision.get("id"), name))
     return found, problems
 
@@ -56,7 +60,7 @@ def decision_problems(dmn_files: dict[str, str], trees: dict[str, etree._Element
         try:
             found, own = _decisions(name, parse_xml(text, name))
         except OnewindowError as exc:
-            problems.append((exc.message, "修正 DMN 文件的 XML 后重新保存", None, name))
+            problems.append((exc.message, said("修正 DMN 文件的 XML 后重新保存"), None, name))
             continue
         defined.update(found)
         problems += own
@@ -66,11 +70,12 @@ def decision_problems(dmn_files: dict[str, str], trees: dict[str, etree._Element
             called = task.find("./bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
             decision = (called.text or "").strip() if called is not None else ""
             if not decision:
-                problems.append((f"业务规则任务“{label}”没有指定要调用的决策（calledDecisionId）",
-                                 "在任务的扩展属性中填写 DMN 决策的 id", task.get("id"), name))
+                problems.append((said("业务规则任务“%(label)s”没有指定要调用的决策（calledDecisionId）", label=label),
+                                 said("在任务的扩展属性中填写 DMN 决策的 id"), task.get("id"), name))
             elif decision not in defined:
-                there = "、".join(sorted(defined)) or "（事项文件夹中没有 .dmn 文件）"
-                problems.append((f"业务规则任务“{label}”调用的决策“{decision}”不存在；已有的决策：{there}",
-                                 "把定义该决策的 .dmn 文件放进事项文件夹，或更正 calledDecisionId",
+                there = "、".join(sorted(defined)) or said("（事项文件夹中没有 .dmn 文件）")
+                problems.append((said("业务规则任务“%(label)s”调用的决策“%(decision)s”不存在；已有的决策：%(there)s",
+                                      label=label, decision=decision, there=there),
+                                 said("把定义该决策的 .dmn 文件放进事项文件夹，或更正 calledDecisionId"),
                                  task.get("id"), name))
     return problems

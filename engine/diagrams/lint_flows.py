@@ -12,6 +12,7 @@ import re
 from lxml import etree
 
 from engine.diagrams.bpmn import NS
+from engine.messages import said
 
 Problem = tuple[str, str, str | None]
 
@@ -43,14 +44,16 @@ def dangling_flows(tree: etree._ElementTree) -> list[Problem]:
         ids = {e.get("id") for e in process.iter() if e.get("id")}
         for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
             label = flow.get("name") or flow.get("id")
-            for end, words in (("targetRef", "指向"), ("sourceRef", "起自")):
+            for end, words in (("targetRef", said("指向")), ("sourceRef", said("起自"))):
                 ref = flow.get(end)
                 if not ref:
-                    problems.append((f"连线“{label}”没有{'目标' if end == 'targetRef' else '起点'}（{end}）",
-                                     "把连线两端都接到流程中的元素上，或删除它", flow.get("id")))
+                    problems.append((said("连线“%(label)s”没有%(side)s（%(end)s）", label=label,
+                                          side=said("目标") if end == "targetRef" else said("起点"), end=end),
+                                     said("把连线两端都接到流程中的元素上，或删除它"), flow.get("id")))
                 elif ref not in ids:
-                    problems.append((f"连线“{label}”{words}不存在的元素“{ref}”",
-                                     "把连线接到流程中已有的元素上，或删除这条连线", flow.get("id")))
+                    problems.append((said("连线“%(label)s”%(words)s不存在的元素“%(ref)s”", label=label, words=words,
+                                          ref=ref),
+                                     said("把连线接到流程中已有的元素上，或删除这条连线"), flow.get("id")))
     return problems
 
 
@@ -67,19 +70,19 @@ def orphans(tree: etree._ElementTree) -> list[Problem]:
                 continue
             event_sub = element.getparent().get("triggeredByEvent") == "true"
             if kind not in ("startEvent", "boundaryEvent") and element_id not in targets:
-                problems.append((f"“{label}”没有任何连线进入，永远不会被执行",
-                                 "从前一个环节画一条连线到它，或删除它", element_id))
+                problems.append((said("“%(label)s”没有任何连线进入，永远不会被执行", label=label),
+                                 said("从前一个环节画一条连线到它，或删除它"), element_id))
             if kind != "endEvent" and element_id not in sources and not (kind == "startEvent" and event_sub):
-                problems.append((f"“{label}”没有任何连线离开，流程会停在这里",
-                                 "从它画一条连线到下一个环节或结束事件", element_id))
+                problems.append((said("“%(label)s”没有任何连线离开，流程会停在这里", label=label),
+                                 said("从它画一条连线到下一个环节或结束事件"), element_id))
     return problems
 
 
 def unsupported_events(tree: etree._ElementTree) -> list[Problem]:
     """Compensation: standard BPMN, but SpiffWorkflow 3.2 has no compensation at all (its parser stops on
     the event with "Unsupported Catch Event"), so a case could never undo the step it was drawn to undo."""
-    return [("补偿（compensation）事件：平台使用的 SpiffWorkflow 3.2 不执行补偿，撤销步骤永远不会运行",
-             "把撤销画成普通的路径：在网关后接一个执行撤销的脚本任务或用户任务",
+    return [(said("补偿（compensation）事件：平台使用的 SpiffWorkflow 3.2 不执行补偿，撤销步骤永远不会运行"),
+             said("把撤销画成普通的路径：在网关后接一个执行撤销的脚本任务或用户任务"),
              definition.getparent().get("id"))
             for definition in tree.getroot().iterfind(".//bpmn:compensateEventDefinition", NS)]
 
@@ -89,7 +92,8 @@ def foreign_language(holder: etree._Element, source: str) -> str | None:
     language = (holder.get("language") or holder.get("scriptFormat") or "").strip().lower()
     if language not in _PYTHON_LANGUAGES:
         name = "FEEL" if "feel" in language else language
-        return f"用 {name} 书写，本平台的条件和脚本只用 Python 表达式（SpiffWorkflow 的约定）"
+        return said("用 %(name)s 书写，本平台的条件和脚本只用 Python 表达式（SpiffWorkflow 的约定）", name=name)
     if _EL_EXPRESSION.match(source):
-        return f"“{source.strip()}”是 JUEL/EL（Camunda、Activiti）的写法，本平台的条件和脚本用 Python 表达式"
+        return said("“%(source)s”是 JUEL/EL（Camunda、Activiti）的写法，本平台的条件和脚本用 Python 表达式",
+                    source=source.strip())
     return None

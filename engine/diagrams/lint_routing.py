@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import settings
+from engine.messages import said
 from engine.org.orgtree import ROLES, TREE_FILE, all_groups, extra_groups, read_tree, role_of
 
 REFUSAL_WORDS = ("不予", "不同意", "驳回", "拒绝", "退回")
@@ -38,12 +39,13 @@ def lane_problem(lane: str) -> tuple[str, str] | None:
     if role is not None:
         if role in ROLES:
             return None
-        return (f"泳道“{lane}”不是已知角色", f"改为以下角色之一：{'、'.join(f'【{r}】' for r in ROLES)}")
+        return (said("泳道“%(lane)s”不是已知角色", lane=lane),
+                said("改为以下角色之一：%(roles)s", roles="、".join(f"【{r}】" for r in ROLES)))
     groups = known_groups()
     if groups is None or lane in groups:
         return None
-    return (f"泳道“{lane}”既不是【角色】，也不是组织机构中的岗位组，没有人能办理其中的任务",
-            "用【受理窗口】等角色命名泳道，或写成 processes/org.json 中的组，如“区中心/区民政局·审核”")
+    return (said("泳道“%(lane)s”既不是【角色】，也不是组织机构中的岗位组，没有人能办理其中的任务", lane=lane),
+            said("用【受理窗口】等角色命名泳道，或写成 processes/org.json 中的组，如“区中心/区民政局·审核”"))
 
 
 def answers_of(prop: object) -> list[object]:

@@ -24,6 +24,7 @@ from engine.diagrams.filenames import file_in, name_problem
 from engine.diagrams.safexml import parse_xml
 from engine.diagrams.specs import FORMS_PREFIX
 from engine.errors import PackageError
+from engine.messages import said
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 SHARED_PREFIX = "shared/"
@@ -69,9 +70,9 @@ def load_package(path: str | Path, processes_dir: Path | None = None,
     elif path.is_dir():
         folder, bpmn_paths = path, sorted(path.glob("*.bpmn"))
     else:
-        raise PackageError(f"{path}: 文件或文件夹不存在；请给出事项文件夹或 .bpmn 文件。")
+        raise PackageError(said("%(path)s: 文件或文件夹不存在；请给出事项文件夹或 .bpmn 文件。", path=path))
     if not bpmn_paths:
-        raise PackageError(f"{path}: 文件夹中没有 .bpmn 文件；事项文件夹应包含 item.json 和流程图。")
+        raise PackageError(said("%(path)s: 文件夹中没有 .bpmn 文件；事项文件夹应包含 item.json 和流程图。", path=path))
 
     metadata = _read_metadata(folder)
     files = {p.name: _read_in(folder, p.name) for p in [*bpmn_paths, *sorted(folder.glob("*.dmn"))]}
@@ -85,19 +86,20 @@ def _read_in(folder: Path, name: str) -> str:
     """A file the folder lists, refused if a symlink takes it out of the folder."""
     path = file_in(folder, name)
     if path is None:
-        raise PackageError(f"{folder / name}: 不是文件夹中的普通文件（符号链接指向文件夹之外，或文件名不可用）；"
-                           "请把文件本身放进文件夹。")
+        raise PackageError(said("%(folder)s: 不是文件夹中的普通文件（符号链接指向文件夹之外，或文件名不可用）；"
+                           "请把文件本身放进文件夹。", folder=folder / name))
     return _read_text(path)
 
 
 def _read_text(path: Path) -> str:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise PackageError(f"{path}: {size} 字节，超过单个文件 {MAX_FILE_BYTES} 字节的上限（size limit）。")
+        raise PackageError(said("%(path)s: %(size)s 字节，超过单个文件 %(MAX_FILE_BYTES)s 字节的上限（size limit）。",
+                                path=path, size=size, MAX_FILE_BYTES=MAX_FILE_BYTES))
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise PackageError(f"{path}: 不是 UTF-8 文本；请以 UTF-8 编码保存。") from exc
+        raise PackageError(said("%(path)s: 不是 UTF-8 文本；请以 UTF-8 编码保存。", path=path)) from exc
 
 
 def _read_metadata(folder: Path) -> dict[str, Any]:
@@ -107,9 +109,10 @@ def _read_metadata(folder: Path) -> dict[str, Any]:
     try:
         data = json.loads(_read_in(folder, path.name))
     except json.JSONDecodeError as exc:
-        raise PackageError(f"{path}: 不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）。") from exc
+        raise PackageError(said("%(path)s: 不是有效的 JSON（第 %(lineno)s 行：%(msg)s）。",
+                                path=path, lineno=exc.lineno, msg=exc.msg)) from exc
     if not isinstance(data, dict):
-        raise PackageError(f"{path}: 必须是一个 JSON 对象，包含事项的 code、name、department。")
+        raise PackageError(said("%(path)s: 必须是一个 JSON 对象，包含事项的 code、name、department。", path=path))
     return data
 
 

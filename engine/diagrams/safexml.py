@@ -16,6 +16,7 @@ import contextlib
 from lxml import etree
 
 from engine.errors import PackageError
+from engine.messages import said
 
 MAX_XML_BYTES = 2 * 1024 * 1024
 
@@ -38,15 +39,16 @@ def parse_xml(content: bytes | str, filename: str) -> etree._ElementTree:
     raw = content.encode("utf-8") if isinstance(content, str) else content
     if len(raw) > MAX_XML_BYTES:
         raise PackageError(
-            f"{filename}: {len(raw)} 字节，超过流程图 {MAX_XML_BYTES} 字节的上限（size limit）；"
-            "请把流程拆分为调用活动。"
+            said("%(filename)s: %(size)s 字节，超过流程图 %(limit)s 字节的上限（size limit）；"
+                 "请把流程拆分为调用活动。", filename=filename, size=len(raw), limit=MAX_XML_BYTES)
         )
     try:
         tree = etree.fromstring(raw, _parser()).getroottree()
     except etree.XMLSyntaxError as exc:
         if _meets_doctype(raw):  # an entity the parser will not expand is often what broke it
             raise _doctype_refused(filename) from exc
-        raise PackageError(f"{filename}: XML 格式错误（not well-formed: {exc}）；请修正文件后重新部署。") from exc
+        raise PackageError(said("%(filename)s: XML 格式错误（not well-formed: %(exc)s）；请修正文件后重新部署。",
+                                filename=filename, exc=exc)) from exc
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise _doctype_refused(filename)
     return tree
@@ -74,4 +76,5 @@ def _meets_doctype(raw: bytes) -> bool:
 
 
 def _doctype_refused(filename: str) -> PackageError:
-    return PackageError(f"{filename}: 文件中不允许 DOCTYPE 和 ENTITY 声明；请删除后重新保存。")
+    return PackageError(said("%(filename)s: 文件中不允许 DOCTYPE 和 ENTITY 声明；请删除后重新保存。",
+                             filename=filename))

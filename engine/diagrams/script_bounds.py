@@ -39,6 +39,7 @@ from RestrictedPython.transformer import RestrictingNodeTransformer
 
 from engine import settings
 from engine.errors import ScriptError
+from engine.messages import Said, said
 
 TICKS_PER_CHECK = 256  # a clock read every 256 loop turns: a few µs apart, a few % of a bare loop's cost
 MEMORY_CHECK_SECONDS = 0.01  # short scripts never pay for reading the worker's memory
@@ -81,7 +82,7 @@ class Budget:
         self.deadline = start + limits.seconds
         self.next_memory_check = start + MEMORY_CHECK_SECONDS
         self.memory_at_start: int | None = None
-        self.stopped: str | None = None
+        self.stopped: Said | None = None
 
     def ticker(self) -> Callable[[], bool]:
         """A tick for compiled code (`_tick_`). A closure rather than a method, for it runs at every loop turn
@@ -106,14 +107,15 @@ class Budget:
         if self.stopped is None:
             now = time.monotonic()
             if now > self.deadline:
-                self.stopped = (f"脚本或表达式运行超过 {self.limits.seconds:g} 秒，已被停止：可能是死循环或计算量过大；"
-                                "请修正循环的结束条件或减少计算（上限由 ONEWINDOW_SCRIPT_SECONDS 设定）")
+                self.stopped = said("脚本或表达式运行超过 %(seconds)s 秒，已被停止：可能是死循环或计算量过大；"
+                                    "请修正循环的结束条件或减少计算（上限由 ONEWINDOW_SCRIPT_SECONDS 设定）",
+                                    seconds=format(self.limits.seconds, "g"))
             elif now >= self.next_memory_check:
                 self.stopped = self._memory_grown(now)
         if self.stopped is not None:
             raise ScriptError(self.stopped)
 
-    def _memory_grown(self, now: float) -> str | None:
+    def _memory_grown(self, now: float) -> Said | None:
         self.next_memory_check = now + MEMORY_CHECK_SECONDS
         resident = resident_bytes()
         if resident is None:
@@ -121,9 +123,9 @@ class Budget:
         elif self.memory_at_start is None:
             self.memory_at_start = resident
         elif resident - self.memory_at_start > self.limits.memory_bytes:
-            return (f"脚本运行中占用的内存增加了 {(resident - self.memory_at_start) >> 20} MB，超过上限 "
-                    f"{self.limits.memory_bytes >> 20} MB，已被停止；请不要在脚本中构造大量数据"
-                    "（上限由 ONEWINDOW_SCRIPT_MEMORY_MB 设定）")
+            return said("脚本运行中占用的内存增加了 %(grown)s MB，超过上限 %(limit)s MB，已被停止；"
+                        "请不要在脚本中构造大量数据（上限由 ONEWINDOW_SCRIPT_MEMORY_MB 设定）",
+                        grown=(resident - self.memory_at_start) >> 20, limit=self.limits.memory_bytes >> 20)
         return None
 
 
@@ -187,8 +189,9 @@ class BoundedTransformer(RestrictingNodeTransformer):
 
 def _int_bits(bits: int) -> None:
     if bits > MAX_COMPUTED_INT_BITS:
-        raise ScriptError(f"脚本要算出的整数过大（约 {bits:,} 位二进制，上限 {MAX_COMPUTED_INT_BITS:,}）；"
-                          "请检查乘方、乘法、移位或阶乘的数值")
+        raise ScriptError(said("脚本要算出的整数过大（约 %(bits)s 位二进制，上限 %(MAX_COMPUTED_INT_BITS)s）；"
+                          "请检查乘方、乘法、移位或阶乘的数值",
+                          bits=format(bits, ','), MAX_COMPUTED_INT_BITS=format(MAX_COMPUTED_INT_BITS, ',')))
 
 
 def power(base: Any, exponent: Any, modulus: Any = None) -> Any:
@@ -217,7 +220,7 @@ def rounded(number: Any, ndigits: Any = None) -> Any:
 def total(values: Iterable[Any], start: Any = 0) -> Any:
     """`sum(lists, [])` copies every list into every next one, in C: only numbers and durations are summed."""
     if not isinstance(start, int | float | timedelta):
-        raise ScriptError("sum() 只能对数值或时长求和；合并列表请用推导式，连接文字请用 ''.join(...)")
+        raise ScriptError(said("sum() 只能对数值或时长求和；合并列表请用推导式，连接文字请用 ''.join(...)"))
     return sum(values, start)
 
 
@@ -280,8 +283,9 @@ class Operations:
 
     def length(self, length: float) -> None:
         if length > self.max_length:
-            raise ScriptError(f"脚本要生成的文字或列表过长（{length:,} 个字符或元素，上限 {self.max_length:,}）："
-                              "这么大的值办件数据放不下；请检查重复（*）、拼接、宽度或 range 的数值")
+            raise ScriptError(said("脚本要生成的文字或列表过长（%(length)s 个字符或元素，上限 %(max_length)s）："
+                              "这么大的值办件数据放不下；请检查重复（*）、拼接、宽度或 range 的数值",
+                              length=format(length, ','), max_length=format(self.max_length, ',')))
 
     def mul(self, a: Any, b: Any) -> Any:
         if isinstance(a, int) and isinstance(b, int):
@@ -305,7 +309,7 @@ class Operations:
             for field in _PERCENT_FIELD.finditer(text):
                 numbers = [number for number in field.group(1, 2) if number]
                 if "*" in numbers:
-                    raise ScriptError("% 格式中不能用 * 指定宽度或精度；请直接写出数字")
+                    raise ScriptError(said("% 格式中不能用 * 指定宽度或精度；请直接写出数字"))
                 self.widths(*numbers)
         return a % b
 
@@ -332,7 +336,7 @@ class Operations:
         """`x += 1` compiles to `x = _inplacevar_("+=", x, 1)`: arithmetic only, no in-place mutation."""
         operation = self.augmented.get(op)
         if operation is None:
-            raise ScriptError(f"不支持的复合赋值 {op}；请写成 x = x ... y 的形式")
+            raise ScriptError(said("不支持的复合赋值 %(op)s；请写成 x = x ... y 的形式", op=op))
         return operation(target, value)
 
     def getattr(self, obj: Any, name: str, default: Any = None) -> Any:

@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine.diagrams.script_bounds import BoundedTransformer, Budget, Operations, ScriptLimits
 from engine.errors import ScriptError
+from engine.messages import said
 
 _BUILTINS: dict[str, Any] = {  # `math`, `pow`, `range`, `round` and `sum` come bounded (`Operations.builtins`)
     **safe_builtins,
@@ -66,18 +67,21 @@ def _compile(source: str, mode: str) -> CodeType:
     try:
         tree = ast.parse(source, mode=mode)
     except SyntaxError as exc:
-        raise ScriptError(f"语法错误（syntax error）：第 {exc.lineno} 行 {exc.msg}") from exc
+        raise ScriptError(said("语法错误（syntax error）：第 %(lineno)s 行 %(msg)s",
+                               lineno=exc.lineno, msg=exc.msg)) from exc
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
-            raise ScriptError(f"第 {node.lineno} 行：流程图中的脚本不能使用 import（no imports）")
+            raise ScriptError(said("第 %(lineno)s 行：流程图中的脚本不能使用 import（no imports）", lineno=node.lineno))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
-            raise ScriptError(f"第 {node.lineno} 行：流程图中的脚本不能使用 print；把结果赋给一个变量")
+            raise ScriptError(said("第 %(lineno)s 行：流程图中的脚本不能使用 print；把结果赋给一个变量",
+                                   lineno=node.lineno))
     try:
         return compile_restricted(tree, filename="<diagram>", mode=mode, policy=BoundedTransformer)
     except SyntaxError as exc:
         reasons = exc.msg if isinstance(exc.msg, tuple) else (exc.msg,)
         reason = "; ".join(map(str, reasons))
-        raise ScriptError(f"受限求值器拒绝（refused by the restricted evaluator）：{reason}") from exc
+        raise ScriptError(said("受限求值器拒绝（refused by the restricted evaluator）：%(reason)s",
+                               reason=reason)) from exc
 
 
 MAX_INT_BITS = 13_000  # about 3,900 decimal digits: below Python's 4,300-digit limit on int → str
@@ -106,7 +110,7 @@ class CaseData:
     def storable(self, value: Any, depth: int = 0) -> Any:
         """`value` as the case data will hold it once stored, or `ScriptError` saying why it cannot be."""
         if depth > MAX_NESTING:
-            raise ScriptError(f"数据嵌套超过 {MAX_NESTING} 层，无法保存")
+            raise ScriptError(said("数据嵌套超过 %(max_nesting)s 层，无法保存", max_nesting=MAX_NESTING))
         if isinstance(value, str):
             self.grow((len(value) if value.isascii() else 3 * len(value)) + 2)
             return value
@@ -118,12 +122,12 @@ class CaseData:
             return value
         if isinstance(value, int):
             if value.bit_length() > MAX_INT_BITS:
-                raise ScriptError("整数过大（超过约 3900 位），无法保存")
+                raise ScriptError(said("整数过大（超过约 3900 位），无法保存"))
             self.grow(value.bit_length() // 3 + 1)
             return value
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise ScriptError("数值不是有限数（NaN 或无穷大），无法保存")
+                raise ScriptError(said("数值不是有限数（NaN 或无穷大），无法保存"))
             self.grow(24)
             return value
         if isinstance(value, list | tuple):
@@ -133,15 +137,16 @@ class CaseData:
         if isinstance(value, dict):
             self.tick()
             if not all(isinstance(key, str) for key in value):
-                raise ScriptError("字典的键必须是文字（str），否则保存后会变样")
+                raise ScriptError(said("字典的键必须是文字（str），否则保存后会变样"))
             return {self.storable(key, depth + 1): self.storable(item, depth + 1) for key, item in value.items()}
-        raise ScriptError(f"{type(value).__name__} 类型的值不能保存在办件数据中；请转换为列表、数值或文字")
+        raise ScriptError(said("%(__name__)s 类型的值不能保存在办件数据中；请转换为列表、数值或文字",
+                               __name__=type(value).__name__))
 
     def grow(self, size: int) -> None:
         self.size += size
         if self.size > self.limit:
-            raise ScriptError(f"办件数据超过上限 {self.limit:,} 字节（由 ONEWINDOW_CASE_DATA_BYTES 设定）；"
-                              "请只保留需要的数据，大的中间结果用 del 删去")
+            raise ScriptError(said("办件数据超过上限 %(limit)s 字节（由 ONEWINDOW_CASE_DATA_BYTES 设定）；"
+                              "请只保留需要的数据，大的中间结果用 del 删去", limit=format(self.limit, ',')))
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -175,7 +180,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 context[name] = data.storable(value)
                 data.grow(len(name) + 4)
             except ScriptError as exc:
-                raise ScriptError(f"脚本给变量 {name} 留下的值无法保存：{exc.message}") from exc
+                raise ScriptError(said("脚本给变量 %(name)s 留下的值无法保存：%(message)s",
+                                       name=name, message=exc.message)) from exc
         for name in [n for n in context if n not in namespace]:
             del context[name]
         return True
@@ -189,9 +195,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         try:
             result = eval(code, namespace)  # exec-mode code too: it runs, and the result is None
         except RecursionError as exc:
-            raise ScriptError("脚本递归过深（函数调用自身的层数太多）；请改用循环，或检查递归的结束条件") from exc
+            raise ScriptError(said("脚本递归过深（函数调用自身的层数太多）；请改用循环，或检查递归的结束条件")) from exc
         except MemoryError as exc:
-            raise ScriptError("脚本运行时内存不足；请不要在脚本中构造大量数据") from exc
+            raise ScriptError(said("脚本运行时内存不足；请不要在脚本中构造大量数据")) from exc
         except Exception:
             budget.check()
             raise
@@ -199,7 +205,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return result
 
     def call_service(self, context: dict, **kwargs: Any) -> Any:
-        raise ScriptError("onewindow 的流程图中不能使用服务任务（service task）")
+        raise ScriptError(said("onewindow 的流程图中不能使用服务任务（service task）"))
 
 
 def make_script_engine(functions: dict[str, Any] | None = None, limits: ScriptLimits | None = None

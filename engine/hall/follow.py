@@ -18,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, select
 
 from engine.errors import NotFound, OnewindowError
+from engine.messages import Said, said
 from engine.org import ratelimit
 from engine.org.orgtree import describe_group, level_of, split_group, unit_names
 from engine.org.ratelimit import Limit
@@ -32,15 +33,23 @@ WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_CASE = 5  # on one case from one client
 MAX_FAILURES_PER_CLIENT = 10  # from one client over all cases
 MAX_FAILURES_PER_CASE_ALL_CLIENTS = 20
-LEVEL_NAMES = {"village": "村便民服务室", "town": "镇便民服务中心", "district": "区行政服务中心"}
+LEVEL_NAMES = {"village": said("村便民服务室"), "town": said("镇便民服务中心"), "district": said("区行政服务中心")}
 
-_PAUSED = ("查询失败次数过多，本机已暂停在线查询；请在 {until}（约 {minutes} 分钟）后再试。"
-           "如忘记查询码，请持身份证到受理窗口查询。")
-BY_CLIENT = Limit("follow-client", MAX_FAILURES_PER_CLIENT, WINDOW, _PAUSED)
-BY_CASE_AND_CLIENT = Limit("follow-case-client", MAX_FAILURES_PER_CASE, WINDOW, _PAUSED)
-BY_CASE = Limit("follow-case", MAX_FAILURES_PER_CASE_ALL_CLIENTS, WINDOW,
-                "此办件编号近期被多处反复查询，为防止查询码被猜中已暂停在线查询；请在 {until}（约 {minutes} 分钟）"
-                "后再试，或持身份证到受理窗口查询。")
+
+
+def _paused(**when: object) -> Said:
+    return said("查询失败次数过多，本机已暂停在线查询；请在 %(until)s（约 %(minutes)s 分钟）后再试。"
+                "如忘记查询码，请持身份证到受理窗口查询。", **when)
+
+
+def _case_paused(**when: object) -> Said:
+    return said("此办件编号近期被多处反复查询，为防止查询码被猜中已暂停在线查询；请在 %(until)s（约 %(minutes)s 分钟）"
+                "后再试，或持身份证到受理窗口查询。", **when)
+
+
+BY_CLIENT = Limit("follow-client", MAX_FAILURES_PER_CLIENT, WINDOW, _paused)
+BY_CASE_AND_CLIENT = Limit("follow-case-client", MAX_FAILURES_PER_CASE, WINDOW, _paused)
+BY_CASE = Limit("follow-case", MAX_FAILURES_PER_CASE_ALL_CLIENTS, WINDOW, _case_paused)
 
 
 def new_code() -> str:
@@ -77,11 +86,11 @@ def follow(db: Database, case_no: str, code: str, client: str) -> dict[str, Any]
     """What an applicant may see of their case: status, where it is, the deadline, any supplement asked."""
     case_no, code = case_no.strip(), code.strip()
     if not case_no or not code:
-        raise OnewindowError("请输入办件编号和查询码。")
+        raise OnewindowError(said("请输入办件编号和查询码。"))
     with db.transaction() as conn:  # committed before the answer: a wrong guess is counted first
         ok = check(conn, case_no, code, client)
     if not ok:  # one message whether the case exists or not: numbers cannot be probed
-        raise NotFound("办件编号或查询码不正确；请核对受理回执上的办件编号和查询码。")
+        raise NotFound(said("办件编号或查询码不正确；请核对受理回执上的办件编号和查询码。"))
     return case_view(db, case_no)
 
 

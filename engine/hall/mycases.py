@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from engine.errors import NotFound, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.runtime.caseaccess import user_id
 from engine.store.db import Database
@@ -27,7 +28,7 @@ DECISIONS = ("licence_granted", "licence_refused", "refusal_of_acceptance", "wit
              "termination")
 #: Where a step records the number of the certificate or approval it issued, with the words for it.
 DOCUMENT_FIELDS = {"document_no": "证照或批复文号", "certificate_no": "证照编号"}
-NOT_YOURS = "这不是您本人申请的办件；“我的办件”只列出您用本账号申请的办件。"
+NOT_YOURS = said("这不是您本人申请的办件；“我的办件”只列出您用本账号申请的办件。")
 
 
 def my_cases(db: Database, actor: Actor) -> list[dict[str, Any]]:
@@ -47,7 +48,7 @@ def my_case(db: Database, case_no: str, actor: Actor) -> dict[str, Any]:
         owner = user_id(conn, actor.username)
         row = conn.execute(_CASES.where(cases.c.case_no == case_no)).one_or_none()
         if row is None:
-            raise NotFound(f"办件 {case_no[:32]} 不存在；请从“我的办件”中选择。")
+            raise NotFound(said("办件 %(case_no)s 不存在；请从“我的办件”中选择。", case_no=case_no[:32]))
         if owner is None or row.applicant_id != owner:
             raise PermissionDenied(NOT_YOURS)
         return _views(conn, [row])[0]

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from engine import settings
 from engine.errors import ConflictError, OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org import accounts, password_policy, ratelimit
 from engine.org.ratelimit import Limit
 from engine.store.db import Database
@@ -33,7 +34,8 @@ VALID_FOR = timedelta(minutes=10)
 RESEND_AFTER = timedelta(minutes=1)
 MAX_TRIES = 5
 
-BY_PHONE = Limit("sms-phone", 1, RESEND_AFTER, "验证码已发送，请 1 分钟后再重新获取。", ConflictError)
+BY_PHONE = Limit("sms-phone", 1, RESEND_AFTER, lambda **_when: said("验证码已发送，请 1 分钟后再重新获取。"),
+                 ConflictError)
 
 
 def number_of(username: str) -> str | None:
@@ -73,10 +75,12 @@ def sending_limits() -> tuple[Limit, Limit]:
     per_client = settings.whole_number("SMS_PER_CLIENT_PER_HOUR", 10, minimum=1)
     per_minute = settings.whole_number("SMS_PER_MINUTE", 30, minimum=1)
     return (Limit("sms-client", per_client, timedelta(hours=1),
-                  f"本机获取验证码过于频繁（每小时最多 {per_client} 条）；请在 {{until}}（约 {{minutes}} 分钟）后再试，"
-                  "或到服务窗口办理。"),
+                  lambda **when: said("本机获取验证码过于频繁（每小时最多 %(per_client)s 条）；"
+                                      "请在 %(until)s（约 %(minutes)s 分钟）后再试，或到服务窗口办理。",
+                                      per_client=per_client, **when)),
             Limit("sms-all", per_minute, timedelta(minutes=1),
-                  "当前获取验证码的人数过多；请在 {minutes} 分钟后再试。"))
+                  lambda **when: said("当前获取验证码的人数过多；请在 %(minutes)s 分钟后再试。",
+                                      minutes=when["minutes"])))
 
 
 def request_code(db: Database, phone: str, client: str, purpose: str = "register") -> None:
@@ -84,7 +88,7 @@ def request_code(db: Database, phone: str, client: str, purpose: str = "register
     second request for the number within a minute and a request over the sending limits."""
     phone = phone.strip()
     if not PHONE.match(phone):
-        raise OnewindowError("请输入 11 位手机号码（1 开头）。")
+        raise OnewindowError(said("请输入 11 位手机号码（1 开头）。"))
     now = clock.now()
     code = "".join(secrets.choice("0123456789") for _ in range(6))
     by_client, by_everyone = sending_limits()
@@ -101,11 +105,11 @@ def register(db: Database, phone: str, code: str, password: str, name: str) -> N
     phone, code, name = phone.strip(), code.strip(), name.strip()
     password_policy.check(password, phone)  # the one policy, as for `onewindow user add`
     if not name:
-        raise OnewindowError("请填写姓名。")
+        raise OnewindowError(said("请填写姓名。"))
     _use_code(db, phone, code)
     with db.reading() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == phone)).first() is not None:
-            raise ConflictError("该手机号已注册；请直接登录。")
+            raise ConflictError(said("该手机号已注册；请直接登录。"))
     accounts.create_user(db, phone, password, name, ["applicant"])
 
 
@@ -128,9 +132,10 @@ def _use_code(db: Database, phone: str, code: str) -> None:
                              .values(attempts=codes.attempts + 1)
                              .returning(codes.id, codes.attempts, codes.code_hash)).one_or_none()
         if tried is None:
-            raise PermissionDenied("验证码已失效；请重新获取验证码。")
+            raise PermissionDenied(said("验证码已失效；请重新获取验证码。"))
         ok = hmac.compare_digest(tried.code_hash, _hash(phone, code))
         if ok:
             conn.execute(update(verification_codes).where(codes.id == tried.id).values(used_at=now))
     if not ok:
-        raise PermissionDenied(f"验证码不正确；还可以再试 {MAX_TRIES - tried.attempts} 次。")
+        raise PermissionDenied(said("验证码不正确；还可以再试 %(MAX_TRIES)s 次。",
+                                    MAX_TRIES=MAX_TRIES - tried.attempts))

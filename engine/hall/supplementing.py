@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from engine.errors import FormValidationError
+from engine.messages import said
 
 RECEIVED, RECEIVED_ON, NOTE = "supplement_received", "supplement_received_on", "supplement_note"
 STANDARD_FIELDS = frozenset({RECEIVED, RECEIVED_ON, NOTE})
@@ -33,10 +34,11 @@ def answer(sent: list[str], note: str, today: date) -> dict[str, Any]:
     """
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise FormValidationError("说明过长", {"note": [f"说明请不要超过 {NOTE_MAX} 个字"]})
+        raise FormValidationError(said("说明过长"),
+                                  {"note": [said("说明请不要超过 %(limit)s 个字", limit=NOTE_MAX)]})
     if not sent and len(note) < 2:
-        raise FormValidationError("请上传补正材料，或在说明中写明您将如何补正（例如送到窗口）。",
-                                  {"note": ["未上传任何材料时，请写明您将如何补正"]})
+        raise FormValidationError(said("请上传补正材料，或在说明中写明您将如何补正（例如送到窗口）。"),
+                                  {"note": [said("未上传任何材料时，请写明您将如何补正")]})
     received = "、".join(sent) if sent else f"申请人说明：{note}"
     data: dict[str, Any] = {RECEIVED: received[:1000], RECEIVED_ON: today.isoformat()}
     if note:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from engine import settings
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org import ratelimit
 from engine.org.assignment import Actor
 from engine.org.ratelimit import Limit
@@ -36,7 +37,7 @@ ROLES = ("applicant", "clerk", "chief", "supervisor", "analyst", "auditor", "adm
 _hasher = PasswordHasher()
 TOKEN_DAYS = 90  # a token's life unless its issuer or ONEWINDOW_TOKEN_DAYS says otherwise
 MAX_TOKEN_DAYS = 365
-WRONG_CREDENTIALS = "用户名或密码错误；请检查后重试。"
+WRONG_CREDENTIALS = said("用户名或密码错误；请检查后重试。")
 LOGIN_WINDOW = timedelta(minutes=15)
 
 
@@ -140,7 +141,7 @@ def set_disabled(db: Database, username: str, disabled: bool) -> None:
 def _user(conn: Connection, username: str) -> Row:
     user = conn.execute(select(users).where(users.c.username == username)).one_or_none()
     if user is None:
-        raise NotFound(f"用户 {username} 不存在；用 onewindow user list 查看已有用户。")
+        raise NotFound(said("用户 %(username)s 不存在；用 onewindow user list 查看已有用户。", username=username))
     return user
 
 
@@ -175,7 +176,7 @@ def log_in(db: Database, username: str, password: str, client: str | None) -> Lo
     if not (usable and matches):
         raise PermissionDenied(WRONG_CREDENTIALS)
     if user.disabled_at is not None:
-        raise PermissionDenied("该账户已停用，不能登录；如需恢复，请联系本单位系统管理员。")
+        raise PermissionDenied(said("该账户已停用，不能登录；如需恢复，请联系本单位系统管理员。"))
     with db.transaction() as conn:
         ratelimit.uncount(conn, attempts)
         return Login(_actor(conn, user), user.session_generation)
@@ -186,13 +187,15 @@ def login_limits(username: str, client: str | None) -> list[tuple[Limit, str]]:
     operator's change (a whole office behind one address) needs no code change."""
     per_account = settings.whole_number("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
     per_client = settings.whole_number("LOGIN_FAILURES_PER_CLIENT", 20, minimum=1)
-    pause = "请在 {until}（约 {minutes} 分钟）后再试。"
     attempts = [(Limit("login-account", per_account, LOGIN_WINDOW,
-                       "该账户登录失败次数过多，已暂停登录；" + pause + "如忘记密码，请联系本单位系统管理员重置。"),
+                       lambda **when: said("该账户登录失败次数过多，已暂停登录；"
+                                           "请在 %(until)s（约 %(minutes)s 分钟）后再试。"
+                                           "如忘记密码，请联系本单位系统管理员重置。", **when)),
                  username.strip().casefold())]
     if client:
         attempts.append((Limit("login-client", per_client, LOGIN_WINDOW,
-                               "本机登录失败次数过多，已暂停登录；" + pause), client))
+                               lambda **when: said("本机登录失败次数过多，已暂停登录；"
+                                                   "请在 %(until)s（约 %(minutes)s 分钟）后再试。", **when)), client))
     return attempts
 
 
@@ -248,7 +251,8 @@ def token_days(days: int | None = None) -> int:
     if days is None:
         days = settings.whole_number("TOKEN_DAYS", TOKEN_DAYS, minimum=1)
     if not 1 <= days <= MAX_TOKEN_DAYS:
-        raise OnewindowError(f"令牌有效期须为 1 至 {MAX_TOKEN_DAYS} 天（现为 {days} 天）；到期前再签发新令牌即可。")
+        raise OnewindowError(said("令牌有效期须为 1 至 %(MAX_TOKEN_DAYS)s 天（现为 %(days)s 天）；"
+                                  "到期前再签发新令牌即可。", MAX_TOKEN_DAYS=MAX_TOKEN_DAYS, days=days))
     return days
 
 
@@ -261,8 +265,8 @@ def issue_token(db: Database, username: str, label: str = "api", days: int | Non
     with db.transaction() as conn:
         user = _user(conn, username)
         if user.disabled_at is not None:
-            raise PermissionDenied(f"用户 {username} 已停用，不能签发令牌；"
-                                   f"请先用 onewindow user enable {username} 恢复。")
+            raise PermissionDenied(said("用户 %(username)s 已停用，不能签发令牌；"
+                                   "请先用 onewindow user enable %(username)s 恢复。", username=username))
         conn.execute(insert(api_tokens).values(user_id=user.id, token_hash=_token_hash(token), label=label,
                                                created_at=now, expires_at=now + timedelta(days=days)))
     return token
@@ -270,21 +274,23 @@ def issue_token(db: Database, username: str, label: str = "api", days: int | Non
 
 def actor_for_token(db: Database, token: str) -> Actor:
     """The actor a bearer token stands for; refused when it is unknown, revoked, expired or its user disabled."""
-    reissue = "请联系系统管理员用 onewindow token 重新签发。"
+    reissue = said("请联系系统管理员用 onewindow token 重新签发。")
     with db.reading() as conn:
         user = conn.execute(select(users, api_tokens.c.expires_at, api_tokens.c.revoked_at,
                                    api_tokens.c.revoked_reason)
                             .join(api_tokens, api_tokens.c.user_id == users.c.id)
                             .where(api_tokens.c.token_hash == _token_hash(token))).one_or_none()
         if user is None:
-            raise PermissionDenied("API 令牌无效；" + reissue)
+            raise PermissionDenied(said("API 令牌无效；%(reissue)s", reissue=reissue))
         if user.revoked_at is not None:
             revoked = local_text(user.revoked_at)
-            raise PermissionDenied(f"API 令牌已于 {revoked} 吊销（{user.revoked_reason}）；" + reissue)
+            raise PermissionDenied(said("API 令牌已于 %(revoked)s 吊销（%(revoked_reason)s）；%(reissue)s",
+                                        revoked=revoked, revoked_reason=user.revoked_reason, reissue=reissue))
         if clock.as_utc(user.expires_at) <= clock.now():
-            raise PermissionDenied(f"API 令牌已于 {local_text(user.expires_at)} 过期；" + reissue)
+            raise PermissionDenied(said("API 令牌已于 %(expires_at)s 过期；%(reissue)s",
+                                        expires_at=local_text(user.expires_at), reissue=reissue))
         if user.disabled_at is not None:
-            raise PermissionDenied("该用户已停用，其 API 令牌不再有效；如需恢复，请联系系统管理员。")
+            raise PermissionDenied(said("该用户已停用，其 API 令牌不再有效；如需恢复，请联系系统管理员。"))
         return _actor(conn, user)
 
 
@@ -307,10 +313,12 @@ def revoke_token(db: Database, token_id: int, reason: str) -> TokenInfo:
         row = conn.execute(select(api_tokens, users.c.username).join(users, users.c.id == api_tokens.c.user_id)
                            .where(api_tokens.c.id == token_id)).one_or_none()
     if row is None:
-        raise NotFound(f"令牌 {token_id} 不存在；用 onewindow token list 查看令牌编号。")
+        raise NotFound(said("令牌 %(token_id)s 不存在；用 onewindow token list 查看令牌编号。", token_id=token_id))
     if revoked is None:
-        raise ConflictError(f"令牌 {token_id} 已于 {local_text(row.revoked_at)} 吊销（{row.revoked_reason}），"
-                            "无需再次吊销。")
+        raise ConflictError(said("令牌 %(token_id)s 已于 %(revoked_at)s 吊销（%(revoked_reason)s），"
+                            "无需再次吊销。",
+                            token_id=token_id, revoked_at=local_text(row.revoked_at),
+                            revoked_reason=row.revoked_reason))
     return _token_info(row)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.errors import PermissionDenied, StaleTaskError
+from engine.messages import said
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,10 @@ SYSTEM = Actor("system", "系统", frozenset({"system"}))
 def check_may_handle(actor: Actor, group: str | None, assignee: str | None, action: str) -> None:
     """Refuse `action` unless `actor` is in the task's group and the task is not claimed by someone else."""
     if group is not None and group not in actor.groups and not actor.is_admin:
-        raise PermissionDenied(f"您不属于“{group}”组，不能{action}此任务；请由该组成员办理。")
+        raise PermissionDenied(said("您不属于“%(group)s”组，不能%(action)s此任务；请由该组成员办理。",
+                                    group=group, action=action))
     if group is None and "clerk" not in actor.roles and not actor.is_admin:
-        raise PermissionDenied(f"只有窗口人员可以{action}此任务。")
+        raise PermissionDenied(said("只有窗口人员可以%(action)s此任务。", action=action))
     if assignee is not None and assignee != actor.username:
-        raise StaleTaskError(f"此任务已由 {assignee} 签收，您不能{action}；请刷新任务列表。")
+        raise StaleTaskError(said("此任务已由 %(assignee)s 签收，您不能%(action)s；请刷新任务列表。",
+                                  assignee=assignee, action=action))

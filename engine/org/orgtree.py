@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from engine import settings
 from engine.errors import OnewindowError
+from engine.messages import Said, said
 from engine.org.accounts import ensure_group
 from engine.store.db import Database
 from engine.store.tables import org_units
@@ -144,20 +145,22 @@ class Routing:
         if role is None:
             return lane
         if role not in ROLES:
-            raise RoutingError(f"泳道“{lane}”不是已知角色；可用角色：{'、'.join(f'【{r}】' for r in ROLES)}")
+            raise RoutingError(said("泳道“%(lane)s”不是已知角色；可用角色：%(ROLES)s",
+                                    lane=lane, ROLES='、'.join(f'【{r}】' for r in ROLES)))
         which, function = ROLES[role]
         return group_code(self.unit(which, data), function)
 
 
-def _unresolvable(which: str, routing: Routing) -> str:
-    where = routing.front or "（未记录收件单位）"
+def _unresolvable(which: str, routing: Routing) -> Said:
+    where = routing.front or said("（未记录收件单位）")
     if which == "town":
-        return f"办件在“{where}”收件，没有上级镇便民服务中心；【镇中心】泳道只用于村、镇收件的事项。"
+        return said("办件在“%(where)s”收件，没有上级镇便民服务中心；【镇中心】泳道只用于村、镇收件的事项。",
+                    where=where)
     if which == "department":
-        return f"会审任务缺少 {DEPARTMENT_KEY}（会审部门名称）；请把多实例的输入项命名为 {DEPARTMENT_KEY}。"
+        return said("会审任务缺少 %(key)s（会审部门名称）；请把多实例的输入项命名为 %(key)s。", key=DEPARTMENT_KEY)
     if which == "deciding" and routing.level == "town":
-        return f"镇级事项必须在镇便民服务中心或其下的村收件，本件收件单位为“{where}”。"
-    return "事项没有所属部门，无法确定办理单位；请在事项 item.json 中填写 department。"
+        return said("镇级事项必须在镇便民服务中心或其下的村收件，本件收件单位为“%(where)s”。", where=where)
+    return said("事项没有所属部门，无法确定办理单位；请在事项 item.json 中填写 department。")
 
 
 # ---- the tree as data ----------------------------------------------------------------------
@@ -182,7 +185,7 @@ def read_tree(path: Path) -> list[Unit]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise OnewindowError(f"{path}: 无法读取组织机构文件：{exc}") from exc
+        raise OnewindowError(said("%(path)s: 无法读取组织机构文件：%(exc)s", path=path, exc=exc)) from exc
     units: list[Unit] = []
     for department in data.get("departments", []):
         units.append(_unit(department_unit(department["name"]), department, "department", DISTRICT))
@@ -199,7 +202,8 @@ def read_tree(path: Path) -> list[Unit]:
 def _unit(code: str, data: dict[str, Any], kind: str, parent: str | None) -> Unit:
     functions = data.get("functions")
     if not isinstance(functions, list) or not functions:
-        raise OnewindowError(f"组织机构“{code}”缺少 functions（如 [\"窗口\"]）；每个单位至少有一个岗位。")
+        raise OnewindowError(said("组织机构“%(code)s”缺少 functions（如 [\"窗口\"]）；每个单位至少有一个岗位。",
+                                  code=code))
     return Unit(code, data.get("title") or data["name"], kind, parent, tuple(functions), data.get("id", ""))
 
 

@@ -8,6 +8,7 @@ makes them few; this policy keeps the first guesses from being right.
 from __future__ import annotations
 
 from engine.errors import OnewindowError
+from engine.messages import said
 
 MIN_LENGTH = 8
 
@@ -23,12 +24,12 @@ COMMON = frozenset({
 
 def check(password: str, username: str) -> None:
     """Refuse a password anyone would guess first, saying which rule it breaks and what to choose instead."""
-    advice = "请换一个至少 8 位、含字母或符号、别人猜不到的密码。"
+    advice = said("请换一个至少 8 位、含字母或符号、别人猜不到的密码。")
     if len(password) < MIN_LENGTH:
-        raise OnewindowError(f"密码至少 {MIN_LENGTH} 位；" + advice)
+        raise OnewindowError(said("密码至少 %(min_length)s 位；%(advice)s", min_length=MIN_LENGTH, advice=advice))
     if password.isdigit():
-        raise OnewindowError("密码不能全是数字（生日、手机号最容易被猜中）；" + advice)
+        raise OnewindowError(said("密码不能全是数字（生日、手机号最容易被猜中）；%(advice)s", advice=advice))
     if password.casefold() == username.strip().casefold():
-        raise OnewindowError("密码不能与用户名相同；" + advice)
+        raise OnewindowError(said("密码不能与用户名相同；%(advice)s", advice=advice))
     if password.casefold() in COMMON:
-        raise OnewindowError("这个密码过于常见，是猜密码时最先尝试的；" + advice)
+        raise OnewindowError(said("这个密码过于常见，是猜密码时最先尝试的；%(advice)s", advice=advice))

@@ -14,7 +14,7 @@ pause always ends by itself.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, case, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.errors import OnewindowError, PermissionDenied
+from engine.messages import Said
 from engine.store.tables import attempt_counters
 from engine.time import clock
 
@@ -37,14 +38,15 @@ class TooManyAttempts(PermissionDenied):
 class Limit:
     """At most `tries` attempts per `window` for each subject (a client, a case, a phone number).
 
-    `refusal` is what the person refused reads: what happened and what to do; `{until}` (Beijing time) and
-    `{minutes}` in it are filled in with the end of the pause.
+    `refusal` says what the person refused reads: what happened and what to do, given the end of the pause as
+    `until` (Beijing time, 14:30) and `minutes` from now — a function, so that its sentence is one `said`
+    message with both as values.
     """
 
     name: str
     tries: int
     window: timedelta
-    refusal: str
+    refusal: Callable[..., Said]
     error: type[OnewindowError] = TooManyAttempts
 
 
@@ -59,8 +61,7 @@ def count(conn: Connection, attempts: Sequence[tuple[Limit, str]]) -> None:
         if tries > limit.tries:
             until = clock.as_utc(window_start) + limit.window
             minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-            raise limit.error(limit.refusal.format(until=clock.local_text(until, "%H:%M"),
-                                                   minutes=minutes))
+            raise limit.error(limit.refusal(until=clock.local_text(until, "%H:%M"), minutes=minutes))
 
 
 def uncount(conn: Connection, attempts: Sequence[tuple[Limit, str]]) -> None:

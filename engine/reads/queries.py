@@ -17,6 +17,7 @@ from engine.diagrams.bpmn import element_table
 from engine.diagrams.safexml import parse_xml
 from engine.diagrams.versiondiff import main_diagram
 from engine.errors import NotFound, OnewindowError, StaleTaskError
+from engine.messages import said
 from engine.org import orgtree
 from engine.reads.tasklist import SORTS, TaskFilter, TaskPage, TaskRow, open_tasks, task_page  # the desk's list
 from engine.runtime import caseclock
@@ -69,7 +70,7 @@ def task_detail(db: Database, task_id: str) -> dict[str, Any]:
             .join(process_versions, process_versions.c.id == cases.c.version_id)
             .where(task_index.c.task_id == task_id)).one_or_none()
         if row is None:
-            raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+            raise StaleTaskError(said("任务 %(task_id)s 已办理完毕或不存在；请刷新任务列表。", task_id=task_id))
         specs = load_specs(conn, row.content_hash, row.version_id)
     schema = json.loads(specs.forms[row.form]) if row.form else {"type": "object", "properties": {}}
     task_spec = _task_spec(specs, row.element_id)
@@ -104,7 +105,7 @@ def case_detail(db: Database, case_no: str) -> dict[str, Any]:
             .join(process_versions, process_versions.c.id == cases.c.version_id)
             .where(cases.c.case_no == case_no)).one_or_none()
         if row is None:
-            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+            raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
         timers = conn.execute(select(timer_index.c.element_id, timer_index.c.due_at)
                               .where(timer_index.c.case_id == row.id)).all()
         time_limit = _clock_view(conn, row)
@@ -158,7 +159,7 @@ def case_history(db: Database, case_no: str) -> list[dict[str, Any]]:
 def _case_id(conn: Connection, case_no: str) -> int:
     case_id = conn.execute(select(cases.c.id).where(cases.c.case_no == case_no)).scalar_one_or_none()
     if case_id is None:
-        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+        raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
     return case_id
 
 
@@ -169,10 +170,10 @@ def case_diagram(db: Database, case_no: str) -> str:
                            .join(cases, cases.c.version_id == process_versions.c.id)
                            .where(cases.c.case_no == case_no)).one_or_none()
     if row is None:
-        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+        raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
     text = main_diagram(row.files, row.process_id)
     if text is None:
-        raise NotFound(f"办件 {case_no} 的流程版本没有流程图文件。")
+        raise NotFound(said("办件 %(case_no)s 的流程版本没有流程图文件。", case_no=case_no))
     return text
 
 

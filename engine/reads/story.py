@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from engine.diagrams.specs import ProcessSpecs
 from engine.errors import NotFound
+from engine.messages import said
 from engine.reads import queries
 from engine.runtime import applications
 from engine.runtime.change import load_specs
@@ -129,7 +130,7 @@ def story_names(db: Database, case_no: str, history: list[dict[str, Any]]) -> St
                            .join(process_versions, process_versions.c.id == cases.c.version_id)
                            .where(cases.c.case_no == case_no)).one_or_none()
         if row is None:
-            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+            raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
         specs = load_specs(conn, row.content_hash, row.version_id)
     people = display_names(db, list(_usernames(history)))
     steps, titles = _specs_names(specs)

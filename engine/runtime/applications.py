@@ -16,6 +16,7 @@ from typing import Any
 from engine.diagrams.forms import validate_form
 from engine.diagrams.specs import ProcessSpecs
 from engine.errors import FormValidationError
+from engine.messages import said
 
 MAX_BYTES = 64 * 1024  # the whole application as JSON; files travel as attachments, never as data
 ID_NUMBER_PATTERN = "^[0-9]{17}[0-9Xx]$"
@@ -52,9 +53,10 @@ def schema_with(own: dict[str, Any]) -> dict[str, Any]:
 def check(specs: ProcessSpecs, data: Any) -> None:
     """Refuse an application its item's form does not allow, saying which field and why."""
     if not isinstance(data, dict):
-        raise FormValidationError("申请数据必须是一个对象（JSON object）", {"": ["数据必须是一个对象"]})
+        raise FormValidationError(said("申请数据必须是一个对象（JSON object）"), {"": [said("数据必须是一个对象")]})
     size = len(json.dumps(data, ensure_ascii=False, default=str).encode("utf-8"))
     if size > MAX_BYTES:
-        raise FormValidationError(f"申请数据共 {size} 字节，超过上限 {MAX_BYTES} 字节；材料请作为附件上传。",
-                                  {"": ["申请数据过大"]})
-    validate_form(json.dumps(schema_of(specs), ensure_ascii=False, sort_keys=True), data, "申请表")
+        raise FormValidationError(said("申请数据共 %(size)s 字节，超过上限 %(MAX_BYTES)s 字节；材料请作为附件上传。",
+                                       size=size, MAX_BYTES=MAX_BYTES),
+                                  {"": [said("申请数据过大")]})
+    validate_form(json.dumps(schema_of(specs), ensure_ascii=False, sort_keys=True), data, said("申请表"))

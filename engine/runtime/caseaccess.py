@@ -21,6 +21,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, Row, select
 
 from engine.errors import PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.org.orgtree import RoutingError
 from engine.runtime.change import load_case_row, load_specs, routing_of
@@ -84,5 +85,5 @@ def require_concerned(db: Database, case_no: str, actor: Actor) -> None:
     """403 unless the case concerns `actor` (404 when there is no such case: the number says nothing more)."""
     with db.reading() as conn:
         if not concerns(conn, load_case_row(conn, case_no), actor):
-            raise PermissionDenied("此办件与您无关：您只能查看自己申请的办件，或您所在的组、单位办理过、"
-                                   "抄送给您的办件；如需查阅，请联系办理窗口或电子监察。")
+            raise PermissionDenied(said("此办件与您无关：您只能查看自己申请的办件，或您所在的组、单位办理过、"
+                                   "抄送给您的办件；如需查阅，请联系办理窗口或电子监察。"))

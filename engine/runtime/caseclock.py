@@ -35,6 +35,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Row, insert, select, update
 
 from engine.errors import OnewindowError
+from engine.messages import said
 from engine.org.assignment import SYSTEM
 from engine.runtime import casewarnings, lawlimits
 from engine.store.tables import case_warnings, clock_pauses
@@ -195,16 +196,16 @@ def check_running(ctx: CaseContext, what: str) -> None:
     """Refuse `what` (延期, 暂停计时) on a case whose clock is not running: not yet accepted, or closed."""
     clock = ctx.clock
     if clock["clock_started_at"] is None or clock["clock_stopped_at"] is not None:
-        raise OnewindowError(f"办件尚未受理或已办结，没有正在计算的办理期限，不能{what}。")
+        raise OnewindowError(said("办件尚未受理或已办结，没有正在计算的办理期限，不能%(what)s。", what=what))
 
 
 def check_extendable(ctx: CaseContext) -> None:
     """An extension is decided while the clock runs and before the committed deadline has passed."""
-    check_running(ctx, "延期")
+    check_running(ctx, said("延期"))
     due = effective_deadline(ctx)
     if due is not None and ctx.now >= due:
-        raise OnewindowError(f"承诺期限已于 {local_text(due)} 届满，不能再延期"
-                             "（行政许可法第四十二条：延期须在期限届满前决定）。")
+        raise OnewindowError(said("承诺期限已于 %(due)s 届满，不能再延期"
+                             "（行政许可法第四十二条：延期须在期限届满前决定）。", due=local_text(due)))
 
 
 def extend(ctx: CaseContext, days: int, reason: str, **facts: Any) -> None:
@@ -253,10 +254,10 @@ def open_pause_reason(ctx: CaseContext) -> str | None:
 def pause_by_hand(ctx: CaseContext, reason: str) -> None:
     """Stop the clock ad hoc (行政许可法第四十五条), with the same rows and events as a marked step's pause;
     only one pause at a time. The caller records its input event first."""
-    check_running(ctx, "暂停计时")
+    check_running(ctx, said("暂停计时"))
     if ctx.clock["paused_since"] is not None:
-        raise OnewindowError(f"办件已在暂停计时（{open_pause_reason(ctx) or '暂停中'}），同一时间只能有一个暂停；"
-                             "请先恢复计时。")
+        raise OnewindowError(said("办件已在暂停计时（%(reason)s），同一时间只能有一个暂停；"
+                             "请先恢复计时。", reason=open_pause_reason(ctx) or said("暂停中")))
     _pause(ctx, None, reason)
 
 
@@ -264,10 +265,10 @@ def resume_by_hand(ctx: CaseContext) -> None:
     """End a pause a person opened: the working days it held move both deadlines, exactly as a marked
     step's pause does when the step closes. A marked step's pause is refused (it ends with its step)."""
     if ctx.clock["paused_since"] is None:
-        raise OnewindowError("办件当前没有暂停计时，无需恢复。")
+        raise OnewindowError(said("办件当前没有暂停计时，无需恢复。"))
     if not paused_by_hand(ctx):
-        raise OnewindowError(f"当前的暂停来自流程环节“{open_pause_reason(ctx) or ''}”，该环节办结时自动恢复计时，"
-                             "不能手动恢复。")
+        raise OnewindowError(said("当前的暂停来自流程环节“%(ctx)s”，该环节办结时自动恢复计时，"
+                             "不能手动恢复。", ctx=open_pause_reason(ctx) or ''))
     _resume(ctx)
 
 

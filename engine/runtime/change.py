@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from engine.diagrams.specs import ProcessSpecs, spec_cache
 from engine.errors import ConflictError, NotFound, OnewindowError, ScriptError, StaleTaskError
+from engine.messages import said
 from engine.org.assignment import SYSTEM, Actor
 from engine.org.orgtree import Routing
 from engine.runtime import caseclock, indexes, receipts
@@ -116,7 +117,7 @@ class CaseContext:
         """The person's task `task_id` while it is still open; a finished or unknown one is a stale page."""
         task = self.task(task_id)
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-            raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+            raise StaleTaskError(said("任务 %(task_id)s 已办理完毕或不存在；请刷新任务列表。", task_id=task_id))
         return task
 
     def run(self, task: Task) -> None:
@@ -200,8 +201,9 @@ def _diagram_error(exc: SpiffWorkflowException) -> OnewindowError:
     while isinstance(cause, SpiffWorkflowException):
         cause = cause.__cause__ or cause.__context__
     detail = cause.message if isinstance(cause, OnewindowError) else str(exc)
-    where = f"元素 {element}: " if element else ""
-    return ScriptError(f"{where}{detail} — 流程图中的条件或脚本执行失败；请流程管理员修正。")
+    where = said("元素 %(element)s: ", element=element) if element else ""
+    return ScriptError(said("%(where)s%(detail)s — 流程图中的条件或脚本执行失败；请流程管理员修正。",
+                            where=where, detail=detail))
 
 
 def routing_of(specs: ProcessSpecs, front: str | None) -> Routing:
@@ -239,7 +241,7 @@ def load_case_row(conn: Connection, case_no: str) -> Row:
     """The case row, to read (no lock)."""
     row = conn.execute(_CASE_BY_NO, {"b_case_no": case_no}).one_or_none()
     if row is None:
-        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+        raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
     return row
 
 
@@ -249,11 +251,11 @@ def lock_case_row(conn: Connection, case_no: str, skip_locked: bool = False) -> 
     if skip_locked and conn.dialect.name == "postgresql":
         row = conn.execute(_CASE_BY_NO_SKIP_LOCKED, {"b_case_no": case_no}).one_or_none()
         if row is None:
-            raise ConflictError(f"办件 {case_no} 正由另一进程处理，本次跳过。")
+            raise ConflictError(said("办件 %(case_no)s 正由另一进程处理，本次跳过。", case_no=case_no))
         return row
     row = conn.execute(_CASE_BY_NO_LOCKED, {"b_case_no": case_no}).one_or_none()
     if row is None:
-        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+        raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
     return row
 
 
@@ -281,7 +283,7 @@ def change_case_of_task(db: Database, task_id: str, actor: Actor, change: Callab
     with db.transaction() as conn:
         row = conn.execute(_CASE_BY_TASK_LOCKED, {"b_task_id": task_id}).one_or_none()
         if row is None:
-            raise StaleTaskError(f"任务 {task_id} 已办理完毕或不存在；请刷新任务列表。")
+            raise StaleTaskError(said("任务 %(task_id)s 已办理完毕或不存在；请刷新任务列表。", task_id=task_id))
         return apply_change(conn, row, actor, change, now)
 
 
@@ -372,7 +374,8 @@ def save_case(ctx: CaseContext) -> None:
     try:
         state = dump_state(ctx.workflow)
     except (TypeError, ValueError) as exc:  # a value no script check caught (see scripting.storable)
-        raise ScriptError(f"流程数据中有无法保存的值：{exc} — 请流程管理员修正产生它的脚本；本次操作未保存。") from exc
+        raise ScriptError(said("流程数据中有无法保存的值：%(exc)s — 请流程管理员修正产生它的脚本；本次操作未保存。",
+                               exc=exc)) from exc
     result = conn.execute(_SAVE_CASE, {
         "b_id": row.id, "b_lock_version": row.lock_version,
         "state": state, "serializer_version": SERIALIZER_VERSION, "status": ctx.status,
@@ -382,7 +385,7 @@ def save_case(ctx: CaseContext) -> None:
         **({"version_id": ctx.moved_to_version} if ctx.moved_to_version is not None else {}),
     })
     if result.rowcount != 1:
-        raise ConflictError(f"办件 {row.case_no} 刚被他人修改，本次操作未保存；请刷新后重试。")
+        raise ConflictError(said("办件 %(case_no)s 刚被他人修改，本次操作未保存；请刷新后重试。", case_no=row.case_no))
     indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, ctx.group_of, timers=ctx.specs.has_timers, ready=ctx.ready,
                     case_facts=_case_facts(row, ctx.status, ctx.clock),
                     facts_changed=_facts_changed(ctx) and not ctx.opening, fresh=ctx.opening)

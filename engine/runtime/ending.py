@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, exists, select
 
 from engine.errors import ConflictError
+from engine.messages import said
 from engine.runtime import receipts
 from engine.runtime.change import TERMINAL, CaseContext
 from engine.store.tables import delegations
@@ -38,18 +39,19 @@ class CaseDecided(ConflictError):
 def decided(ctx: CaseContext) -> str | None:
     """Why the case can no longer be ended before its decision, or None while it can."""
     if ctx.status in TERMINAL or ctx.case.closed_at is not None or ctx.workflow.completed:
-        return "办件已办结"
+        return said("办件已办结")
     issued = ctx.conn.execute(select(exists().where(receipts_table.c.case_id == ctx.case.id,
                                                     receipts_table.c.kind.in_(DECISIONS)))).scalar()
     if issued or any(r["kind"] in DECISIONS for r in ctx.receipts):
-        return "已作出决定（受理审查或许可决定已出具文书）"
+        return said("已作出决定（受理审查或许可决定已出具文书）")
     return None
 
 
 def refuse_if_decided(ctx: CaseContext, what: str) -> None:
     why = decided(ctx)
     if why:
-        raise CaseDecided(f"办件 {ctx.case.case_no} {why}，不能{what}；作出决定后的撤销、变更须依法另行办理。")
+        raise CaseDecided(said("办件 %(case_no)s %(why)s，不能%(what)s；作出决定后的撤销、变更须依法另行办理。",
+                               case_no=ctx.case.case_no, why=why, what=what))
 
 
 def end_case(ctx: CaseContext, status: str, notice_kind: str, content: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, exists, func, insert, or_, select, update
 
 from engine.errors import NotFound, OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.runtime.change import CaseContext, change_case
 from engine.runtime.state import merge_finished_instances
@@ -182,7 +183,8 @@ def retry(db: Database, incident_id: int, actor: Actor) -> str:
         raise
     except Exception as exc:  # a retry that fails is one more attempt, recorded like the scheduler's
         failed = record_failure(db, incident.case_no, exc, clock.now())
-        raise IncidentRefused(f"办件 {incident.case_no} 重新执行仍然失败：{failed['message']}") from exc
+        raise IncidentRefused(said("办件 %(case_no)s 重新执行仍然失败：%(message)s",
+                                   case_no=incident.case_no, message=failed['message'])) from exc
     with db.transaction() as conn:
         row = conn.execute(select(cases.c.id, cases.c.stalled_since).where(cases.c.case_no == incident.case_no)).one()
         if row.stalled_since is not None:
@@ -195,20 +197,21 @@ def resolve(db: Database, incident_id: int, actor: Actor, note: str) -> str:
     incident = _incident_for_operator(db, incident_id, actor)
     text = (note or "").strip()
     if not text or len(text) > NOTE_MAX:
-        raise IncidentRefused(f"请写明处理结果（1 至 {NOTE_MAX} 字）。", field_errors={"note": ["请填写处理结果"]})
+        raise IncidentRefused(said("请写明处理结果（1 至 %(note_max)s 字）。",
+                                   note_max=NOTE_MAX), field_errors={"note": [said("请填写处理结果")]})
     change_case(db, incident.case_no, actor, lambda ctx: resolution_change(ctx, incident.kind, text))
     return f"办件 {incident.case_no} 的异常已标记为已处理。"
 
 
 def _incident_for_operator(db: Database, incident_id: int, actor: Actor):
     if not OPERATOR_ROLES.intersection(actor.roles):
-        raise PermissionDenied("只有系统管理员（运维）可以重试或处理异常办件。")
+        raise PermissionDenied(said("只有系统管理员（运维）可以重试或处理异常办件。"))
     with db.reading() as conn:
         row = conn.execute(select(incidents.c.id, incidents.c.kind, cases.c.case_no)
                            .join(cases, cases.c.id == incidents.c.case_id)
                            .where(incidents.c.id == incident_id, incidents.c.resolved_at.is_(None))).one_or_none()
     if row is None:
-        raise NotFound(f"异常 {incident_id} 不存在或已处理；请刷新异常列表。")
+        raise NotFound(said("异常 %(incident_id)s 不存在或已处理；请刷新异常列表。", incident_id=incident_id))
     return row
 
 

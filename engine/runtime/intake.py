@@ -14,6 +14,7 @@ from sqlalchemy import Connection, exists, select
 
 from engine.diagrams.specs import ProcessSpecs
 from engine.errors import NotFound, OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.org.orgtree import LEVELS, department_unit, describe_group, level_of, unit_names
 from engine.runtime import receipts
@@ -34,19 +35,21 @@ def is_withdrawn(conn: Connection, item_code: str) -> bool:
 def ensure_offered(conn: Connection, item_code: str) -> None:
     """Refuse a new case of an item withdrawn from the centre (for `casework.start_case` and the hall)."""
     if is_withdrawn(conn, item_code):
-        raise NotFound(f"事项 {item_code} 已撤出中心，不再受理新的申请；已受理的办件照常办理。")
+        raise NotFound(said("事项 %(item_code)s 已撤出中心，不再受理新的申请；已受理的办件照常办理。",
+                            item_code=item_code))
 
 
 def front_unit(conn: Connection, specs: ProcessSpecs, unit: str | None) -> str | None:
     """The unit the case comes in at, checked against the org tree and the item's level."""
     if unit is None:
         if specs.level == "town":
-            raise OnewindowError("镇级事项须选择办理地点：申请人所在镇的便民服务中心或村便民服务室。")
+            raise OnewindowError(said("镇级事项须选择办理地点：申请人所在镇的便民服务中心或村便民服务室。"))
         return None
     if conn.execute(select(org_units.c.code).where(org_units.c.code == unit)).scalar_one_or_none() is None:
-        raise NotFound(f"收件单位“{unit}”不在组织机构中；请从组织机构中选择（onewindow org show）。")
+        raise NotFound(said("收件单位“%(unit)s”不在组织机构中；请从组织机构中选择（onewindow org show）。", unit=unit))
     if LEVELS.index(level_of(unit)) > LEVELS.index(specs.level):
-        raise OnewindowError(f"“{unit}”是区级窗口，不能受理镇级事项；请到所在镇便民服务中心或村便民服务室收件。")
+        raise OnewindowError(said("“%(unit)s”是区级窗口，不能受理镇级事项；请到所在镇便民服务中心或村便民服务室收件。",
+                                  unit=unit))
     return unit
 
 
@@ -56,8 +59,8 @@ def check_window(actor: Actor, front: str | None) -> None:
     where they go; administrators may file anywhere."""
     if "clerk" not in actor.roles or actor.is_admin or not actor.unit or front == actor.unit:
         return
-    raise PermissionDenied(f"您是“{actor.unit}”的工作人员，只能在本单位窗口收件（办理地点选“{actor.unit}”）；"
-                           "代他人申请请在本单位登记委托。")
+    raise PermissionDenied(said("您是“%(unit)s”的工作人员，只能在本单位窗口收件（办理地点选“%(unit)s”）；"
+                           "代他人申请请在本单位登记委托。", unit=actor.unit))
 
 
 def check_mandate(conn: Connection, actor: Actor, front: str | None, mandate: dict[str, Any] | None
@@ -66,13 +69,13 @@ def check_mandate(conn: Connection, actor: Actor, front: str | None, mandate: di
     agency = front is not None and level_of(front) == "village" and "clerk" in actor.roles and not actor.is_admin
     if mandate is None:
         if agency:
-            raise OnewindowError("村代办员代为申请须登记申请人的委托：委托人姓名、身份证号码、委托书签署日期。")
+            raise OnewindowError(said("村代办员代为申请须登记申请人的委托：委托人姓名、身份证号码、委托书签署日期。"))
         return None
     if not isinstance(mandate, dict):
-        raise OnewindowError("委托（mandate）必须是一个对象，含委托人姓名、身份证号码和委托书签署日期。")
+        raise OnewindowError(said("委托（mandate）必须是一个对象，含委托人姓名、身份证号码和委托书签署日期。"))
     missing = [label for key, label in MANDATE_FIELDS.items() if not str(mandate.get(key) or "").strip()]
     if missing:
-        raise OnewindowError(f"委托信息不完整，缺少：{'、'.join(missing)}。")
+        raise OnewindowError(said("委托信息不完整，缺少：%(missing)s。", missing='、'.join(missing)))
     return {**{k: str(mandate[k]) for k in MANDATE_FIELDS}, "agent": actor.username, "agent_unit": front,
             "scope": str(mandate.get("scope") or "全程代办")}
 
@@ -84,7 +87,7 @@ def places(db: Database, item_code: str) -> list[tuple[str, str]]:
         meta = conn.execute(latest_versions(process_versions.c.metadata).where(items.c.code == item_code)
                             ).scalar_one_or_none()
         if meta is None:
-            raise NotFound(f"事项 {item_code} 不存在或尚未部署；请从事项列表中选择。")
+            raise NotFound(said("事项 %(item_code)s 不存在或尚未部署；请从事项列表中选择。", item_code=item_code))
         units = conn.execute(select(org_units.c.code, org_units.c.name, org_units.c.kind)
                              .order_by(org_units.c.position)).all()
     district = department_unit(meta.get("department") or "") if meta.get("level", "district") == "district" else None
@@ -99,7 +102,7 @@ def case_intake(db: Database, case_no: str, history: list[dict[str, Any]]) -> di
         case = conn.execute(select(cases.c.id, cases.c.unit_code, cases.c.mandate)
                             .where(cases.c.case_no == case_no)).one_or_none()
         if case is None:
-            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+            raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
         names = unit_names(conn)
         given = receipts.of_case(conn, case.id)
     chain = [{"at": e["at"], "actor": e["actor"], "step": e["element_id"],

@@ -23,6 +23,7 @@ from SpiffWorkflow.task import Task
 from sqlalchemy import Connection, func, insert, select
 
 from engine.errors import NotFound, OnewindowError
+from engine.messages import listed, said
 from engine.org.orgtree import department_unit, split_group
 from engine.runtime import notice_texts, supplement
 from engine.runtime.notice_texts import KINDS, REFUSALS
@@ -63,7 +64,7 @@ def issue_notice(ctx: CaseContext, kind: str, element_id: str | None, content: d
     decided by the head of the organ handling the case).
     """
     if kind not in KINDS:
-        raise NoticeError(f"未知的文书种类：{kind}；可用：{'、'.join(KINDS)}")
+        raise NoticeError(said("未知的文书种类：%(kind)s；可用：%(kinds)s", kind=kind, kinds='、'.join(KINDS)))
     guide = _guide(ctx)
     organ_code, organ_name = _organ(ctx, group)
     notice = notice_texts.compose(kind, content, guide, {
@@ -71,10 +72,11 @@ def issue_notice(ctx: CaseContext, kind: str, element_id: str | None, content: d
         "applicant": ctx.case.applicant_name, "organ": organ_name, "issued_at": ctx.now,
         "received_at": ctx.case.created_at, "limits": ctx.specs.limits})
     if kind in REFUSALS and (problems := refusal_problems(notice)):
-        raise NoticeError(f"不能出具{KINDS[kind]}：{'；'.join(problems)}。"
+        raise NoticeError(said("不能出具%(kind)s：%(problems)s。"
                           "行政许可法第三十八条第二款要求不予许可的说明理由，并告知申请行政复议或者提起行政诉讼的权利；"
                           "请流程管理员在事项 item.json 的 guide 中填写 review_body（行政复议机关）和 court"
-                          "（行政诉讼法院）后重新部署，并把本件迁移到新版本。")
+                          "（行政诉讼法院）后重新部署，并把本件迁移到新版本。",
+                          kind=KINDS[kind], problems=listed(problems)))
     number = _next_number(ctx)
     ctx.record("notice_issued", element_id, notice_no=number, kind=kind, title=KINDS[kind], organ=organ_name)
     ctx.receipts.append({"receipt_no": number, "kind": kind, "title": KINDS[kind], "element_id": element_id,
@@ -132,17 +134,17 @@ def refusal_problems(notice: dict[str, Any]) -> list[str]:
     """What a refusal notice lacks, read from its content (not only that the fields are there)."""
     problems = []
     if len(str(notice.get("reason") or "").strip()) < 4:
-        problems.append("缺少不予受理或不予许可的理由")
+        problems.append(said("缺少不予受理或不予许可的理由"))
     if not notice.get("legal_basis"):
-        problems.append("缺少法律依据")
+        problems.append(said("缺少法律依据"))
     appeal = notice.get("appeal") or {}
     body, court, text = (str(appeal.get(k) or "").strip() for k in ("review_body", "court", "text"))
     if not body:
-        problems.append("办事指南未载明行政复议机关")
+        problems.append(said("办事指南未载明行政复议机关"))
     if not court:
-        problems.append("办事指南未载明行政诉讼的人民法院")
+        problems.append(said("办事指南未载明行政诉讼的人民法院"))
     if body and court and not (body in text and court in text and "六十日" in text and "六个月" in text):
-        problems.append("救济途径告知未写明向谁、在多长期限内申请行政复议和提起行政诉讼")
+        problems.append(said("救济途径告知未写明向谁、在多长期限内申请行政复议和提起行政诉讼"))
     return problems
 
 
@@ -199,5 +201,5 @@ def one(db: Database, number: str) -> dict[str, Any]:
         row = conn.execute(select(receipts, cases.c.case_no).join(cases, cases.c.id == receipts.c.case_id)
                            .where(receipts.c.receipt_no == number)).one_or_none()
     if row is None:
-        raise NotFound(f"文书 {number} 不存在；请核对文书编号。")
+        raise NotFound(said("文书 %(number)s 不存在；请核对文书编号。", number=number))
     return dict(row._mapping)

@@ -19,6 +19,7 @@ from SpiffWorkflow.task import Task
 
 from engine.diagrams.scripting import RestrictedEnvironment
 from engine.errors import ScriptError
+from engine.messages import said
 from engine.runtime import taskdata
 from engine.time import clock
 from engine.time.workdays import WorkCalendar
@@ -32,10 +33,10 @@ def workdays(n: int) -> str:
     Working days come from the calendar of the change being made (holidays and overrides included).
     """
     if not isinstance(n, int) or n < 0:
-        raise ScriptError("workdays(n) 需要一个非负整数，例如 workdays(3)")
+        raise ScriptError(said("workdays(n) 需要一个非负整数，例如 workdays(3)"))
     get_calendar = _calendar_of_change.get()
     if get_calendar is None:
-        raise ScriptError("workdays() 只能在办件流转中使用")
+        raise ScriptError(said("workdays() 只能在办件流转中使用"))
     local = clock.now().astimezone(clock.LOCAL_TZ)
     target_day = get_calendar().add_working_days(local.date(), n)
     target = datetime.combine(target_day, local.timetz())

@@ -27,6 +27,7 @@ from SpiffWorkflow.task import Task
 from sqlalchemy import delete, func, insert, select
 
 from engine.errors import OnewindowError
+from engine.messages import said
 from engine.org.assignment import SYSTEM
 from engine.store.tables import audit_events, case_materials, process_versions, receipts
 from engine.store.tables.cases import supplement_waits
@@ -62,8 +63,10 @@ def check_notice(ctx: CaseContext, task: Task, content: dict[str, Any], number: 
     """Refuse a 补正材料通知书 the law does not allow; record a repeated one; open the wait (see the module)."""
     listed = [str(m).strip() for m in content.get("missing_materials") or [] if str(m).strip()]
     if not listed:
-        raise SupplementRefused("补正材料通知书须一次性列明需要补正的全部材料（行政许可法第三十二条第一款第（四）项）；"
-                                "请填写需补正的材料。", field_errors={"missing_materials": ["请列明需补正的全部材料"]})
+        raise SupplementRefused(said("补正材料通知书须一次性列明需要补正的全部材料（行政许可法第三十二条第一款第（四）"
+                                     "项）；"
+                                "请填写需补正的材料。"), field_errors={"missing_materials": [said("请列明需补正的全部材"
+                                                                                        "料")]})
     earlier = ctx.conn.execute(select(receipts.c.receipt_no, receipts.c.content, receipts.c.issued_at)
                                .where(receipts.c.case_id == ctx.case.id, receipts.c.kind == "supplement")
                                .order_by(receipts.c.id)).all()
@@ -72,9 +75,10 @@ def check_notice(ctx: CaseContext, task: Task, content: dict[str, Any], number: 
             case_materials.c.case_id == ctx.case.id, case_materials.c.status == "missing")).scalars().all()
         left_out = [m for m in marked if m not in listed]
         if left_out:
-            raise SupplementRefused(f"补正须一次性告知全部缺少的材料：材料清单中标为“缺”的“{'”“'.join(left_out)}”"
+            raise SupplementRefused(said("补正须一次性告知全部缺少的材料：材料清单中标为“缺”的“%(left_out)s”"
                                     "未列入本通知书；请一并列明（行政许可法第三十二条第一款第（四）项）。",
-                                    field_errors={"missing_materials": ["未列全材料清单中缺少的材料"]})
+                                    left_out='”“'.join(left_out)),
+                                    field_errors={"missing_materials": [said("未列全材料清单中缺少的材料")]})
     else:
         _check_repeat(ctx, task, listed, earlier)
     _open_wait(ctx, number)
@@ -89,19 +93,22 @@ def _check_repeat(ctx: CaseContext, task: Task, listed: list[str], earlier: list
         audit_events.c.case_id == ctx.case.id, audit_events.c.type == "task_completed",
         audit_events.c.seq > last_seq)).scalar_one()
     if not handed_in:
-        raise SupplementRefused(f"本次提交已出具补正材料通知书（{numbers[-1]}），补正应当一次性告知，不得再次要求补正；"
-                                "请等待申请人补正后再审查（行政许可法第三十二条第一款第（四）项）。")
+        raise SupplementRefused(said("本次提交已出具补正材料通知书（%(numbers)s），补正应当一次性告知，"
+                                     "不得再次要求补正；"
+                                "请等待申请人补正后再审查（行政许可法第三十二条第一款第（四）项）。",
+                                numbers=numbers[-1]))
     asked = {str(m).strip() for e in earlier for m in (e.content or {}).get("list") or
              (e.content or {}).get("missing_materials") or []}
     not_new = [m for m in listed if m not in asked]
     if not_new:
-        raise SupplementRefused(f"再次告知补正只能针对申请人按补正通知新提交的材料（{'、'.join(sorted(asked))}）；"
-                                f"“{'”“'.join(not_new)}”在第一次审查时就应一次性告知，现在不能再要求补正。",
-                                field_errors={"missing_materials": ["只能列申请人新提交的材料"]})
+        raise SupplementRefused(said("再次告知补正只能针对申请人按补正通知新提交的材料（%(asked)s）；"
+                                "“%(not_new)s”在第一次审查时就应一次性告知，现在不能再要求补正。",
+                                asked='、'.join(sorted(asked)), not_new='”“'.join(not_new)),
+                                field_errors={"missing_materials": [said("只能列申请人新提交的材料")]})
     reason = str(task.data.get("reason") or "").strip()
     if len(reason) < REASON_MIN:
-        raise SupplementRefused("再次告知补正须写明理由（新提交的材料存在什么问题），该理由将报送电子监察。",
-                                field_errors={"reason": ["请写明再次补正的理由"]})
+        raise SupplementRefused(said("再次告知补正须写明理由（新提交的材料存在什么问题），该理由将报送电子监察。"),
+                                field_errors={"reason": [said("请写明再次补正的理由")]})
     element = task.task_spec.bpmn_id
     ctx.record("supplement_repeated", element, actor=SYSTEM, reason=reason, materials=listed, earlier=numbers)
     message = (f"办件 {ctx.case.case_no}：{ctx.actor.display_name or ctx.actor.username} 再次告知补正"

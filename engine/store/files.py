@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import settings
 from engine.errors import NotFound, OnewindowError
+from engine.messages import said
 from engine.store.db import Database
 from engine.store.tables import attachments, report_files, stored_files
 
@@ -73,7 +74,7 @@ def digest(content: bytes) -> str:
 def _checked_name(sha256: str) -> str:
     """A name is a SHA-256 and nothing else: never a path, never a key prefix someone chose."""
     if not SHA256.match(sha256 or ""):
-        raise FileMissing("文件标识无效：应为 64 位十六进制 SHA-256。")
+        raise FileMissing(said("文件标识无效：应为 64 位十六进制 SHA-256。"))
     return sha256
 
 
@@ -103,7 +104,8 @@ class LocalStore:
         try:
             return self._path(sha256).read_bytes()
         except FileNotFoundError as exc:
-            raise FileMissing(f"文件 {sha256[:12]}… 不在存储目录 {self.root} 中。") from exc
+            raise FileMissing(said("文件 %(sha256)s… 不在存储目录 %(root)s 中。",
+                                   sha256=sha256[:12], root=self.root)) from exc
 
     def exists(self, sha256: str) -> bool:
         return self._path(sha256).exists()
@@ -137,7 +139,7 @@ class DatabaseStore:
             content = conn.execute(select(stored_files.c.content)
                                    .where(stored_files.c.sha256 == _checked_name(sha256))).scalar_one_or_none()
         if content is None:
-            raise FileMissing(f"文件 {sha256[:12]}… 不在数据库的文件表中。")
+            raise FileMissing(said("文件 %(sha256)s… 不在数据库的文件表中。", sha256=sha256[:12]))
         return bytes(content)
 
     def exists(self, sha256: str) -> bool:
@@ -172,7 +174,8 @@ class S3Store:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(sha256))["Body"].read()
         except self.client.exceptions.NoSuchKey as exc:
-            raise FileMissing(f"文件 {sha256[:12]}… 不在对象存储 {self.bucket} 中。") from exc
+            raise FileMissing(said("文件 %(sha256)s… 不在对象存储 %(bucket)s 中。",
+                                   sha256=sha256[:12], bucket=self.bucket)) from exc
 
     def exists(self, sha256: str) -> bool:
         from botocore.exceptions import ClientError
@@ -200,7 +203,8 @@ def backend_name(db: Database) -> str:
     chosen = os.environ.get("ONEWINDOW_FILE_STORE", "").strip().lower()
     if chosen:
         if chosen not in BACKENDS:
-            raise ValueError(f"环境变量 ONEWINDOW_FILE_STORE={chosen!r} 无效：应为 local、database 或 s3。")
+            raise ValueError(said("环境变量 ONEWINDOW_FILE_STORE=%(chosen)r 无效：应为 local、database 或 s3。",
+                                  chosen=chosen))
         return chosen
     if os.environ.get("ONEWINDOW_S3_BUCKET"):
         return "s3"
@@ -222,9 +226,10 @@ def open_store(db: Database, name: str | None = None) -> FileStore:
     if name == "s3":
         bucket = os.environ.get("ONEWINDOW_S3_BUCKET", "").strip()
         if not bucket:
-            raise ValueError("对象存储需要 ONEWINDOW_S3_BUCKET（桶名）；另可设 ONEWINDOW_S3_ENDPOINT（服务地址）。")
+            raise ValueError(said("对象存储需要 ONEWINDOW_S3_BUCKET（桶名）；"
+                                  "另可设 ONEWINDOW_S3_ENDPOINT（服务地址）。"))
         return S3Store(bucket, os.environ.get("ONEWINDOW_S3_ENDPOINT"), os.environ.get("ONEWINDOW_S3_PREFIX", ""))
-    raise ValueError(f"没有名为 {name!r} 的文件存储；可选 local、database、s3。")
+    raise ValueError(said("没有名为 %(name)r 的文件存储；可选 local、database、s3。", name=name))
 
 
 def store(db: Database, content: bytes) -> str:
@@ -238,8 +243,8 @@ def fetch(db: Database, sha256: str) -> bytes:
     """The bytes stored under `sha256`, re-hashed: a changed file is refused, a missing one is `FileMissing`."""
     content = open_store(db).get(sha256)
     if digest(content) != sha256:
-        raise FileDamaged(f"文件 {sha256[:12]}… 已损坏或被改动（内容与登记的 SHA-256 不符），已拒绝提供；"
-                          "请联系管理员用备份恢复。")
+        raise FileDamaged(said("文件 %(sha256)s… 已损坏或被改动（内容与登记的 SHA-256 不符），已拒绝提供；"
+                          "请联系管理员用备份恢复。", sha256=sha256[:12]))
     return content
 
 
@@ -298,7 +303,7 @@ def migrate(db: Database, source_name: str, target_name: str,
     the source is reported, never copied. The source keeps its copies (remove them once `check` passes on
     the target with `ONEWINDOW_FILE_STORE` switched)."""
     if source_name == target_name:
-        raise ValueError(f"来源和目标是同一个文件存储（{source_name}）。")
+        raise ValueError(said("来源和目标是同一个文件存储（%(source_name)s）。", source_name=source_name))
     source, target = open_store(db, source_name), open_store(db, target_name)
     report = MoveReport(source.name, target.name)
     for sha256 in referenced(db):

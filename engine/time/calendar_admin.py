@@ -15,6 +15,7 @@ from sqlalchemy import Connection, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.errors import NotFound, OnewindowError
+from engine.messages import said
 from engine.store.db import Database
 from engine.store.tables import calendar_overrides
 from engine.time import clock
@@ -31,14 +32,15 @@ def set_override(db: Database, day: date, working: bool, reason: str, actor_user
     """Make `day` a working day (`working=True`) or a day off, for `reason`; replaces an earlier override."""
     day = _check_day(day)
     if not isinstance(working, bool):
-        raise OnewindowError("请选择设为工作日还是休息日")
+        raise OnewindowError(said("请选择设为工作日还是休息日"))
     reason = " ".join((reason or "").split())
     if not reason:
-        raise OnewindowError("请填写调整原因（例如：依据国务院办公厅通知调休上班），原因会记录在案")
+        raise OnewindowError(said("请填写调整原因（例如：依据国务院办公厅通知调休上班），原因会记录在案"))
     if len(reason) > MAX_REASON:
-        raise OnewindowError(f"调整原因过长（{len(reason)} 字），请控制在 {MAX_REASON} 字以内")
+        raise OnewindowError(said("调整原因过长（%(reason)s 字），请控制在 %(MAX_REASON)s 字以内",
+                                  reason=len(reason), MAX_REASON=MAX_REASON))
     if not actor_username or len(actor_username) > 64:
-        raise OnewindowError("调整日历须记录操作人（用户名，不超过 64 个字符）")
+        raise OnewindowError(said("调整日历须记录操作人（用户名，不超过 64 个字符）"))
     row = Override(day, working, reason, actor_username, clock.now())
     values = {"day": row.day, "working": row.working, "reason": row.reason, "set_by": row.set_by,
               "set_at": row.set_at}
@@ -63,7 +65,7 @@ def remove_override(db: Database, day: date, actor_username: str) -> Override:
         removed = conn.execute(delete(calendar_overrides).where(calendar_overrides.c.day == day)
                                .returning(*calendar_overrides.c)).one_or_none()
     if removed is None:
-        raise NotFound(f"{day.isoformat()} 没有管理员调整，无需取消；它按法定安排计算")
+        raise NotFound(said("%(day)s 没有管理员调整，无需取消；它按法定安排计算", day=day.isoformat()))
     log.info("calendar override %s removed by %s (was %s: %s, set by %s)", day, actor_username,
              "working" if removed.working else "off", removed.reason, removed.set_by)
     return override_from_row(removed)
@@ -87,7 +89,7 @@ def month_view(db: Database, year: int, month: int) -> list[DayInfo]:
     """Every day of a month: working or off, and why (holiday, 调休, weekend, or the override and its reason)."""
     _check_year(year)
     if not 1 <= month <= 12:
-        raise OnewindowError(f"月份应为 1–12，而不是 {month}")
+        raise OnewindowError(said("月份应为 1–12，而不是 %(month)s", month=month))
     return calendar(db).month(year, month)
 
 
@@ -98,12 +100,13 @@ def day_view(db: Database, day: date) -> DayInfo:
 
 def _check_day(day: date, typo_guard: bool = True) -> date:
     if isinstance(day, datetime) or not isinstance(day, date):
-        raise OnewindowError(f"需要一个日期（如 2026-02-14），而不是 {day!r}")
+        raise OnewindowError(said("需要一个日期（如 2026-02-14），而不是 %(day)r", day=day))
     if typo_guard and not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise OnewindowError(f"{day.isoformat()} 超出可调整的范围（{MIN_YEAR}–{MAX_YEAR} 年），请检查年份")
+        raise OnewindowError(said("%(day)s 超出可调整的范围（%(MIN_YEAR)s–%(MAX_YEAR)s 年），请检查年份",
+                                  day=day.isoformat(), MIN_YEAR=MIN_YEAR, MAX_YEAR=MAX_YEAR))
     return day
 
 
 def _check_year(year: int) -> None:
     if not 1 <= year <= 9998:
-        raise OnewindowError(f"年份 {year} 无效")
+        raise OnewindowError(said("年份 %(year)s 无效", year=year))

@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from engine.errors import OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.orgtree import unit_names
 from engine.runtime.caseclock import working_days_used
 from engine.store.db import Database
@@ -55,8 +56,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     **CARD_POINTS,  # points off per reminder and card, points on per early completion (watchsettings)
     "return": 1, "supplement": 0,  # points off per occurrence
 }
-WEIGHT_LABELS = {"on_time": "按时办结率（权重）", "early": "提前办结率（权重）", "satisfaction": "满意度（权重）",
-                 **CARD_LABELS, "return": "每次退回扣分", "supplement": "每次补正扣分"}
+WEIGHT_LABELS = {"on_time": said("按时办结率（权重）"), "early": said("提前办结率（权重）"),
+                 "satisfaction": said("满意度（权重）"), **CARD_LABELS, "return": said("每次退回扣分"),
+                 "supplement": said("每次补正扣分")}
 RATE_WEIGHTS = ("on_time", "early", "satisfaction")
 RETURN_EVENTS = ("task_returned", "task_withdrawn")
 DECISION_FIELDS = ("decision", "acceptance", "approval", "result")
@@ -141,7 +143,7 @@ def month_period(day: date) -> tuple[date, date]:
 def evaluate(db: Database, date_from: date, date_to: date) -> Performance:
     """Every window's and person's figures for the local dates `date_from`–`date_to` (both included)."""
     if date_to < date_from:
-        raise OnewindowError("结束日期不能早于开始日期。")
+        raise OnewindowError(said("结束日期不能早于开始日期。"))
     since, until = start_of_day(date_from), end_of_day(date_to)
     with db.reading() as conn:
         weights = _weights(conn)
@@ -327,7 +329,7 @@ def weights(db: Database) -> dict[str, float]:
 def set_weights(db: Database, values: dict[str, Any], actor: Any) -> dict[str, float]:
     """An administrator's weights; every one a number from 0 to 100, the three rate weights not all 0."""
     if not actor.is_admin:
-        raise PermissionDenied("只有系统管理员可以设置绩效考核权重。")
+        raise PermissionDenied(said("只有系统管理员可以设置绩效考核权重。"))
     parsed: dict[str, float] = {}
     errors: dict[str, list[str]] = {}
     for key in DEFAULT_WEIGHTS:
@@ -342,6 +344,6 @@ def set_weights(db: Database, values: dict[str, Any], actor: Any) -> dict[str, f
     if not errors and not any(parsed[k] > 0 for k in RATE_WEIGHTS):
         errors["on_time"] = ["按时、提前、满意度三项权重不能全为 0"]
     if errors:
-        raise OnewindowError("权重设置有误，请按提示修改。", field_errors=errors)
+        raise OnewindowError(said("权重设置有误，请按提示修改。"), field_errors=errors)
     put_setting(db, WEIGHTS_KEY, parsed, actor.username)
     return parsed

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.desk import casework
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.org.orgtree import department_unit
 from engine.runtime.change import TERMINAL
@@ -90,10 +91,10 @@ def _own_case(conn: Connection, case_no: str, actor: Actor) -> Any:
                               items.c.department, items.c.code.label("item_code"), items.c.name.label("item_name"))
                        .join(items, items.c.id == cases.c.item_id).where(cases.c.case_no == case_no)).one_or_none()
     if row is None:
-        raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+        raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
     user_id = conn.execute(select(users.c.id).where(users.c.username == actor.username)).scalar_one_or_none()
     if "applicant" not in actor.roles or user_id is None or row.applicant_id != user_id:
-        raise PermissionDenied("只有提出申请的申请人本人可以评价或投诉此办件。")
+        raise PermissionDenied(said("只有提出申请的申请人本人可以评价或投诉此办件。"))
     return row
 
 
@@ -101,20 +102,21 @@ def rate(db: Database, case_no: str, actor: Actor, visit: int, score: int | None
          sub_ratings: dict[str, Any] | None = None, comment: str = "") -> Rated:
     """Record the applicant's rating (score 1–5) or complaint (comment required) of one occasion."""
     if kind not in (RATING, COMPLAINT):
-        raise RatingRefused("评价类型应为评价或投诉。")
+        raise RatingRefused(said("评价类型应为评价或投诉。"))
     text = (comment or "").strip()
     errors = _check(kind, score, sub_ratings or {}, text)
     if errors:
-        raise RatingRefused("评价内容有误，请按提示修改。", field_errors=errors)
+        raise RatingRefused(said("评价内容有误，请按提示修改。"), field_errors=errors)
     stored_score = score if kind == RATING else 0  # a complaint has no score (and no part in the averages)
     try:  # one unit: a rating and the rectification it starts are written together or not at all
         with db.transaction() as conn:
             case = _own_case(conn, case_no, actor)
             occasion = next((o for o in _occasions(conn, case) if o.visit == visit), None)
             if occasion is None:
-                raise RatingRefused("此次办理尚不能评价：可评价每次到窗口办理（以回执为准）和办结后的办件。")
+                raise RatingRefused(said("此次办理尚不能评价：可评价每次到窗口办理（以回执为准）和办结后的办件。"))
             if occasion.rated if kind == RATING else occasion.complained:
-                raise ConflictError(f"您已就此次办理提交过{'评价' if kind == RATING else '投诉'}，不能重复提交。")
+                raise ConflictError(said("您已就此次办理提交过评价，不能重复提交。") if kind == RATING
+                                    else said("您已就此次办理提交过投诉，不能重复提交。"))
             window = case.unit_code or department_unit(case.department)
             routable = conn.execute(select(org_units.c.code).where(org_units.c.code == window)).scalar_one_or_none()
             rectification = None
@@ -126,7 +128,7 @@ def rate(db: Database, case_no: str, actor: Actor, visit: int, score: int | None
                 comment=text, kind=kind, unit_code=window, rated_by=actor.username, rated_at=clock.now(),
                 rectification_case_no=rectification).returning(ratings.c.id)).scalar_one()
     except IntegrityError as exc:
-        raise ConflictError("您已就此次办理提交过评价，不能重复提交。") from exc
+        raise ConflictError(said("您已就此次办理提交过评价，不能重复提交。")) from exc
     return Rated(rating_id, rectification)
 
 
@@ -167,13 +169,14 @@ def rectify_days(db: Database) -> int:
 def set_rectify_days(db: Database, days: Any, actor: Actor) -> int:
     """整改期限: an administrator's working-day limit for rectifications started from now on."""
     if not actor.is_admin:
-        raise PermissionDenied("只有系统管理员可以设置整改期限。")
+        raise PermissionDenied(said("只有系统管理员可以设置整改期限。"))
     try:
         value = int(days)
     except (TypeError, ValueError) as exc:
-        raise RatingRefused("整改期限应为 1—30 个工作日。", field_errors={"rectify_days": ["请填写整数"]}) from exc
+        raise RatingRefused(said("整改期限应为 1—30 个工作日。"),
+                            field_errors={"rectify_days": [said("请填写整数")]}) from exc
     if not 1 <= value <= 30:
-        raise RatingRefused("整改期限应为 1—30 个工作日。", field_errors={"rectify_days": ["1—30"]})
+        raise RatingRefused(said("整改期限应为 1—30 个工作日。"), field_errors={"rectify_days": ["1—30"]})
     put_setting(db, RECTIFY_DAYS_KEY, value, actor.username)
     return value
 

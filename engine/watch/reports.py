@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from engine.errors import NotFound, OnewindowError
+from engine.messages import said
 from engine.org.orgtree import level_of, town_of
 from engine.store import files
 from engine.store.db import Database
@@ -75,7 +76,7 @@ def period_of(kind: str, day: date) -> tuple[str, date, date]:
     if kind == MONTHLY:
         first, last = performance.month_period(day)
         return f"{first:%Y-%m}", first, last
-    raise OnewindowError(f"报表类型应为 {' 或 '.join(KINDS)}。")
+    raise OnewindowError(said("报表类型应为 %(kinds)s。", kinds=", ".join(KINDS)))
 
 
 def build(db: Database, kind: str, day: date) -> Report:
@@ -184,12 +185,12 @@ def read_file(db: Database, kind: str, filename: str) -> bytes:
     """A kept report file's bytes (hash re-checked), refusing anything but `<period>.html|csv` of a known kind."""
     stem, _, suffix = filename.rpartition(".")
     if kind not in KINDS or suffix not in ("html", "csv") or not stem or not all(c.isdigit() or c == "-" for c in stem):
-        raise NotFound("没有这个报表文件。")
+        raise NotFound(said("没有这个报表文件。"))
     with db.reading() as conn:
         sha256 = conn.execute(select(report_files.c.sha256).where(
             report_files.c.kind == kind, report_files.c.name == stem, report_files.c.suffix == suffix)).scalar()
     if sha256 is None:
-        raise NotFound("没有这个报表文件。")
+        raise NotFound(said("没有这个报表文件。"))
     return files.fetch(db, sha256)
 
 
@@ -267,7 +268,7 @@ FEED_FIELDS: dict[str, str] = {
 def feed(db: Database, after: int = 0, limit: int = 100, now: datetime | None = None) -> dict[str, Any]:
     """Case records changed after event `after`, oldest change first; see the module docstring."""
     if after < 0 or not 1 <= limit <= FEED_MAX:
-        raise OnewindowError(f"after 须为非负整数，limit 须在 1—{FEED_MAX} 之间。")
+        raise OnewindowError(said("after 须为非负整数，limit 须在 1—%(feed_max)s 之间。", feed_max=FEED_MAX))
     settled = (now or clock.now()) - FEED_LAG
     with db.reading() as conn:
         events = conn.execute(select(audit_events.c.id, audit_events.c.case_id)

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select, update
 
 from engine.desk import casework
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.org.assignment import Actor
 from engine.org.orgtree import department_unit, unit_names
 from engine.runtime.casewarnings import set_chase_deadline
@@ -45,15 +46,17 @@ class SupervisionRefused(OnewindowError):
 
 def require_supervisor(actor: Actor) -> None:
     if not SUPERVISE_ROLES.intersection(actor.roles):
-        raise PermissionDenied("只有电子监察人员可以进行监察操作（确认预警、督办、发起异常处理）。")
+        raise PermissionDenied(said("只有电子监察人员可以进行监察操作（确认预警、督办、发起异常处理）。"))
 
 
 def _note(note: str | None, required: bool, what: str) -> str:
     text = (note or "").strip()
     if required and not text:
-        raise SupervisionRefused(f"请写明{what}的事由。", field_errors={"note": [f"请填写{what}事由"]})
+        raise SupervisionRefused(said("请写明%(what)s的事由。",
+                                      what=what), field_errors={"note": [said("请填写%(what)s事由", what=what)]})
     if len(text) > NOTE_MAX:
-        raise SupervisionRefused(f"{what}事由不能超过 {NOTE_MAX} 字。", field_errors={"note": ["内容过长"]})
+        raise SupervisionRefused(said("%(what)s事由不能超过 %(note_max)s 字。",
+                                      what=what, note_max=NOTE_MAX), field_errors={"note": [said("内容过长")]})
     return text
 
 
@@ -101,20 +104,20 @@ def list_warnings(db: Database, filters: WarningFilter = WarningFilter(), limit:
 def acknowledge_warning(db: Database, warning_id: int, actor: Actor, note: str = "") -> str:
     """确认预警: the supervisor has seen this warning; recorded in the case's chain. Returns the case number."""
     require_supervisor(actor)
-    text = _note(note, False, "确认")
+    text = _note(note, False, said("确认"))
     with db.reading() as conn:
         case_no = conn.execute(select(cases.c.case_no).join(case_warnings, case_warnings.c.case_id == cases.c.id)
                                .where(case_warnings.c.id == warning_id)).scalar_one_or_none()
     if case_no is None:
-        raise NotFound(f"预警 {warning_id} 不存在；请刷新预警列表。")
+        raise NotFound(said("预警 %(warning_id)s 不存在；请刷新预警列表。", warning_id=warning_id))
 
     def acknowledge(ctx: CaseContext) -> str:
         row = ctx.conn.execute(select(case_warnings).where(case_warnings.c.id == warning_id,
                                                            case_warnings.c.case_id == ctx.case.id)).one()
         if row.acknowledged_at is not None:
             who = ctx.conn.execute(select(users.c.display_name).where(users.c.username == row.acknowledged_by)
-                                   ).scalar_one_or_none() or "其他监察人员"
-            raise ConflictError(f"此预警已由{who}确认；请刷新预警列表。")
+                                   ).scalar_one_or_none() or said("其他监察人员")
+            raise ConflictError(said("此预警已由%(who)s确认；请刷新预警列表。", who=who))
         ctx.conn.execute(update(case_warnings).where(case_warnings.c.id == warning_id)
                          .values(acknowledged_by=actor.username, acknowledged_at=ctx.now))
         ctx.record("warning_acknowledged", row.element_id, level=row.level, kind=row.kind, note=text)
@@ -140,9 +143,9 @@ def acknowledge_many(db: Database, warning_ids: list[int], actor: Actor, note: s
     require_supervisor(actor)
     wanted = list(dict.fromkeys(warning_ids))
     if not wanted:
-        raise SupervisionRefused("请先勾选要确认的预警。")
+        raise SupervisionRefused(said("请先勾选要确认的预警。"))
     if len(wanted) > BATCH_MAX:
-        raise SupervisionRefused(f"一次最多确认 {BATCH_MAX} 条预警；请分批确认。")
+        raise SupervisionRefused(said("一次最多确认 %(batch_max)s 条预警；请分批确认。", batch_max=BATCH_MAX))
     with db.reading() as conn:
         case_of = dict(conn.execute(select(case_warnings.c.id, cases.c.case_no)
                                     .join(cases, cases.c.id == case_warnings.c.case_id)
@@ -174,20 +177,20 @@ def chase_case(db: Database, case_no: str, actor: Actor, note: str = "", days: i
     (`days=0`: a chase recorded before there were chase deadlines). Returns the recipients.
     """
     require_supervisor(actor)
-    text = _note(note, False, "催办")
+    text = _note(note, False, said("催办"))
     if days is None:
         with db.reading() as conn:
             days = chase_days(conn)
 
     def chase(ctx: CaseContext) -> list[str]:
         if ctx.status in TERMINAL:
-            raise SupervisionRefused(f"办件 {ctx.case.case_no} 已办结，无需催办。")
+            raise SupervisionRefused(said("办件 %(case_no)s 已办结，无需催办。", case_no=ctx.case.case_no))
         open_tasks = ctx.conn.execute(select(task_index.c.element_id, task_index.c.name, task_index.c.candidate_group,
                                              task_index.c.assignee)
                                       .where(task_index.c.case_id == ctx.case.id)
                                       .order_by(task_index.c.element_id)).all()
         if not open_tasks:
-            raise SupervisionRefused(f"办件 {ctx.case.case_no} 当前没有待办环节，无需催办。")
+            raise SupervisionRefused(said("办件 %(case_no)s 当前没有待办环节，无需催办。", case_no=ctx.case.case_no))
         recipients: list[str] = []
         for task in open_tasks:
             for recipient in (f"group:{task.candidate_group}" if task.candidate_group else "role:clerk",
@@ -217,12 +220,12 @@ def open_exception(db: Database, case_no: str, actor: Actor, problem: str) -> st
     transaction, so there is never an exception case its original does not know of.
     """
     require_supervisor(actor)
-    text = _note(problem, True, "异常")
+    text = _note(problem, True, said("异常"))
     with db.transaction() as conn:
         row = conn.execute(select(cases.c.case_no, cases.c.unit_code, items.c.code, items.c.name, items.c.department)
                            .join(items, items.c.id == cases.c.item_id).where(cases.c.case_no == case_no)).one_or_none()
         if row is None:
-            raise NotFound(f"办件 {case_no} 不存在；请核对办件编号。")
+            raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no))
         window = _window_in_tree(conn, row.unit_code, row.department)
         data = {"original_case_no": row.case_no, "original_item": f"{row.code} {row.name}", "window": window,
                 "problem": text, "opened_by": actor.username}
@@ -234,8 +237,8 @@ def open_exception(db: Database, case_no: str, actor: Actor, problem: str) -> st
 def _window_in_tree(conn: Connection, unit_code: str | None, department: str) -> str:
     window = unit_code or department_unit(department)
     if conn.execute(select(org_units.c.code).where(org_units.c.code == window)).scalar_one_or_none() is None:
-        raise SupervisionRefused(f"办件的收件窗口“{window}”不在组织机构中，无法确定责任窗口；"
-                                 "请先在 processes/org.json 中登记该窗口。")
+        raise SupervisionRefused(said("办件的收件窗口“%(window)s”不在组织机构中，无法确定责任窗口；"
+                                 "请先在 processes/org.json 中登记该窗口。", window=window))
     return window
 
 
@@ -276,6 +279,7 @@ def _same_warning(scratch: Database, case_no: str, event: dict[str, Any]) -> int
                                     else case_warnings.c.element_id == event["element_id"])
                              .order_by(case_warnings.c.id)).scalars().first()
     if found is None:
-        raise OnewindowError(f"重新执行时没有与记录相符的预警（{data['level']}/{data['kind']}）可确认")
+        raise OnewindowError(said("重新执行时没有与记录相符的预警（%(level)s/%(kind)s）可确认",
+                                  level=data['level'], kind=data['kind']))
     return found
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from engine.errors import OnewindowError, PermissionDenied
+from engine.messages import said
 from engine.store.db import Database
 from engine.store.tables import watch_settings
 from engine.time import clock
@@ -39,8 +40,9 @@ CARD_POINTS: dict[str, float] = {
     "statutory_card": 10,  # 超过法定时限: the statutory deadline passed (a red card's weight: the law was broken)
     "early_bonus": 2,  # 提前办结加分: per case closed at least one working day before its deadline's day
 }
-CARD_LABELS = {"reminder": "每次临期提醒扣分", "yellow_card": "每张黄牌扣分", "red_card": "每张红牌扣分",
-               "statutory_card": "每次超过法定时限扣分", "early_bonus": "每件提前办结加分"}
+CARD_LABELS = {"reminder": said("每次临期提醒扣分"), "yellow_card": said("每张黄牌扣分"),
+               "red_card": said("每张红牌扣分"), "statutory_card": said("每次超过法定时限扣分"),
+               "early_bonus": said("每件提前办结加分")}
 
 # 督办限期: a supervisor's chase of an overdue case gives it this many working days before a red card.
 CHASE_DAYS_KEY = "chase_days"
@@ -56,13 +58,14 @@ def chase_days(conn: Connection) -> int:
 def set_chase_days(db: Database, value: Any, actor: Any) -> int:
     """An administrator's chase deadline (督办限期), 1–30 working days; it applies to chases made from now on."""
     if not actor.is_admin:
-        raise PermissionDenied("只有系统管理员可以设置督办限期。")
+        raise PermissionDenied(said("只有系统管理员可以设置督办限期。"))
     try:
         days = int(str(value).strip())
     except ValueError:
         days = 0
     if not 1 <= days <= 30:
-        raise OnewindowError("督办限期应为 1—30 个工作日。", field_errors={"chase_days": ["请填写 1—30 的整数"]})
+        raise OnewindowError(said("督办限期应为 1—30 个工作日。"),
+                             field_errors={"chase_days": [said("请填写 1—30 的整数")]})
     put_setting(db, CHASE_DAYS_KEY, days, actor.username)
     return days
 

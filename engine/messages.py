@@ -1,0 +1,103 @@
+"""The engine's sentences, said in Chinese and kept translatable (docs/architecture.md §11a).
+
+The engine has no request and so no language: it says every refusal in Chinese, the district's
+language, which the command line, the logs and the audit trail keep. A page in English needs the same
+sentence in English, so what the engine says is a `Said`: the Chinese text itself (a `str`, usable
+wherever a message was), carrying its message id — the Chinese template with `%(name)s` where a value
+goes — and the values. The web layer installs a translator once (`translate_with`) and reads
+messages through `speak`, which looks the template up in the listener's catalogue and puts the values
+back, each value that is itself a `Said` (转办, 延期 …) translated the same way. Values that are data —
+a case number, an item's name, what a clerk typed — stay as they are.
+
+`said` is the keyword babel extracts from engine/ (`make translations`, `-k said`), so a message is
+written `said("办件 %(case_no)s 不存在；请核对办件编号。", case_no=case_no)`, never as an f-string: an
+f-string makes one sentence per value and none of them can be looked up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+Translator = Callable[[str], str]
+
+
+class Said(str):
+    """A sentence in Chinese that remembers how it was made, so it can be said again in another language."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, values: dict[str, Any]) -> Said:
+        sentence = super().__new__(cls, template % values if values else template)
+        sentence.template = template
+        sentence.values = values
+        return sentence
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (the scheduler's job store) keep the template too
+        return (Said, (self.template, self.values))
+
+
+def said(template: str, **values: Any) -> Said:
+    """A message id with its values: `said("不能%(action)s给本人。", action=said("转办"))`."""
+    return Said(template, values)
+
+
+def to_say(template: str) -> str:
+    """A template whose values come later (`Said(template, values)`), such as a table of the parser's messages:
+    marked here so that babel extracts it (`-k to_say`), returned as it is."""
+    return template
+
+
+class Listed(str):
+    """Sentences joined into one (the reasons a case cannot move, the problems of a notice), each said again
+    in the listener's language and joined by the separator of that language."""
+
+    items: tuple[Any, ...]
+    separator: Said
+
+    def __new__(cls, items: tuple[Any, ...], separator: Said) -> Listed:
+        joined = super().__new__(cls, str(separator).join(str(item) for item in items))
+        joined.items = items
+        joined.separator = separator
+        return joined
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Listed, (self.items, self.separator))
+
+
+SEMICOLON = said("；")
+COMMA = said("，")
+
+
+def listed(items: Iterable[Any], separator: Said = SEMICOLON) -> Listed:
+    """`items` joined by `separator` (；or 、), which `speak` translates item by item."""
+    return Listed(tuple(items), separator)
+
+
+_translator: Translator | None = None
+
+
+def translate_with(translator: Translator | None) -> None:
+    """Install how a template becomes the listener's language (the web app's gettext); None: Chinese only."""
+    global _translator
+    _translator = translator
+
+
+def speak(message: Any) -> Any:
+    """`message` in the listener's language: a `Said` translated with its values, lists and dicts item by
+    item, anything else (data, numbers, a plain `str` nobody marked) as it is."""
+    if isinstance(message, Said):
+        if _translator is None:
+            return str(message)
+        template = _translator(message.template)
+        if not message.values:
+            return template
+        return template % {name: speak(value) for name, value in message.values.items()}
+    if isinstance(message, Listed):
+        return speak(message.separator).join(str(speak(item)) for item in message.items)
+    if isinstance(message, dict):
+        return {key: speak(value) for key, value in message.items()}
+    if isinstance(message, list | tuple):
+        return [speak(item) for item in message]
+    return message

@@ -1,0 +1,237 @@
+"""The engine's refusals in the listener's language (issue 16, item 11; docs/architecture.md §11a).
+
+The engine says every refusal with `said("…%(name)s…", name=value)` (engine/messages.py): Chinese for the
+command line and the logs, and a message id with its values that the web app looks up in the English
+catalogue. Checked here:
+(a) by reading the source: every Chinese text inside a refusal the engine raises or builds is the literal
+    template of a `said()`, never an f-string or a bare literal (which no catalogue can look up), and every
+    `said()` names exactly the placeholders its template has (a missing one would fail at the refusal);
+(b) `speak`: values that are themselves said are translated, lists item by item with the language's
+    separator, data stays as written; a `Said` survives pickling and copying with its template;
+(c) on the web, as a person meets them: a clerk's refused transfer and a missing case read in English on an
+    English page and in Chinese on a Chinese one, and the JSON API stays Chinese;
+(d) the hostile side: a message id a catalogue translates with other placeholders, or a template full of
+    `%`, cannot break the page — the test of the catalogue (tests/test_translations.py) refuses the first,
+    and `said` formats the second only when it has values.
+That every extracted `said()` has an English translation is tests/test_translations.py's job (it extracts
+engine/ with `-k said`).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from conftest import csrf, desk_ops_case, log_in, make_actor
+from markupsafe import escape
+
+from engine.errors import NotFound, OnewindowError
+from engine.messages import COMMA, SEMICOLON, Listed, Said, listed, said, speak, translate_with
+from engine.org import accounts
+from engine.reads import queries
+
+ROOT = Path(__file__).resolve().parent.parent
+CJK = re.compile(r"[\u3400-\u9fff]")
+PLACEHOLDER = re.compile(r"%\((\w+)\)")
+# An exception's class by the ending of its name: every error class the engine defines ends in one of these.
+ERROR_ENDINGS = ("Error", "Refused", "Denied", "NotFound", "Failed", "Damaged", "Required", "Decided", "Definition",
+                 "Missing", "Attempts")
+CATALOGUE = ROOT / "webapp" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+
+
+def _is_said(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "said"
+
+
+def _sources(*folders: str):
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            yield path.relative_to(ROOT), ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _refusals(tree: ast.AST):
+    """The calls that make a refusal: `raise X(…)` and any call of an error class (`return PackageError(…)`)."""
+    calls = [node.exc for node in ast.walk(tree) if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)]
+    calls += [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id.endswith(ERROR_ENDINGS) and node not in calls]
+    return calls
+
+
+def test_every_chinese_text_in_an_engine_refusal_is_a_said_template():
+    problems = []
+    for path, tree in _sources("engine"):
+        for call in _refusals(tree):
+            templates = {id(n.args[0]) for n in ast.walk(call) if _is_said(n) and n.args}
+            for node in ast.walk(call):
+                if isinstance(node, ast.JoinedStr) and any(isinstance(v, ast.Constant) and CJK.search(v.value)
+                                                           for v in node.values):
+                    problems.append(f"{path}:{node.lineno}: an f-string cannot be translated; write said(…, name=…)")
+                elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value)
+                      and id(node) not in templates):
+                    problems.append(f"{path}:{node.lineno}: {node.value[:30]!r} is not inside said(…)")
+    assert problems == []
+
+
+# Lint's modules say findings (problem, fix) that the analyst reads in the studio: all their Chinese is said, but
+# for the words they look for in a form's answers (data, compared) and for docstrings.
+LINT_MODULES = ("lint", "lint_flows", "lint_dmn", "lint_routing", "guide", "parser_words")
+DATA_WORDS = {"REFUSING", "REFUSAL_WORDS"}  # answers that refuse an application, matched in a form's enum
+
+
+def _chinese_outside_said(tree: ast.AST) -> list[tuple[int, str]]:
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            skip.add(id(first.value))  # a docstring
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("said", "to_say") \
+                and node.args:
+            skip.add(id(node.args[0]))
+        if isinstance(node, ast.Compare):
+            skip.update(id(sub) for part in (node.left, *node.comparators) for sub in ast.walk(part))
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in DATA_WORDS for t in node.targets):
+            skip.update(id(sub) for sub in ast.walk(node.value))
+    return [(node.lineno, node.value[:30]) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value)
+            and id(node) not in skip]
+
+
+@pytest.mark.parametrize("module", LINT_MODULES)
+def test_every_chinese_text_of_a_lint_finding_is_said(module):
+    path = ROOT / "engine" / "diagrams" / f"{module}.py"
+    assert _chinese_outside_said(ast.parse(path.read_text(encoding="utf-8"))) == []
+
+
+def test_the_check_above_finds_what_it_is_for():
+    """The AST check must fail on the two shapes it exists to refuse (otherwise it could pass on anything)."""
+    bad = ast.parse('raise NotFound(f"办件 {x} 不存在")\nraise PermissionDenied("不能查看")\n'
+                    'return PackageError(said("%(f)s 有误", f=f), hint="请修正")')
+    calls = list(_refusals(bad))
+    assert len(calls) == 3
+    found = [node for call in calls for node in ast.walk(call)
+             if isinstance(node, ast.JoinedStr | ast.Constant) and isinstance(getattr(node, "value", ""), str)]
+    assert any(isinstance(n, ast.JoinedStr) for n in found) and any(getattr(n, "value", "") == "请修正" for n in found)
+    lint_like = ast.parse('"""说明。"""\nREFUSING = ("不予",)\nif x == "受理":\n    y = (said("未说"), "漏了")\n')
+    assert _chinese_outside_said(lint_like) == [(4, "漏了")]
+
+
+def test_every_said_names_exactly_the_placeholders_of_its_template():
+    problems = []
+    for path, tree in _sources("engine", "webapp"):
+        for node in ast.walk(tree):
+            if not _is_said(node):
+                continue
+            where = f"{path}:{node.lineno}"
+            if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+                problems.append(f"{where}: the template must be one literal text (babel extracts it)")
+                continue
+            wanted = set(PLACEHOLDER.findall(node.args[0].value))
+            if any(k.arg is None for k in node.keywords):  # said(…, **when): the caller's values, checked at run time
+                continue
+            given = {k.arg for k in node.keywords}
+            if wanted != given:
+                problems.append(f"{where}: template wants {sorted(wanted)}, said gives {sorted(given)}")
+    assert problems == []
+
+
+@pytest.fixture
+def english():
+    words = {"办件 %(case_no)s 不能迁移：%(reasons)s": "Case %(case_no)s cannot be moved: %(reasons)s",
+             "办件已办结": "the case is closed", "版本不同": "the versions differ", "；": "; ", "，": ", ",
+             "%(action)s必须填写理由。": "A reason is required to %(action)s.", "转办": "transfer"}
+    translate_with(lambda template: words.get(template, template))
+    yield words
+    translate_with(None)
+
+
+def test_speak_translates_said_values_and_lists_and_keeps_data(english):
+    reasons = listed([said("办件已办结"), "张三的材料", said("版本不同")])
+    message = said("办件 %(case_no)s 不能迁移：%(reasons)s", case_no="20261204000001", reasons=reasons)
+    assert str(message) == "办件 20261204000001 不能迁移：办件已办结；张三的材料；版本不同"
+    assert speak(message) == "Case 20261204000001 cannot be moved: the case is closed; 张三的材料; the versions differ"
+    assert speak(said("%(action)s必须填写理由。", action=said("转办"))) == "A reason is required to transfer."
+    assert speak({"reason": [said("转办"), "外出"]}) == {"reason": ["transfer", "外出"]}
+    assert speak(listed(["甲", "乙"], COMMA)) == "甲, 乙" and speak(42) == 42
+
+
+def test_an_error_reads_in_the_listeners_language_and_keeps_what_it_said(english):
+    exc = OnewindowError(said("%(action)s必须填写理由。", action=said("转办")),
+                         field_errors={"reason": [said("转办")]})
+    assert exc.message == "A reason is required to transfer."
+    assert exc.details == {"field_errors": {"reason": ["transfer"]}}
+    assert str(exc) == "转办必须填写理由。" and exc.said.template == "%(action)s必须填写理由。"
+    translate_with(None)
+    assert exc.message == "转办必须填写理由。" and exc.to_dict()["field_errors"] == {"reason": ["转办"]}
+
+
+def test_a_said_survives_pickling_and_copying_with_its_template():
+    message = said("办件 %(case_no)s 不存在；请核对办件编号。", case_no="20261204000001")
+    joined = listed([message, said("办件已办结")], SEMICOLON)
+    for again in (pickle.loads(pickle.dumps(message)), copy.deepcopy(message)):
+        assert isinstance(again, Said) and again == message and again.values == {"case_no": "20261204000001"}
+    again = pickle.loads(pickle.dumps(joined))
+    assert isinstance(again, Listed) and again == joined and again.items[0].template == message.template
+
+
+def test_percent_signs_in_a_template_without_values_are_kept_as_written():
+    """`said("上限 100%")` has no values, so nothing formats it: no `%%` needed and no ValueError."""
+    assert said("完成率应在 0%—100% 之间。") == "完成率应在 0%—100% 之间。"
+    with pytest.raises(KeyError):  # with values, one the template names and the call forgot fails where it is written
+        said("办件 %(case_no)s 不存在，%(why)s", case_no="1")
+
+
+def _english_for(msgid: str) -> str:
+    with open(CATALOGUE, "rb") as po:
+        entry = next(m for m in read_po(po) if m.id == msgid)
+    assert entry.string and not entry.fuzzy, msgid
+    return entry.string
+
+
+@pytest.fixture
+def case_no(db):
+    for name, groups in (("wang", ["受理窗口"]), ("li", ["受理窗口"]), ("zhao", ["审查组"])):
+        make_actor(db, name, groups)
+    return desk_ops_case(db)
+
+
+def test_a_clerks_refused_transfer_reads_in_english_on_an_english_page(client, db, case_no):
+    accept = next(t.task_id for t in queries.open_tasks(db, case_no=case_no) if t.element_id == "accept")
+    log_in(client, "wang")
+    client.get("/desk?lang=en")
+    token = csrf(client, f"/desk/tasks/{accept}")
+    refused = client.post(f"/desk/tasks/{accept}/transfer", data={"csrf_token": token, "to": "zhao", "reason": "外出"})
+    page = refused.get_data(as_text=True)
+    sentence = _english_for("%(username)s 不在“%(group)s”组，不能%(action)s给他；只能%(action)s给本组其他人员。") % {
+        "username": "zhao", "group": "受理窗口", "action": _english_for("转办")}
+    assert refused.status_code == 422 and str(escape(sentence)) in page
+    assert "不能转办给他" not in page
+    client.get("/desk?lang=zh")
+    page = client.post(f"/desk/tasks/{accept}/transfer",
+                       data={"csrf_token": token, "to": "zhao", "reason": "外出"}).get_data(as_text=True)
+    assert "zhao 不在“受理窗口”组，不能转办给他；只能转办给本组其他人员。" in page  # “” are not escaped
+
+
+def test_a_missing_case_reads_in_english_and_the_api_stays_chinese(client, db, case_no):
+    log_in(client, "wang")
+    client.get("/desk?lang=en")
+    missing = client.get("/cases/99999999999999")
+    english = _english_for("办件 %(case_no)s 不存在；请核对办件编号。") % {"case_no": "99999999999999"}
+    assert missing.status_code == 404 and english in missing.get_data(as_text=True)
+    make_actor(db, "apiwang", ["受理窗口"])
+    token = accounts.issue_token(db, "apiwang", "test")
+    answer = client.get("/api/v1/cases/99999999999999", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 404 and answer.get_json()["message"] == "办件 99999999999999 不存在；请核对办件编号。"
+
+
+def test_the_engine_speaks_chinese_outside_a_request(app):
+    """The scheduler and the command line run without a request: the installed translator keeps Chinese."""
+    with pytest.raises(NotFound) as refused:
+        raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no="1"))
+    assert refused.value.message == "办件 1 不存在；请核对办件编号。"
+
