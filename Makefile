@@ -30,8 +30,9 @@ run: install
 	$(BIN)/onewindow init --demo
 	$(BIN)/onewindow serve --host 127.0.0.1 --port 5000
 
+# The suite over every CPU (pytest-xdist): each worker has its own databases, browser and ports.
 test: install browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

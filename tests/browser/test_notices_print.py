@@ -69,5 +69,6 @@ def test_the_applicant_opens_the_refusal_from_follow_up_and_prints_it(page: Page
     assert (round(float(first.mediabox.width)), round(float(first.mediabox.height))) == (595, 842)  # A4 in points
 
     page.emulate_media(media="screen")
-    download = page.request.get(page.locator("#notice-pdf").get_attribute("href"))
+    # the PDF embeds the Noto CJK font, which takes seconds to subset when other tests share the CPUs
+    download = page.request.get(page.locator("#notice-pdf").get_attribute("href"), timeout=60_000)
     assert download.ok and download.headers["content-type"] == "application/pdf" and download.body()[:5] == b"%PDF-"
