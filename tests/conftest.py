@@ -39,11 +39,12 @@ POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_UR
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_password_hashing():
     """argon2 at its smallest cost: the suite creates hundreds of users, and a login test checks the
-    verify path, not the cost parameters (production keeps argon2's defaults)."""
+    verify path, not the cost parameters. Yields production's hasher (argon2's defaults), which
+    tests/test_password_cost.py checks once."""
     from argon2 import PasswordHasher
 
     default, accounts._hasher = accounts._hasher, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    yield
+    yield default
     accounts._hasher = default
 
 
