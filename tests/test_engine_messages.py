@@ -235,3 +235,17 @@ def test_the_engine_speaks_chinese_outside_a_request(app):
         raise NotFound(said("办件 %(case_no)s 不存在；请核对办件编号。", case_no="1"))
     assert refused.value.message == "办件 1 不存在；请核对办件编号。"
 
+
+
+def test_a_batch_claims_refusals_are_named_in_english(client, db, case_no):
+    """批量签收 names each task it could not claim, and why: both said by the engine, both in the page's language."""
+    accept = next(t.task_id for t in queries.open_tasks(db, case_no=case_no) if t.element_id == "accept")
+    log_in(client, "zhao")  # not in the accepting group
+    client.get("/desk?lang=en")
+    token = csrf(client, "/desk")
+    page = client.post("/desk/claim", data={"csrf_token": token, "task": [accept, "no-such-task"]},
+                       follow_redirects=True).get_data(as_text=True)
+    refusal = _english_for("您不属于“%(group)s”组，不能%(action)s此任务；请由该组成员办理。") % {
+        "group": "受理窗口", "action": _english_for("签收")}
+    assert str(escape(refusal)) in page and _english_for("一项已办结或不存在的任务") in page
+    assert "不能签收此任务" not in page

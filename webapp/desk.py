@@ -26,7 +26,7 @@ from engine.errors import (
     PermissionDenied,
     StaleTaskError,
 )
-from engine.messages import said
+from engine.messages import said, speak
 from engine.org.assignment import check_may_handle
 from engine.reads import queries, story
 from engine.time.clock import end_of_day, local_date
@@ -193,7 +193,7 @@ def claim_many():
     if done.claimed:
         flash(_("已签收 %(n)s 项任务。", n=len(done.claimed)), "success")
     if done.failed:
-        flash(_("以下任务未能签收：") + _("；").join(_("%(label)s：%(value)s", label=who, value=why)
+        flash(_("以下任务未能签收：") + _("；").join(_("%(label)s：%(value)s", label=speak(who), value=speak(why))
                                                      for who, why in done.failed), "error")
     return redirect(back)
 

@@ -33,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.errors import OnewindowError
+from engine.messages import speak
 from engine.runtime import incidents
 from engine.time import clock
 from engine.watch import dashboard, performance, ratings, reports, supervision, watchlist, watchsettings
@@ -130,7 +131,7 @@ def acknowledge_many():
     if result.acknowledged:
         flash(_("已确认办件 %(cases)s 的预警。", cases="、".join(result.acknowledged)), "success")
     for case_no, why in result.failed:
-        flash(_("办件 %(case)s 的预警未能确认：%(why)s", case=case_no, why=why), "error")
+        flash(_("办件 %(case)s 的预警未能确认：%(why)s", case=speak(case_no), why=speak(why)), "error")
     return redirect(_back())
 
 

@@ -183,7 +183,7 @@ def claim_tasks(db: Database, task_ids: list[str], actor: Actor) -> Claimed:
     if len(wanted) > BATCH_MAX:
         raise OnewindowError(said("一次最多签收 %(batch_max)s 项任务；请分批签收。", batch_max=BATCH_MAX))
     with db.reading() as conn:
-        named = {r.task_id: f"办件 {r.case_no}“{r.name}”" for r in conn.execute(
+        named = {r.task_id: said("办件 %(case_no)s“%(step)s”", case_no=r.case_no, step=r.name) for r in conn.execute(
             select(task_index.c.task_id, task_index.c.case_no, task_index.c.name)
             .where(task_index.c.task_id.in_(wanted)))}
     result = Claimed([], [])
@@ -191,7 +191,7 @@ def claim_tasks(db: Database, task_ids: list[str], actor: Actor) -> Claimed:
         try:
             result.claimed.append(claim_task(db, task_id, actor))
         except OnewindowError as exc:  # refused (not in the group), taken or finished meanwhile
-            result.failed.append((named.get(task_id, "一项已办结或不存在的任务"), exc.message))
+            result.failed.append((named.get(task_id, said("一项已办结或不存在的任务")), exc.said))
     return result
 
 

@@ -157,7 +157,7 @@ def acknowledge_many(db: Database, warning_ids: list[int], actor: Actor, note: s
         except PermissionDenied:
             raise
         except OnewindowError as exc:
-            result.failed.append((case_of.get(warning_id, f"预警 {warning_id}"), exc.message))
+            result.failed.append((case_of.get(warning_id, said("预警 %(id)s", id=warning_id)), exc.said))
         else:
             if case_no not in result.acknowledged:
                 result.acknowledged.append(case_no)
