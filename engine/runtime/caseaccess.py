@@ -18,7 +18,7 @@ concern the actor.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from engine.errors import PermissionDenied
 from engine.messages import said
@@ -77,8 +77,11 @@ def within(unit: str, ancestor: str) -> bool:
     return unit == ancestor or unit.startswith(ancestor + "/")
 
 
+_USER_ID = select(users.c.id).where(users.c.username == bindparam("b_username"))
+
+
 def user_id(conn: Connection, username: str) -> int | None:
-    return conn.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
+    return conn.execute(_USER_ID, {"b_username": username}).scalar_one_or_none()
 
 
 def require_concerned(db: Database, case_no: str, actor: Actor) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, bindparam, exists, select
 
 from engine.diagrams.specs import ProcessSpecs
 from engine.errors import NotFound, OnewindowError, PermissionDenied
@@ -27,9 +27,12 @@ MANDATE_FIELDS = {"principal": "委托人姓名", "principal_id_number": "委托
 WITHDRAW = "withdraw"  # an item withdrawn from the centre (S-9, recorded by `engine.catalogue.governance`)
 
 
+_WITHDRAWN = select(exists().where(catalogue_changes.c.item_code == bindparam("b_code"),
+                                   catalogue_changes.c.kind == WITHDRAW))
+
+
 def is_withdrawn(conn: Connection, item_code: str) -> bool:
-    return bool(conn.execute(select(exists().where(catalogue_changes.c.item_code == item_code,
-                                                   catalogue_changes.c.kind == WITHDRAW))).scalar())
+    return bool(conn.execute(_WITHDRAWN, {"b_code": item_code}).scalar())
 
 
 def ensure_offered(conn: Connection, item_code: str) -> None:
