@@ -383,6 +383,7 @@ def save_case(ctx: CaseContext) -> None:
         "lock_version": row.lock_version + 1, "audit_seq": seq, "audit_head": head, "updated_at": ctx.now,
         "closed_at": ctx.now if closing else row.closed_at, **ctx.clock,
         **({"version_id": ctx.moved_to_version} if ctx.moved_to_version is not None else {}),
+        **({"case_no": row.case_no, "query_code_hash": row.query_code_hash} if ctx.opening else {}),
     })
     if result.rowcount != 1:
         raise ConflictError(said("办件 %(case_no)s 刚被他人修改，本次操作未保存；请刷新后重试。", case_no=row.case_no))
