@@ -1,5 +1,6 @@
 """A foreign investor in the browser (issue 16, item 11): opens the hall in Chinese, follows the header's
-"English" link, reads the hall, a guide and the registration page in English, and the link back says
+"English" link, reads the hall, a guide, a refused follow-up (the engine's own refusal) and the registration
+page in English, and the link back says
 中文 and returns to the same page — with axe on every page and no console error."""
 
 from __future__ import annotations
@@ -46,6 +47,20 @@ def test_an_investor_switches_to_english_and_back_on_the_same_page(page: Page, s
     screenshot("investor-03-register-en")
     axe("registration in English")
 
+    # An engine refusal (engine/messages.py) on a public page reads in English too: a wrong query code.
+    page.goto("/hall/follow")
+    page.fill("#case_no", "20261204000001")
+    page.fill("#code", "123456")
+    logged = len(errors)
+    page.click("button[type=submit]")
+    expect(page.locator("main")).to_contain_text("The case number or query code is incorrect")
+    expect(page.locator("main")).not_to_contain_text("办件编号或查询码不正确")
+    assert [e for e in errors[logged:] if "404" not in e] == []  # Chromium logs the refusal's own status, 404
+    del errors[logged:]
+    screenshot("investor-04-follow-refused-en")
+    axe("a refused follow-up in English")
+
+    page.goto("/register")
     back = page.locator("#lang-switch")
     expect(back).to_have_text("中文")
     expect(back).to_have_attribute("lang", "zh-CN")
