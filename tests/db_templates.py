@@ -90,21 +90,30 @@ def postgres_fill(db: Database, source: str | None) -> None:
     DELETE, not TRUNCATE: TRUNCATE makes new files for every table and index and syncs them at commit
     (0.3–0.8 s a test), DELETE of a test's few rows takes milliseconds. Replica mode (superuser) switches
     triggers off for this transaction only: the audit tables' append-only triggers refuse a DELETE, and
-    the foreign keys need no checking between two states the platform itself wrote.
+    the foreign keys need no checking between two states the platform itself wrote. All of it goes to the
+    server as one string (one round trip instead of some ninety statements).
     """
+    statements = ["SET LOCAL session_replication_role = replica"]
+    statements += [f"DELETE FROM {table}" for table in reversed(TABLES)]
+    statements += [f"INSERT INTO {table} SELECT * FROM {source}.{table}" for table in TABLES if source]
+    statements += [f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), COALESCE(MAX({column}), 0) + 1, "
+                   f"false) FROM {table}" for table, column in _serials(db)]
     with db.transaction() as conn:
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for table in reversed(TABLES):
-            conn.execute(text(f"DELETE FROM {table}"))
-        for table in TABLES if source else ():
-            conn.execute(text(f"INSERT INTO {table} SELECT * FROM {source}.{table}"))
-        for table, column in conn.execute(SERIALS).all():
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-                              f"COALESCE(MAX({column}), 0) + 1, false) FROM {table}"))
+        conn.exec_driver_sql(";\n".join(statements))
 
+
+def _serials(db: Database) -> list[tuple[str, str]]:
+    """The (table, column) pairs that draw ids from a sequence in `db`'s schema, read once per schema."""
+    if db.url not in _SERIALS_OF:
+        with db.reading() as conn:
+            _SERIALS_OF[db.url] = [(table, column) for table, column in conn.execute(SERIALS)]
+    return _SERIALS_OF[db.url]
+
+
+_SERIALS_OF: dict[str, list[tuple[str, str]]] = {}
 
 SERIALS = text("SELECT table_name, column_name FROM information_schema.columns "
-               "WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'")
+               "WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%' ORDER BY 1, 2")
 
 
 class Snapshots:
