@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from lxml import etree
 from sqlalchemy import delete, insert, select, update
 
@@ -26,7 +24,7 @@ from engine import settings
 from engine.catalogue.deployment import DeployResult, deploy_package
 from engine.diagrams.bpmn import BPMN_NS
 from engine.diagrams.filenames import name_problem
-from engine.diagrams.forms import json_problem, schema_problem
+from engine.diagrams.forms import json_problem, schema_error, schema_problem
 from engine.diagrams.lint import LintReport, lint_package
 from engine.diagrams.lint_routing import known_groups
 from engine.diagrams.package import (
@@ -190,11 +188,8 @@ def check_form(name: str, text: str) -> dict[str, Any]:
     allows), so every form file gets the same check; a schema with fields must describe an object.
     """
     document = _json_object(name, text)
-    try:
-        Draft202012Validator.check_schema(document)
-    except SchemaError as exc:
-        raise PackageError(said("%(name)s: 不是有效的 JSON Schema（%(exc)s）。",
-                                name=name, exc=schema_problem(exc))) from exc
+    if exc := schema_error(text):
+        raise PackageError(said("%(name)s: 不是有效的 JSON Schema（%(exc)s）。", name=name, exc=schema_problem(exc)))
     if "properties" in document and document.get("type", "object") != "object":
         raise PackageError(said("%(name)s: 表单必须描述一个对象（\"type\": \"object\"）。", name=name))
     return document

@@ -11,8 +11,6 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
@@ -27,6 +25,7 @@ from engine.diagrams.bpmn import (
     user_tasks,
 )
 from engine.diagrams.filenames import name_problem
+from engine.diagrams.forms import schema_error
 from engine.diagrams.guide import appeal_problems, guide_problems
 from engine.diagrams.package import ProcessPackage
 from engine.diagrams.parser_words import in_words
@@ -190,9 +189,7 @@ def _lint_form(package: ProcessPackage, form: object, element: str, file: str, s
                         said("修正 JSON 语法"), element, file)]
     if not schema:
         return []
-    try:
-        Draft202012Validator.check_schema(document)
-    except SchemaError as exc:
+    if exc := schema_error(text):
         return [Finding("error", said("表单“%(form)s”不是有效的 JSON Schema：%(message)s", form=form,
                                       message=exc.message),
                         said("按 JSON Schema draft 2020-12 修正表单"), element, file)]
