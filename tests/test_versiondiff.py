@@ -118,3 +118,26 @@ def test_the_version_list_and_the_diff_page(db, joint, client):
     diagram = client.get("/studio/items/DEMO-001/versions/2/process.bpmn")
     assert diagram.mimetype == "application/xml" and b"chase_environment" in diagram.data
     assert client.get("/studio/items/NOPE/versions").status_code == 404
+
+
+def test_the_diff_page_speaks_english_on_an_english_studio(db, joint, client):
+    """The diff's summary and its aspects' names are the engine's words (`said`): English on an English page,
+    with the elements' own names (data) as they are; the command line's summary stays Chinese."""
+    from conftest import make_actor
+    from test_engine_messages import _english_for
+    from test_web import login, text
+
+    package = load_package(PROCESSES / "demo-joint-review")
+    files = dict(package.files)
+    files[JOINT] = files[JOINT].replace('name="受理"', 'name="受理审查"', 1)
+    deploy_package(db, ProcessPackage(package.metadata, files), "liu")
+    make_actor(db, "liu", [], ["analyst"])
+    login(client, "liu")
+    page = text(client.get("/studio/items/DEMO-001/diff?from=1&to=2&lang=en"))
+    counts = ", ".join(_english_for(f"{verb} %(n)s") % {"n": n} for verb, n in (("新增", 0), ("删除", 0), ("修改", 1)))
+    summary = _english_for("第 %(old)s 版 → 第 %(new)s 版：元素%(counts)s%(extra)s") % {
+        "old": 1, "new": 2, "counts": counts, "extra": ""}
+    assert summary in page and _english_for("名称") in page and "受理审查" in page
+    assert "版 → 第" not in page and "元素新增" not in page
+    with db.reading() as conn:
+        assert diff_versions(conn, "DEMO-001", 1, 2).summary == "第 1 版 → 第 2 版：元素新增 0，删除 0，修改 1"

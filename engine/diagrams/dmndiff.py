@@ -18,6 +18,7 @@ from lxml import etree
 from engine.diagrams.package import SHARED_PREFIX
 from engine.diagrams.safexml import parse_xml
 from engine.errors import OnewindowError
+from engine.messages import COMMA, listed, said
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,11 @@ class RuleChange:
 
     @property
     def summary(self) -> str:
-        verb = {"added": "新增规则", "removed": "删除规则", "changed": "修改规则"}[self.status]
-        detail = "，".join(f"{c.column} {c.old or '（空）'} → {c.new or '（空）'}" for c in self.cells)
-        return f"{self.decision}：{verb}“{self.label}”" + (f"（{detail}）" if detail else "")
+        verb = {"added": said("新增规则"), "removed": said("删除规则"), "changed": said("修改规则")}[self.status]
+        detail = listed([said("%(column)s %(old)s → %(new)s", column=c.column, old=c.old or said("（空）"),
+                              new=c.new or said("（空）")) for c in self.cells], COMMA)
+        return said("%(decision)s：%(verb)s“%(label)s”%(detail)s", decision=self.decision, verb=verb, label=self.label,
+                    detail=said("（%(detail)s）", detail=detail) if self.cells else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "decision": self.decision, "rule_id": self.rule_id, "label": self.label,
@@ -66,7 +69,7 @@ def _text(node: etree._Element) -> str:
 def _column(node: etree._Element, index: int, kind: str) -> str:
     expression = _children(node, "inputExpression")
     return (node.get("label") or node.get("name") or (_text(expression[0]) if expression else "")
-            or f"{kind}{index + 1}")
+            or said("%(kind)s%(n)s", kind=kind, n=index + 1))
 
 
 Rule = tuple[str, dict[str, str]]  # label, column → cell text
@@ -81,14 +84,14 @@ def decision_rules(name: str, text: str) -> dict[tuple[str, str], tuple[str, Rul
     found: dict[tuple[str, str], tuple[str, Rule]] = {}
     for decision in (e for e in root.iter() if isinstance(e.tag, str) and etree.QName(e).localname == "decision"):
         for table in _children(decision, "decisionTable"):
-            inputs = [_column(c, i, "条件") for i, c in enumerate(_children(table, "input"))]
-            outputs = [_column(c, i, "结果") for i, c in enumerate(_children(table, "output"))]
+            inputs = [_column(c, i, said("条件")) for i, c in enumerate(_children(table, "input"))]
+            outputs = [_column(c, i, said("结果")) for i, c in enumerate(_children(table, "output"))]
             for position, rule in enumerate(_children(table, "rule")):
                 cells = dict(zip(inputs, map(_text, _children(rule, "inputEntry")), strict=False))
                 cells.update(zip(outputs, map(_text, _children(rule, "outputEntry")), strict=False))
                 description = " ".join((_text_of(rule, "description")).split())
                 given = "，".join(f"{k} = {v}" for k, v in list(cells.items())[:len(inputs)] if v not in ("", "-"))
-                label = description or given or f"第 {position + 1} 行（任意条件）"
+                label = description or given or said("第 %(n)s 行（任意条件）", n=position + 1)
                 found[(decision.get("id") or "", rule.get("id") or f"#{position}")] = (
                     decision.get("name") or decision.get("id") or name, (label, cells))
     return found

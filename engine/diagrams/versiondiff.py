@@ -22,6 +22,7 @@ from engine.diagrams.bpmn import BPMN_NS, FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY
 from engine.diagrams.dmndiff import RuleChange, rule_changes
 from engine.diagrams.package import SHARED_PREFIX
 from engine.diagrams.safexml import parse_xml
+from engine.messages import COMMA, listed, said
 
 # Containers and bookkeeping that are not elements an analyst draws (their contents are compared).
 _SKIPPED_TAGS = frozenset({"definitions", "laneSet", "collaboration", "extensionElements", "documentation",
@@ -34,17 +35,20 @@ _FORM_PROPERTIES = (FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY)
 
 # What an aspect is called on the studio's page.
 ASPECT_NAMES = {
-    "type": "类型", "name": "名称", "lane": "泳道", "form": "表单", "ui_form": "界面表单", "timer": "定时器",
-    "condition": "条件", "default": "默认路径", "flow": "连线", "event": "事件类型", "attached_to": "附着于",
-    "interrupting": "中断", "called": "调用流程", "script": "脚本", "pre_script": "前置脚本",
-    "post_script": "后置脚本", "property:clock": "计时标记（clock）",
-    "property:stepLimitDays": "环节时限（stepLimitDays）",
-    "property:notify": "通知（notify）", "property:caseStatus": "办件状态（caseStatus）",
+    "type": said("类型"), "name": said("名称"), "lane": said("泳道"), "form": said("表单"),
+    "ui_form": said("界面表单"), "timer": said("定时器"), "condition": said("条件"), "default": said("默认路径"),
+    "flow": said("连线"), "event": said("事件类型"), "attached_to": said("附着于"), "interrupting": said("中断"),
+    "called": said("调用流程"), "script": said("脚本"), "pre_script": said("前置脚本"),
+    "post_script": said("后置脚本"), "property:clock": said("计时标记（clock）"),
+    "property:stepLimitDays": said("环节时限（stepLimitDays）"),
+    "property:notify": said("通知（notify）"), "property:caseStatus": said("办件状态（caseStatus）"),
 }
 
 
 def aspect_name(aspect: str) -> str:
-    return ASPECT_NAMES.get(aspect) or (f"属性 {aspect.split(':', 1)[1]}" if aspect.startswith("property:") else aspect)
+    if aspect in ASPECT_NAMES:
+        return ASPECT_NAMES[aspect]
+    return said("属性 %(name)s", name=aspect.split(":", 1)[1]) if aspect.startswith("property:") else aspect
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class GuideChange:
 
     @property
     def summary(self) -> str:
-        return f"{self.label}：{_shown(self.old)} → {_shown(self.new)}"
+        return said("%(label)s：%(old)s → %(new)s", label=self.label, old=_shown(self.old), new=_shown(self.new))
 
 
 @dataclass
@@ -138,13 +142,15 @@ class VersionDiff:
 
     @property
     def summary(self) -> str:
-        counts = [f"新增 {len(self.by_status('added'))}", f"删除 {len(self.by_status('removed'))}",
-                  f"修改 {len(self.by_status('changed'))}"]
-        extra = [f"表单文件 {len(self.files)}"] if self.files else []
-        extra += [f"决策表规则 {len(self.rules)}"] if self.rules else []
+        counts = [said("新增 %(n)s", n=len(self.by_status("added"))),
+                  said("删除 %(n)s", n=len(self.by_status("removed"))),
+                  said("修改 %(n)s", n=len(self.by_status("changed")))]
+        extra = [said("表单文件 %(n)s", n=len(self.files))] if self.files else []
+        extra += [said("决策表规则 %(n)s", n=len(self.rules))] if self.rules else []
         extra += [c.summary for c in self.guide]
-        return f"第 {self.old_number} 版 → 第 {self.new_number} 版：元素" + "，".join(counts) + \
-            ("；" + "；".join(extra) if extra else "")
+        return said("第 %(old)s 版 → 第 %(new)s 版：元素%(counts)s%(extra)s", old=self.old_number,
+                    new=self.new_number, counts=listed(counts, COMMA),
+                    extra=said("；%(more)s", more=listed(extra)) if extra else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {"item_code": self.item_code, "from": self.old_number, "to": self.new_number,
@@ -253,7 +259,7 @@ def _file_diffs(old_files: dict[str, str], new_files: dict[str, str]) -> list[Fi
             out.append(FileDiff(name, "added" if before is None else "removed"))
         elif name.endswith(".dmn"):
             rules = tuple(rule_changes({name: before}, {name: after}))
-            notes = (f"规则变更 {len(rules)} 条",) if rules else ("表头或格式已修改（规则未变）",)
+            notes = (said("规则变更 %(n)s 条", n=len(rules)),) if rules else (said("表头或格式已修改（规则未变）"),)
             out.append(FileDiff(name, "changed", notes, rules))
         elif _json_or_none(before) != _json_or_none(after) or _json_or_none(after) is None:
             out.append(FileDiff(name, "changed", tuple(_form_notes(before, after))))
@@ -271,7 +277,7 @@ def _form_notes(old_text: str, new_text: str) -> list[str]:
     """What a changed JSON Schema form changed: fields added or removed, fields that became (not) required."""
     old, new = _json_or_none(old_text), _json_or_none(new_text)
     if not isinstance(old, dict) or not isinstance(new, dict):
-        return ["内容已修改"]
+        return [said("内容已修改")]
     old_fields, new_fields = old.get("properties") or {}, new.get("properties") or {}
     old_required, new_required = set(old.get("required") or []), set(new.get("required") or [])
     def named(k: str) -> str:  # by its title as the clerk reads it, the key beside it for the analyst
@@ -279,16 +285,17 @@ def _form_notes(old_text: str, new_text: str) -> list[str]:
         title = prop.get("title") if isinstance(prop, dict) else None
         return f"“{title}”（{k}）" if title else k
 
-    notes = [f"新增字段 {named(k)}" for k in new_fields if k not in old_fields]
-    notes += [f"删除字段 {named(k)}" for k in old_fields if k not in new_fields]
-    notes += [f"字段 {named(k)} 的定义已修改" for k in new_fields if k in old_fields and old_fields[k] != new_fields[k]]
-    notes += [f"字段 {named(k)} 改为必填" for k in sorted(new_required - old_required)]
-    notes += [f"字段 {named(k)} 改为选填" for k in sorted(old_required - new_required)]
-    return notes or ["内容已修改（字段未变）"]
+    notes = [said("新增字段 %(field)s", field=named(k)) for k in new_fields if k not in old_fields]
+    notes += [said("删除字段 %(field)s", field=named(k)) for k in old_fields if k not in new_fields]
+    notes += [said("字段 %(field)s 的定义已修改", field=named(k))
+              for k in new_fields if k in old_fields and old_fields[k] != new_fields[k]]
+    notes += [said("字段 %(field)s 改为必填", field=named(k)) for k in sorted(new_required - old_required)]
+    notes += [said("字段 %(field)s 改为选填", field=named(k)) for k in sorted(old_required - new_required)]
+    return notes or [said("内容已修改（字段未变）")]
 
 
-GOVERNED_GUIDE_FIELDS = {"committed_limit_days": "承诺时限（工作日）", "statutory_limit_days": "法定时限（工作日）",
-                         "materials": "申请材料"}
+GOVERNED_GUIDE_FIELDS = {"committed_limit_days": said("承诺时限（工作日）"),
+                         "statutory_limit_days": said("法定时限（工作日）"), "materials": said("申请材料")}
 
 
 def guide_changes(old_metadata: dict[str, Any], new_metadata: dict[str, Any]) -> list[GuideChange]:
@@ -300,9 +307,11 @@ def guide_changes(old_metadata: dict[str, Any], new_metadata: dict[str, Any]) ->
 
 def _shown(value: Any) -> str:
     if value is None:
-        return "（无）"
+        return said("（无）")
     if isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value):
-        return "、".join(str(v["name"]) + ("" if v.get("required", True) else "（选）") for v in value) or "（无）"
+        names = [str(v["name"]) if v.get("required", True) else said("%(name)s（选）", name=str(v["name"]))
+                 for v in value]
+        return listed(names, said("、")) if names else said("（无）")
     return str(value)
 
 
