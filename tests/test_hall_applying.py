@@ -190,3 +190,17 @@ def test_a_valid_next_wins_over_the_home_and_a_foreign_one_does_not(client, db, 
     away = client.post("/login?next=//evil.example", data={"username": "watcher", "password": "secret-pw",
                                                            "csrf_token": csrf(client)})
     assert away.headers["Location"] == "/watch"
+
+
+def test_the_common_questions_are_asked_in_english_on_an_english_page(client, db, hall):
+    """The questions every item asks (engine/runtime/applications.py, said) follow the page's language; the
+    item's own questions are its data, as written."""
+    from markupsafe import escape
+    from test_engine_messages import _english_for
+
+    log_in(client, "13700001111")
+    english = client.get(f"{ITEM}?lang=en").get_data(as_text=True)
+    assert str(escape(_english_for("申请人姓名"))) in english and str(escape(_english_for("联系电话"))) in english
+    assert "申请人姓名" not in english and "11 位手机号码" not in english
+    chinese = client.get(f"{ITEM}?lang=zh").get_data(as_text=True)
+    assert "申请人姓名" in chinese and "11 位手机号码，用于接收办理进度通知" in chinese

@@ -21,6 +21,7 @@ from engine.diagrams import procedure
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, FormValidationError, NotFound, OnewindowError, PermissionDenied
 from engine.hall import follow, mycases, phone
+from engine.messages import speak
 from engine.org.orgtree import level_of
 from engine.reads import queries
 from engine.runtime import applications, intake, receipts
@@ -53,7 +54,8 @@ def _apply_form(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The application form of an item: the common part, where it comes in, and for clerks the mandate."""
     places = intake.places(get_db(), code)
     own = catalogue.application_form(get_db(), code)
-    schema = applications.schema_with(own[0] if own else {})  # what the engine accepts, nothing else
+    # What the engine accepts, nothing else; its common questions in the page's language (the item's own as written).
+    schema = speak(applications.schema_with(own[0] if own else {}))
     schema["required"] = ["applicant_name", *schema["required"]]  # the hall asks whom the case is for
     schema["properties"]["unit"] = {"type": "string", "title": _("办理地点"), "enum": [c for c, _label in places]}
     ui = {**APPLY_UI, **(own[1] if own else {}), "unit": {"ui:enumNames": [label for _c, label in places],

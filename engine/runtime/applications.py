@@ -22,12 +22,12 @@ from engine.messages import said
 MAX_BYTES = 64 * 1024  # the whole application as JSON; files travel as attachments, never as data
 ID_NUMBER_PATTERN = "^[0-9]{17}[0-9Xx]$"
 COMMON_PROPERTIES: dict[str, Any] = {
-    "applicant_name": {"type": "string", "title": "申请人姓名", "minLength": 1, "maxLength": 64},
-    "id_number": {"type": "string", "title": "身份证号码", "pattern": ID_NUMBER_PATTERN,
-                  "description": "18 位居民身份证号码"},
-    "phone": {"type": "string", "title": "联系电话", "pattern": "^1[0-9]{10}$",
-              "description": "11 位手机号码，用于接收办理进度通知"},
-    "application_note": {"type": "string", "title": "申请说明", "maxLength": 500},
+    "applicant_name": {"type": "string", "title": said("申请人姓名"), "minLength": 1, "maxLength": 64},
+    "id_number": {"type": "string", "title": said("身份证号码"), "pattern": ID_NUMBER_PATTERN,
+                  "description": said("18 位居民身份证号码")},
+    "phone": {"type": "string", "title": said("联系电话"), "pattern": "^1[0-9]{10}$",
+              "description": said("11 位手机号码，用于接收办理进度通知")},
+    "application_note": {"type": "string", "title": said("申请说明"), "maxLength": 500},
 }
 
 
