@@ -13,7 +13,7 @@ from conftest import ACCEPT_DATA, DATA_DIR, make_actor
 from test_audit_integrity import run_case
 from test_audit_web import login, text_of, views_of
 
-from engine.audit.replay import ReplayReport, Step
+from engine.audit.replay import ReplayReport, Step, replay_case
 from engine.catalogue.deployment import deploy_package
 from engine.desk.casework import claim_task, complete_task, release_task, start_case
 from engine.desk.clockops import extend_deadline
@@ -255,3 +255,18 @@ def test_an_escalation_names_the_task_it_opened_and_called_processes_are_named_f
     assert views[1]["title"] == "计时触发「3个工作日未办结」 → 进入「分管领导督办审批」"
     assert views[1]["done_before"] == ["accept"] and views[2]["done_before"] == ["accept", "overdue"]
     assert views[0]["names"]["district"] == "区民政局审批" and views[2]["title"] == "办理「区民政局审批」"
+
+
+def test_the_replay_verdict_reads_in_english_on_an_english_page(client, db, auditor, running):
+    """The verdict is the engine's sentence (audit/replay.py, said): English for an auditor who chose it."""
+    from markupsafe import escape
+    from test_engine_messages import _english_for
+
+    login(client, "shenji")
+    client.get("/audit?lang=en")
+    body = text_of(client.get(f"/audit/cases/{running}/replay"))
+    report = replay_case(db, running)
+    verdict = _english_for("办件 %(case_no)s：重新执行 %(n)s 次变更，结果与记录完全一致") % {
+        "case_no": running, "n": len(report.steps)}
+    assert str(escape(verdict)) in body and "结果与记录完全一致" not in body
+    assert report.summary.endswith("结果与记录完全一致")  # the engine itself says it in Chinese

@@ -95,8 +95,10 @@ class ReplayReport:
     @property
     def summary(self) -> str:
         if self.identical:
-            return f"办件 {self.case_no}：重新执行 {len(self.steps)} 次变更，结果与记录完全一致"
-        return f"办件 {self.case_no}：重新执行结果与记录不一致 — {self.divergence}"
+            return said("办件 %(case_no)s：重新执行 %(n)s 次变更，结果与记录完全一致", case_no=self.case_no,
+                        n=len(self.steps))
+        return said("办件 %(case_no)s：重新执行结果与记录不一致 — %(divergence)s", case_no=self.case_no,
+                    divergence=self.divergence)
 
     def to_dict(self) -> dict[str, Any]:
         return {"case_no": self.case_no, "identical": self.identical, "divergence": self.divergence,
@@ -132,7 +134,7 @@ def _replay(db: Database, scratch: Database, case_no: str, history: list[dict[st
             step = Step(index, first["at"], first["actor"], kind, first["element_id"], _comparable(group),
                         [{"error": exc.message}])
             steps.append(step)
-            failure = f"第 {index + 1} 次变更（{first['at']}）重新执行失败：{exc.message}"
+            failure = said("第 %(n)s 次变更（%(at)s）重新执行失败：%(why)s", n=index + 1, at=first["at"], why=exc.said)
             return ReplayReport(case_no, False, steps, failure)
         produced_all = queries.case_history(scratch, case_no)
         produced = produced_all[seen:]
@@ -146,7 +148,7 @@ def _replay(db: Database, scratch: Database, case_no: str, history: list[dict[st
         if not step.identical:
             return ReplayReport(case_no, False, steps, _first_difference(index, group, step))
     if _shape(load_workflow(db, case_no)) != _shape(load_workflow(scratch, case_no)):
-        return ReplayReport(case_no, False, steps, "所有事件一致，但重新执行得到的流程状态与存储的状态不同")
+        return ReplayReport(case_no, False, steps, said("所有事件一致，但重新执行得到的流程状态与存储的状态不同"))
     return ReplayReport(case_no, True, steps)
 
 
@@ -291,12 +293,13 @@ def _first_difference(index: int, group: list[dict[str, Any]], step: Step) -> st
     for position, (recorded, produced) in enumerate(zip(step.recorded, step.produced, strict=False)):
         if recorded != produced:
             seq = group[position]["seq"] if position < len(group) else "?"
-            return (f"第 {index + 1} 次变更（{step.at}），事件 {seq}：记录为 {_brief(recorded)}，"
-                    f"重新执行得到 {_brief(produced)}")
-    longer, label = (step.recorded, "记录中多出") if len(step.recorded) > len(step.produced) else \
-        (step.produced, "重新执行多出")
+            return said("第 %(n)s 次变更（%(at)s），事件 %(seq)s：记录为 %(recorded)s，重新执行得到 %(produced)s",
+                        n=index + 1, at=step.at, seq=seq, recorded=_brief(recorded), produced=_brief(produced))
+    longer, label = (step.recorded, said("记录中多出")) if len(step.recorded) > len(step.produced) else \
+        (step.produced, said("重新执行多出"))
     extra = longer[min(len(step.recorded), len(step.produced))]
-    return f"第 {index + 1} 次变更（{step.at}）：{label} {_brief(extra)}"
+    return said("第 %(n)s 次变更（%(at)s）：%(label)s %(extra)s", n=index + 1, at=step.at, label=label,
+                extra=_brief(extra))
 
 
 def _brief(event: dict[str, Any]) -> str:
