@@ -192,6 +192,10 @@ def test_the_applicant_rates_from_the_case_page(client, db, world):
                        follow_redirects=True)
     text = done.get_data(as_text=True)
     assert "已启动整改" in text and 'id="given"' in text and "2 不满意" in text
+    english = client.get(f"/hall/cases/{case_no}/rate?lang=en").get_data(as_text=True)  # the scale is the engine's
+    assert "2 dissatisfied" in english and "Courtesy 1" in english
+    assert "不满意" not in english and "服务态度" not in english
+    client.get("/hall?lang=zh")
     login(client, "window")  # staff see the case page without the rating link, and cannot rate
     assert 'id="rating-link"' not in client.get(f"/cases/{case_no}").get_data(as_text=True)
     assert client.get(f"/hall/cases/{case_no}/rate").status_code == 403

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.desk import casework
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
-from engine.messages import said
+from engine.messages import listed, said
 from engine.org.assignment import Actor
 from engine.org.orgtree import department_unit
 from engine.runtime.change import TERMINAL
@@ -34,8 +34,9 @@ from engine.store.tables import cases, items, org_units, ratings, receipts, user
 from engine.time import clock
 from engine.watch.watchsettings import get_setting, put_setting
 
-LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
-ASPECTS = ("服务态度", "办事效率", "窗口环境")
+LABELS = {1: said("非常不满意"), 2: said("不满意"), 3: said("基本满意"), 4: said("满意"), 5: said("非常满意")}
+ASPECTS = (said("服务态度"), said("办事效率"), said("窗口环境"))  # also the keys a rating's sub-scores are kept by
+_ASPECT_OF = {str(aspect): aspect for aspect in ASPECTS}  # a stored key → the aspect as said, to be translated
 RATING, COMPLAINT = "rating", "complaint"
 BAD = 2  # a score at or below this starts a rectification
 RECTIFY_ITEM = "SUP-RECTIFY"
@@ -77,12 +78,14 @@ DAY = "%Y-%m-%d"
 def _occasions(conn: Connection, case: Any) -> list[Occasion]:
     done = {(r.visit, r.kind) for r in conn.execute(select(ratings.c.visit, ratings.c.kind)
                                                      .where(ratings.c.case_id == case.id))}
-    found = [Occasion(n, f"第 {n} 次到窗口：{r.kind}（{clock.local_text(r.issued_at, DAY)}）",
+    found = [Occasion(n, said("第 %(n)s 次到窗口：%(kind)s（%(day)s）", n=n, kind=r.kind,
+                              day=clock.local_text(r.issued_at, DAY)),
                       (n, RATING) in done, (n, COMPLAINT) in done)
              for n, r in enumerate(conn.execute(select(receipts.c.title.label("kind"), receipts.c.issued_at).where(
                  receipts.c.case_id == case.id, receipts.c.kind.in_(AT_THE_WINDOW)).order_by(receipts.c.id)), 1)]
     if case.status in TERMINAL:
-        found.append(Occasion(COMPLETION, "办结", (COMPLETION, RATING) in done, (COMPLETION, COMPLAINT) in done))
+        found.append(Occasion(COMPLETION, said("办结"), (COMPLETION, RATING) in done,
+                              (COMPLETION, COMPLAINT) in done))
     return found
 
 
@@ -135,16 +138,16 @@ def rate(db: Database, case_no: str, actor: Actor, visit: int, score: int | None
 def _check(kind: str, score: int | None, sub_ratings: dict[str, Any], text: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if kind == RATING and (not isinstance(score, int) or isinstance(score, bool) or score not in LABELS):
-        errors["score"] = ["请选择 1—5 分（非常不满意 … 非常满意）"]
+        errors["score"] = [said("请选择 1—5 分（非常不满意 … 非常满意）")]
     for aspect, value in sub_ratings.items():
         if aspect not in ASPECTS:
-            errors[aspect] = [f"分项应为：{'、'.join(ASPECTS)}"]
+            errors[aspect] = [said("分项应为：%(aspects)s", aspects=listed(ASPECTS, said("、")))]
         elif value not in (None, "") and (not isinstance(value, int) or value not in LABELS):
-            errors[aspect] = ["分项评分应为 1—5 分"]
+            errors[aspect] = [said("分项评分应为 1—5 分")]
     if kind == COMPLAINT and len(text) < 5:
-        errors["comment"] = ["投诉请写明具体情况（至少 5 个字）"]
+        errors["comment"] = [said("投诉请写明具体情况（至少 5 个字）")]
     if len(text) > COMMENT_MAX:
-        errors["comment"] = [f"不能超过 {COMMENT_MAX} 字"]
+        errors["comment"] = [said("不能超过 %(n)s 字", n=COMMENT_MAX)]
     return errors
 
 
@@ -187,6 +190,7 @@ def of_case(db: Database, case_no: str) -> list[dict[str, Any]]:
         rows = conn.execute(select(ratings).join(cases, cases.c.id == ratings.c.case_id)
                             .where(cases.c.case_no == case_no).order_by(ratings.c.id)).all()
     return [{"visit": r.visit, "kind": r.kind, "score": r.score, "label": LABELS.get(r.score, ""),
-             "sub_ratings": r.sub_ratings, "comment": r.comment, "rated_at": r.rated_at,
+             "sub_ratings": {_ASPECT_OF.get(k, k): v for k, v in (r.sub_ratings or {}).items()},
+             "comment": r.comment, "rated_at": r.rated_at,
              "rectification_case_no": r.rectification_case_no} for r in rows]
 
