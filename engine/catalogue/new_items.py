@@ -111,19 +111,20 @@ def field_problems(db: Database, metadata: dict[str, Any], shape: str) -> dict[s
     found: dict[str, list[str]] = {}
 
     def add(field: str, problem: str, fix: str = "") -> None:
-        found.setdefault(field, []).append(f"{problem}{'：' + fix if fix else ''}。")
+        found.setdefault(field, []).append(said("%(problem)s：%(fix)s。", problem=problem, fix=fix) if fix
+                                           else said("%(problem)s。", problem=problem))
 
     if shape not in SHAPES:
-        add("shape", "请选择事项的流程形态")
+        add("shape", said("请选择事项的流程形态"))
     code = metadata.get("code", "")
     if not CODE_PATTERN.fullmatch(code):
-        add("code", "事项编码只能由大写字母、数字和“-”组成（2–32 位，不以“-”开头）", "如 ZJ-101")
+        add("code", said("事项编码只能由大写字母、数字和“-”组成（2–32 位，不以“-”开头）"), said("如 ZJ-101"))
     elif _code_taken(db, code):
-        add("code", f"事项编码 {code} 已被使用（已部署的事项、processes/ 中的事项文件夹或其他人的新建草稿）",
-            "请换一个未使用的编码")
+        add("code", said("事项编码 %(code)s 已被使用（已部署的事项、processes/ 中的事项文件夹或其他人的新建草稿）",
+                         code=code), said("请换一个未使用的编码"))
     departments = department_choices()
     if departments and metadata.get("department") not in departments:
-        add("department", "实施部门须是组织机构中设有窗口的部门", "从列表中选择")
+        add("department", said("实施部门须是组织机构中设有窗口的部门"), said("从列表中选择"))
     schema_errors = sorted(_validator().iter_errors(metadata), key=lambda e: list(e.path))
     for error in schema_errors:
         path = [str(p) for p in error.absolute_path]

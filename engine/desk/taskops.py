@@ -335,19 +335,19 @@ def _descendants(ctx: CaseContext, task: Task) -> Iterator[Task]:
 def withdrawable(ctx: CaseContext, task: Task, actor: Actor) -> str | None:
     """Why `actor` may not withdraw completed `task`, or None when they may."""
     if task.state != TaskState.COMPLETED or not task.task_spec.manual:
-        return "该环节尚未办理完毕，无需撤回。"
+        return said("该环节尚未办理完毕，无需撤回。")
     if _completed_by(ctx, str(task.id)) != actor.username:
-        return "只能撤回自己办理的环节。"
+        return said("只能撤回自己办理的环节。")
     later = list(_descendants(ctx, task))
     if any(t.task_spec.manual and t.state == TaskState.COMPLETED for t in later):
-        return "后续环节已有人办理，不能撤回；请联系后续办理人退回。"
+        return said("后续环节已有人办理，不能撤回；请联系后续办理人退回。")
     produced = [t for t in later if t.task_spec.manual and t.state == TaskState.READY]
     if not produced:
-        return "办件已办结或已离开该路径，不能撤回。"
+        return said("办件已办结或已离开该路径，不能撤回。")
     taken = [taskdata.assignee(t) or taskdata.delegation(t)["delegate"] for t in produced
              if taskdata.assignee(t) or taskdata.delegation(t)]
     if taken:
-        return f"后续环节已由 {taken[0]} 签收，不能撤回；请联系其退回。"
+        return said("后续环节已由 %(who)s 签收，不能撤回；请联系其退回。", who=taken[0])
     return None
 
 
