@@ -204,14 +204,13 @@ def incidents_page():
 @roles_required("admin")
 def retry_incident(incident_id: int):
     """Operators (admin) only: a retry re-executes the case, which a supervisor never does (S-16)."""
-    return _act(lambda: incidents.retry(get_db(), incident_id, current_user.actor), lambda message: message)
+    return _act(lambda: incidents.retry(get_db(), incident_id, current_user.actor), speak)
 
 
 @bp.route("/incidents/<int:incident_id>/resolve", methods=["POST"])
 @roles_required("admin")
 def resolve_incident(incident_id: int):
-    return _act(lambda: incidents.resolve(get_db(), incident_id, current_user.actor, _note()),
-                lambda message: message)
+    return _act(lambda: incidents.resolve(get_db(), incident_id, current_user.actor, _note()), speak)
 
 
 # --- performance ----------------------------------------------------------------------------------

@@ -188,9 +188,10 @@ def retry(db: Database, incident_id: int, actor: Actor) -> str:
     with db.transaction() as conn:
         row = conn.execute(select(cases.c.id, cases.c.stalled_since).where(cases.c.case_no == incident.case_no)).one()
         if row.stalled_since is not None:
-            return f"办件 {incident.case_no} 已重新执行，但仍然停滞：没有待办任务、定时器或消息。"
+            return said("办件 %(case_no)s 已重新执行，但仍然停滞：没有待办任务、定时器或消息。",
+                        case_no=incident.case_no)
         _close(conn, row.id, incident.kind, clock.now(), actor.username, "重新执行后恢复流转")
-    return f"办件 {incident.case_no} 已重新执行并恢复流转。"
+    return said("办件 %(case_no)s 已重新执行并恢复流转。", case_no=incident.case_no)
 
 
 def resolve(db: Database, incident_id: int, actor: Actor, note: str) -> str:
@@ -200,7 +201,7 @@ def resolve(db: Database, incident_id: int, actor: Actor, note: str) -> str:
         raise IncidentRefused(said("请写明处理结果（1 至 %(note_max)s 字）。",
                                    note_max=NOTE_MAX), field_errors={"note": [said("请填写处理结果")]})
     change_case(db, incident.case_no, actor, lambda ctx: resolution_change(ctx, incident.kind, text))
-    return f"办件 {incident.case_no} 的异常已标记为已处理。"
+    return said("办件 %(case_no)s 的异常已标记为已处理。", case_no=incident.case_no)
 
 
 def _incident_for_operator(db: Database, incident_id: int, actor: Actor):
