@@ -14,14 +14,16 @@ from lxml import etree
 
 from engine.diagrams.bpmn import NS, lane_of
 from engine.diagrams.safexml import parse_xml
+from engine.messages import said
 from engine.org.orgtree import role_of, split_group
 from engine.store.db import Database
 from engine.store.tables import items, latest_versions, process_versions
 
-PUBLIC_ROLES = {
-    "收件窗口": "递件窗口（村、镇代办点或部门窗口）", "受理窗口": "受理窗口", "镇中心": "镇便民服务中心",
-    "区窗口": "区行政服务中心部门窗口", "办理窗口": "办理窗口", "承办": "承办人员", "审核": "审核人员",
-    "批准": "批准（分管领导）", "会审部门": "各会审部门（并联）",
+PUBLIC_ROLES = {  # said: the hall's guide names them in the reader's language
+    "收件窗口": said("递件窗口（村、镇代办点或部门窗口）"), "受理窗口": said("受理窗口"),
+    "镇中心": said("镇便民服务中心"),
+    "区窗口": said("区行政服务中心部门窗口"), "办理窗口": said("办理窗口"), "承办": said("承办人员"),
+    "审核": said("审核人员"), "批准": said("批准（分管领导）"), "会审部门": said("各会审部门（并联）"),
 }
 
 
@@ -85,6 +87,6 @@ def _who(lane: str | None) -> str:
     if role is not None:
         return PUBLIC_ROLES.get(role, role)
     if not lane:
-        return "窗口工作人员"
+        return said("窗口工作人员")
     unit, name = split_group(lane)  # a group lane is said by its unit's own name ("区财政局")
     return unit.rsplit("/", 1)[-1] if unit else name
