@@ -29,7 +29,9 @@ import pytest
 from babel.messages.pofile import read_po
 from conftest import csrf, desk_ops_case, log_in, make_actor
 from markupsafe import escape
+from test_translations import untranslated
 
+from engine.diagrams import guide, lint_routing
 from engine.errors import NotFound, OnewindowError
 from engine.messages import COMMA, SEMICOLON, Listed, Said, listed, said, speak, translate_with
 from engine.org import accounts
@@ -78,37 +80,22 @@ def test_every_chinese_text_in_an_engine_refusal_is_a_said_template():
 
 
 # Lint's modules say findings (problem, fix) that the analyst reads in the studio: all their Chinese is said, but
-# for the words they look for in a form's answers (data, compared) and for docstrings.
+# for docstrings and the words they look for in a form's answers (data, matched in its enum). Read by the same
+# reader as the web's modules (tools/untranslated.py, which knows `said` and `to_say` as gettext).
 LINT_MODULES = ("lint", "lint_flows", "lint_dmn", "lint_routing", "guide", "parser_words")
-DATA_WORDS = {"REFUSING", "REFUSAL_WORDS"}  # answers that refuse an application, matched in a form's enum
+DATA_WORDS = {repr(word) for word in (*guide.REFUSING, *lint_routing.REFUSAL_WORDS)}
 
 
-def _chinese_outside_said(tree: ast.AST) -> list[tuple[int, str]]:
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        first = body[0] if isinstance(body, list) and body else None
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-            skip.add(id(first.value))  # a docstring
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("said", "to_say") \
-                and node.args:
-            skip.add(id(node.args[0]))
-        if isinstance(node, ast.Compare):
-            skip.update(id(sub) for part in (node.left, *node.comparators) for sub in ast.walk(part))
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in DATA_WORDS for t in node.targets):
-            skip.update(id(sub) for sub in ast.walk(node.value))
-    return [(node.lineno, node.value[:30]) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value)
-            and id(node) not in skip]
+def _chinese_outside_said(path: Path) -> list[tuple[int, str]]:
+    return [(line, text) for line, text in untranslated.python_findings(path) if text not in DATA_WORDS]
 
 
 @pytest.mark.parametrize("module", LINT_MODULES)
 def test_every_chinese_text_of_a_lint_finding_is_said(module):
-    path = ROOT / "engine" / "diagrams" / f"{module}.py"
-    assert _chinese_outside_said(ast.parse(path.read_text(encoding="utf-8"))) == []
+    assert _chinese_outside_said(ROOT / "engine" / "diagrams" / f"{module}.py") == []
 
 
-def test_the_check_above_finds_what_it_is_for():
+def test_the_check_above_finds_what_it_is_for(tmp_path):
     """The AST check must fail on the two shapes it exists to refuse (otherwise it could pass on anything)."""
     bad = ast.parse('raise NotFound(f"办件 {x} 不存在")\nraise PermissionDenied("不能查看")\n'
                     'return PackageError(said("%(f)s 有误", f=f), hint="请修正")')
@@ -117,8 +104,10 @@ def test_the_check_above_finds_what_it_is_for():
     found = [node for call in calls for node in ast.walk(call)
              if isinstance(node, ast.JoinedStr | ast.Constant) and isinstance(getattr(node, "value", ""), str)]
     assert any(isinstance(n, ast.JoinedStr) for n in found) and any(getattr(n, "value", "") == "请修正" for n in found)
-    lint_like = ast.parse('"""说明。"""\nREFUSING = ("不予",)\nif x == "受理":\n    y = (said("未说"), "漏了")\n')
-    assert _chinese_outside_said(lint_like) == [(4, "漏了")]
+    lint_like = tmp_path / "lint_like.py"
+    lint_like.write_text('"""说明。"""\nREFUSING = ("不予",)\ny = (said("未说"), to_say("%(a)s 未说"), "漏了")\n',
+                         encoding="utf-8")
+    assert _chinese_outside_said(lint_like) == [(3, "'漏了'")]
 
 
 def test_every_said_names_exactly_the_placeholders_of_its_template():
