@@ -68,6 +68,7 @@ class Listed(str):
 
 SEMICOLON = said("；")
 COMMA = said("，")
+ENUMERATION_COMMA = said("、")
 
 
 def listed(items: Iterable[Any], separator: Said = SEMICOLON) -> Listed:

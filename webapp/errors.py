@@ -9,6 +9,7 @@ traceback itself.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request, url_for
@@ -90,10 +91,7 @@ def _login_url() -> str | None:
 
 def handle_onewindow_error(exc: OnewindowError):
     """The engine's refusal as it said it, in the page's language (`engine.messages`); Chinese under /api/."""
-    if wants_json():
-        with force_locale("zh"):
-            body = exc.to_dict()
-    else:
+    with force_locale("zh") if wants_json() else nullcontext():
         body = exc.to_dict()
     return error_response(exc.status, body, title=_title_for(exc.status))
 

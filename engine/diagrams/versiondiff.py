@@ -22,7 +22,7 @@ from engine.diagrams.bpmn import BPMN_NS, FORM_SCHEMA_PROPERTY, FORM_UI_PROPERTY
 from engine.diagrams.dmndiff import RuleChange, rule_changes
 from engine.diagrams.package import SHARED_PREFIX
 from engine.diagrams.safexml import parse_xml
-from engine.messages import COMMA, listed, said
+from engine.messages import COMMA, ENUMERATION_COMMA, listed, said
 
 # Containers and bookkeeping that are not elements an analyst draws (their contents are compared).
 _SKIPPED_TAGS = frozenset({"definitions", "laneSet", "collaboration", "extensionElements", "documentation",
@@ -311,7 +311,7 @@ def _shown(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value):
         names = [str(v["name"]) if v.get("required", True) else said("%(name)s（选）", name=str(v["name"]))
                  for v in value]
-        return listed(names, said("、")) if names else said("（无）")
+        return listed(names, ENUMERATION_COMMA) if names else said("（无）")
     return str(value)
 
 

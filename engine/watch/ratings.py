@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.desk import casework
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
-from engine.messages import listed, said
+from engine.messages import ENUMERATION_COMMA, listed, said
 from engine.org.assignment import Actor
 from engine.org.orgtree import department_unit
 from engine.runtime.change import TERMINAL
@@ -141,7 +141,7 @@ def _check(kind: str, score: int | None, sub_ratings: dict[str, Any], text: str)
         errors["score"] = [said("请选择 1—5 分（非常不满意 … 非常满意）")]
     for aspect, value in sub_ratings.items():
         if aspect not in ASPECTS:
-            errors[aspect] = [said("分项应为：%(aspects)s", aspects=listed(ASPECTS, said("、")))]
+            errors[aspect] = [said("分项应为：%(aspects)s", aspects=listed(ASPECTS, ENUMERATION_COMMA))]
         elif value not in (None, "") and (not isinstance(value, int) or value not in LABELS):
             errors[aspect] = [said("分项评分应为 1—5 分")]
     if kind == COMPLAINT and len(text) < 5:
