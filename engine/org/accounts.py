@@ -180,7 +180,7 @@ def log_in(db: Database, username: str, password: str, client: str | None) -> Lo
     with db.transaction() as conn:
         ratelimit.count(conn, attempts)
     with db.reading() as conn:
-        user = conn.execute(select(users).where(users.c.username == username)).one_or_none()
+        user = conn.execute(_USER_BY_NAME, {"b_username": username}).one_or_none()
     usable = user is not None and user.password_hash != NO_LOGIN
     matches = _verifies(user.password_hash if usable else _dummy_hash(_hasher), password)
     if not (usable and matches):
