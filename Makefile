@@ -46,7 +46,7 @@ lint: install
 # messages (engine/messages.py), which the web app translates with the same catalogue (docs/architecture.md §11a).
 TRANSLATIONS := webapp/translations
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k said -k to_say --add-location=file --sort-by-file --no-wrap --project=onewindow \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k said -k said_in:1c,2 -k to_say --add-location=file --sort-by-file --no-wrap --project=onewindow \
 	  -o $(TRANSLATIONS)/messages.pot webapp engine
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics

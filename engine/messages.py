@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-Translator = Callable[[str], str]
+Translator = Callable[[str, str | None], str]
 
 
 class Said(str):
@@ -27,20 +27,29 @@ class Said(str):
 
     template: str
     values: dict[str, Any]
+    context: str | None
 
-    def __new__(cls, template: str, values: dict[str, Any]) -> Said:
+    def __new__(cls, template: str, values: dict[str, Any], context: str | None = None) -> Said:
         sentence = super().__new__(cls, template % values if values else template)
         sentence.template = template
         sentence.values = values
+        sentence.context = context
         return sentence
 
     def __reduce__(self) -> tuple[Any, ...]:  # pickles (the scheduler's job store) keep the template too
-        return (Said, (self.template, self.values))
+        return (Said, (self.template, self.values, self.context))
 
 
 def said(template: str, **values: Any) -> Said:
-    """A message id with its values: `said("不能%(action)s给本人。", action=said("转办"))`."""
+    """A message id with its values: `said("不能%(action)s给本人。", action=said_in("action", "转办"))`."""
     return Said(template, values)
+
+
+def said_in(context: str, template: str, **values: Any) -> Said:
+    """A message whose Chinese is the same as another's but whose English is not: the verb 转办 inside a sentence
+    (context "action": "cannot transfer") and the button 转办 ("Transfer"). Extracted with its context
+    (`-k said_in:1c,2`), so the context is a literal too."""
+    return Said(template, values, context)
 
 
 def to_say(template: str) -> str:
@@ -76,11 +85,41 @@ def listed(items: Iterable[Any], separator: Said = SEMICOLON) -> Listed:
     return Listed(tuple(items), separator)
 
 
+def kept(message: Any) -> Any:
+    """`message` as JSON that `unkept` turns back into the same `Said`: for a sentence stored now and read later
+    by someone whose language is not known yet (a personal message, `notifications.said`). Data stays data."""
+    if isinstance(message, Said):
+        return {"said": message.template, "values": {name: kept(value) for name, value in message.values.items()},
+                **({"context": message.context} if message.context else {})}
+    if isinstance(message, Listed):
+        return {"listed": [kept(item) for item in message.items], "separator": kept(message.separator)}
+    if isinstance(message, dict):
+        return {"data": message}
+    if isinstance(message, list | tuple):
+        return [kept(item) for item in message]
+    return message
+
+
+def unkept(record: Any) -> Any:
+    """The sentence `kept` stored; a record it did not write (a plain text) comes back as it is."""
+    if isinstance(record, dict):
+        if "said" in record:
+            return Said(str(record["said"]), {name: unkept(value) for name, value in record["values"].items()},
+                        record.get("context"))
+        if "listed" in record:
+            return Listed(tuple(unkept(item) for item in record["listed"]), unkept(record["separator"]))
+        return record.get("data", record)
+    if isinstance(record, list):
+        return [unkept(item) for item in record]
+    return record
+
+
 _translator: Translator | None = None
 
 
 def translate_with(translator: Translator | None) -> None:
-    """Install how a template becomes the listener's language (the web app's gettext); None: Chinese only."""
+    """Install how a template (and its context, or None) becomes the listener's language (the web app's gettext and
+    pgettext); None: Chinese only."""
     global _translator
     _translator = translator
 
@@ -91,7 +130,7 @@ def speak(message: Any) -> Any:
     if isinstance(message, Said):
         if _translator is None:
             return str(message)
-        template = _translator(message.template)
+        template = _translator(message.template, message.context)
         if not message.values:
             return template
         return template % {name: speak(value) for name, value in message.values.items()}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import pickle
 import re
 from pathlib import Path
@@ -29,13 +30,29 @@ import pytest
 from babel.messages.pofile import read_po
 from conftest import csrf, desk_ops_case, log_in, make_actor
 from markupsafe import escape
+from sqlalchemy import insert, select
 from test_translations import untranslated
 
+from engine.desk import casework, taskops
 from engine.diagrams import guide, lint_routing
 from engine.errors import NotFound, OnewindowError
-from engine.messages import COMMA, SEMICOLON, Listed, Said, listed, said, speak, translate_with
+from engine.messages import (
+    COMMA,
+    SEMICOLON,
+    Listed,
+    Said,
+    kept,
+    listed,
+    said,
+    said_in,
+    speak,
+    translate_with,
+    unkept,
+)
 from engine.org import accounts
 from engine.reads import queries
+from engine.store.tables import cases, notifications
+from engine.time import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -47,7 +64,13 @@ CATALOGUE = ROOT / "webapp" / "translations" / "en" / "LC_MESSAGES" / "messages.
 
 
 def _is_said(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "said"
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("said", "said_in")
+
+
+def _template(call: ast.Call) -> ast.AST | None:
+    """The template argument of a said (the first) or a said_in (the second: the first is its context)."""
+    index = 1 if call.func.id == "said_in" else 0
+    return call.args[index] if len(call.args) > index else None
 
 
 def _sources(*folders: str):
@@ -68,7 +91,7 @@ def test_every_chinese_text_in_an_engine_refusal_is_a_said_template():
     problems = []
     for path, tree in _sources("engine"):
         for call in _refusals(tree):
-            templates = {id(n.args[0]) for n in ast.walk(call) if _is_said(n) and n.args}
+            templates = {id(_template(n)) for n in ast.walk(call) if _is_said(n)}
             for node in ast.walk(call):
                 if isinstance(node, ast.JoinedStr) and any(isinstance(v, ast.Constant) and CJK.search(v.value)
                                                            for v in node.values):
@@ -117,10 +140,11 @@ def test_every_said_names_exactly_the_placeholders_of_its_template():
             if not _is_said(node):
                 continue
             where = f"{path}:{node.lineno}"
-            if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+            template = _template(node)
+            if not isinstance(template, ast.Constant) or not isinstance(template.value, str):
                 problems.append(f"{where}: the template must be one literal text (babel extracts it)")
                 continue
-            wanted = set(PLACEHOLDER.findall(node.args[0].value))
+            wanted = set(PLACEHOLDER.findall(template.value))
             if any(k.arg is None for k in node.keywords):  # said(…, **when): the caller's values, checked at run time
                 continue
             given = {k.arg for k in node.keywords}
@@ -133,8 +157,9 @@ def test_every_said_names_exactly_the_placeholders_of_its_template():
 def english():
     words = {"办件 %(case_no)s 不能迁移：%(reasons)s": "Case %(case_no)s cannot be moved: %(reasons)s",
              "办件已办结": "the case is closed", "版本不同": "the versions differ", "；": "; ", "，": ", ",
-             "%(action)s必须填写理由。": "A reason is required to %(action)s.", "转办": "transfer"}
-    translate_with(lambda template: words.get(template, template))
+             "%(action)s必须填写理由。": "A reason is required to %(action)s.", "转办": "Transfer",
+             ("action", "转办"): "transfer"}
+    translate_with(lambda template, context: words.get((context, template) if context else template, template))
     yield words
     translate_with(None)
 
@@ -144,14 +169,15 @@ def test_speak_translates_said_values_and_lists_and_keeps_data(english):
     message = said("办件 %(case_no)s 不能迁移：%(reasons)s", case_no="20261204000001", reasons=reasons)
     assert str(message) == "办件 20261204000001 不能迁移：办件已办结；张三的材料；版本不同"
     assert speak(message) == "Case 20261204000001 cannot be moved: the case is closed; 张三的材料; the versions differ"
-    assert speak(said("%(action)s必须填写理由。", action=said("转办"))) == "A reason is required to transfer."
-    assert speak({"reason": [said("转办"), "外出"]}) == {"reason": ["transfer", "外出"]}
+    reason = said("%(action)s必须填写理由。", action=said_in("action", "转办"))
+    assert speak(reason) == "A reason is required to transfer."
+    assert speak({"reason": [said("转办"), "外出"]}) == {"reason": ["Transfer", "外出"]}  # the button's word
     assert speak(listed(["甲", "乙"], COMMA)) == "甲, 乙" and speak(42) == 42
 
 
 def test_an_error_reads_in_the_listeners_language_and_keeps_what_it_said(english):
-    exc = OnewindowError(said("%(action)s必须填写理由。", action=said("转办")),
-                         field_errors={"reason": [said("转办")]})
+    exc = OnewindowError(said("%(action)s必须填写理由。", action=said_in("action", "转办")),
+                         field_errors={"reason": [said_in("action", "转办")]})
     assert exc.message == "A reason is required to transfer."
     assert exc.details == {"field_errors": {"reason": ["transfer"]}}
     assert str(exc) == "转办必须填写理由。" and exc.said.template == "%(action)s必须填写理由。"
@@ -175,9 +201,9 @@ def test_percent_signs_in_a_template_without_values_are_kept_as_written():
         said("办件 %(case_no)s 不存在，%(why)s", case_no="1")
 
 
-def _english_for(msgid: str) -> str:
+def _english_for(msgid: str, context: str | None = None) -> str:
     with open(CATALOGUE, "rb") as po:
-        entry = next(m for m in read_po(po) if m.id == msgid)
+        entry = next(m for m in read_po(po) if m.id == msgid and m.context == context)
     assert entry.string and not entry.fuzzy, msgid
     return entry.string
 
@@ -197,7 +223,7 @@ def test_a_clerks_refused_transfer_reads_in_english_on_an_english_page(client, d
     refused = client.post(f"/desk/tasks/{accept}/transfer", data={"csrf_token": token, "to": "zhao", "reason": "外出"})
     page = refused.get_data(as_text=True)
     sentence = _english_for("%(username)s 不在“%(group)s”组，不能%(action)s给他；只能%(action)s给本组其他人员。") % {
-        "username": "zhao", "group": "受理窗口", "action": _english_for("转办")}
+        "username": "zhao", "group": "受理窗口", "action": _english_for("转办", "action")}
     assert refused.status_code == 422 and str(escape(sentence)) in page
     assert "不能转办给他" not in page
     client.get("/desk?lang=zh")
@@ -235,6 +261,47 @@ def test_a_batch_claims_refusals_are_named_in_english(client, db, case_no):
     page = client.post("/desk/claim", data={"csrf_token": token, "task": [accept, "no-such-task"]},
                        follow_redirects=True).get_data(as_text=True)
     refusal = _english_for("您不属于“%(group)s”组，不能%(action)s此任务；请由该组成员办理。") % {
-        "group": "受理窗口", "action": _english_for("签收")}
+        "group": "受理窗口", "action": _english_for("签收", "action")}
     assert str(escape(refusal)) in page and _english_for("一项已办结或不存在的任务") in page
     assert "不能签收此任务" not in page
+
+
+def test_a_kept_sentence_comes_back_the_same_with_its_template():
+    """`notifications.said`: a sentence stored now is said later, in the reader's language, from its template."""
+    sentence = said("%(who)s 将“%(step)s”转办给您%(why)s", who="王五", step="受理",
+                    why=said("：%(text)s", text="外出"))
+    sentence = said("办件 %(case_no)s：%(message)s", case_no="2026", message=sentence)
+    joined = listed([said("转办"), "材料A"], COMMA)
+    for message in (sentence, joined, said("转办"), said_in("action", "转办")):
+        again = unkept(json.loads(json.dumps(kept(message))))
+        assert again == message and type(again) is type(message)
+        assert getattr(again, "context", None) == getattr(message, "context", None)
+        assert kept(again) == kept(message)
+    assert unkept(kept("写好的一句话")) == "写好的一句话"
+    assert unkept({"said": "%(x)s", "values": {"x": {"data": {"said": "不是模板"}}}}).values == {
+        "x": {"said": "不是模板"}}  # data that looks like a record stays data
+
+
+def test_a_transfer_message_reads_in_the_readers_language_and_an_old_row_as_written(client, db, case_no):
+    """The message is written when wang transfers, read later by li: li's English inbox says it in English,
+    the Chinese inbox and the auditor's dossier keep the Chinese sentence, a row sent before `said` existed
+    is shown as it was written."""
+    accept = next(t.task_id for t in queries.open_tasks(db, case_no=case_no) if t.element_id == "accept")
+    casework.claim_task(db, accept, accounts.actor_for(db, "wang"))
+    taskops.transfer_task(db, accept, "li", accounts.actor_for(db, "wang"), "外出办事")
+    with db.transaction() as conn:
+        case_id = conn.execute(select(cases.c.id).where(cases.c.case_no == case_no)).scalar_one()
+        conn.execute(insert(notifications).values(case_id=case_id, recipient="user:li", kind="urge",
+                                                  element_id=None, message="旧消息原样显示", created_at=clock.now()))
+    log_in(client, "li")
+    english = client.get("/desk/messages?lang=en").get_data(as_text=True)
+    expected = _english_for("办件 %(case_no)s：%(message)s") % {"case_no": case_no, "message": _english_for(
+        "%(who)s 将“%(step)s”转办给您%(why)s") % {"who": "wang", "step": "受理", "why": _english_for("：%(text)s") % {
+            "text": "外出办事"}}}
+    assert str(escape(expected)) in english and "转办给您" not in english
+    assert "旧消息原样显示" in english
+    chinese = client.get("/desk/messages?lang=zh").get_data(as_text=True)
+    assert f"办件 {case_no}：wang 将“受理”转办给您：外出办事" in chinese
+    with db.reading() as conn:
+        stored = conn.execute(select(notifications.c.message).where(notifications.c.kind == "transfer")).scalar_one()
+    assert stored == f"办件 {case_no}：wang 将“受理”转办给您：外出办事"  # the dossier's text, unchanged

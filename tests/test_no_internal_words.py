@@ -5,21 +5,32 @@ visible text (what a screen shows and a screen reader says: text, titles, placeh
 searched for what a person should never have to read: the engine's own prefixes (`role:`, `group:`,
 `applicant:`), snake_case ids of elements and form fields (`joint_opinion`, `missing_materials`) and
 English words. What may stay is listed in ALLOWED, each with its reason.
+
+The same crawl in English (issue 16, item 11) looks for the opposite: Chinese the UI wrote. Chinese that
+is data stays — what the catalogue, the org tree and the demo people are named (items, steps, form
+titles, departments, people) and what was typed into the case — so each run of Chinese on an English
+page is looked up in that data, and a run found nowhere in it was written by our templates or the
+engine and has no English. The legal documents (notices, receipts) are Chinese by law and are not
+crawled in English (docs/operators.md §12).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import catalogue_walk
 import pytest
-from conftest import log_in
+from conftest import csrf, log_in
 from lxml import html
+from sqlalchemy import select
 
 from engine.catalogue import demo
 from engine.desk import casework
 from engine.org import accounts
 from engine.reads import queries
+from engine.store.tables import audit_events, cases
 
 PREFIXED = re.compile(r"\b(?:role|group|chief|applicant|user):\S+")
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
@@ -43,7 +54,7 @@ def visible_text(page: str) -> str:
         node.drop_tree()
     attributes = [v for node in tree.iter() if isinstance(node.tag, str)
                   for name in ("title", "placeholder", "aria-label", "alt") if (v := node.get(name))]
-    return " ".join([tree.text_content(), *attributes])
+    return " ".join([*tree.itertext(), *attributes])  # each text node apart: a table's cells are not one word
 
 
 def offending(page: str) -> list[str]:
@@ -106,3 +117,59 @@ def test_the_check_finds_what_it_looks_for():
     page = "<p>审查组 role:supervisor 的 joint_opinion：Pending <b title='missing_materials'>x</b> PDF</p>"
     assert offending(page) == ["Pending", "joint_opinion", "missing_materials", "role:supervisor"]
     assert offending("<p>住宅 80 元；PDF、English、20261204000001</p>") == []
+
+
+ROOT = Path(__file__).resolve().parent.parent
+CHINESE_RUN = re.compile(r"[\u4e00-\u9fff][\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’…—·]*")
+ALLOWED_CHINESE = {"中文": "the language switch names the other language in that language"}
+DOCUMENTS = ("/hall/receipts/",)  # notices and receipts: legal documents, Chinese by law
+
+
+def data_text(db, case_no: str) -> str:
+    """Everything a page may show as data: the catalogue's and forms' files, the org tree, the demo people,
+    the case's own values."""
+    files = [p for folder in ("processes", "forms") for p in (ROOT / folder).rglob("*") if p.is_file()
+             and p.suffix in (".json", ".bpmn", ".dmn", ".md", ".txt")]
+    people = [f"{u.display_name} {u.username}" for u in demo.demo_users()]
+    with db.reading() as conn:
+        events = conn.execute(select(audit_events.c.data).join(cases, cases.c.id == audit_events.c.case_id)
+                              .where(cases.c.case_no == case_no)).scalars().all()
+    values = [json.dumps([queries.case_detail(db, case_no), events], ensure_ascii=False, default=str)]
+    return "\n".join([*(p.read_text(encoding="utf-8") for p in files), *people, *values])
+
+
+def chinese_not_data(page: str, data: str) -> list[str]:
+    runs = {run.rstrip("，。；：、（）”") for run in CHINESE_RUN.findall(visible_text(page))}
+    return sorted(run for run in runs if run not in data and run not in ALLOWED_CHINESE)
+
+
+def english_pages(db, case_no: str) -> dict[str, list[str]]:
+    """The crawl's pages, and the English reader's own: the analyst's studio, the administrator's, the
+    chief's and the other desk tabs."""
+    pages = pages_for(db, case_no)
+    pages["jg-window"] += ["/desk/copies", "/desk/delegated", f"/cases?q={case_no}"]
+    pages["analyst"] = ["/studio/", "/studio/new", "/studio/items/JG-002/versions", "/watch"]
+    pages["admin"] = ["/admin/calendar", "/admin/tokens", "/watch/weights"]
+    pages["chief"] = ["/desk", "/desk/messages", "/cases"]
+    pages[""] += [f"/follow/{case_no}"]
+    return pages
+
+
+def test_no_page_in_english_carries_chinese_the_ui_wrote(client, db, district):
+    data = data_text(db, district)
+    found: dict[str, list[str]] = {}
+    for person, paths in english_pages(db, district).items():
+        with client.session_transaction() as session:
+            session.clear()
+            session["lang"] = "en"  # chosen before logging in: the login keeps it, and says welcome in it
+        if person:
+            client.post("/login", data={"username": person, "password": demo.DEMO_PASSWORD,
+                                        "csrf_token": csrf(client)})
+        for path in paths:
+            if path.startswith(DOCUMENTS):
+                continue
+            response = client.get(path, follow_redirects=True)
+            assert response.status_code in (200, 403, 404), (person, path, response.status_code)
+            if runs := chinese_not_data(response.get_data(as_text=True), data):
+                found[f"{person or 'anonymous'} {path}"] = runs
+    assert found == {}, "\n".join(f"{where}: {' | '.join(runs)}" for where, runs in found.items())

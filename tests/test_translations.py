@@ -44,31 +44,33 @@ CJK = untranslated.CJK
 PENDING: dict[str, str] = {}
 
 
-def _extracted() -> dict[str, list[str]]:
-    """Every message id in the web app's and the engine's sources, with where it is, as `make translations`
-    extracts them (`-k _l -k said -k to_say`: `lazy_gettext as _l` in web tables, `engine.messages` in engine/)."""
+def _extracted() -> dict[str | tuple[str, str], list[str]]:
+    """Every message id in the web app's and the engine's sources (with its context, if it has one: `said_in`),
+    with where it is, as `make translations` extracts them (`-k _l -k said -k said_in:1c,2 -k to_say`:
+    `lazy_gettext as _l` in web tables, `engine.messages` in engine/)."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    found: dict[str, list[str]] = {}
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "said": None, "to_say": None}
+    found: dict[str | tuple[str, str], list[str]] = {}
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "said": None, "said_in": ((1, "c"), 2), "to_say": None}
     for folder in ("webapp", "engine"):
-        for filename, lineno, message, _comments, _context in extract_from_dir(str(ROOT / folder), method_map,
-                                                                              options_map, keywords=keywords):
+        for filename, lineno, message, _comments, context in extract_from_dir(str(ROOT / folder), method_map,
+                                                                             options_map, keywords=keywords):
             for msgid in message if isinstance(message, tuple) else (message,):
                 if msgid:
-                    found.setdefault(msgid, []).append(f"{folder}/{filename}:{lineno}")
+                    found.setdefault((context, msgid) if context else msgid, []).append(f"{folder}/{filename}:{lineno}")
     return found
 
 
-def _english() -> dict[str, object]:
+def _english() -> dict[str | tuple[str, str], object]:
     with open(CATALOGUE / "messages.po", "rb") as po:
-        return {m.id: m for m in read_po(po) if m.id}
+        return {(m.context, m.id) if m.context else m.id: m for m in read_po(po) if m.id}
 
 
 def test_extraction_finds_the_web_apps_messages_and_leaves_notices_out():
     found = _extracted()
     assert "办事大厅" in found and "请先登录。" in found  # a template's and a module's (`N_`)
     assert "办件 %(case_no)s 不存在；请核对办件编号。" in found  # the engine's (`said`)
+    assert ("action", "转办") in found and "转办" in found  # the verb in a sentence, and the button
     assert len(found) > 500
     assert not any("notices/" in where for places in found.values() for where in places)
 
@@ -76,13 +78,13 @@ def test_extraction_finds_the_web_apps_messages_and_leaves_notices_out():
 def test_every_extracted_message_has_an_english_translation():
     english = _english()
     problems = []
-    for msgid, places in sorted(_extracted().items()):
+    for msgid, places in sorted(_extracted().items(), key=str):
         entry = english.get(msgid)
         if entry is None or not str(entry.string).strip():
             problems.append(f"untranslated: {msgid!r} ({places[0]})")
         elif entry.fuzzy:
             problems.append(f"fuzzy (check, then drop the flag): {msgid!r} ({places[0]})")
-        elif sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(entry.string)):
+        elif sorted(PLACEHOLDER.findall(entry.id)) != sorted(PLACEHOLDER.findall(entry.string)):
             problems.append(f"placeholders differ: {msgid!r} -> {entry.string!r}")
         elif CJK.search(entry.string):
             problems.append(f"Chinese left in the English: {msgid!r} -> {entry.string!r}")
@@ -93,7 +95,7 @@ def test_every_extracted_message_has_an_english_translation():
 def test_the_compiled_catalogue_says_what_the_po_says():
     """The .mo is committed (docs/architecture.md, "The English UI"); after editing the .po, `make translations`."""
     with open(CATALOGUE / "messages.mo", "rb") as mo:
-        compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+        compiled = {(m.context, m.id) if m.context else m.id: m.string for m in read_mo(mo) if m.id}
     wanted = {msgid: m.string for msgid, m in _english().items() if m.string and not m.fuzzy}
     assert compiled == wanted, "the .mo is stale: run `make translations` (or `pybabel compile -d webapp/translations`)"
 

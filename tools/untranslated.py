@@ -37,7 +37,8 @@ HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # What a form sends back (`<input type="radio" value="同意">`) is data the engine reads; the person reads
 # the label beside it. Buttons here show their content, never a value.
 VALUE_ATTRIBUTE = re.compile(r"""\bvalue=("[^"]*"|'[^']*')""")
-GETTEXT_NAMES = {"_", "_l", "gettext", "ngettext", "lazy_gettext", "N_", "pgettext", "npgettext", "said", "to_say"}
+GETTEXT_NAMES = {"_", "_l", "gettext", "ngettext", "lazy_gettext", "N_", "pgettext", "npgettext", "said", "said_in",
+                 "to_say"}
 
 
 def template_findings(path: Path) -> list[tuple[int, str]]:

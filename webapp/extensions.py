@@ -20,7 +20,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, gettext, pgettext
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
@@ -60,10 +60,12 @@ def N_(message: str) -> str:
     return message
 
 
-def _engine_words(template: str) -> str:
+def _engine_words(template: str, context: str | None) -> str:
     """An engine message id in this request's language; outside a request (the scheduler, the command
     line, a test calling the engine) the engine speaks Chinese, as it wrote it."""
-    return gettext(template) if has_request_context() else template
+    if not has_request_context():
+        return template
+    return pgettext(context, template) if context else gettext(template)
 
 
 def select_locale() -> str:

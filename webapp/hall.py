@@ -58,7 +58,7 @@ def _apply_form(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
     schema = speak(applications.schema_with(own[0] if own else {}))
     schema["required"] = ["applicant_name", *schema["required"]]  # the hall asks whom the case is for
     schema["properties"]["unit"] = {"type": "string", "title": _("办理地点"), "enum": [c for c, _label in places]}
-    ui = {**APPLY_UI, **(own[1] if own else {}), "unit": {"ui:enumNames": [label for _c, label in places],
+    ui = {**APPLY_UI, **(own[1] if own else {}), "unit": {"ui:enumNames": [speak(label) for _c, label in places],
                                "ui:help": _("不选即到本事项所属部门的窗口办理；村便民服务室代办的，"
                                             "由代办员逐级报送，结果送回该服务室")}}
     if _agent():

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.audit.replay import ReplayReport, Step
+from engine.messages import speak
 from engine.reads import story
 
 from .formatting import (
@@ -53,7 +54,7 @@ def replay_steps(report: ReplayReport, elements: dict[str, dict[str, str]],
                     events=[_event_view(e, elements, names) for e in step.recorded],
                     produced_events=[_event_view(e, elements, names) for e in step.produced],
                     actor_name=names.person(step.actor) if names and step.actor not in (None, "system") else step.actor,
-                    diff=[(key, names.any_title(key) if names else key, _shown(old), _shown(new))
+                    diff=[(key, speak(names.any_title(key)) if names else key, _shown(old), _shown(new))
                           for key, (old, new) in sorted(step.changed.items())],
                     names={i: _element_name(i, elements)
                            for i in {*step.active_after, *completed, *done_before, step.element_id} if i})

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Select, exists, func, insert, select
 from engine.audit import casefiles
 from engine.audit.verify import verify_case
 from engine.errors import NotFound, OnewindowError
-from engine.messages import said
+from engine.messages import said, unkept
 from engine.reads import queries
 from engine.store.db import Database
 from engine.store.tables import (
@@ -39,8 +39,8 @@ PER_PAGE = 50
 EXPORT_CHUNK = 500
 WARNING_FILTERS = ("any", "none", "yellow", "red", "statutory")
 CLOSED_FILTERS = ("open", "closed")
-ATTACHMENTS_NOTE = ("附件存于数据库之外的文件库，按 SHA-256 哈希命名；哈希登记在数据库中。每次查阅案卷都重新读取文件、"
-                    "重新计算哈希：完好＝与登记一致，已损坏＝内容已被改动，缺失＝文件库中已找不到。")
+ATTACHMENTS_NOTE = said("附件存于数据库之外的文件库，按 SHA-256 哈希命名；哈希登记在数据库中。"
+                        "每次查阅案卷都重新读取文件、重新计算哈希：完好＝与登记一致，已损坏＝内容已被改动，缺失＝文件库中已找不到。")
 _USERNAME = re.compile(r"^[\w.@-]{1,64}$")
 
 
@@ -269,9 +269,11 @@ def dossier(db: Database, case_no: str, requested_by: str | None = None) -> dict
                       for e in events if e["type"] == "task_completed"],
         "warnings": detail["clock"]["warnings"],
         "notifications": [{"recipient": n.recipient, "kind": n.kind, "element_id": n.element_id,
-                           "message": n.message, "created_at": iso_utc(n.created_at), "read_at": iso_utc(n.read_at)}
+                           "message": unkept(n.said) if n.said else n.message,
+                           "created_at": iso_utc(n.created_at), "read_at": iso_utc(n.read_at)}
                           for n in sent],
-        "receipts": [{"kind": "application", "title": "申请回执", "case_no": case_no, "item_name": detail["item_name"],
+        "receipts": [{"kind": "application", "title": said("申请回执"), "case_no": case_no,
+                      "item_name": detail["item_name"],
                       "submitted_at": started["at"], "submitted_by": started["actor"],
                       "event_seq": started["seq"], "event_hash": started["hash"]}] if started else [],
         "applicant": person,

@@ -47,12 +47,12 @@ class Shape:
 
 
 SHAPES = {s.key: s for s in (
-    Shape("direct", "即办件", "WT-014", "受理后当场办结：收件、受理、办结、送达。"),
-    Shape("committed", "承诺件", "ZJ-001", "受理后按承诺时限办理：承办、审核、批准、办结出证。"),
-    Shape("joint", "联办件", "ZJ-002", "牵头部门受理，多个部门联合审查（会签）后批准。"),
-    Shape("report-up", "上报件", "MZ-004", "基层收件初审后报区级部门办理。"),
-    Shape("restricted", "控制事项", "ZJ-004", "审查后作出许可或不予许可决定（不予许可须说明理由）。"),
-    Shape("blank", "空白流程", None, "一个开始、受理窗口的一个办理步骤（带表单）和一个结束，从头画起。"),
+    Shape("direct", said("即办件"), "WT-014", said("受理后当场办结：收件、受理、办结、送达。")),
+    Shape("committed", said("承诺件"), "ZJ-001", said("受理后按承诺时限办理：承办、审核、批准、办结出证。")),
+    Shape("joint", said("联办件"), "ZJ-002", said("牵头部门受理，多个部门联合审查（会签）后批准。")),
+    Shape("report-up", said("上报件"), "MZ-004", said("基层收件初审后报区级部门办理。")),
+    Shape("restricted", said("控制事项"), "ZJ-004", said("审查后作出许可或不予许可决定（不予许可须说明理由）。")),
+    Shape("blank", said("空白流程"), None, said("一个开始、受理窗口的一个办理步骤（带表单）和一个结束，从头画起。")),
 )}
 MATERIAL_ROWS = 5
 _LINES = ("legal_basis", "conditions", "procedure")

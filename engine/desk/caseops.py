@@ -21,9 +21,9 @@ from engine.desk.taskops import (
     tell,
 )
 from engine.errors import ConflictError, PermissionDenied
-from engine.messages import said
+from engine.messages import said, said_in
 from engine.org.assignment import Actor
-from engine.runtime import indexes, taskdata
+from engine.runtime import indexes, taskdata, telling
 from engine.runtime.caseaccess import STAFF_ROLES, concerns
 from engine.runtime.change import CaseContext, change_case
 from engine.store.db import Database
@@ -53,10 +53,11 @@ def copy_case(db: Database, case_no: str, recipients: list[str], actor: Actor, n
                 raise TaskOperationError(said("%(name)s 不是工作人员；办件只能抄送给工作人员（申请人凭查询码查看办件）"
                                               "。", name=name),
                                          field_errors={"recipients": [said("只能抄送给工作人员")]})
-        why = reason_text(note, False, said("抄送"))
+        why = reason_text(note, False, said_in("action", "抄送"))
         ctx.record("case_copied", recipients=names, note=why)
         for name in names:
-            tell(ctx, name, "copy", None, f"{display_name(actor)} 抄送给您{after_colon(why)}")
+            tell(ctx, name, "copy", None,
+                 said("%(who)s 抄送给您%(why)s", who=display_name(actor), why=after_colon(why)))
         return ctx.case.case_no
 
     return change_case(db, case_no, actor, copy)
@@ -77,15 +78,14 @@ def urge_case(db: Database, case_no: str, actor: Actor, note: str = "") -> str:
             hours = int(URGE_INTERVAL.total_seconds() // 3600)
             raise ConflictError(said("当前环节已于 %(recent)s 催办过，%(hours)s 小时内不能重复催办；请稍后再试。",
                                      recent=min(recent.values()), hours=hours))
-        why = reason_text(note, False, said("催办"))
+        why = reason_text(note, False, said_in("action", "催办"))
         chased = []
         for task in due:
             holder = taskdata.assignee(task)
             recipient = f"user:{holder}" if holder else f"group:{ctx.group_of(task) or 'clerk'}"
             chased.append({"task_id": str(task.id), "element_id": task.task_spec.bpmn_id, "recipient": recipient})
-            ctx.notifications.append({"recipient": recipient, "kind": "urge", "element_id": task.task_spec.bpmn_id,
-                                      "message": f"办件 {ctx.case.case_no}：“{step_name(task)}”被催办"
-                                                 f"{after_colon(why)}", "created_at": ctx.now})
+            telling.tell(ctx, recipient, "urge", task.task_spec.bpmn_id,
+                     said("“%(step)s”被催办%(why)s", step=step_name(task), why=after_colon(why)))
         ctx.record("case_urged", tasks=chased, note=why)
         return ctx.case.case_no
 

@@ -23,7 +23,7 @@ from engine.desk import countersign
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
 from engine.hall import follow
-from engine.messages import said
+from engine.messages import said, said_in
 from engine.org.assignment import Actor, check_may_handle
 from engine.runtime import applications, indexes, intake, taskdata
 from engine.runtime.caseaccess import user_id
@@ -158,7 +158,7 @@ def claim_task(db: Database, task_id: str, actor: Actor) -> str:
 
     def claim(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("签收"))
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said_in("action", "签收"))
         taskdata.set_assignee(task, actor.username)
         ctx.record("task_claimed", task.task_spec.bpmn_id, task_id=task_id, **_instance(task))
         return ctx.case.case_no
@@ -202,7 +202,7 @@ def release_task(db: Database, task_id: str, actor: Actor) -> str:
 
     def release(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("退回组内"))
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said_in("action", "退回组内"))
         delegation = taskdata.delegation(task)
         if delegation:  # the delegator holds a delegated task until it is confirmed or recalled
             raise ConflictError(said("此任务已委派给 %(delegate)s，请先收回委派再退回组内。",
@@ -221,7 +221,7 @@ def complete_task(db: Database, task_id: str, data: dict[str, Any], actor: Actor
 
 def complete(ctx: CaseContext, task: Task, data: dict[str, Any], actor: Actor) -> str:
     """Inside a change: the handler's submission of an open task."""
-    check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("办理"))
+    check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said_in("action", "办理"))
     if countersign.holds(ctx, task, data, actor):  # 加签 after: kept until the reviewer answers (issue 15, item 11)
         return ctx.case.case_no
     return _run_task(ctx, task, data)

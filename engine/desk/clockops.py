@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.errors import OnewindowError, PermissionDenied
-from engine.messages import said
+from engine.messages import said, said_in
 from engine.org.assignment import Actor
 from engine.org.orgtree import split_group
 from engine.runtime import caseclock, indexes
@@ -182,7 +182,7 @@ def extend_deadline(db: Database, case_no: str, days: Any, reason: Any, actor: A
 
 def check_suspension(ctx: CaseContext, actor: Actor) -> None:
     check_handler(ctx, actor, said("启动特别程序、暂停计时"))
-    caseclock.check_running(ctx, said("暂停计时"))
+    caseclock.check_running(ctx, said_in("action", "暂停计时"))
     if ctx.clock["paused_since"] is not None:
         raise OnewindowError(said("办件已在暂停计时（%(reason)s），"
                              "同一时间只能有一个暂停；请先恢复计时。",

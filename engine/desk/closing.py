@@ -17,17 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.desk import clockops
 from engine.errors import OnewindowError, PermissionDenied
-from engine.messages import said
+from engine.messages import said, said_in
 from engine.org.assignment import Actor
-from engine.runtime import ending, indexes
+from engine.runtime import ending, indexes, telling
 from engine.runtime.caseaccess import concerns, user_id
 from engine.runtime.change import CaseContext, change_case
 from engine.store.db import Database
-from engine.store.tables import users
 
 INPUTS = ("application_withdrawn", "case_terminated")
 ONLINE, WINDOW = "online", "window"
@@ -60,18 +57,8 @@ def _tell_holders(ctx: CaseContext, what: str) -> None:
         recipient = f"group:{group}" if group else "role:clerk"
         if recipient not in seen:
             seen.append(recipient)
-            ctx.notifications.append({"recipient": recipient, "kind": "closed", "element_id": task.task_spec.bpmn_id,
-                                      "message": f"办件 {ctx.case.case_no}：{what}，“{task.task_spec.bpmn_name}”已取消",
-                                      "created_at": ctx.now})
-
-
-def _tell_applicant(ctx: CaseContext, message: str) -> None:
-    if ctx.case.applicant_id is None:
-        return
-    name = ctx.conn.execute(select(users.c.username).where(users.c.id == ctx.case.applicant_id)).scalar_one_or_none()
-    if name and name != ctx.actor.username:
-        ctx.notifications.append({"recipient": f"user:{name}", "kind": "closed", "element_id": None,
-                                  "message": f"办件 {ctx.case.case_no}：{message}", "created_at": ctx.now})
+            telling.tell(ctx, recipient, "closed", task.task_spec.bpmn_id,
+                     said("%(what)s，“%(step)s”已取消", what=what, step=task.task_spec.bpmn_name))
 
 
 def is_applicant(ctx: CaseContext, actor: Actor) -> bool:
@@ -95,9 +82,9 @@ def withdraw_application(db: Database, case_no: str, actor: Actor, statement: st
         elif not ({"clerk", "admin"} & actor.roles) or not concerns(ctx.conn, ctx.case, actor):
             raise PermissionDenied(said("只有办理本办件的窗口人员可以登记申请人的撤回申请。"))
         text = _text(statement, channel == WINDOW, said("申请人撤回申请的陈述"))
-        ending.refuse_if_decided(ctx, said("撤回申请"))
+        ending.refuse_if_decided(ctx, said_in("action", "撤回申请"))
         ctx.record("application_withdrawn", channel=channel, statement=text)
-        _tell_holders(ctx, "申请人已撤回申请")
+        _tell_holders(ctx, said("申请人已撤回申请"))
         return ending.end_case(ctx, ending.WITHDRAWN, "withdrawal", {"channel": channel, "statement": text})
 
     return change_case(db, case_no, actor, withdraw)
@@ -106,7 +93,7 @@ def withdraw_application(db: Database, case_no: str, actor: Actor, statement: st
 def check_may_terminate(ctx: CaseContext, actor: Actor) -> None:
     """终止 is the head's: the one chief rule of the desk (`clockops.chief_group`), administrators aside."""
     if not actor.is_admin:
-        clockops.chief_group(ctx, actor, said("终止办理"), "")
+        clockops.chief_group(ctx, actor, said_in("action", "终止办理"), "")
 
 
 def may_terminate(ctx: CaseContext, actor: Actor) -> bool:
@@ -123,13 +110,15 @@ def terminate_case(db: Database, case_no: str, actor: Actor, reason: str) -> str
         raise PermissionDenied(said("只有负责人可以终止办件。"))
 
     def terminate(ctx: CaseContext) -> str:
-        ending.refuse_if_decided(ctx, said("终止"))  # decided: no step is open, so say that rather than "not the head"
+        # decided: no step is open, so say that rather than "not the head"
+        ending.refuse_if_decided(ctx, said_in("action", "终止"))
         check_may_terminate(ctx, actor)
         text = _text(reason, True, said("终止的理由"))
         ctx.record("case_terminated", reason=text)
-        _tell_holders(ctx, "负责人已终止办理")
+        _tell_holders(ctx, said("负责人已终止办理"))
         number = ending.end_case(ctx, ending.TERMINATED, "termination", {"reason": text})
-        _tell_applicant(ctx, f"本机关已终止办理您的申请（{number}）：{text}")
+        telling.tell_applicant(ctx, "closed",
+                               said("本机关已终止办理您的申请（%(number)s）：%(text)s", number=number, text=text))
         return number
 
     return change_case(db, case_no, actor, terminate)

@@ -20,18 +20,19 @@ from typing import Any
 
 from SpiffWorkflow.task import Task
 
-from engine.desk.taskops import TaskOperationError, display_name, person, reason_text, step_name, tell
+from engine.desk.taskops import TaskOperationError, after_colon, display_name, person, reason_text, step_name, tell
 from engine.diagrams.forms import validate_form
 from engine.errors import PermissionDenied, StaleTaskError
-from engine.messages import said
+from engine.messages import said, said_in
 from engine.org.assignment import Actor, check_may_handle
 from engine.runtime import indexes, taskdata
 from engine.runtime.change import OPEN, SUBMITTED, CaseContext, change_case_of_task
 from engine.store.db import Database
 
 INPUTS = ("countersign_added", "countersign_submitted", "countersign_answered")
-MODES = {"before": "前加签", "after": "后加签"}
+MODES = {"before": said("前加签"), "after": said("后加签")}
 AGREE, DISAGREE = "同意", "不同意"
+OPINIONS = {AGREE: said("同意"), DISAGREE: said("不同意")}  # the stored values, and how a message says them
 
 
 def add_reviewer(db: Database, task_id: str, to: str, mode: str, actor: Actor, reason: str = "") -> str:
@@ -39,7 +40,7 @@ def add_reviewer(db: Database, task_id: str, to: str, mode: str, actor: Actor, r
 
     def add(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("加签"))
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said_in("action", "加签"))
         if mode not in MODES:
             raise TaskOperationError(said("加签方式只能是前加签（before）或后加签（after）。"))
         if taskdata.delegation(task):
@@ -52,16 +53,17 @@ def add_reviewer(db: Database, task_id: str, to: str, mode: str, actor: Actor, r
         roles, _groups = person(ctx.conn, to)
         if not {"clerk", "chief", "admin"} & roles:
             raise TaskOperationError(said("%(to)s 不是窗口人员或负责人，不能加签给他。", to=to))
-        why = reason_text(reason, False, said("加签"))
+        why = reason_text(reason, False, said_in("action", "加签"))
         taskdata.set_assignee(task, actor.username)
         taskdata.set_countersign(task, {"handler": actor.username, "reviewer": to, "mode": mode, "reason": why,
                                         "state": "with_reviewer" if mode == "before" else "pending",
                                         "proposed": None, "opinion": None})
         ctx.record("countersign_added", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), to=to,
                    mode=mode, reason=why)
-        when = "请先签署意见" if mode == "before" else "经办人提交后请签署意见"
+        when = said("请先签署意见") if mode == "before" else said("经办人提交后请签署意见")
         tell(ctx, to, "countersign", task.task_spec.bpmn_id,
-             f"{display_name(actor)} 就“{step_name(task)}”{MODES[mode]}给您，{when}")
+             said("%(who)s 就“%(step)s”%(mode)s给您，%(when)s", who=display_name(actor), step=step_name(task),
+                  mode=MODES[mode], when=when))
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, add)
@@ -95,7 +97,7 @@ def keep(ctx: CaseContext, task: Task, data: dict[str, Any], actor: Actor) -> No
     taskdata.set_countersign(task, {**sign, "state": "awaiting_reviewer", "proposed": data})
     ctx.record("countersign_submitted", task.task_spec.bpmn_id, task_id=str(task.id), name=step_name(task), data=data)
     tell(ctx, sign["reviewer"], "countersign", task.task_spec.bpmn_id,
-         f"{display_name(actor)} 已办理“{step_name(task)}”，请签署您的意见（后加签）")
+         said("%(who)s 已办理“%(step)s”，请签署您的意见（后加签）", who=display_name(actor), step=step_name(task)))
 
 
 def submit_kept(db: Database, task_id: str, data: dict[str, Any], actor: Actor) -> str:
@@ -103,7 +105,7 @@ def submit_kept(db: Database, task_id: str, data: dict[str, Any], actor: Actor) 
 
     def submit(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("办理"))
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said_in("action", "办理"))
         keep(ctx, task, data, actor)
         return ctx.case.case_no
 
@@ -124,12 +126,13 @@ def answer(db: Database, task_id: str, opinion: str, comment: str, actor: Actor)
             raise StaleTaskError(said("经办人尚未提交（后加签），或您已签署意见；请刷新页面。"))
         if opinion not in (AGREE, DISAGREE):
             raise TaskOperationError(said("请选择“同意”或“不同意”。"), field_errors={"opinion": [said("请选择意见")]})
-        text = reason_text(comment, opinion == DISAGREE, said("不同意"))
+        text = reason_text(comment, opinion == DISAGREE, said_in("action", "不同意"))
         ctx.record("countersign_answered", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task),
                    opinion=opinion, comment=text)
         handler = sign["handler"]
         tell(ctx, handler, "countersign", task.task_spec.bpmn_id,
-             f"加签人 {display_name(actor)} 对“{step_name(task)}”的意见：{opinion}" + (f"：{text}" if text else ""))
+             said("加签人 %(who)s 对“%(step)s”的意见：%(opinion)s%(text)s", who=display_name(actor),
+                  step=step_name(task), opinion=OPINIONS[opinion], text=after_colon(text)))
         if sign["mode"] == "before":
             taskdata.set_countersign(task, {**sign, "state": "answered", "opinion": opinion})
         elif opinion == DISAGREE:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, insert, select, update
 
 from engine.errors import NotFound, PermissionDenied
-from engine.messages import said
+from engine.messages import said, unkept
 from engine.org.assignment import Actor
 from engine.store.db import Database
 from engine.store.tables import cases, delegations, notifications, task_index
@@ -54,14 +54,16 @@ def notices(db: Database, actor: Actor, copies: bool, limit: int = 200) -> list[
     """The actor's copies (`copies`) or their other messages, newest first, with the case number."""
     kind = notifications.c.kind == COPY if copies else notifications.c.kind != COPY
     query = (_with_my_reads(select(notifications.c.id, notifications.c.kind, notifications.c.element_id,
-                                   notifications.c.message, notifications.c.created_at, notifications.c.recipient,
+                                   notifications.c.message, notifications.c.said, notifications.c.created_at,
+                                   notifications.c.recipient,
                                    _read_at(actor).label("read_at"), cases.c.case_no)
                             .select_from(notifications).join(cases, cases.c.id == notifications.c.case_id), actor)
              .where(_mine(actor), kind).order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
              .limit(limit))
     with db.reading() as conn:
         rows = conn.execute(query).all()
-    return [{"id": r.id, "case_no": r.case_no, "kind": r.kind, "element_id": r.element_id, "message": r.message,
+    return [{"id": r.id, "case_no": r.case_no, "kind": r.kind, "element_id": r.element_id,
+             "message": unkept(r.said) if r.said else r.message,
              "created_at": r.created_at, "read_at": r.read_at, "personal": r.recipient.startswith("user:"),
              "to": r.recipient} for r in rows]
 

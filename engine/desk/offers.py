@@ -24,7 +24,7 @@ from engine.desk.taskops import (
     step_name,
 )
 from engine.errors import PermissionDenied
-from engine.messages import said
+from engine.messages import said_in
 from engine.org.assignment import Actor, check_may_handle
 from engine.runtime import ending, indexes, taskdata
 from engine.runtime.caseaccess import concerns
@@ -106,7 +106,7 @@ def _awaits(task: Task, actor: Actor) -> bool:
 
 def _may_handle(ctx: CaseContext, task: Task, actor: Actor) -> bool:
     try:
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("加签"))
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said_in("action", "加签"))
     except PermissionDenied:
         return False
     return True

@@ -20,9 +20,9 @@ from sqlalchemy import Connection, delete, insert, select
 
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
-from engine.messages import said
+from engine.messages import said, said_in
 from engine.org.assignment import Actor, check_may_handle
-from engine.runtime import indexes, taskdata
+from engine.runtime import indexes, taskdata, telling
 from engine.runtime.change import (
     CaseContext,
     change_case,
@@ -84,8 +84,7 @@ def reason_text(text: str | None, required: bool, action: str) -> str:
 
 
 def tell(ctx: CaseContext, username: str, kind: str, element_id: str | None, message: str) -> None:
-    ctx.notifications.append({"recipient": f"user:{username}", "kind": kind, "element_id": element_id,
-                              "message": f"办件 {ctx.case.case_no}：{message}", "created_at": ctx.now})
+    telling.tell(ctx, f"user:{username}", kind, element_id, message)
 
 
 def display_name(actor: Actor) -> str:
@@ -93,7 +92,7 @@ def display_name(actor: Actor) -> str:
 
 
 def after_colon(text: str) -> str:
-    return f"：{text}" if text else ""
+    return said("：%(text)s", text=text) if text else ""
 
 
 
@@ -116,17 +115,18 @@ def transfer_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
     def transfer(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
         group = ctx.group_of(task)
-        check_may_handle(actor, group, taskdata.assignee(task), said("转办"))
-        _refuse_if_delegated(task, said("转办"))
+        check_may_handle(actor, group, taskdata.assignee(task), said_in("action", "转办"))
+        _refuse_if_delegated(task, said_in("action", "转办"))
         if to == actor.username:
             raise TaskOperationError(said("不能转办给自己；请选择本组其他人员。"))
-        _require_clerk(ctx.conn, to, group, said("转办"))
-        why = reason_text(reason, False, said("转办"))
+        _require_clerk(ctx.conn, to, group, said_in("action", "转办"))
+        why = reason_text(reason, False, said_in("action", "转办"))
         taskdata.set_assignee(task, to)
         ctx.record("task_transferred", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), to=to,
                    group=group, reason=why)
         tell(ctx, to, "transfer", task.task_spec.bpmn_id,
-             f"{display_name(actor)} 将“{step_name(task)}”转办给您{after_colon(why)}")
+             said("%(who)s 将“%(step)s”转办给您%(why)s", who=display_name(actor), step=step_name(task),
+                  why=after_colon(why)))
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, transfer)
@@ -139,19 +139,19 @@ def delegate_task(db: Database, task_id: str, to: str, actor: Actor, reason: str
 
     def delegate(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("委派"))
-        _refuse_if_delegated(task, said("再次委派"))
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said_in("action", "委派"))
+        _refuse_if_delegated(task, said_in("action", "再次委派"))
         if to == actor.username:
             raise TaskOperationError(said("不能委派给自己；请选择其他窗口人员。"))
-        _require_clerk(ctx.conn, to, None, said("委派"))
-        why = reason_text(reason, False, said("委派"))
+        _require_clerk(ctx.conn, to, None, said_in("action", "委派"))
+        why = reason_text(reason, False, said_in("action", "委派"))
         taskdata.set_assignee(task, actor.username)
         taskdata.set_delegation(task, {"delegator": actor.username, "delegate": to, "reason": why,
                                        "state": "with_delegate", "proposed": None})
         _write_delegation(ctx, task, task_id)
         ctx.record("task_delegated", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), to=to, reason=why)
         tell(ctx, to, "delegate", task.task_spec.bpmn_id,
-              f"{display_name(actor)} 将“{step_name(task)}”委派给您办理，办理后交回确认")
+              said("%(who)s 将“%(step)s”委派给您办理，办理后交回确认", who=display_name(actor), step=step_name(task)))
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, delegate)
@@ -173,7 +173,7 @@ def propose(ctx: CaseContext, task: Task, data: dict[str, Any], actor: Actor) ->
     _write_delegation(ctx, task, task_id)
     ctx.record("delegation_submitted", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), data=data)
     tell(ctx, delegation["delegator"], "delegate", task.task_spec.bpmn_id,
-          f"{display_name(actor)} 已办理您委派的“{step_name(task)}”，请确认")
+          said("%(who)s 已办理您委派的“%(step)s”，请确认", who=display_name(actor), step=step_name(task)))
     return ctx.case.case_no
 
 
@@ -183,11 +183,12 @@ def send_back_delegated(db: Database, task_id: str, actor: Actor, reason: str) -
     def send_back(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
         delegation = _delegation_for(task, actor, "delegator", "proposed")
-        why = reason_text(reason, True, said("退回委派"))
+        why = reason_text(reason, True, said_in("action", "退回委派"))
         taskdata.set_delegation(task, {**delegation, "state": "with_delegate"})
         _write_delegation(ctx, task, task_id)
         ctx.record("delegation_returned", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task), reason=why)
-        tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{step_name(task)}”被退回重办：{why}")
+        tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id,
+             said("“%(step)s”被退回重办：%(why)s", step=step_name(task), why=why))
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, send_back)
@@ -202,7 +203,8 @@ def recall_delegated(db: Database, task_id: str, actor: Actor) -> str:
         taskdata.clear_delegation(task)
         ctx.conn.execute(delete(delegations).where(delegations.c.task_id == task_id))
         ctx.record("delegation_recalled", task.task_spec.bpmn_id, task_id=task_id, name=step_name(task))
-        tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id, f"“{step_name(task)}”的委派已收回")
+        tell(ctx, delegation["delegate"], "delegate", task.task_spec.bpmn_id,
+             said("“%(step)s”的委派已收回", step=step_name(task)))
         return ctx.case.case_no
 
     return change_case_of_task(db, task_id, actor, recall)
@@ -269,9 +271,9 @@ def return_task(db: Database, task_id: str, target_task_id: str, reason: str, ac
 
     def send_back(ctx: CaseContext) -> str:
         task = ctx.open_task(task_id)
-        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said("退回"))
-        _refuse_if_delegated(task, said("退回"))
-        why = reason_text(reason, True, said("退回"))
+        check_may_handle(actor, ctx.group_of(task), taskdata.assignee(task), said_in("action", "退回"))
+        _refuse_if_delegated(task, said_in("action", "退回"))
+        why = reason_text(reason, True, said_in("action", "退回"))
         target = ctx.task(target_task_id)
         if target is None or target.id not in {t.id for t in return_targets(ctx, task)}:
             names = "、".join(step_name(t) for t in return_targets(ctx, task)) or said("无")
@@ -283,7 +285,7 @@ def return_task(db: Database, task_id: str, target_task_id: str, reason: str, ac
                    to_element=target.task_spec.bpmn_id, name=step_name(task), to_name=step_name(target), reason=why)
         if handler:
             tell(ctx, handler, "return", target.task_spec.bpmn_id,
-                 f"“{step_name(task)}”退回至“{step_name(target)}”：{why}")
+                 said("“%(step)s”退回至“%(target)s”：%(why)s", step=step_name(task), target=step_name(target), why=why))
         ctx.advance()
         return ctx.case.case_no
 

@@ -14,14 +14,14 @@ from lxml import etree
 
 from engine.diagrams.bpmn import NS, lane_of
 from engine.diagrams.safexml import parse_xml
-from engine.messages import said
+from engine.messages import said, said_in
 from engine.org.orgtree import role_of, split_group
 from engine.store.db import Database
 from engine.store.tables import items, latest_versions, process_versions
 
 PUBLIC_ROLES = {  # said: the hall's guide names them in the reader's language
     "收件窗口": said("递件窗口（村、镇代办点或部门窗口）"), "受理窗口": said("受理窗口"),
-    "镇中心": said("镇便民服务中心"),
+    "镇中心": said_in("level", "镇便民服务中心"),  # one centre (the watch's scope, said plain, is all of them)
     "区窗口": said("区行政服务中心部门窗口"), "办理窗口": said("办理窗口"), "承办": said("承办人员"),
     "审核": said("审核人员"), "批准": said("批准（分管领导）"), "会审部门": said("各会审部门（并联）"),
 }

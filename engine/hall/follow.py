@@ -18,7 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, select
 
 from engine.errors import NotFound, OnewindowError
-from engine.messages import Said, said
+from engine.messages import Said, said, said_in
 from engine.org import ratelimit
 from engine.org.orgtree import describe_group, level_of, split_group, unit_names
 from engine.org.ratelimit import Limit
@@ -33,7 +33,9 @@ WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_CASE = 5  # on one case from one client
 MAX_FAILURES_PER_CLIENT = 10  # from one client over all cases
 MAX_FAILURES_PER_CASE_ALL_CLIENTS = 20
-LEVEL_NAMES = {"village": said("村便民服务室"), "town": said("镇便民服务中心"), "district": said("区行政服务中心")}
+# Where one case is: one room, one centre ("level"), where the watch's scope names them all
+LEVEL_NAMES = {"village": said_in("level", "村便民服务室"), "town": said_in("level", "镇便民服务中心"),
+               "district": said("区行政服务中心")}
 
 
 

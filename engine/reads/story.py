@@ -27,6 +27,9 @@ from engine.store.tables import cases, process_versions, users
 FORM_PROPERTY = "formJsonSchemaFilename"
 SYSTEM = "system"
 FOLLOW_UP_PREFIX = "applicant:"
+# Keys the platform's conventions give a meaning, set by a diagram's script rather than a form, so no form names
+# them: the departments of a joint review (the shared joint-review subprocess loops over them, docs/modeling.md).
+PLATFORM_KEYS = {"joint_departments": said("会审部门"), "joint_opinions": said("各部门会审意见")}
 # the keys of the recorded data that name a person (a username), whatever the event
 PERSON_KEYS = frozenset({"to", "approved_by", "handler", "delegator", "delegate", "reviewer", "by", "recipients"})
 
@@ -66,10 +69,10 @@ class StoryNames:
 
     def any_title(self, key: str) -> str:
         """A key of the case's data, which no one step owns (the replay's data changes): the application's
-        title, else the first form that names it, else the key."""
+        title, else the first form that names it, else the platform's name for it, else the key."""
         if key in self.application:
             return self.application[key]
-        return next((titles[key] for titles in self.titles.values() if key in titles), key)
+        return next((titles[key] for titles in self.titles.values() if key in titles), PLATFORM_KEYS.get(key, key))
 
 
 def _form_titles(schema: dict[str, Any]) -> dict[str, str]:

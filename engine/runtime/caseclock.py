@@ -35,9 +35,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Row, insert, select, update
 
 from engine.errors import OnewindowError
-from engine.messages import said
+from engine.messages import said, said_in
 from engine.org.assignment import SYSTEM
-from engine.runtime import casewarnings, lawlimits
+from engine.runtime import casewarnings, lawlimits, telling
 from engine.store.tables import case_warnings, clock_pauses
 from engine.time.clock import as_utc, end_of_day, iso_utc, local_date, local_text
 from engine.time.workdays import WorkCalendar
@@ -145,11 +145,10 @@ def _deem_accepted(ctx: CaseContext, due: datetime) -> None:
                statutory_deadline=iso_utc(ctx.clock["statutory_deadline"]))
     groups = sorted({ctx.group_of(t) or "role:clerk" for t in ctx.ready})
     casewarnings.warn(ctx, "yellow", "acceptance", due, None, "", [*groups, SUPERVISORS])
-    ctx.notifications.append({
-        "recipient": SUPERVISORS, "kind": "warning", "element_id": None, "created_at": ctx.now,
-        "message": f"办件 {ctx.case.case_no} 自收到申请材料之日起 {lawlimits.ACCEPTANCE_DAYS} 个工作日内未作出受理、"
-                   "补正或不予受理的答复，依《行政许可法》第三十二条视为自收到材料之日"
-                   f"（{local_text(received, '%Y-%m-%d')}）起受理。"})
+    telling.tell(ctx, SUPERVISORS, "warning", None, said(
+        "办件 %(case_no)s 自收到申请材料之日起 %(days)s 个工作日内未作出受理、补正或不予受理的答复，"
+        "依《行政许可法》第三十二条视为自收到材料之日（%(received)s）起受理。", case_no=ctx.case.case_no,
+        days=lawlimits.ACCEPTANCE_DAYS, received=local_text(received, '%Y-%m-%d')), about_case=False)
 
 
 def _set_deadlines(ctx: CaseContext) -> None:
@@ -201,7 +200,7 @@ def check_running(ctx: CaseContext, what: str) -> None:
 
 def check_extendable(ctx: CaseContext) -> None:
     """An extension is decided while the clock runs and before the committed deadline has passed."""
-    check_running(ctx, said("延期"))
+    check_running(ctx, said_in("action", "延期"))
     due = effective_deadline(ctx)
     if due is not None and ctx.now >= due:
         raise OnewindowError(said("承诺期限已于 %(due)s 届满，不能再延期"
@@ -254,7 +253,7 @@ def open_pause_reason(ctx: CaseContext) -> str | None:
 def pause_by_hand(ctx: CaseContext, reason: str) -> None:
     """Stop the clock ad hoc (行政许可法第四十五条), with the same rows and events as a marked step's pause;
     only one pause at a time. The caller records its input event first."""
-    check_running(ctx, said("暂停计时"))
+    check_running(ctx, said_in("action", "暂停计时"))
     if ctx.clock["paused_since"] is not None:
         raise OnewindowError(said("办件已在暂停计时（%(reason)s），同一时间只能有一个暂停；"
                              "请先恢复计时。", reason=open_pause_reason(ctx) or said("暂停中")))

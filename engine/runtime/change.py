@@ -29,19 +29,19 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from engine.diagrams.specs import ProcessSpecs, spec_cache
 from engine.errors import ConflictError, NotFound, OnewindowError, ScriptError, StaleTaskError
 from engine.messages import said
 from engine.org.assignment import SYSTEM, Actor
 from engine.org.orgtree import Routing
-from engine.runtime import caseclock, indexes, receipts
+from engine.runtime import caseclock, indexes, receipts, telling
 from engine.runtime.chain import AuditEvent, chain_events, insert_events
 from engine.runtime.scriptenv import calendar_of, script_engine
 from engine.runtime.state import SERIALIZER_VERSION, dump_state, load_state
 from engine.store.db import Database
-from engine.store.tables import cases, items, notifications, process_versions, task_index
+from engine.store.tables import cases, items, process_versions, task_index
 from engine.time import clock
 from engine.time.workdays import WorkCalendar, load_calendar
 
@@ -173,10 +173,11 @@ class CaseContext:
         group = self.group_of(task) or "clerk"
         named = {"chief": f"chief:{group}", "group": f"group:{group}", "supervisor": "role:supervisor"}
         recipients = [named.get(token.strip(), token.strip()) for token in who.split(",") if token.strip()]
-        message = f"办件 {self.case.case_no}：{task.task_spec.bpmn_name or task.task_spec.bpmn_id}"
-        self.notifications += [{"recipient": r, "kind": "chase", "element_id": task.task_spec.bpmn_id,
-                                "message": message, "created_at": self.now} for r in recipients]
-        self.record("notified", task.task_spec.bpmn_id, actor=SYSTEM, recipients=recipients, message=message)
+        step = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+        for recipient in recipients:
+            telling.tell(self, recipient, "chase", task.task_spec.bpmn_id, step)
+        self.record("notified", task.task_spec.bpmn_id, actor=SYSTEM, recipients=recipients,
+                    message=f"办件 {self.case.case_no}：{step}")
 
     def set_status(self, new_status: str, element_id: str | None = None) -> None:
         if new_status != self.status:
@@ -391,8 +392,7 @@ def save_case(ctx: CaseContext) -> None:
                     case_facts=_case_facts(row, ctx.status, ctx.clock),
                     facts_changed=_facts_changed(ctx) and not ctx.opening, fresh=ctx.opening)
     caseclock.write(conn, row.id, ctx.clock_changes)
-    if ctx.notifications:
-        conn.execute(insert(notifications), [{"case_id": row.id, **n} for n in ctx.notifications])
+    telling.write(conn, row.id, ctx.notifications)
     if ctx.receipts:
         receipts.write(conn, row.id, ctx.receipts)
     insert_events(conn, rows)

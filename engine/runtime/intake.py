@@ -94,7 +94,7 @@ def places(db: Database, item_code: str) -> list[tuple[str, str]]:
         units = conn.execute(select(org_units.c.code, org_units.c.name, org_units.c.kind)
                              .order_by(org_units.c.position)).all()
     district = department_unit(meta.get("department") or "") if meta.get("level", "district") == "district" else None
-    return [(u.code, u.name if u.kind != "village" else f"　{u.name}（代办）") for u in units
+    return [(u.code, u.name if u.kind != "village" else said("　%(name)s（代办）", name=u.name)) for u in units
             if u.code == district or u.kind in ("town", "village")]
 
 

@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 
 from engine.errors import ConflictError
+from engine.messages import said
 from engine.org.assignment import SYSTEM
-from engine.runtime import ending, incidents, indexes, receipts, supplement
+from engine.runtime import ending, incidents, indexes, receipts, supplement, telling
 from engine.runtime.change import ANSWERED_BY_PROPERTY, TERMINAL, CaseContext, change_case
 from engine.store.db import Database
-from engine.store.tables import cases, users
+from engine.store.tables import cases
 from engine.store.tables import receipts as receipts_table
 from engine.store.tables.cases import supplement_waits
 from engine.time import clock
@@ -82,7 +83,9 @@ def _end_of_wait(ctx: CaseContext) -> None:
         ctx.conn.execute(update(supplement_waits).where(supplement_waits.c.case_id == ctx.case.id)
                          .values(reminded_at=ctx.now, lapse_at=lapse_at))
         ctx.record("supplement_reminded", actor=SYSTEM, notice_no=number, lapse_at=lapse_at.isoformat())
-        _tell_applicant(ctx, f"补正期限已届满，请于{_day(lapse_at)}前补正，逾期视为撤回申请（{number}）")
+        telling.tell_applicant(ctx, "supplement", said(
+            "补正期限已届满，请于%(day)s前补正，逾期视为撤回申请（%(number)s）",
+            day=clock.local_date(lapse_at).isoformat(), number=number))
         return
     if as_utc(wait.lapse_at) > ctx.now:  # reminded, and the grace period runs
         ctx.discarded = True
@@ -90,7 +93,7 @@ def _end_of_wait(ctx: CaseContext) -> None:
     ctx.record("supplement_lapsed", actor=SYSTEM, supplement_notice=wait.notice_no)
     number = ending.end_case(ctx, ending.WITHDRAWN, "deemed_withdrawn",
                              {**facts, "reminded_on": _day(wait.reminded_at), "note": _NOTE})
-    _tell_applicant(ctx, f"逾期未补正，申请视为撤回（{number}）")
+    telling.tell_applicant(ctx, "supplement", said("逾期未补正，申请视为撤回（%(number)s）", number=number))
 
 
 _NOTE = ("行政许可法第三十二条只规定补正须一次性告知，未规定补正期限和逾期后果；本通知书的期限（自然日）"
@@ -100,15 +103,6 @@ _NOTE = ("行政许可法第三十二条只规定补正须一次性告知，未�
 def _notice(ctx: CaseContext, number: str) -> dict[str, Any] | None:
     return ctx.conn.execute(select(receipts_table.c.content).where(receipts_table.c.receipt_no == number)
                             ).scalar_one_or_none()
-
-
-def _tell_applicant(ctx: CaseContext, message: str) -> None:
-    if ctx.case.applicant_id is None:
-        return
-    name = ctx.conn.execute(select(users.c.username).where(users.c.id == ctx.case.applicant_id)).scalar_one_or_none()
-    if name:
-        ctx.notifications.append({"recipient": f"user:{name}", "kind": "supplement", "element_id": None,
-                                  "message": f"办件 {ctx.case.case_no}：{message}", "created_at": ctx.now})
 
 
 def _day(moment: datetime | None) -> str:

@@ -27,8 +27,9 @@ from SpiffWorkflow.task import Task
 from sqlalchemy import delete, func, insert, select
 
 from engine.errors import OnewindowError
-from engine.messages import said
+from engine.messages import ENUMERATION_COMMA, listed, said
 from engine.org.assignment import SYSTEM
+from engine.runtime import telling
 from engine.store.tables import audit_events, case_materials, process_versions, receipts
 from engine.store.tables.cases import supplement_waits
 
@@ -61,8 +62,8 @@ def _days(value: Any, default: int) -> int:
 
 def check_notice(ctx: CaseContext, task: Task, content: dict[str, Any], number: str) -> None:
     """Refuse a 补正材料通知书 the law does not allow; record a repeated one; open the wait (see the module)."""
-    listed = [str(m).strip() for m in content.get("missing_materials") or [] if str(m).strip()]
-    if not listed:
+    missing = [str(m).strip() for m in content.get("missing_materials") or [] if str(m).strip()]
+    if not missing:
         raise SupplementRefused(said("补正材料通知书须一次性列明需要补正的全部材料（行政许可法第三十二条第一款第（四）"
                                      "项）；"
                                 "请填写需补正的材料。"), field_errors={"missing_materials": [said("请列明需补正的全部材"
@@ -73,18 +74,18 @@ def check_notice(ctx: CaseContext, task: Task, content: dict[str, Any], number: 
     if not earlier:
         marked = ctx.conn.execute(select(case_materials.c.material).where(
             case_materials.c.case_id == ctx.case.id, case_materials.c.status == "missing")).scalars().all()
-        left_out = [m for m in marked if m not in listed]
+        left_out = [m for m in marked if m not in missing]
         if left_out:
             raise SupplementRefused(said("补正须一次性告知全部缺少的材料：材料清单中标为“缺”的“%(left_out)s”"
                                     "未列入本通知书；请一并列明（行政许可法第三十二条第一款第（四）项）。",
                                     left_out='”“'.join(left_out)),
                                     field_errors={"missing_materials": [said("未列全材料清单中缺少的材料")]})
     else:
-        _check_repeat(ctx, task, listed, earlier)
+        _check_repeat(ctx, task, missing, earlier)
     _open_wait(ctx, number)
 
 
-def _check_repeat(ctx: CaseContext, task: Task, listed: list[str], earlier: list[Any]) -> None:
+def _check_repeat(ctx: CaseContext, task: Task, materials: list[str], earlier: list[Any]) -> None:
     numbers = [e.receipt_no for e in earlier]
     issued = ctx.conn.execute(select(audit_events.c.seq, audit_events.c.data).where(
         audit_events.c.case_id == ctx.case.id, audit_events.c.type == "notice_issued")).all()
@@ -99,7 +100,7 @@ def _check_repeat(ctx: CaseContext, task: Task, listed: list[str], earlier: list
                                 numbers=numbers[-1]))
     asked = {str(m).strip() for e in earlier for m in (e.content or {}).get("list") or
              (e.content or {}).get("missing_materials") or []}
-    not_new = [m for m in listed if m not in asked]
+    not_new = [m for m in materials if m not in asked]
     if not_new:
         raise SupplementRefused(said("再次告知补正只能针对申请人按补正通知新提交的材料（%(asked)s）；"
                                 "“%(not_new)s”在第一次审查时就应一次性告知，现在不能再要求补正。",
@@ -110,11 +111,11 @@ def _check_repeat(ctx: CaseContext, task: Task, listed: list[str], earlier: list
         raise SupplementRefused(said("再次告知补正须写明理由（新提交的材料存在什么问题），该理由将报送电子监察。"),
                                 field_errors={"reason": [said("请写明再次补正的理由")]})
     element = task.task_spec.bpmn_id
-    ctx.record("supplement_repeated", element, actor=SYSTEM, reason=reason, materials=listed, earlier=numbers)
-    message = (f"办件 {ctx.case.case_no}：{ctx.actor.display_name or ctx.actor.username} 再次告知补正"
-               f"（已出具 {'、'.join(numbers)}），材料：{'、'.join(listed)}；理由：{reason}")
-    ctx.notifications.append({"recipient": "role:supervisor", "kind": "supplement_repeated", "element_id": element,
-                              "message": message, "created_at": ctx.now})
+    ctx.record("supplement_repeated", element, actor=SYSTEM, reason=reason, materials=materials, earlier=numbers)
+    telling.tell(ctx, "role:supervisor", "supplement_repeated", element,
+             said("%(who)s 再次告知补正（已出具 %(numbers)s），材料：%(materials)s；理由：%(reason)s",
+                  who=ctx.actor.display_name or ctx.actor.username, numbers=listed(numbers, ENUMERATION_COMMA),
+                  materials=listed(materials, ENUMERATION_COMMA), reason=reason))
 
 
 def _open_wait(ctx: CaseContext, number: str) -> None:

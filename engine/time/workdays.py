@@ -37,6 +37,7 @@ from typing import Any
 import holidays
 from sqlalchemy import Connection, select
 
+from engine.messages import ENUMERATION_COMMA, listed, said
 from engine.store.tables import calendar_overrides
 from engine.time.clock import as_utc, deadline_day
 
@@ -296,10 +297,10 @@ class WorkCalendar:
         if day not in self._overrides:
             return DayInfo(day, working, kind, kind, statutory, holiday, names, None, statutory_why)
         row = self._details.get(day)
-        why = f"管理员设为{'工作日' if working else '休息日'}"
-        if row is not None:
-            why += f"：{row.reason}（{row.set_by}）"
-        why += f"；法定安排：{statutory_why}"
+        why = said("管理员设为%(label)s%(because)s；法定安排：%(statutory)s",
+                   label=said("工作日") if working else said("休息日"),
+                   because=said("：%(reason)s（%(who)s）", reason=row.reason, who=row.set_by) if row else "",
+                   statutory=statutory_why)
         return DayInfo(day, working, OVERRIDE, kind, statutory, holiday, names, row, why)
 
     def month(self, year: int, month: int) -> list[DayInfo]:
@@ -316,14 +317,14 @@ class WorkCalendar:
 
 def _statutory_why(kind: str, holiday: str | None, names: tuple[str, ...]) -> str:
     if kind == WORKDAY:
-        return "工作日"
+        return said("工作日")
     if kind == MAKE_UP:
-        return f"调休上班（{holiday}）" if holiday else "调休上班"
+        return said("调休上班（%(holiday)s）", holiday=holiday) if holiday else said("调休上班")
     if kind == DAY_OFF:
-        return f"调休休息（{holiday}）" if holiday else "调休休息"
+        return said("调休休息（%(holiday)s）", holiday=holiday) if holiday else said("调休休息")
     if kind == HOLIDAY:
-        return f"法定节假日：{'、'.join(names)}"
-    return f"周末（{holiday}假期）" if holiday else "周末"
+        return said("法定节假日：%(names)s", names=listed(names, ENUMERATION_COMMA))
+    return said("周末（%(holiday)s假期）", holiday=holiday) if holiday else said("周末")
 
 
 def load_calendar(conn: Connection) -> WorkCalendar:

@@ -22,9 +22,10 @@ from sqlalchemy import Connection, select, update
 
 from engine.desk import casework
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
-from engine.messages import said
+from engine.messages import said, said_in
 from engine.org.assignment import Actor
 from engine.org.orgtree import department_unit, unit_names
+from engine.runtime import telling
 from engine.runtime.casewarnings import set_chase_deadline
 from engine.runtime.change import TERMINAL, CaseContext, change_case, change_case_in
 from engine.store.db import Database
@@ -177,7 +178,7 @@ def chase_case(db: Database, case_no: str, actor: Actor, note: str = "", days: i
     (`days=0`: a chase recorded before there were chase deadlines). Returns the recipients.
     """
     require_supervisor(actor)
-    text = _note(note, False, said("催办"))
+    text = _note(note, False, said_in("action", "催办"))
     if days is None:
         with db.reading() as conn:
             days = chase_days(conn)
@@ -197,10 +198,10 @@ def chase_case(db: Database, case_no: str, actor: Actor, note: str = "", days: i
                               f"user:{task.assignee}" if task.assignee else None):
                 if recipient and recipient not in recipients:
                     recipients.append(recipient)
-                    message = f"电子监察督办：办件 {ctx.case.case_no}“{task.name}”" + (f"：{text}" if text else "")
-                    ctx.notifications.append({"recipient": recipient, "kind": "supervision",
-                                              "element_id": task.element_id, "message": message,
-                                              "created_at": ctx.now})
+                    telling.tell(ctx, recipient, "supervision", task.element_id,
+                             said("电子监察督办：办件 %(case_no)s“%(step)s”%(text)s", case_no=ctx.case.case_no,
+                                  step=task.name, text=said("：%(text)s", text=text) if text else ""),
+                             about_case=False)
         deadline = set_chase_deadline(ctx, days) if days else None
         ctx.record("case_chased", recipients=recipients, steps=[t.element_id for t in open_tasks], note=text,
                    **({"chase_days": days, "chase_due_at": iso_utc(deadline)} if days else {}))

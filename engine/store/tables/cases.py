@@ -220,7 +220,8 @@ notifications = Table(
     Column("recipient", String(160), nullable=False, index=True),  # "group:<code>", "chief:<code>", "role:<role>"
     Column("kind", String(32), nullable=False),  # chase (催办), warning, …
     Column("element_id", String(256), nullable=True),
-    Column("message", Text, nullable=False),
+    Column("message", Text, nullable=False),  # the sentence in Chinese, as the audit dossier keeps it
+    Column("said", JSON, nullable=True),  # its template and values (engine.messages.kept), for the reader's language
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("read_at", DateTime(timezone=True), nullable=True),
 )
