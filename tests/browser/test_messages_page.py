@@ -61,3 +61,24 @@ def test_a_supervisor_sees_the_unread_count_and_reads_the_warning(page: Page, sc
     expect(link).to_be_visible()
     screenshot("messages-page-read")
     assert inbox.message_counts(db, other) == (1, 1)  # still unread for the other supervisor
+
+
+def test_the_same_warning_reads_in_english_for_a_supervisor_who_chose_english(page: Page, screenshot, axe, db,
+                                                                                tmp_path):
+    """The warning was written by the tick, with no reader and so in Chinese; read in English it is said again
+    from its template (notifications.said), the case number and the date kept as data."""
+    deploy_law_item(db, tmp_path)
+    who = people(db)
+    case_no = receive(db, who, "2026-09-28 10:00")
+    tick(db, local("2026-10-11 00:01"))
+
+    log_in(page, "watch")
+    page.goto("/desk/messages?lang=en")
+    expect(page.locator("h1")).to_have_text("Messages")
+    row = page.locator("table.notices tbody tr")
+    expect(row).to_contain_text(f"Case {case_no} got no acceptance")
+    expect(row).to_contain_text("Article 32 of the Administrative Licensing Law")
+    expect(row).to_contain_text("(2026-09-28)")
+    expect(row).not_to_contain_text("第三十二条")
+    axe("messages in English")
+    screenshot("messages-page-supervisor-en")
