@@ -135,8 +135,11 @@ def demo_installation(snapshot) -> DemoInstallation:
 
 @pytest.fixture
 def cold(monkeypatch):
-    """Every change runs as in a worker that has just started: no spec is kept between steps, so each one
-    parses its version's files anew, and (as always) the workflow is rebuilt from the state in the database.
+    """Every change runs as in a worker that has just started: no spec object is kept between steps, so each
+    one builds its version's specs afresh (restored by SpiffWorkflow's loader from the parsed form, as a
+    new worker builds them after parsing: `engine.diagrams.specs`), and (as always) the workflow is rebuilt
+    from the state in the database. Parsing itself, from the files in a new OS process, is what
+    tests/test_cold_restore.py's per-process steps do.
 
     A construct that only works because an earlier step in the same process wired something up (the
     joint review that stalled after any restart) fails under this fixture the way it fails in the field.

@@ -110,4 +110,5 @@ def cold_start() -> None:
     """What a restarted process has: no parsed specs, no law marks read off them."""
     with spec_cache._lock:
         spec_cache._entries.clear()
+        spec_cache._wired.clear()
     lawlimits._cache.clear()

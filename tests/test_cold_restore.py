@@ -4,13 +4,13 @@ Joint review stalled after any restart (issue 12): SpiffWorkflow wires a multi-i
 hook onto its spec only when a process creates an instance or restores a serialized spec, and the
 platform parsed its specs from BPMN and kept them per process. The step that created the department
 reviews wired the spec it ran on; a later step in another process never merged the last opinion, and
-the case sat `accepted` with no open task. Specs now pass through SpiffWorkflow's own loader when a
-version is parsed (`engine.diagrams.specs.as_loaded`).
+the case sat `accepted` with no open task. Every spec a case runs on now comes from SpiffWorkflow's own
+loader (`engine.diagrams.specs.as_loaded`), restored from the version's parsed form.
 
 These tests hold every construct SpiffWorkflow persists that way — parallel and sequential
 multi-instance, an embedded subprocess with a boundary timer and a multi-instance task inside, a call
 activity with a multi-instance task and an interrupting boundary timer, a timer-started event
-subprocess — to the same story cold (`cold` fixture: each change parses its specs anew) as warm, and
+subprocess — to the same story cold (`cold` fixture: each change builds fresh specs) as warm, and
 drive one joint-review catalogue item with each step in its own OS process.
 """
 
@@ -112,13 +112,24 @@ def test_every_persisted_construct_tells_the_same_story_warm_and_cold(db, mode, 
     assert verify_case(db, case_no).ok
 
 
-def test_cold_parses_the_specs_anew_for_every_change(db, cold):
-    """The `cold` fixture is what makes the tests above and the catalogue walk cold: prove it keeps nothing."""
+def test_cold_gives_every_change_spec_objects_no_earlier_change_touched(db, cold):
+    """The `cold` fixture is what makes the tests above and the catalogue walk cold: prove it keeps no spec
+    object between changes (each is restored afresh, down to the task specs a workflow could wire), while
+    the files are parsed once."""
     result = deploy(db, "demo-joint-review")
     loads = []
-    for _ in range(2):
-        spec_cache.get(result.content_hash, lambda: loads.append(1) or _files_of(db))
-    assert len(loads) == 2
+    first, second = (spec_cache.get(result.content_hash, lambda: loads.append(1) or _files_of(db)) for _ in range(2))
+    assert first.spec is not second.spec
+    assert not set(map(id, first.spec.task_specs.values())) & set(map(id, second.spec.task_specs.values()))
+    assert first.subprocess_specs.keys() == second.subprocess_specs.keys()
+    assert all(first.subprocess_specs[k] is not second.subprocess_specs[k] for k in first.subprocess_specs)
+    assert len(loads) <= 1  # parsed at most once (not at all if an earlier test of this process parsed it)
+
+
+def test_warm_keeps_one_set_of_spec_objects(db):
+    result = deploy(db, "demo-joint-review")
+    assert spec_cache.get(result.content_hash, lambda: _files_of(db)) is spec_cache.get(
+        result.content_hash, lambda: _files_of(db))
 
 
 def _files_of(db):

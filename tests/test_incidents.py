@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cli_helpers import run
 from conftest import DATA_DIR, make_actor
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import select
 
 from engine.audit.replay import replay_case
@@ -24,6 +26,7 @@ from engine.catalogue.deployment import deploy_package
 from engine.desk.casework import complete_task, start_case
 from engine.diagrams import specs
 from engine.diagrams.package import load_package
+from engine.diagrams.safexml import parse_xml
 from engine.errors import PermissionDenied
 from engine.reads import queries
 from engine.runtime import incidents, scheduler
@@ -39,13 +42,23 @@ def admin(db):
     return make_actor(db, "ops", [], ["admin"])
 
 
+def _straight_from_the_parser(files: dict[str, str], process_id: str, metadata: dict) -> specs.ProcessSpecs:
+    """Specs as they were built before they went through SpiffWorkflow's loader: the parser's own objects."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    for name, text in files.items():
+        if name.endswith(".bpmn"):
+            parser.add_bpmn_xml(parse_xml(text, name), filename=name)
+    return dataclasses.replace(specs.build_specs(files, process_id, metadata), spec=parser.get_spec(process_id),
+                               subprocess_specs=parser.get_subprocess_specs(process_id))
+
+
 def _stalled_joint_case(db, monkeypatch) -> str:
     """A case stalled the way joint review stalled before specs were loaded like SpiffWorkflow loads them:
     each step cold, the merge-back hook of the multi-instance step never wired."""
     deploy_package(db, load_package(DATA_DIR / "cold-constructs"), "analyst")
     clerk = make_actor(db, "clerk", [])
     with monkeypatch.context() as old_wiring:
-        old_wiring.setattr(specs, "as_loaded", lambda spec: spec)
+        old_wiring.setattr(specs.spec_cache, "get", lambda _hash, load: _straight_from_the_parser(*load()))
         with clock.frozen_at(T0):
             case_no = start_case(db, "TEST-CONSTRUCTS", {"reviewers": ["甲", "乙"]}, clerk).case_no
             for task in queries.open_tasks(db, case_no=case_no):

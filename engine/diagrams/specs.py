@@ -3,14 +3,23 @@
 A deployed version never changes, so its specs are cached by version id for the life of the
 process; the serialized case state then leaves the spec out (see `engine.runtime.state`), which is both
 smaller on disk and cheaper on every load.
+
+Two things are kept per version. The *wired* form (`Wired`) is what parsing the files gives, passed
+through SpiffWorkflow's own converter: plain data, never handed to a workflow. Spec objects are restored
+from it (`as_loaded`): one restore costs about a tenth of a parse. The live `ProcessSpecs` are shared
+by the cases of a worker; when they are dropped (the LRU's capacity, or the tests' `cold` fixture, which
+keeps none between steps) the next step restores fresh objects from the wired form — objects no earlier
+workflow has touched, exactly as a worker that has just started builds them.
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -24,6 +33,7 @@ from engine.diagrams.safexml import parse_xml
 from engine.errors import PackageError
 
 FORMS_PREFIX = "forms/"
+WIRED_CAPACITY = 512  # parsed versions kept as data (tens of KB each): what the live LRU drops is restored from here
 
 # SpiffWorkflow's parser follows the flows recursively, two Python frames per element: Python's default
 # limit of 1,000 frames refused a plain chain of ~490 steps. Python 3.11 keeps Python-to-Python calls off
@@ -114,21 +124,33 @@ def _has_timers(specs: list[BpmnProcessSpec]) -> bool:
 _SPEC_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
 
 
-def as_loaded(spec: BpmnProcessSpec) -> BpmnProcessSpec:
-    """`spec` as SpiffWorkflow's own loader gives it back from a serialized workflow.
+@dataclass(frozen=True)
+class Wired:
+    """A version's specs as SpiffWorkflow's converter writes them (plain data), with its forms and item.json:
+    everything `restore` needs to build the version's `ProcessSpecs` without parsing a file again."""
+
+    spec: dict[str, Any]
+    subprocess_specs: dict[str, dict[str, Any]]
+    forms: dict[str, str]
+    metadata: dict[str, Any]
+
+
+def as_loaded(converted: dict[str, Any]) -> BpmnProcessSpec:
+    """A spec as SpiffWorkflow's own loader gives it back from a serialized workflow, restored from a copy of
+    `converted` (the restore must never share or change the data it is given: it is restored again later).
 
     The loader wires specs in ways the parser leaves to the first workflow that needs them: a
     multi-instance task's child spec gets its merge-back hook (`LoopTask.merge_child`) only when a
     process first creates an instance, or when a spec is restored. A parsed spec therefore worked in
     the process that started the review and stalled the case everywhere else (a fresh worker, a
     restart, the command line): the last opinion was never merged and the collate step never came.
-    Passing every spec through the loader once, when its version is parsed, gives every process the
-    same, completely wired specs, whatever SpiffWorkflow wires on restore now or in a later release.
+    Every spec a case runs on comes from the loader, so every process has the same, completely wired
+    specs, whatever SpiffWorkflow wires on restore now or in a later release.
     """
-    return _SPEC_REGISTRY.restore(_SPEC_REGISTRY.convert(spec))
+    return _SPEC_REGISTRY.restore(copy.deepcopy(converted))
 
 
-def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = None) -> ProcessSpecs:
+def wire(files: dict[str, str], process_id: str, metadata: dict | None = None) -> Wired:
     """Parse a package's files with a fresh parser (SpiffWorkflow refuses duplicate process ids in one)."""
     if sys.getrecursionlimit() < PARSER_DEPTH:
         sys.setrecursionlimit(PARSER_DEPTH)
@@ -139,17 +161,30 @@ def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = 
         elif name.endswith(".dmn"):  # the decision tables a businessRuleTask names by calledDecisionId
             parser.add_dmn_xml(parse_xml(text, name).getroot(), filename=name)
     try:
-        spec = as_loaded(parser.get_spec(process_id))
-        subprocess_specs = {name: as_loaded(sub) for name, sub in parser.get_subprocess_specs(process_id).items()}
+        spec = _SPEC_REGISTRY.convert(parser.get_spec(process_id))
+        subprocess_specs = {name: _SPEC_REGISTRY.convert(sub)
+                            for name, sub in parser.get_subprocess_specs(process_id).items()}
     except ValidationException as exc:
         raise PackageError(f"{exc.file_name or ''} {exc.id or ''}: {exc}".strip()) from exc
     forms = {name.removeprefix(FORMS_PREFIX): text for name, text in files.items() if name.startswith(FORMS_PREFIX)}
+    return Wired(spec, subprocess_specs, forms, metadata or {})
+
+
+def restore(wired: Wired) -> ProcessSpecs:
+    """Fresh spec objects for a version, from its wired form."""
+    spec = as_loaded(wired.spec)
+    subprocess_specs = {name: as_loaded(sub) for name, sub in wired.subprocess_specs.items()}
     every = [spec, *subprocess_specs.values()]
-    metadata = metadata or {}
-    return ProcessSpecs(spec, subprocess_specs, forms, _has_timers(every), ClockMarks.from_specs(every),
+    metadata = wired.metadata
+    return ProcessSpecs(spec, subprocess_specs, wired.forms, _has_timers(every), ClockMarks.from_specs(every),
                         TimeLimits.from_metadata(metadata), metadata.get("department"),
                         metadata.get("level") or "district", tuple(metadata.get("accept_levels") or ()),
                         metadata.get("application_form"))
+
+
+def build_specs(files: dict[str, str], process_id: str, metadata: dict | None = None) -> ProcessSpecs:
+    """A package's specs, parsed and restored (lint, deployment: files not yet a version)."""
+    return restore(wire(files, process_id, metadata))
 
 
 class SpecCache:
@@ -158,6 +193,7 @@ class SpecCache:
     def __init__(self, capacity: int = 256) -> None:
         self.capacity = capacity
         self._entries: OrderedDict[str, ProcessSpecs] = OrderedDict()
+        self._wired: OrderedDict[str, Wired] = OrderedDict()  # the parsed form, kept when the objects are not
         self._lock = threading.Lock()
 
     def get(self, content_hash: str, load) -> ProcessSpecs:
@@ -169,9 +205,17 @@ class SpecCache:
             if content_hash in self._entries:
                 self._entries.move_to_end(content_hash)
                 return self._entries[content_hash]
-        specs = build_specs(*load())
+            wired = self._wired.get(content_hash)
+        if wired is None:
+            wired = wire(*load())
+        specs = restore(wired)
         with self._lock:
-            self._entries[content_hash] = specs
+            self._wired[content_hash] = wired
+            self._wired.move_to_end(content_hash)
+            while len(self._wired) > WIRED_CAPACITY:
+                self._wired.popitem(last=False)
+            if self.capacity:
+                self._entries[content_hash] = specs
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
         return specs
