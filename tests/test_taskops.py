@@ -111,6 +111,10 @@ def test_delegation_comes_back_to_the_delegator_to_confirm(db, people):
     taskops.delegate_task(db, accept, "zhao", people["a"], "请协助核对身份")
     assert task(db, case_no, "accept").assignee == "wang"  # the delegator stays responsible
     assert ("delegate", f"办件 {case_no}：wang 将“受理”委派给您办理，办理后交回确认") in messages_of(db, "zhao")
+    [row] = inbox.delegated_to(db, people["r"])  # 委派给我的, from the delegations read model
+    assert (row["task_id"], row["case_no"], row["name"], row["delegator"], row["reason"]) == (
+        accept, case_no, "受理", "wang", "请协助核对身份")
+    assert inbox.delegated_to(db, people["a"]) == []
     with pytest.raises((PermissionDenied, StaleTaskError)):  # the delegate cannot complete it
         casework.complete_task(db, accept, ACCEPTED, people["r"])
     with pytest.raises(FormValidationError):  # but the delegate's proposal is checked like a submission

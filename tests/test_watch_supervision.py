@@ -163,3 +163,15 @@ def test_an_exception_case_goes_to_the_window_concerned_and_back_to_the_supervis
 
     report = replay_case(db, original)
     assert report.identical, report.divergence
+
+
+def test_the_warnings_list_filters_by_level_and_by_kind(db, people, yellow_case):
+    """The list's two filters, each run against the database (the supervisor's 级别 and 时限 selects)."""
+    everything = list_warnings(db)
+    assert {w["level"] for w in everything} >= {"reminder"}
+    reminders = list_warnings(db, WarningFilter(level="reminder"))
+    assert reminders and all(w["level"] == "reminder" for w in reminders)
+    assert list_warnings(db, WarningFilter(level="red")) == []
+    committed = list_warnings(db, WarningFilter(kind="committed"))
+    assert [w["case_no"] for w in committed] == [yellow_case] and committed[0]["kind"] == "committed"
+    assert list_warnings(db, WarningFilter(level="reminder", kind="statutory")) == []
