@@ -85,7 +85,7 @@ def urge_case(db: Database, case_no: str, actor: Actor, note: str = "") -> str:
             recipient = f"user:{holder}" if holder else f"group:{ctx.group_of(task) or 'clerk'}"
             chased.append({"task_id": str(task.id), "element_id": task.task_spec.bpmn_id, "recipient": recipient})
             telling.tell(ctx, recipient, "urge", task.task_spec.bpmn_id,
-                     said("“%(step)s”被催办%(why)s", step=step_name(task), why=after_colon(why)))
+                         said("“%(step)s”被催办%(why)s", step=step_name(task), why=after_colon(why)))
         ctx.record("case_urged", tasks=chased, note=why)
         return ctx.case.case_no
 

@@ -58,7 +58,7 @@ def _tell_holders(ctx: CaseContext, what: str) -> None:
         if recipient not in seen:
             seen.append(recipient)
             telling.tell(ctx, recipient, "closed", task.task_spec.bpmn_id,
-                     said("%(what)s，“%(step)s”已取消", what=what, step=task.task_spec.bpmn_name))
+                         said("%(what)s，“%(step)s”已取消", what=what, step=task.task_spec.bpmn_name))
 
 
 def is_applicant(ctx: CaseContext, actor: Actor) -> bool:

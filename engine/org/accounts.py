@@ -167,8 +167,8 @@ def actor_for(db: Database, username: str) -> Actor:
 
 def _actor(user: Row) -> Actor:
     """The actor of a row read by one of the statements above (which carry the group codes)."""
-    codes = [code for code in user.group_codes or () if code is not None]
-    return Actor(user.username, user.display_name, frozenset(user.roles), frozenset(codes), user.unit_code)
+    return Actor(user.username, user.display_name, frozenset(user.roles), frozenset(user.group_codes or ()),
+                 user.unit_code)
 
 
 # --- logins and sessions ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from engine.desk import casework
+from engine.desk.taskops import after_colon
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied
 from engine.messages import said, said_in
 from engine.org.assignment import Actor
@@ -199,9 +200,9 @@ def chase_case(db: Database, case_no: str, actor: Actor, note: str = "", days: i
                 if recipient and recipient not in recipients:
                     recipients.append(recipient)
                     telling.tell(ctx, recipient, "supervision", task.element_id,
-                             said("电子监察督办：办件 %(case_no)s“%(step)s”%(text)s", case_no=ctx.case.case_no,
-                                  step=task.name, text=said("：%(text)s", text=text) if text else ""),
-                             about_case=False)
+                                 said("电子监察督办：办件 %(case_no)s“%(step)s”%(text)s", case_no=ctx.case.case_no,
+                                      step=task.name, text=after_colon(text)),
+                                 about_case=False)
         deadline = set_chase_deadline(ctx, days) if days else None
         ctx.record("case_chased", recipients=recipients, steps=[t.element_id for t in open_tasks], note=text,
                    **({"chase_days": days, "chase_due_at": iso_utc(deadline)} if days else {}))
