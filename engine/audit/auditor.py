@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Select, exists, func, insert, select
 from engine.audit import casefiles
 from engine.audit.verify import verify_case
 from engine.errors import NotFound, OnewindowError
-from engine.messages import said, unkept
+from engine.messages import ENUMERATION_COMMA, listed, said, unkept
 from engine.reads import queries
 from engine.store.db import Database
 from engine.store.tables import (
@@ -67,7 +67,8 @@ class SearchFilters:
                                                                  "warning", "closed", "date_from", "date_to")}
         if values["warning"] and values["warning"] not in WARNING_FILTERS:
             raise OnewindowError(said("预警条件“%(warning)s”无效；可选：%(WARNING_FILTERS)s",
-                                      warning=values['warning'], WARNING_FILTERS='、'.join(WARNING_FILTERS)))
+                                      warning=values['warning'],
+                                      WARNING_FILTERS=listed(WARNING_FILTERS, ENUMERATION_COMMA)))
         if values["closed"] and values["closed"] not in CLOSED_FILTERS:
             raise OnewindowError(said("办结条件“%(closed)s”无效；可选：open、closed", closed=values['closed']))
         if values["clerk"] and not _USERNAME.match(values["clerk"]):

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.errors import OnewindowError, PermissionDenied
-from engine.messages import said, said_in
+from engine.messages import ENUMERATION_COMMA, listed, said, said_in
 from engine.org.assignment import Actor
 from engine.org.orgtree import split_group
 from engine.runtime import caseclock, indexes
@@ -197,7 +197,7 @@ def suspend_clock(db: Database, case_no: str, procedure: Any, days: Any, reason:
         check_suspension(ctx, actor)
         if procedure not in SPECIAL_PROCEDURES:
             raise OnewindowError(said("特别程序须为以下之一：%(SPECIAL_PROCEDURES)s。",
-                                      SPECIAL_PROCEDURES='、'.join(SPECIAL_PROCEDURES)))
+                                      SPECIAL_PROCEDURES=listed(SPECIAL_PROCEDURES, ENUMERATION_COMMA)))
         expected = whole_days(days, said("预计所需时间"), MAX_EXPECTED_DAYS)
         why = written_reason(reason, said("启动特别程序的理由"))
         until = ctx.calendar.add_working_days(local_date(ctx.now), expected)

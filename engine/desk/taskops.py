@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from engine.diagrams.forms import validate_form
 from engine.errors import ConflictError, NotFound, OnewindowError, PermissionDenied, StaleTaskError
-from engine.messages import said, said_in
+from engine.messages import ENUMERATION_COMMA, listed, said, said_in
 from engine.org.assignment import Actor, check_may_handle
 from engine.runtime import indexes, taskdata, telling
 from engine.runtime.change import (
@@ -276,7 +276,7 @@ def return_task(db: Database, task_id: str, target_task_id: str, reason: str, ac
         why = reason_text(reason, True, said_in("action", "退回"))
         target = ctx.task(target_task_id)
         if target is None or target.id not in {t.id for t in return_targets(ctx, task)}:
-            names = "、".join(step_name(t) for t in return_targets(ctx, task)) or said("无")
+            names = listed(map(step_name, return_targets(ctx, task)), ENUMERATION_COMMA) or said("无")
             raise TaskOperationError(said("不能退回到该环节：只能退回到本环节之前、同一路径上已办理的环节"
                                      "（可退回：%(names)s）。", names=names))
         handler = _completed_by(ctx, target_task_id)

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from engine.errors import FormValidationError
-from engine.messages import COMMA, listed, said
+from engine.messages import COMMA, ENUMERATION_COMMA, listed, said
 
 
 @functools.lru_cache(maxsize=1024)
@@ -105,7 +105,7 @@ def _type_name(value: Any) -> str:
 
 
 def _choices(value: Any) -> str:
-    return "、".join(f"“{v}”" for v in value) if isinstance(value, list) else said("规定的选项")
+    return listed((f"“{v}”" for v in value), ENUMERATION_COMMA) if isinstance(value, list) else said("规定的选项")
 
 
 def _message(error: ValidationError) -> str:
@@ -114,7 +114,7 @@ def _message(error: ValidationError) -> str:
     v, value = str(error.validator), error.validator_value
     if v == "additionalProperties" and isinstance(error.instance, dict):
         extra = sorted(set(error.instance) - set(error.schema.get("properties") or {}))
-        return said("含有表单未定义的字段：%(fields)s", fields="、".join(extra))
+        return said("含有表单未定义的字段：%(fields)s", fields=listed(extra, ENUMERATION_COMMA))
     messages = {
         "required": lambda: said("必填"),
         "type": lambda: said("应为%(kind)s", kind=_type_name(value)),
@@ -168,7 +168,7 @@ def schema_problem(exc: Any) -> str:
     value = exc.instance
     if path and path[-1] == "type":
         return said("%(where)s：“%(value)s”不是可用的类型，type 只能用英文写作 %(kinds)s 之一",
-                    where=where, value=value, kinds="、".join(TYPE_NAMES))
+                    where=where, value=value, kinds=listed(TYPE_NAMES, ENUMERATION_COMMA))
     expected = {"type": lambda: said("应为%(kind)s", kind=_type_name(exc.validator_value)),
                 "minimum": lambda: said("不能小于 %(n)s", n=exc.validator_value),
                 "uniqueItems": lambda: said("各项不能重复"),

@@ -18,7 +18,7 @@ from lxml import etree
 
 from engine.diagrams.bpmn import spiff_properties, user_tasks
 from engine.diagrams.specs import FORMS_PREFIX
-from engine.messages import listed, said
+from engine.messages import ENUMERATION_COMMA, listed, said
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "item.schema.json"
 NOTICE_PROPERTY = "receipt"  # a step that issues a notice (engine/runtime/receipts.py)
@@ -76,7 +76,7 @@ def describe_problem(error: ValidationError) -> tuple[str, str]:
     if error.validator == "enum":
         return (said("%(where)s 的值 %(instance)s 不在允许范围内", where=where, instance=json.dumps(error.instance,
                                                                                                     ensure_ascii=False)),
-                said("改为以下之一：%(choices)s", choices="、".join(map(str, error.validator_value))))
+                said("改为以下之一：%(choices)s", choices=listed(map(str, error.validator_value), ENUMERATION_COMMA)))
     return (f"{where}：{error.message}",
             said("按办事指南格式（engine/diagrams/schemas/item.schema.json）修改 %(path)s", path='.'.join(path)))
 

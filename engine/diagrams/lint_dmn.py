@@ -14,7 +14,7 @@ from lxml import etree
 from engine.diagrams.bpmn import NS
 from engine.diagrams.safexml import parse_xml
 from engine.errors import OnewindowError
-from engine.messages import said
+from engine.messages import ENUMERATION_COMMA, listed, said
 
 Problem = tuple[str, str, str | None, str | None]  # message, fix, element id, file
 
@@ -73,7 +73,7 @@ def decision_problems(dmn_files: dict[str, str], trees: dict[str, etree._Element
                 problems.append((said("业务规则任务“%(label)s”没有指定要调用的决策（calledDecisionId）", label=label),
                                  said("在任务的扩展属性中填写 DMN 决策的 id"), task.get("id"), name))
             elif decision not in defined:
-                there = "、".join(sorted(defined)) or said("（事项文件夹中没有 .dmn 文件）")
+                there = listed(sorted(defined), ENUMERATION_COMMA) or said("（事项文件夹中没有 .dmn 文件）")
                 problems.append((said("业务规则任务“%(label)s”调用的决策“%(decision)s”不存在；已有的决策：%(there)s",
                                       label=label, decision=decision, there=there),
                                  said("把定义该决策的 .dmn 文件放进事项文件夹，或更正 calledDecisionId"),

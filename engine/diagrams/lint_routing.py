@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import settings
-from engine.messages import said
+from engine.messages import ENUMERATION_COMMA, listed, said
 from engine.org.orgtree import ROLES, TREE_FILE, all_groups, extra_groups, read_tree, role_of
 
 REFUSAL_WORDS = ("不予", "不同意", "驳回", "拒绝", "退回")
@@ -40,7 +40,7 @@ def lane_problem(lane: str) -> tuple[str, str] | None:
         if role in ROLES:
             return None
         return (said("泳道“%(lane)s”不是已知角色", lane=lane),
-                said("改为以下角色之一：%(roles)s", roles="、".join(f"【{r}】" for r in ROLES)))
+                said("改为以下角色之一：%(roles)s", roles=listed((f"【{r}】" for r in ROLES), ENUMERATION_COMMA)))
     groups = known_groups()
     if groups is None or lane in groups:
         return None

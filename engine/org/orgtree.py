@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from engine import settings
 from engine.errors import OnewindowError
-from engine.messages import Said, said
+from engine.messages import ENUMERATION_COMMA, Said, listed, said
 from engine.org.accounts import ensure_group
 from engine.store.db import Database
 from engine.store.tables import org_units
@@ -146,7 +146,7 @@ class Routing:
             return lane
         if role not in ROLES:
             raise RoutingError(said("泳道“%(lane)s”不是已知角色；可用角色：%(ROLES)s",
-                                    lane=lane, ROLES='、'.join(f'【{r}】' for r in ROLES)))
+                                    lane=lane, ROLES=listed((f'【{r}】' for r in ROLES), ENUMERATION_COMMA)))
         which, function = ROLES[role]
         return group_code(self.unit(which, data), function)
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, exists, select
 
 from engine.diagrams.specs import ProcessSpecs
 from engine.errors import NotFound, OnewindowError, PermissionDenied
-from engine.messages import said
+from engine.messages import ENUMERATION_COMMA, listed, said
 from engine.org.assignment import Actor
 from engine.org.orgtree import LEVELS, department_unit, describe_group, level_of, unit_names
 from engine.runtime import receipts
@@ -78,7 +78,7 @@ def check_mandate(conn: Connection, actor: Actor, front: str | None, mandate: di
         raise OnewindowError(said("委托（mandate）必须是一个对象，含委托人姓名、身份证号码和委托书签署日期。"))
     missing = [label for key, label in MANDATE_FIELDS.items() if not str(mandate.get(key) or "").strip()]
     if missing:
-        raise OnewindowError(said("委托信息不完整，缺少：%(missing)s。", missing='、'.join(missing)))
+        raise OnewindowError(said("委托信息不完整，缺少：%(missing)s。", missing=listed(missing, ENUMERATION_COMMA)))
     return {**{k: str(mandate[k]) for k in MANDATE_FIELDS}, "agent": actor.username, "agent_unit": front,
             "scope": str(mandate.get("scope") or "全程代办")}
 

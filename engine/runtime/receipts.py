@@ -23,7 +23,7 @@ from SpiffWorkflow.task import Task
 from sqlalchemy import Connection, func, insert, select
 
 from engine.errors import NotFound, OnewindowError
-from engine.messages import listed, said
+from engine.messages import ENUMERATION_COMMA, listed, said
 from engine.org.orgtree import department_unit, split_group
 from engine.runtime import notice_texts, supplement
 from engine.runtime.notice_texts import KINDS, REFUSALS
@@ -64,7 +64,8 @@ def issue_notice(ctx: CaseContext, kind: str, element_id: str | None, content: d
     decided by the head of the organ handling the case).
     """
     if kind not in KINDS:
-        raise NoticeError(said("未知的文书种类：%(kind)s；可用：%(kinds)s", kind=kind, kinds='、'.join(KINDS)))
+        raise NoticeError(said("未知的文书种类：%(kind)s；可用：%(kinds)s", kind=kind,
+                               kinds=listed(KINDS, ENUMERATION_COMMA)))
     guide = _guide(ctx)
     organ_code, organ_name = _organ(ctx, group)
     notice = notice_texts.compose(kind, content, guide, {

@@ -104,7 +104,7 @@ def _check_repeat(ctx: CaseContext, task: Task, materials: list[str], earlier: l
     if not_new:
         raise SupplementRefused(said("再次告知补正只能针对申请人按补正通知新提交的材料（%(asked)s）；"
                                 "“%(not_new)s”在第一次审查时就应一次性告知，现在不能再要求补正。",
-                                asked='、'.join(sorted(asked)), not_new='”“'.join(not_new)),
+                                asked=listed(sorted(asked), ENUMERATION_COMMA), not_new='”“'.join(not_new)),
                                 field_errors={"missing_materials": [said("只能列申请人新提交的材料")]})
     reason = str(task.data.get("reason") or "").strip()
     if len(reason) < REASON_MIN:
@@ -113,9 +113,9 @@ def _check_repeat(ctx: CaseContext, task: Task, materials: list[str], earlier: l
     element = task.task_spec.bpmn_id
     ctx.record("supplement_repeated", element, actor=SYSTEM, reason=reason, materials=materials, earlier=numbers)
     telling.tell(ctx, "role:supervisor", "supplement_repeated", element,
-             said("%(who)s 再次告知补正（已出具 %(numbers)s），材料：%(materials)s；理由：%(reason)s",
-                  who=ctx.actor.display_name or ctx.actor.username, numbers=listed(numbers, ENUMERATION_COMMA),
-                  materials=listed(materials, ENUMERATION_COMMA), reason=reason))
+                 said("%(who)s 再次告知补正（已出具 %(numbers)s），材料：%(materials)s；理由：%(reason)s",
+                      who=ctx.actor.display_name or ctx.actor.username, numbers=listed(numbers, ENUMERATION_COMMA),
+                      materials=listed(materials, ENUMERATION_COMMA), reason=reason))
 
 
 def _open_wait(ctx: CaseContext, number: str) -> None:
