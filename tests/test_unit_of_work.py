@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 from conftest import PROCESSES, make_actor
-from sqlalchemy import func, insert, select
+from psycopg.pq import TransactionStatus
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from test_ratings import _closed_case, world  # noqa: F401  (world is a fixture)
 from watch_scenarios import accept, local, setup
@@ -16,6 +17,7 @@ from watch_scenarios import accept, local, setup
 from engine.catalogue.deployment import deploy_package
 from engine.diagrams.package import load_package
 from engine.errors import ConflictError
+from engine.org import accounts
 from engine.store.tables import audit_events, cases, items, watch_settings
 from engine.time import clock
 from engine.watch import ratings, supervision
@@ -36,6 +38,34 @@ def test_a_read_cannot_write_and_never_commits(db):
     with db.transaction() as conn:  # the pooled connection writes again in a unit of work
         conn.execute(insert(watch_settings).values(key="kept", **row))
     assert _count(db, watch_settings, watch_settings.c.key == "kept") == 1
+
+
+def test_the_person_behind_a_request_is_read_by_one_statement_outside_any_transaction(db, clerk):
+    """What every request reads first (a session's or an API token's person, issue 18 item 4) is one SELECT
+    on its own, not a read transaction around it (two more round trips on PostgreSQL); the connection then
+    serves a unit of work and a read as before."""
+    token = accounts.issue_token(db, clerk.username)
+    seen: list[bool] = []
+
+    def in_transaction(conn, *_args) -> None:
+        raw = conn.connection.dbapi_connection
+        seen.append(raw.in_transaction if db.is_sqlite else raw.info.transaction_status != TransactionStatus.IDLE)
+
+    event.listen(db.engine, "after_cursor_execute", in_transaction)
+    try:
+        assert accounts.actor_for_token(db, token).username == clerk.username
+        assert accounts.session_actor(db, clerk.username, 0).username == clerk.username
+        with db.reading() as conn:
+            conn.execute(select(func.count()).select_from(cases)).scalar_one()
+    finally:
+        event.remove(db.engine, "after_cursor_execute", in_transaction)
+    assert seen[:2] == [False, False] and seen[-1] is True  # the read transaction's statement is inside one
+    with pytest.raises(TypeError, match="one SELECT"):
+        db.read_row(insert(watch_settings).values(key="stray"), {})
+    row = {"value": {"v": 1}, "updated_by": "admin", "updated_at": clock.now()}
+    with db.transaction() as conn:
+        conn.execute(insert(watch_settings).values(key="after", **row))
+    assert _count(db, watch_settings, watch_settings.c.key == "after") == 1
 
 
 def test_a_double_submitted_bad_rating_leaves_one_rectification_case(db, world, monkeypatch):  # noqa: F811

@@ -231,9 +231,8 @@ def session_actor(db: Database, username: str, generation: int | None) -> Actor 
     disabled or deleted) — checked on every request."""
     if generation is None:
         return None
-    with db.reading() as conn:
-        user = conn.execute(_SESSION_USER, {"b_username": username, "b_generation": generation}).one_or_none()
-        return None if user is None else _actor(user)
+    user = db.read_row(_SESSION_USER, {"b_username": username, "b_generation": generation})
+    return None if user is None else _actor(user)
 
 
 def end_sessions(db: Database, username: str) -> None:
@@ -289,20 +288,19 @@ def issue_token(db: Database, username: str, label: str = "api", days: int | Non
 def actor_for_token(db: Database, token: str) -> Actor:
     """The actor a bearer token stands for; refused when it is unknown, revoked, expired or its user disabled."""
     reissue = said("请联系系统管理员用 onewindow token 重新签发。")
-    with db.reading() as conn:
-        user = conn.execute(_USER_BY_TOKEN, {"b_hash": _token_hash(token)}).one_or_none()
-        if user is None:
-            raise PermissionDenied(said("API 令牌无效；%(reissue)s", reissue=reissue))
-        if user.revoked_at is not None:
-            revoked = local_text(user.revoked_at)
-            raise PermissionDenied(said("API 令牌已于 %(revoked)s 吊销（%(revoked_reason)s）；%(reissue)s",
-                                        revoked=revoked, revoked_reason=user.revoked_reason, reissue=reissue))
-        if clock.as_utc(user.expires_at) <= clock.now():
-            raise PermissionDenied(said("API 令牌已于 %(expires_at)s 过期；%(reissue)s",
-                                        expires_at=local_text(user.expires_at), reissue=reissue))
-        if user.disabled_at is not None:
-            raise PermissionDenied(said("该用户已停用，其 API 令牌不再有效；如需恢复，请联系系统管理员。"))
-        return _actor(user)
+    user = db.read_row(_USER_BY_TOKEN, {"b_hash": _token_hash(token)})
+    if user is None:
+        raise PermissionDenied(said("API 令牌无效；%(reissue)s", reissue=reissue))
+    if user.revoked_at is not None:
+        revoked = local_text(user.revoked_at)
+        raise PermissionDenied(said("API 令牌已于 %(revoked)s 吊销（%(revoked_reason)s）；%(reissue)s",
+                                    revoked=revoked, revoked_reason=user.revoked_reason, reissue=reissue))
+    if clock.as_utc(user.expires_at) <= clock.now():
+        raise PermissionDenied(said("API 令牌已于 %(expires_at)s 过期；%(reissue)s",
+                                    expires_at=local_text(user.expires_at), reissue=reissue))
+    if user.disabled_at is not None:
+        raise PermissionDenied(said("该用户已停用，其 API 令牌不再有效；如需恢复，请联系系统管理员。"))
+    return _actor(user)
 
 
 def list_tokens(db: Database, username: str | None = None) -> list[TokenInfo]:

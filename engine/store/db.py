@@ -11,7 +11,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, Row, Select, create_engine, event, exc
 
 from engine import settings
 
@@ -54,6 +54,23 @@ class Database:
             finally:
                 transaction.rollback()
 
+    def read_row(self, statement: Select, params: dict[str, object]) -> Row | None:
+        """The one row (or none) of one SELECT, run on its own, outside any transaction.
+
+        For what every request reads before anything else (the person behind a session or an API token): a
+        single statement sees one consistent state by itself, and `reading()`'s transaction around it cost two
+        more round trips on PostgreSQL (BEGIN READ ONLY, ROLLBACK), about half the lookup (bench/README.md,
+        http_load). Only a `Select` is taken, so nothing can be written here; on SQLite the connection is
+        `query_only` as in `reading()`.
+        """
+        if not isinstance(statement, Select):
+            raise TypeError(f"read_row runs one SELECT, not {type(statement).__name__}")
+        options: dict[str, object] = {"onewindow_reader": True, "onewindow_single": True}
+        if not self.is_sqlite:
+            options["isolation_level"] = "AUTOCOMMIT"
+        with self.engine.connect() as conn:
+            return conn.execution_options(**options).execute(statement, params).one_or_none()
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -88,7 +105,8 @@ def _make_engine(url: str) -> Engine:
         if info.get("query_only", False) != reader:
             conn.exec_driver_sql(f"PRAGMA query_only={1 if reader else 0}")
             info["query_only"] = reader
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        if not options.get("onewindow_single", False):  # `read_row`: the statement is its own transaction
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 
