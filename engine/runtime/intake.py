@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, select
+from sqlalchemy import ColumnElement, Connection, Exists, bindparam, exists, select
 
 from engine.diagrams.specs import ProcessSpecs
 from engine.errors import NotFound, OnewindowError, PermissionDenied
@@ -27,17 +27,23 @@ MANDATE_FIELDS = {"principal": "委托人姓名", "principal_id_number": "委托
 WITHDRAW = "withdraw"  # an item withdrawn from the centre (S-9, recorded by `engine.catalogue.governance`)
 
 
-_WITHDRAWN = select(exists().where(catalogue_changes.c.item_code == bindparam("b_code"),
-                                   catalogue_changes.c.kind == WITHDRAW))
+def withdrawn(item_code: ColumnElement[str]) -> Exists:
+    """Whether the item is withdrawn from the centre, as a column of a statement (`casework.start_case` reads
+    it with the item's latest version, one statement fewer for every new case)."""
+    return exists().where(catalogue_changes.c.item_code == item_code, catalogue_changes.c.kind == WITHDRAW)
+
+
+_WITHDRAWN = select(withdrawn(bindparam("b_code")))
 
 
 def is_withdrawn(conn: Connection, item_code: str) -> bool:
     return bool(conn.execute(_WITHDRAWN, {"b_code": item_code}).scalar())
 
 
-def ensure_offered(conn: Connection, item_code: str) -> None:
-    """Refuse a new case of an item withdrawn from the centre (for `casework.start_case` and the hall)."""
-    if is_withdrawn(conn, item_code):
+def ensure_offered(conn: Connection, item_code: str, known_withdrawn: bool | None = None) -> None:
+    """Refuse a new case of an item withdrawn from the centre (for `casework.start_case` and the hall);
+    `known_withdrawn`: already read by the caller (`withdrawn`)."""
+    if is_withdrawn(conn, item_code) if known_withdrawn is None else known_withdrawn:
         raise NotFound(said("事项 %(item_code)s 已撤出中心，不再受理新的申请；已受理的办件照常办理。",
                             item_code=item_code))
 
