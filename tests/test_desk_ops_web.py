@@ -178,3 +178,63 @@ def test_decision_is_read_off_any_schema_following_the_convention():
         ("同意", "go"), ("有条件同意", "more"), ("不予批准", "stop"), ("不同意", "stop")]
     assert decision.when("reason") == "不予批准|不同意" and decision.labels("conditions") == "“有条件同意”"
     assert deskforms.decision({"type": "object", "properties": {"x": {"type": "string"}}}, []) is None
+
+
+def test_delegate_hand_back_and_confirm_without_a_browser(client, db, case_no):
+    """委派 over plain forms (S-4: the work behind the one window moves between people, the window answers
+    for it): the delegator sees whom the task waits for and may recall it; the delegate finds it under 委派给我的,
+    is told a submission goes back, and hands it back; the delegator finds the proposal filled in, and may send
+    it back or confirm it."""
+    accept = task_id(db, case_no, "accept")
+    path = f"/desk/tasks/{accept}"
+    log_in(client, "wang")
+    token = csrf(client, path)
+    client.post(f"{path}/delegate", data={"csrf_token": token, "to": "zhao", "reason": "请协助核对身份"})
+    page = client.get(path).get_data(as_text=True)
+    note = page[page.index('id="delegation-note"'):page.index("</div>", page.index('id="delegation-note"'))]
+    assert "此任务已委派给 zhao，等待其办理后交回。" in note and f'action="{path}/recall"' in note
+    assert 'class="primary" disabled>提交办理<' in page  # the delegator waits: nothing to submit meanwhile
+
+    log_in(client, "zhao")
+    listed = client.get("/desk/delegated").get_data(as_text=True)
+    row = re.search(rf'<tr data-task="{accept}">(.*?)</tr>', listed, re.S).group(1)
+    assert f'href="/cases/{case_no}"' in row and f'href="{path}"' in row
+    assert ">wang<" in row and "请协助核对身份" in row and "待您办理" in row
+    page = client.get(path).get_data(as_text=True)
+    assert "wang 将此任务委派给您" in page and "交回 wang 确认" in page
+    assert ">提交，交回委派人确认<" in page
+    handed = client.post(path, data={"csrf_token": csrf(client, path), "_case": case_no,
+                                     "applicant_name": "张三", "decision": "受理"})
+    assert handed.status_code == 302 and handed.headers["Location"].endswith("/desk/delegated")
+    listed = client.get("/desk/delegated").get_data(as_text=True)
+    assert f"办件 {case_no} 的“受理”已交回 wang 确认。" in listed and "已交回，待确认" in listed
+    assert task_id(db, case_no, "accept") == accept  # a delegate's submission completes nothing
+
+    log_in(client, "wang")
+    page = client.get(path).get_data(as_text=True)
+    assert "zhao 已按委派办理完毕" in page and f'action="{path}/send-back"' in page
+    assert 'name="decision" value="受理" checked required' in page  # the proposal, filled in for the delegator
+    assert ">确认并提交<" in page
+    done = client.post(path, data={"csrf_token": csrf(client, path), "_case": case_no, "applicant_name": "张三",
+                                   "decision": "受理"})
+    assert done.status_code == 302
+    assert [t.element_id for t in queries.open_tasks(db, case_no=case_no)] == ["review"]
+
+
+def test_a_comment_at_a_step_and_an_urge_read_on_the_case_page(client, db, case_no):
+    """The case page names the step a comment was made at, and says whom an urge reached — the group holding
+    the step, by its name (S-14: every step of every case recorded, in words people read)."""
+    accept = task_id(db, case_no, "accept")
+    log_in(client, "wang")
+    token = csrf(client, f"/desk/tasks/{accept}")
+    client.post(f"/desk/cases/{case_no}/comments", data={"csrf_token": token, "body": "原件已核对",
+                                                          "element_id": "accept"})
+    client.post(f"/desk/tasks/{accept}", data={"csrf_token": token, "_case": case_no, "applicant_name": "张三",
+                                               "decision": "受理"})
+    client.post(f"/desk/cases/{case_no}/urge", data={"csrf_token": token, "note": "申请人来电催问"})
+    page = client.get(f"/cases/{case_no}").get_data(as_text=True)
+    comment = re.search(r'<div class="comment-head">(.*?)</div>', page, re.S).group(1)
+    assert "<strong>wang</strong>" in comment and comment.rstrip().endswith("· 受理</span>")
+    urged = re.search(r'<tr class="event-case_urged">(.*?)</tr>', page, re.S).group(1)
+    assert "<dt>催办环节</dt><dd>审查组</dd>" in urged and "申请人来电催问" in urged
+    assert "group:" not in urged and "recipient" not in urged  # whom it reached, not the record's keys
