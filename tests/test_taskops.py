@@ -217,6 +217,43 @@ def test_withdraw_refused_once_the_next_handler_claimed(db, people):
     assert open_elements(db, case_no) == ["review"]
 
 
+def test_withdraw_refused_once_the_next_step_is_done_and_for_a_step_returned_to_its_handler(db, people):
+    """The reasons a step cannot be withdrawn, each in words: someone handled what it led to; or it is open
+    again (returned to its handler), so there is nothing to take back."""
+    case_no = accepted(db, people)
+    accept_id = next(e["data"]["task_id"] for e in queries.case_history(db, case_no) if e["type"] == "task_completed")
+    review = task(db, case_no, "review").task_id
+    casework.complete_task(db, review, {"decision": "通过", "opinion": "材料齐全"}, people["r"])
+    before = queries.case_history(db, case_no)
+    with pytest.raises(ConflictError, match="“受理”：后续环节已有人办理，不能撤回；请联系后续办理人退回"):
+        taskops.withdraw_task(db, case_no, accept_id, people["a"])
+    assert queries.case_history(db, case_no) == before and open_elements(db, case_no) == ["issue"]
+
+    case_no = accepted(db, people)
+    accept_id = next(e["data"]["task_id"] for e in queries.case_history(db, case_no) if e["type"] == "task_completed")
+    taskops.return_task(db, task(db, case_no, "review").task_id, accept_id, "身份证复印件不清", people["r"])
+    with pytest.raises(ConflictError, match="该环节尚未办理完毕，无需撤回"):
+        taskops.withdraw_task(db, case_no, accept_id, people["a"])
+    assert task(db, case_no, "accept").assignee == "wang"  # still wang's to handle, as the return left it
+
+
+def test_withdraw_reaches_the_next_step_inside_a_called_process(db):
+    """撤回 looks through a call activity (S-6 rule 4: the town window reports the matter up to the district):
+    the step a window completed led into the shared relay process; while the district has not claimed its
+    review, the window takes the step back and the called process goes with it."""
+    deploy(db, "demo-report-up")
+    boss = make_actor(db, "boss", [], ["admin", "clerk"])
+    case_no = casework.start_case(db, "DEMO-003", {}, boss).case_no
+    accept = task(db, case_no, "accept").task_id
+    casework.complete_task(db, accept, {**DIBAO, "acceptance": "受理"}, boss)
+    assert open_elements(db, case_no) == ["district_review"]  # inside relay_to_district
+    taskops.withdraw_task(db, case_no, accept, boss, "入户核查记录待补")
+    assert open_elements(db, case_no) == ["accept"] and task(db, case_no, "accept").task_id == accept
+    assert load_workflow(db, case_no).subprocesses == {}
+    event = queries.case_history(db, case_no)[-1]
+    assert (event["type"], event["data"]["reason"]) == ("task_withdrawn", "入户核查记录待补")
+
+
 # --- 抄送, 催办 ----------------------------------------------------------------------------------------
 
 def test_copy_notifies_each_recipient_once_and_can_be_marked_read(db, people):
