@@ -16,17 +16,21 @@ import pytest
 from conftest import deploy, make_actor
 
 from engine.audit.replay import replay_case
-from engine.desk import casework, closing
+from engine.desk import casework, closing, offers
 from engine.desk.casework import complete_task
 from engine.errors import OnewindowError, PermissionDenied
 from engine.org import orgtree
 from engine.reads import queries
 from engine.runtime.ending import CaseDecided
+from engine.runtime.scheduler import tick
 from engine.store.tables import audit_events, cases, notifications, receipts
 from engine.time import clock
 
 WINDOW = "区中心/区安全生产监督管理局·窗口"
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+HOUSE = {"applicant_name": "陈国平", "id_number": "420115198203154321", "village": "涂家垴镇新桥村三组",
+         "site_area": 120, "floors": 2, "building_height": 7.5, "homestead_approval_no": "江宅批〔2026〕003号",
+         "acceptance": "受理"}  # DEMO-004's acceptance, as tests/browser/test_time_limit_page.py fills it
 
 
 @pytest.fixture
@@ -120,6 +124,37 @@ def test_withdrawal_and_termination_are_refused_after_the_decision(db, setup):
         with pytest.raises(CaseDecided, match="不能终止"):
             closing.terminate_case(db, started.case_no, chief, "申请人已注销")
     assert _counts(db, started.case_no) == before
+
+
+def test_a_decision_notice_ends_the_right_to_withdraw_before_the_certificate_is_issued(db):
+    """Art 38's 准予行政许可决定书 is issued with the review's decision, before the certificate is made: from then
+    on nothing is withdrawn or terminated though the case is still open (its 制证发证 step waits), and the desk
+    no longer offers either (S-6 rule 5: the applicant has a clear answer, which only another procedure revokes)."""
+    deploy(db, "demo-committed")
+    window = make_actor(db, "window", ["住建局窗口"])
+    planner = make_actor(db, "planner", ["住建局规划股"])
+    chief = make_actor(db, "chief", ["住建局规划股"], ["chief"])
+    applicant = make_actor(db, "chenguoping", [], ["applicant"])
+    with clock.frozen_at(T0):
+        case_no = casework.start_case(db, "DEMO-004", {}, applicant).case_no
+        complete_task(db, queries.open_tasks(db, case_no=case_no)[0].task_id, HOUSE, window)
+    tick(db, T0 + timedelta(days=7, minutes=1))  # 批前公示 over
+    with clock.frozen_at(T0 + timedelta(days=8)):
+        review = queries.open_tasks(db, case_no=case_no)[0]
+        assert review.element_id == "review"
+        complete_task(db, review.task_id, {"approval": "准予许可", "objections": "无"}, planner)
+    assert [t.element_id for t in queries.open_tasks(db, case_no=case_no)] == ["issue"]
+    assert queries.case_detail(db, case_no)["closed_at"] is None
+    assert _counts(db, case_no)[1] == ["acceptance", "licence_granted"]
+    before = _counts(db, case_no)
+    with clock.frozen_at(T0 + timedelta(days=8, hours=1)):
+        with pytest.raises(CaseDecided, match="已作出决定（受理审查或许可决定已出具文书），不能撤回申请"):
+            closing.withdraw_application(db, case_no, applicant)
+        with pytest.raises(CaseDecided, match=r"已作出决定.*不能终止"):
+            closing.terminate_case(db, case_no, chief, "申请人已注销")
+        offered = offers.choices(db, case_no, window)
+    assert not offered.may_withdraw_application and not offered.may_terminate
+    assert _counts(db, case_no) == before
 
 
 def test_a_chief_terminates_with_a_reason_and_a_notice_a_clerk_cannot(db, setup):
