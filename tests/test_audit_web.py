@@ -251,6 +251,22 @@ def test_dossier_page_is_printable_and_shows_who_looked(client, db, auditor, cas
     css.close()
 
 
+def test_dossier_masks_the_phone_and_id_numbers_the_clerk_recorded(client, db, auditor, joint, clerk):
+    """The dossier reads every event's data, with a phone number as a receipt prints it (138****5678) and an ID
+    number to its last four: the exact values are the JSON download's (S-14 openly recorded, S-16 the
+    auditor's independent view — not a copy of people's numbers)."""
+    with clock.frozen_at(DAY1):
+        case_no = start_case(db, "DEMO-001", {}, clerk).case_no
+        task = next(t.task_id for t in queries.open_tasks(db, case_no=case_no) if t.element_id == "accept")
+        complete_task(db, task, {**ACCEPT_DATA, "phone": "13812345678"}, clerk)
+    login(client, "shenji")
+    body = text_of(client.get(f"/audit/cases/{case_no}"))
+    assert "138****5678" in body and "13812345678" not in body
+    assert ACCEPT_DATA["id_number"] not in body and ACCEPT_DATA["id_number"][-4:] in body
+    exact = json.loads(text_of(client.get(f"/audit/cases/{case_no}.json")))
+    assert "13812345678" in json.dumps(exact)
+
+
 def test_dossier_shows_tampering(client, db, auditor, cases_made):
     no = cases_made["closed"]
     with tampering(db) as conn:

@@ -177,6 +177,9 @@ def test_the_migration_page_lists_moves_and_refuses_for_analysts_only(world, cli
     assert client.get("/studio/items/DEMO-001/migrate").status_code == 403
     client.post("/logout", data={"csrf_token": csrf_token(client, "/cases")})
     login(client, "liu")
+    versions = text(client.get("/studio/items/DEMO-001/versions"))  # the way there: version 1 has open cases
+    assert versions.count("迁移未结办件到第 2 版") == 1
+    assert 'href="/studio/items/DEMO-001/migrate?from=1&amp;to=2"' in versions
     page = text(client.get("/studio/items/DEMO-001/migrate?from=1&to=2"))
     assert "可迁移 1 件" in page and "第 2 版中没有这个环节" in page
     assert f'name="case_no" value="{world["at_accept"]}"' in page

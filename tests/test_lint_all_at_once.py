@@ -137,6 +137,25 @@ def test_elements_started_by_events_are_not_orphans_and_compensation_is_refused_
     assert finding.element_id == "undo_hook" and "补偿" in finding.message and "SpiffWorkflow" in finding.message
 
 
+def test_a_lane_named_neither_a_role_nor_a_group_of_the_org_tree_is_found_on_its_task(tmp_path):
+    """Lanes say who handles a step (S-1, S-3: the org tree's windows and groups): a lane naming an unknown role,
+    or a group the org tree does not have, leaves its task to nobody — found on the task, with the fix."""
+    form = '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property ' \
+           'name="formJsonSchemaFilename" value="review.json"/></spiffworkflow:properties></bpmn:extensionElements>'
+    lanes = """<bpmn:laneSet id="lanes">
+      <bpmn:lane id="l1" name="【受理窗口】"><bpmn:flowNodeRef>fine</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="l2" name="【科长】"><bpmn:flowNodeRef>by_role</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="l3" name="民政审批股"><bpmn:flowNodeRef>by_group</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>"""
+    body = lanes + chain(*(f'<bpmn:userTask id="{element}" name="{name}">{form}</bpmn:userTask>'
+                           for element, name in (("fine", "受理"), ("by_role", "审核"), ("by_group", "审批"))))
+    found = {f.element_id: f for f in findings(item(tmp_path, body)) if "泳道" in f.message}
+    assert set(found) == {"by_role", "by_group"}
+    assert found["by_role"].message == "泳道“【科长】”不是已知角色" and "【受理窗口】" in found["by_role"].fix
+    assert "既不是【角色】，也不是组织机构中的岗位组" in found["by_group"].message
+    assert "processes/org.json" in found["by_group"].fix and all(f.severity == "error" for f in found.values())
+
+
 def test_a_parser_finding_our_rules_do_not_cover_arrives_in_chinese_on_its_element(tmp_path):
     wait = '<bpmn:intermediateCatchEvent id="wait" name="等待"><bpmn:timerEventDefinition/>' \
            "</bpmn:intermediateCatchEvent>"

@@ -5,6 +5,8 @@ with the applicant and an appeal the supervisors decide.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import PROCESSES, make_actor
 from sqlalchemy import func, insert, select
@@ -199,6 +201,24 @@ def test_the_applicant_rates_from_the_case_page(client, db, world):
     login(client, "window")  # staff see the case page without the rating link, and cannot rate
     assert 'id="rating-link"' not in client.get(f"/cases/{case_no}").get_data(as_text=True)
     assert client.get(f"/hall/cases/{case_no}/rate").status_code == 403
+
+
+def test_a_good_rating_on_the_page_is_listed_without_a_rectification(client, db, world):
+    """A 5 starts nothing (S-12): the applicant's 已提交 list shows it with a dash where a rectification case
+    would be linked."""
+    from test_web import csrf_token, login
+
+    people, applicant, _ = world
+    case_no = _closed_case(db, people, applicant)
+    login(client, "zhangsan")
+    token = csrf_token(client, f"/hall/cases/{case_no}/rate")
+    page = client.post(f"/hall/cases/{case_no}/rate", data={"csrf_token": token, "kind": "rating", "visit": "0",
+                                                             "score": "5", "comment": "办得快"},
+                       follow_redirects=True).get_data(as_text=True)
+    given = page[page.index('id="given"'):page.index("</table>", page.index('id="given"'))]
+    cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", given, re.S)]
+    assert cells == ["办结", "评价", "5 非常满意", "办得快", "—"]  # 整改: none, and no link
+    assert _rating_rows(db) == 1
 
 
 def test_rectification_cases_are_not_counted_as_the_windows_work(db, world):

@@ -7,13 +7,16 @@ deploys with its files unchanged."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import PROCESSES, deploy, make_actor
 from test_studio import log_in, post_json
 
 from engine.catalogue import drafts
+from engine.catalogue.deployment import deploy_package
 from engine.diagrams.dmndiff import rule_changes
+from engine.diagrams.package import ProcessPackage, load_package
 from engine.diagrams.versiondiff import diff_files
 from engine.org import orgtree
 
@@ -95,6 +98,27 @@ def test_the_decision_table_page_opens_only_the_drafts_own_tables_for_analysts(c
     client.post("/logout", data={"csrf_token": token})
     log_in(client, "clerk1")
     assert client.get(f"/studio/drafts/{draft}/decisions/{NAME}").status_code == 403
+
+
+def test_the_version_diff_page_lists_the_changed_rule_cell_by_cell_and_the_file(client, db, gt003):
+    """What the analyst reads after deploying a changed fee (S-17: the flow changes without a programmer, and
+    the change is shown in the table's own words): the rule by its description, the column, old → new; and the
+    .dmn file among the changed files, with how many of its rules changed."""
+    package = load_package(PROCESSES / "catalogue" / "guotu" / "GT-003")
+    files = {**package.files, NAME: TABLE.replace("<text>80</text>", "<text>90</text>")}
+    deploy_package(db, ProcessPackage(package.metadata, files), "ana")
+    make_actor(db, "ana", [], ["analyst"])
+    log_in(client, "ana")
+    page = client.get("/studio/items/GT-003/diff?from=1&to=2").get_data(as_text=True)
+    rules = page[page.index('id="rule-changes"'):page.index("</table>", page.index('id="rule-changes"'))]
+    assert rules.count("<tr class=\"sv-") == 1 and 'data-status="changed"' in rules
+    assert "住宅类不动产登记" in rules and "核定登记费" in rules and NAME in rules
+    assert re.search(r'<th>登记费（元/件）</th>\s*<td class="old">80</td><td class="arrow">→</td>\s*'
+                     r'<td class="new">90</td>', rules)
+    assert "<rule" not in rules and "inputEntry" not in rules  # never the raw XML
+    changed = page[page.index('id="file-changes"'):page.index("</table>", page.index('id="file-changes"'))]
+    assert re.search(rf'<td class="mono">{NAME}</td><td><span class="sv-badge sv-badge-changed">修改</span></td>'
+                     r"<td>规则变更 1 条</td>", changed)
 
 
 @pytest.mark.parametrize("folder, code", [("catalogue/guotu/GT-003", "GT-003"),
