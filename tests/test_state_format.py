@@ -1,6 +1,6 @@
 """The stored state is SpiffWorkflow's own format, though the platform writes and reads its tasks itself.
 
-`engine.runtime.state.TaskFormat` parses and formats each task id once instead of about four times a state
+`engine.runtime.taskdata.TaskFormat` parses and formats each task id once instead of about four times a state
 (issue 18, item 1: a quarter of a load's time went into `UUID(text)`). A case's state must stay what
 SpiffWorkflow 3.2.0 writes and reads (tests/test_state_compat.py keeps a state written by an earlier
 release), so every state the four demo items (a timer wait, a direct item, a joint review with parallel

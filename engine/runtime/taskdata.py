@@ -5,15 +5,21 @@ survives a restart and rides in the same transaction as the case). We keep our p
 who holds the task, a delegation in progress, when the step became ready, its own deadline — and
 SpiffWorkflow keeps its own (the instances a multi-instance step merged, an instance's key). Only this
 module reads or writes that dictionary, so an upgrade of SpiffWorkflow that renames or moves it is a
-change here and nowhere else.
+change here and nowhere else — and that holds for how a task is stored too (`TaskFormat`).
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
 
 ASSIGNEE_KEY = "onewindow_assignee"
 DELEGATION_KEY = "onewindow_delegation"  # a task delegated (委派) is held by its delegator until confirmed
@@ -120,3 +126,62 @@ def case_facts(workflow: Any) -> dict[str, Any] | None:
 
 def set_case_facts(workflow: Any, facts: dict[str, Any]) -> None:
     workflow.top_workflow.task_tree._set_internal_data(**{CASE_FACTS_KEY: facts})
+
+
+@functools.lru_cache(maxsize=8192)
+def task_uuid(text: str) -> UUID:
+    """A task id read back from its text, parsed once: every id is written about four times in a state (its key,
+    its own id, its parent's and its children's lists), and `UUID(text)` was a quarter of a load's time
+    (bench/engine_step.py). A UUID is immutable, so one object may stand for the id wherever it appears."""
+    return UUID(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def task_text(task_id: UUID) -> str:
+    """A task id's text, formatted once (written about four times a state, like `task_uuid`)."""
+    return str(task_id)
+
+
+class TaskFormat(TaskConverter):
+    """SpiffWorkflow's task format, with each id parsed and formatted once (`task_uuid`, `task_text`): the same
+    dictionaries as SpiffWorkflow's own converter, which tests/test_state_format.py holds it to, both ways.
+
+    A child task keeps only what changed from its parent's data (`delta`); the root keeps its data whole.
+    """
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        parent = task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            data, delta = {}, {"updates": DeepMerge.get_updated_keys(parent.data, task.data),
+                               "deletions": DeepMerge.get_deleted_keys(parent.data, task.data)}
+        return {"id": task_text(task.id), "parent": task_text(task._parent) if parent is not None else None,
+                "children": [task_text(child) for child in task._children],
+                "last_state_change": task.last_state_change, "state": task.state, "task_spec": task.task_spec.name,
+                "triggered": task.triggered, "internal_data": self.registry.convert(task.internal_data),
+                "data": data, "delta": delta}
+
+    def from_dict(self, dct: dict[str, Any], workflow: Any) -> Task:
+        spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, spec, state=dct["state"], id=task_uuid(dct["id"]))
+        parent_id = dct["parent"]
+        task._parent = task_uuid(parent_id) if parent_id is not None else None
+        task._children = [task_uuid(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = self.registry.restore(dct["internal_data"])
+        if isinstance(spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            workflow.top_workflow.event_manager.add_task(task)
+        task.data = self._data(task, dct)
+        return task
+
+    def _data(self, task: Task, dct: dict[str, Any]) -> dict[str, Any]:
+        delta, parent = dct.get("delta"), task.parent
+        if not delta or parent is None:
+            return self.registry.restore(dct["data"])
+        data = DeepMerge.merge({}, parent.data)
+        data.update(self.registry.restore(delta.get("updates", {})))
+        for key in delta.get("deletions", ()):
+            data.pop(key, None)
+        return data
