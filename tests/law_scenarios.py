@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-from conftest import make_actor
+from conftest import ACCEPT_DATA, make_actor
 from sqlalchemy import select
 from watch_scenarios import local
 
@@ -112,3 +112,21 @@ def cold_start() -> None:
         spec_cache._entries.clear()
         spec_cache._wired.clear()
     lawlimits._cache.clear()
+
+
+CLOCK_ITEM = Path(__file__).resolve().parent / "data" / "clock-item"
+
+
+def clock_case_at_review(db) -> str:
+    """A TEST-CLOCK case accepted on 28 September 2026 at 受理窗口 (user window), waiting at 审查 (group 审查组:
+    users reviewer, and chief, the head of the group, no clerk): where a handler suspends the clock and a chief
+    extends the deadline."""
+    deploy_package(db, load_package(CLOCK_ITEM), "analyst")
+    window = make_actor(db, "window", ["受理窗口"])
+    make_actor(db, "reviewer", ["审查组"])
+    make_actor(db, "chief", ["审查组"], ["chief"])
+    with clock.frozen_at(local("2026-09-28 09:00")):
+        case_no = start_case(db, "TEST-CLOCK", {"needs_supplement": False}, window).case_no
+        accept = next(t for t in queries.open_tasks(db, case_no=case_no) if t.element_id == "accept")
+        complete_task(db, accept.task_id, ACCEPT_DATA, window)
+    return case_no

@@ -11,34 +11,21 @@ test's server freezes it: the test item (tests/data/clock-item, 5 working days p
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from conftest import ACCEPT_DATA, csrf, log_in, make_actor
+from conftest import csrf, log_in
+from law_scenarios import clock_case_at_review
 from watch_scenarios import local
 
 from engine.audit.replay import replay_case
-from engine.catalogue.deployment import deploy_package
-from engine.desk.casework import complete_task, start_case
-from engine.diagrams.package import load_package
 from engine.reads import queries
 from engine.time import clock
-
-CLOCK_ITEM = Path(__file__).resolve().parent / "data" / "clock-item"
 
 
 @pytest.fixture
 def case_no(db) -> str:
     """The case accepted on 28 September, waiting at 审查 (group 审查组)."""
-    deploy_package(db, load_package(CLOCK_ITEM), "analyst")
-    window = make_actor(db, "window", ["受理窗口"])
-    make_actor(db, "reviewer", ["审查组"])
-    make_actor(db, "chief", ["审查组"], ["chief"])  # the head of the group the case is at, no clerk
-    with clock.frozen_at(local("2026-09-28 09:00")):
-        case_no = start_case(db, "TEST-CLOCK", {"needs_supplement": False}, window).case_no
-        accept = next(t for t in queries.open_tasks(db, case_no=case_no) if t.element_id == "accept")
-        complete_task(db, accept.task_id, ACCEPT_DATA, window)
-    return case_no
+    return clock_case_at_review(db)
 
 
 def _page(client, path: str, at: str) -> str:

@@ -11,17 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from conftest import ACCEPT_DATA, make_actor
+from law_scenarios import clock_case_at_review
 from playwright.sync_api import Page, expect
 
 from engine.audit.replay import replay_case
-from engine.catalogue.deployment import deploy_package
-from engine.desk.casework import complete_task, start_case
-from engine.diagrams.package import load_package
-from engine.reads import queries
 from engine.time import clock
 
 from .conftest import ClockAt, browser_app, serving
@@ -29,7 +24,6 @@ from .test_walkthrough import log_in, open_task
 
 pytestmark = pytest.mark.browser
 
-CLOCK_ITEM = Path(__file__).resolve().parents[1] / "data" / "clock-item"
 
 
 def local(text: str) -> datetime:
@@ -52,14 +46,7 @@ def live_server(server_clock) -> str:
 
 def test_a_clerk_suspends_and_resumes_then_a_chief_extends_from_the_desk(db, page: Page, server_clock, screenshot):
     _url, at = server_clock
-    deploy_package(db, load_package(CLOCK_ITEM), "analyst")
-    window = make_actor(db, "window", ["受理窗口"])
-    make_actor(db, "reviewer", ["审查组"])
-    make_actor(db, "chief", ["审查组"], ["chief"])  # the head of the group the case is at, no clerk
-    with clock.frozen_at(local("2026-09-28 09:00")):
-        case_no = start_case(db, "TEST-CLOCK", {"needs_supplement": False}, window).case_no
-        task = next(t for t in queries.open_tasks(db, case_no=case_no) if t.element_id == "accept")
-        complete_task(db, task.task_id, ACCEPT_DATA, window)
+    case_no = clock_case_at_review(db)
 
     # 29 September: the reviewer stops the clock for an expert review (第四十五条)
     log_in(page, "reviewer")
