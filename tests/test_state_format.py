@@ -87,27 +87,28 @@ def _same_both_ways(saved: list[tuple[str, Any]]):
 SPECS_BY_SPEC: dict[int, Any] = {}  # a workflow's spec → the version's specs it was built from
 
 
-@pytest.mark.parametrize("code", DEMO_ITEMS)
-def test_every_state_a_demo_item_saves_is_spiffworkflows_format_both_ways(db, demo_installation, monkeypatch, code):
+def _walk_checked(db, monkeypatch, code: str) -> tuple[Any, list[tuple[str, Any]]]:
+    """A case of `code` walked to its end by the administrator, every state it saves checked on the way; the
+    walk and the (state, specs) it saved."""
     saved: list[tuple[str, Any]] = []
     original_load_specs = change.load_specs
     monkeypatch.setattr(change, "load_specs", lambda conn, h, v: _remember(original_load_specs(conn, h, v)))
     monkeypatch.setattr(change, "dump_state", _same_both_ways(saved))
     admin = accounts.authenticate(db, "admin", demo.DEMO_PASSWORD)
     front = next(unit for unit, _ in intake.places(db, code))
-    done = walk(db, code, admin, Path("全部通过", front))
+    return walk(db, code, admin, Path("全部通过", front)), saved
+
+
+@pytest.mark.parametrize("code", DEMO_ITEMS)
+def test_every_state_a_demo_item_saves_is_spiffworkflows_format_both_ways(db, demo_installation, monkeypatch, code):
+    done, saved = _walk_checked(db, monkeypatch, code)
     assert done.steps and len(saved) > len(done.steps)  # the start and every step were checked
 
 
 def test_typed_values_flags_and_deletions_round_trip_as_spiffworkflow_does(db, demo_installation, monkeypatch):
     """What the demo walks do not happen to hold: a triggered task, values SpiffWorkflow stores typed
     (time, duration, id) in data and internal data, nested data, and a key a child task deleted."""
-    saved: list[tuple[str, Any]] = []
-    original_load_specs = change.load_specs
-    monkeypatch.setattr(change, "load_specs", lambda conn, h, v: _remember(original_load_specs(conn, h, v)))
-    monkeypatch.setattr(change, "dump_state", _same_both_ways(saved))
-    admin = accounts.authenticate(db, "admin", demo.DEMO_PASSWORD)
-    walk(db, "DEMO-001", admin, Path("全部通过", next(unit for unit, _ in intake.places(db, "DEMO-001"))))
+    _, saved = _walk_checked(db, monkeypatch, "DEMO-001")
     text, specs = saved[len(saved) // 2]
     workflow = state.load_state(text, specs, script_engine)
     root, *rest = list(workflow.tasks.values())
