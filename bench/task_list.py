@@ -255,11 +255,11 @@ def plans(db: Database, actor: Actor, plan: dict[str, dict[str, Any]]) -> dict[s
     out: dict[str, list[dict[str, Any]]] = {}
     for k, args in plan.items():
         captured.clear()
-        event.listen(db.engine, "before_cursor_execute", capture)
+        event.listen(db.read_engine, "before_cursor_execute", capture)  # the desk's list is a read
         try:
             task_page(db, actor, per_page=PER_PAGE, **args)
         finally:
-            event.remove(db.engine, "before_cursor_execute", capture)
+            event.remove(db.read_engine, "before_cursor_execute", capture)
         out[k] = []
         explain = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
         with db.reading() as conn:

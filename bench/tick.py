@@ -347,7 +347,7 @@ class StatementLog:
     """The distinct SELECTs a tick sends to the database, with the parameters of their first execution."""
 
     def __init__(self, target: TickDb) -> None:
-        self.engine = target.db.engine
+        self.engines = target.db.engines
         self.seen: dict[str, Any] = {}
 
     def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:
@@ -355,11 +355,13 @@ class StatementLog:
             self.seen[statement] = parameters
 
     def __enter__(self) -> StatementLog:
-        event.listen(self.engine, "before_cursor_execute", self._record)
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._record)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._record)
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._record)
 
 
 # SQLite: "SCAN t" reads the whole table, "SCAN t USING INDEX i" the whole index; PostgreSQL: a Seq Scan

@@ -16,8 +16,8 @@ def test_every_way_to_an_actor_gives_exactly_its_groups_in_one_statement(db):
     login = accounts.log_in(db, "odd", "secret-pw-1", None)
     token = accounts.issue_token(db, "odd", "test")
     statements: list[str] = []
-    event.listen(db.engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *rest: statements.append(statement))
+    for engine in db.engines:
+        event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
     found = [accounts.actor_for(db, "odd"), accounts.session_actor(db, "odd", login.generation),
              accounts.actor_for_token(db, token)]
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3  # one a way

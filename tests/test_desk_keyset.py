@@ -122,7 +122,8 @@ def test_a_name_part_is_found_through_the_name_index(db, many, clerk, part):
 
 def test_the_name_index_is_what_narrows(db, many, clerk):
     statements: list[str] = []
-    event.listen(db.engine, "before_cursor_execute", lambda c, cur, s, p, ctx, em: statements.append(s))
+    for engine in db.engines:
+        event.listen(engine, "before_cursor_execute", lambda c, cur, s, p, ctx, em: statements.append(s))
     task_page(db, clerk, TaskFilter(applicant="三丰"))
     with db.reading() as conn:
         names = conn.execute(select(cases.c.applicant_name, cases.c.applicant_grams)).all()

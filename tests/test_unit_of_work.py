@@ -18,7 +18,8 @@ from engine.catalogue.deployment import deploy_package
 from engine.diagrams.package import load_package
 from engine.errors import ConflictError
 from engine.org import accounts
-from engine.store.tables import audit_events, cases, items, watch_settings
+from engine.store.db import Database
+from engine.store.tables import audit_events, cases, items, metadata, watch_settings
 from engine.time import clock
 from engine.watch import ratings, supervision
 
@@ -40,6 +41,45 @@ def test_a_read_cannot_write_and_never_commits(db):
     assert _count(db, watch_settings, watch_settings.c.key == "kept") == 1
 
 
+def test_on_an_sqlite_file_reads_and_writes_never_switch_a_connection(db):
+    """SQLite expires every prepared statement of a connection whose `query_only` changes, so a change that
+    followed a read on the same connection compiled each of its statements again (issue 18, item 1: about a
+    sixth of a task completion). Reads have connections of their own, read-only from the start; alternating
+    reads and writes sends no PRAGMA, and a read still cannot write."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL marks each read transaction READ ONLY; nothing is switched per connection")
+    statements: list[str] = []
+    for engine in db.engines:
+        event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
+    row = {"value": {"v": 1}, "updated_by": "admin", "updated_at": clock.now()}
+    for n in range(3):
+        with db.transaction() as conn:
+            conn.execute(insert(watch_settings).values(key=f"k{n}", **row))
+        assert _count(db, watch_settings) == n + 1
+        assert db.read_row(select(func.count()).select_from(watch_settings), {})[0] == n + 1
+    assert not [s for s in statements if "PRAGMA" in s.upper()], statements
+    assert len(db.engines) == 2
+    with pytest.raises(DBAPIError, match=r"(?i)readonly|attempt to write"), db.reading() as conn:
+        conn.execute(insert(watch_settings).values(key="stray", **row))
+
+
+def test_an_in_memory_database_reads_on_its_one_connection_and_still_cannot_write():
+    """The replay's scratch database lives in its connection: reads share it, switching `query_only` per
+    transaction, and are refused a write all the same."""
+    scratch = Database("sqlite://")
+    metadata.create_all(scratch.engine)
+    row = {"value": {"v": 1}, "updated_by": "admin", "updated_at": clock.now()}
+    with scratch.transaction() as conn:
+        conn.execute(insert(watch_settings).values(key="kept", **row))
+    assert scratch.engines == (scratch.engine,) and _count(scratch, watch_settings) == 1
+    with pytest.raises(DBAPIError, match=r"(?i)readonly|attempt to write"), scratch.reading() as conn:
+        conn.execute(insert(watch_settings).values(key="stray", **row))
+    with scratch.transaction() as conn:
+        conn.execute(insert(watch_settings).values(key="after", **row))
+    assert _count(scratch, watch_settings) == 2
+    scratch.dispose()
+
+
 def test_the_person_behind_a_request_is_read_by_one_statement_outside_any_transaction(db, clerk):
     """What every request reads first (a session's or an API token's person, issue 18 item 4) is one SELECT
     on its own, not a read transaction around it (two more round trips on PostgreSQL); the connection then
@@ -51,14 +91,16 @@ def test_the_person_behind_a_request_is_read_by_one_statement_outside_any_transa
         raw = conn.connection.dbapi_connection
         seen.append(raw.in_transaction if db.is_sqlite else raw.info.transaction_status != TransactionStatus.IDLE)
 
-    event.listen(db.engine, "after_cursor_execute", in_transaction)
+    for engine in db.engines:
+        event.listen(engine, "after_cursor_execute", in_transaction)
     try:
         assert accounts.actor_for_token(db, token).username == clerk.username
         assert accounts.session_actor(db, clerk.username, 0).username == clerk.username
         with db.reading() as conn:
             conn.execute(select(func.count()).select_from(cases)).scalar_one()
     finally:
-        event.remove(db.engine, "after_cursor_execute", in_transaction)
+        for engine in db.engines:
+            event.remove(engine, "after_cursor_execute", in_transaction)
     assert seen[:2] == [False, False] and seen[-1] is True  # the read transaction's statement is inside one
     with pytest.raises(TypeError, match="one SELECT"):
         db.read_row(insert(watch_settings).values(key="stray"), {})

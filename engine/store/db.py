@@ -3,6 +3,11 @@
 SQLite is the embedded default and PostgreSQL the production one; both are driven through the same
 SQLAlchemy Core statements. On SQLite a writing unit of work starts with `BEGIN IMMEDIATE`, so two
 writers queue for the lock instead of failing half-way with "database is locked" after reading.
+
+On an SQLite file, reads and writes use two pools of connections: a reading connection is made read-only
+(`PRAGMA query_only`) once, when it opens, and a writing one never is. Switching one connection between the
+two at each transaction cost more than the PRAGMA: SQLite expires every prepared statement of a connection
+whose `query_only` changes, so each statement of the next change was compiled again (bench/README.md).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 
-from sqlalchemy import Connection, Engine, Row, Select, create_engine, event, exc
+from sqlalchemy import Connection, Engine, Row, Select, create_engine, event, exc, make_url
 
 from engine import settings
 
@@ -23,6 +28,15 @@ class Database:
         self.url = url or settings.database_url()
         self.is_sqlite = self.url.startswith("sqlite")
         self.engine: Engine = _make_engine(self.url)
+        # An in-memory database (the replay's scratch) exists once per connection: its reads share the
+        # writer's connections, which then switch `query_only` per transaction.
+        separate = self.is_sqlite and not _in_memory(self.url)
+        self.read_engine: Engine = _make_engine(self.url, reader=True) if separate else self.engine
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine statements go through (for a listener that must see them all: the benches' counts)."""
+        return (self.engine,) if self.read_engine is self.engine else (self.engine, self.read_engine)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -46,7 +60,7 @@ class Database:
             options["postgresql_readonly"] = True
             if snapshot:
                 options["isolation_level"] = "REPEATABLE READ"
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             conn = conn.execution_options(**options)
             transaction = conn.begin()
             try:
@@ -68,18 +82,25 @@ class Database:
         options: dict[str, object] = {"onewindow_reader": True, "onewindow_single": True}
         if not self.is_sqlite:
             options["isolation_level"] = "AUTOCOMMIT"
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             return conn.execution_options(**options).execute(statement, params).one_or_none()
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in self.engines:
+            engine.dispose()
 
 
 # A pooled connection idle for longer than this is pinged before it is used again (see `_ping_when_idle`).
 PING_AFTER_IDLE_SECONDS = 5.0
 
 
-def _make_engine(url: str) -> Engine:
+def _in_memory(url: str) -> bool:
+    database = make_url(url).database
+    return not database or database == ":memory:" or "mode=memory" in url
+
+
+def _make_engine(url: str, reader: bool = False) -> Engine:
+    """`reader`: an SQLite engine whose connections are read-only from the start (`Database.read_engine`)."""
     if not url.startswith("sqlite"):
         engine = create_engine(url)
         _ping_when_idle(engine)
@@ -87,7 +108,7 @@ def _make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
-    def _sqlite_connect(dbapi_conn, _record) -> None:
+    def _sqlite_connect(dbapi_conn, record) -> None:
         # Let SQLAlchemy's "begin" event below decide how a transaction starts.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
@@ -95,6 +116,9 @@ def _make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if reader:
+            cursor.execute("PRAGMA query_only=1")
+            record.info["query_only"] = True
         cursor.close()
 
     @event.listens_for(engine, "begin")
