@@ -29,7 +29,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Column, Connection, DefaultClause, Row, bindparam, insert, select, update
 
 from engine.diagrams.specs import ProcessSpecs, spec_cache
 from engine.errors import ConflictError, NotFound, OnewindowError, ScriptError, StaleTaskError
@@ -236,6 +236,31 @@ _CASE_BY_NO_SKIP_LOCKED = _CASE_BY_NO.with_for_update(skip_locked=True, of=cases
 _CASE_BY_TASK_LOCKED = _CASE_ROW.join(task_index, task_index.c.case_id == cases.c.id).where(
     task_index.c.task_id == bindparam("b_task_id")).with_for_update(of=cases)
 _SAVE_CASE = update(cases).where(cases.c.id == bindparam("b_id"), cases.c.lock_version == bindparam("b_lock_version"))
+_OPEN_CASE = insert(cases)
+_CASE_COLUMNS = tuple(cases.c.keys())
+
+
+def _server_value(column: Column) -> Any:
+    """What the database would put in `column` when an INSERT leaves it out (its server default, typed)."""
+    default = column.server_default
+    if default is None:
+        return None
+    kind = column.type.python_type
+    if not isinstance(default, DefaultClause) or not isinstance(default.arg, str) or kind not in (int, str):
+        raise TypeError(f"cases.{column.name}: new_case_row knows plain int and str server defaults only")
+    return kind(default.arg)
+
+
+_NEW_CASE_DEFAULTS = {column.name: _server_value(column) for column in cases.c}
+
+
+def new_case_row(**values: Any) -> dict[str, Any]:
+    """Every column of a case about to be opened, as its one INSERT will write it (`save_case`): the change that
+    opens it reads its row before the row exists, so the columns it leaves out hold their server defaults."""
+    unknown = set(values) - set(_NEW_CASE_DEFAULTS)
+    if unknown:
+        raise TypeError(f"not columns of cases: {sorted(unknown)}")
+    return {**_NEW_CASE_DEFAULTS, **values}
 
 
 def load_case_row(conn: Connection, case_no: str) -> Row:
@@ -292,7 +317,7 @@ def apply_change(conn: Connection, row: Row, actor: Actor, change: Callable[[Cas
                  workflow: BpmnWorkflow | None = None) -> T:
     """Inside an open transaction: rebuild the case of `row`, apply `change`, save everything.
 
-    `workflow`: a case being opened (`casework.start_case`), whose row was just written in this transaction:
+    `workflow`: a case being opened (`casework.start_case`), whose row (`new_case_row`) the save will INSERT:
     its workflow as built, instead of one rebuilt from the row's state, and no index rows yet to compare with."""
     specs = load_specs(conn, row.content_hash, row.version_id)
     opening = workflow is not None
@@ -377,16 +402,16 @@ def save_case(ctx: CaseContext) -> None:
     except (TypeError, ValueError) as exc:  # a value no script check caught (see scripting.storable)
         raise ScriptError(said("流程数据中有无法保存的值：%(exc)s — 请流程管理员修正产生它的脚本；本次操作未保存。",
                                exc=exc)) from exc
-    result = conn.execute(_SAVE_CASE, {
-        "b_id": row.id, "b_lock_version": row.lock_version,
+    values = {
         "state": state, "serializer_version": SERIALIZER_VERSION, "status": ctx.status,
         "stalled_since": (row.stalled_since or ctx.now) if is_stalled(ctx) else None,
         "lock_version": row.lock_version + 1, "audit_seq": seq, "audit_head": head, "updated_at": ctx.now,
         "closed_at": ctx.now if closing else row.closed_at, **ctx.clock,
         **({"version_id": ctx.moved_to_version} if ctx.moved_to_version is not None else {}),
-        **({"case_no": row.case_no, "query_code_hash": row.query_code_hash} if ctx.opening else {}),
-    })
-    if result.rowcount != 1:
+    }
+    if ctx.opening:  # the case's one INSERT, with the state its first change left
+        conn.execute(_OPEN_CASE, {**{name: getattr(row, name) for name in _CASE_COLUMNS}, **values})
+    elif conn.execute(_SAVE_CASE, {"b_id": row.id, "b_lock_version": row.lock_version, **values}).rowcount != 1:
         raise ConflictError(said("办件 %(case_no)s 刚被他人修改，本次操作未保存；请刷新后重试。", case_no=row.case_no))
     indexes.rewrite(conn, row.id, ctx.workflow, ctx.now, ctx.group_of, timers=ctx.specs.has_timers, ready=ctx.ready,
                     case_facts=_case_facts(row, ctx.status, ctx.clock),
