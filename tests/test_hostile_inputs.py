@@ -190,9 +190,9 @@ def test_a_nul_in_a_form_field_is_a_400(client, db, joint):
 
 
 @pytest.mark.parametrize(("data", "words"), [
-    ('{"item": "DEMO-001", "data": {"applicant_name": "张\\u0000三"}}', "空字符"),
-    ('{"item": "DEMO-001", "data": {"a\\u0000": "x"}}', "空字符"),
-    ('{"item": "DEMO-001", "data": {"count": 1' + "0" * 30 + "}}", "超出范围"),
+    ('{"item": "DEMO-001", "data": {"applicant_name": "张\\u0000三"}}', "请求体.data.applicant_name 含有空字符"),
+    ('{"item": "DEMO-001", "data": {"a\\u0000": "x"}}', "请求体.data 的字段名 含有空字符"),
+    ('{"item": "DEMO-001", "data": {"count": [1, 1' + "0" * 30 + "]}}", "请求体.data.count[1] 的数值超出范围"),
     ('{"item": "DEMO-001", "data": {"count": NaN}}', "NaN"),
     ('{"item": "DEMO-001", "data": {"count": 1e999}}', "NaN"),
     ('{"item": "DEMO-001", "data": ' + "[" * 100_000 + "]" * 100_000 + "}", "嵌套"),
