@@ -30,9 +30,12 @@ run: install
 	$(BIN)/onewindow init --demo
 	$(BIN)/onewindow serve --host 127.0.0.1 --port 5000
 
-# The suite over every CPU (pytest-xdist): each worker has its own databases, browser and ports.
+# The suite over every CPU and one worker more (pytest-xdist): each worker has its own databases, browser and
+# ports. A browser walk or a test that starts processes spends part of its time waiting on Chromium or on the
+# processes it started, so one worker per CPU left the CPUs partly idle (bench/README.md, the suite's time).
+TEST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN) + 1 )))
 test: install browser
-	$(BIN)/pytest -q -n auto --dist worksteal
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .
