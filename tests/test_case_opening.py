@@ -4,7 +4,7 @@ a moment later. What the change saw must be what the database then holds, column
 
 from __future__ import annotations
 
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, insert, select
@@ -64,21 +64,12 @@ def test_what_a_new_case_leaves_out_is_what_the_database_puts_there(db, joint, c
 
 
 def test_cases_opened_at_once_get_distinct_consecutive_numbers(db, joint, clerk):
-    numbers: list[str] = []
-    errors: list[BaseException] = []
+    def open_four(_: int) -> list[str]:
+        return [start_case(db, "DEMO-001", {}, clerk).case_no for _ in range(4)]
 
-    def open_some() -> None:
-        try:
-            numbers.extend(start_case(db, "DEMO-001", {}, clerk).case_no for _ in range(4))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_some) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors and len(set(numbers)) == 12
+    with ThreadPoolExecutor(max_workers=3) as pool:  # an error in a thread is raised here by map
+        numbers = [number for opened in pool.map(open_four, range(3)) for number in opened]
+    assert len(set(numbers)) == 12
     ids = sorted(int(number[-6:]) for number in numbers)
     assert ids == list(range(ids[0], ids[0] + 12))
 
