@@ -9,9 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import event, insert, select
 
-from engine.desk.casework import start_case
+from engine.desk.casework import new_case_row, start_case
 from engine.runtime import change
-from engine.runtime.change import new_case_row
 from engine.store.tables import cases, items, process_versions
 from engine.time import clock
 

@@ -37,13 +37,12 @@ from engine.runtime.change import (
     change_case,
     change_case_of_task,
     load_specs,
-    new_case_row,
     routing_of,
 )
 from engine.runtime.scriptenv import script_engine
 from engine.runtime.state import SERIALIZER_VERSION
 from engine.store.db import Database
-from engine.store.tables import cases, items, process_versions, task_index, users
+from engine.store.tables import cases, items, process_versions, server_defaults, task_index, users
 from engine.time import clock
 
 ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -132,6 +131,18 @@ _NEW_CASE_KEYS = {
                          _APPLICANT_ID.label("applicant_id")),
     "sqlite": select((func.coalesce(func.max(cases.c.id), 0) + 1).label("id"), _APPLICANT_ID.label("applicant_id")),
 }
+
+
+_NEW_CASE_DEFAULTS = server_defaults(cases)
+
+
+def new_case_row(**values: Any) -> dict[str, Any]:
+    """Every column of a case about to be opened, as its one INSERT will write it (`change.save_case`): the change
+    that opens it reads its row before the row exists, so the columns it leaves out hold their server defaults."""
+    unknown = set(values) - set(_NEW_CASE_DEFAULTS)
+    if unknown:
+        raise TypeError(f"not columns of cases: {sorted(unknown)}")
+    return {**_NEW_CASE_DEFAULTS, **values}
 
 
 def _applicant_name(data: dict[str, Any], actor: Actor) -> str:

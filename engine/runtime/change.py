@@ -29,7 +29,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Column, Connection, DefaultClause, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from engine.diagrams.specs import ProcessSpecs, spec_cache
 from engine.errors import ConflictError, NotFound, OnewindowError, ScriptError, StaleTaskError
@@ -240,29 +240,6 @@ _OPEN_CASE = insert(cases)
 _CASE_COLUMNS = tuple(cases.c.keys())
 
 
-def _server_value(column: Column) -> Any:
-    """What the database would put in `column` when an INSERT leaves it out (its server default, typed)."""
-    default = column.server_default
-    if default is None:
-        return None
-    kind = column.type.python_type
-    if not isinstance(default, DefaultClause) or not isinstance(default.arg, str) or kind not in (int, str):
-        raise TypeError(f"cases.{column.name}: new_case_row knows plain int and str server defaults only")
-    return kind(default.arg)
-
-
-_NEW_CASE_DEFAULTS = {column.name: _server_value(column) for column in cases.c}
-
-
-def new_case_row(**values: Any) -> dict[str, Any]:
-    """Every column of a case about to be opened, as its one INSERT will write it (`save_case`): the change that
-    opens it reads its row before the row exists, so the columns it leaves out hold their server defaults."""
-    unknown = set(values) - set(_NEW_CASE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"not columns of cases: {sorted(unknown)}")
-    return {**_NEW_CASE_DEFAULTS, **values}
-
-
 def load_case_row(conn: Connection, case_no: str) -> Row:
     """The case row, to read (no lock)."""
     row = conn.execute(_CASE_BY_NO, {"b_case_no": case_no}).one_or_none()
@@ -317,7 +294,7 @@ def apply_change(conn: Connection, row: Row, actor: Actor, change: Callable[[Cas
                  workflow: BpmnWorkflow | None = None) -> T:
     """Inside an open transaction: rebuild the case of `row`, apply `change`, save everything.
 
-    `workflow`: a case being opened (`casework.start_case`), whose row (`new_case_row`) the save will INSERT:
+    `workflow`: a case being opened (`casework.start_case`), whose row (`casework.new_case_row`) the save will INSERT:
     its workflow as built, instead of one rebuilt from the row's state, and no index rows yet to compare with."""
     specs = load_specs(conn, row.content_hash, row.version_id)
     opening = workflow is not None
@@ -344,9 +321,8 @@ def rebuild_indexes(db: Database, case_no: str) -> None:
     """Rewrite a case's task and timer index rows from its stored state (the read model is derived)."""
     with db.transaction() as conn:
         row = load_case_row(conn, case_no)
-        workflow = load_state(row.state, load_specs(conn, row.content_hash, row.version_id), script_engine)
         specs = load_specs(conn, row.content_hash, row.version_id)
-        routing = routing_of(specs, row.unit_code)
+        workflow, routing = load_state(row.state, specs, script_engine), routing_of(specs, row.unit_code)
         values = caseclock.clock_values(row)
         indexes.rewrite(conn, row.id, workflow, clock.now(), lambda task: routing.group(task.task_spec.lane, task.data),
                         case_facts=_case_facts(row, row.status, values))

@@ -7,7 +7,7 @@ transaction as the state, so the desk and the scheduler never deserialize a work
 `audit_events` is append-only, chained by hash per case.
 """
 
-from engine.store.tables.base import metadata
+from engine.store.tables.base import metadata, server_defaults
 from engine.store.tables.cases import (
     calendar_overrides,
     case_warnings,
@@ -48,6 +48,6 @@ __all__ = [
     "catalogue_changes", "clock_pauses", "delegations", "groups", "incidents", "installation_settings", "items",
     "latest_versions",
     "memberships", "metadata", "notifications", "org_units", "process_versions", "ratings", "receipts",
-    "report_files", "sms_outbox", "stored_files", "studio_drafts", "task_index", "timer_index", "users",
-    "verification_codes", "watch_settings",
+    "report_files", "server_defaults", "sms_outbox", "stored_files", "studio_drafts", "task_index", "timer_index",
+    "users", "verification_codes", "watch_settings",
 ]
