@@ -7,11 +7,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, func, insert, select
 
 from engine.desk.casework import new_case_row, start_case
+from engine.reads import queries
 from engine.runtime import change
-from engine.store.tables import cases, items, process_versions
+from engine.store.tables import audit_events, cases, items, process_versions, task_index
 from engine.time import clock
 
 
@@ -80,3 +81,20 @@ def _same(stored, seen) -> bool:
 def _plain(value):
     """A datetime as the instant it is (SQLite gives it back without its zone), anything else as is."""
     return clock.as_utc(value) if hasattr(value, "tzinfo") else value
+
+
+def test_a_crash_while_a_case_opens_leaves_no_case_and_the_next_opens_normally(db, joint, clerk, monkeypatch):
+    """The id is taken before the INSERT: a failure in between (here the audit events' write) must leave
+    nothing of the case — no row, no task, no event — and the next application opens as usual."""
+    def crash(conn, rows):
+        raise RuntimeError("power cut while writing audit events")
+
+    monkeypatch.setattr(change, "insert_events", crash)
+    with pytest.raises(RuntimeError, match="power cut"):
+        start_case(db, "DEMO-001", {"applicant_name": "张三"}, clerk)
+    with db.reading() as conn:
+        assert [conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in (cases, task_index, audit_events)] == [0, 0, 0]
+    monkeypatch.undo()
+    started = start_case(db, "DEMO-001", {"applicant_name": "张三"}, clerk)
+    assert [t.element_id for t in queries.open_tasks(db, case_no=started.case_no)] == ["accept"]
