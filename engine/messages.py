@@ -114,6 +114,17 @@ def unkept(record: Any) -> Any:
     return record
 
 
+def unkept_or(record: Any, as_sent: str) -> Any:
+    """`unkept(record)` when it says what was sent, else the text as it was sent: a record `kept` did not write —
+    edited by hand or damaged (a template whose values are gone or of the wrong kind) — is shown as the Chinese
+    sentence it was sent as, never as a half-filled template or a page that fails for every message in it."""
+    try:
+        restored = unkept(record)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return as_sent
+    return restored if isinstance(restored, str) and str(restored) == as_sent else as_sent
+
+
 _translator: Translator | None = None
 
 

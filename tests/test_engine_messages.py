@@ -33,6 +33,7 @@ from markupsafe import escape
 from sqlalchemy import insert, select
 from test_translations import untranslated
 
+from engine.audit.auditor import dossier
 from engine.desk import casework, taskops
 from engine.diagrams import guide, lint_routing
 from engine.errors import NotFound, OnewindowError
@@ -305,3 +306,25 @@ def test_a_transfer_message_reads_in_the_readers_language_and_an_old_row_as_writ
     with db.reading() as conn:
         stored = conn.execute(select(notifications.c.message).where(notifications.c.kind == "transfer")).scalar_one()
     assert stored == f"办件 {case_no}：wang 将“受理”转办给您：外出办事"  # the dossier's text, unchanged
+
+
+@pytest.mark.parametrize("record", [
+    {"said": "办件 %(case_no)s：%(message)s", "values": {}},  # its values gone
+    {"said": "办件 %(case_no)s：%(message)s"},  # no values at all
+    {"said": "共 %(n)d 件", "values": {"n": "many"}},  # a value of the wrong kind
+    {"listed": ["甲", "乙"]},  # no separator
+    {"said": None, "values": None},
+], ids=["values-gone", "no-values", "wrong-kind", "no-separator", "nulls"])
+def test_a_damaged_message_record_shows_as_sent_and_breaks_no_page(client, db, case_no, record):
+    """A `said` record `kept` did not write — edited by hand, damaged — must not make the inbox or the auditor's
+    dossier fail for every message in it: the reader sees the sentence as it was sent."""
+    with db.transaction() as conn:
+        case_id = conn.execute(select(cases.c.id).where(cases.c.case_no == case_no)).scalar_one()
+        conn.execute(insert(notifications).values(case_id=case_id, recipient="user:li", kind="urge", element_id=None,
+                                                  message="原样发送的催办", said=record, created_at=clock.now()))
+    log_in(client, "li")
+    for lang in ("zh", "en"):
+        page = client.get(f"/desk/messages?lang={lang}")
+        assert page.status_code == 200 and "原样发送的催办" in page.get_data(as_text=True), lang
+    kept_messages = [n["message"] for n in dossier(db, case_no)["notifications"]]
+    assert "原样发送的催办" in kept_messages

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, insert, select, update
 
 from engine.errors import NotFound, PermissionDenied
-from engine.messages import said, unkept
+from engine.messages import said, unkept_or
 from engine.org.assignment import Actor
 from engine.store.db import Database
 from engine.store.tables import cases, delegations, notifications, task_index
@@ -63,7 +63,7 @@ def notices(db: Database, actor: Actor, copies: bool, limit: int = 200) -> list[
     with db.reading() as conn:
         rows = conn.execute(query).all()
     return [{"id": r.id, "case_no": r.case_no, "kind": r.kind, "element_id": r.element_id,
-             "message": unkept(r.said) if r.said else r.message,
+             "message": unkept_or(r.said, r.message) if r.said else r.message,
              "created_at": r.created_at, "read_at": r.read_at, "personal": r.recipient.startswith("user:"),
              "to": r.recipient} for r in rows]
 
