@@ -10,11 +10,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import ACCEPT_DATA, make_actor
+from conftest import ACCEPT_DATA, ALL_GROUPS, deploy, make_actor
 from sqlalchemy import event, select, update
 from test_web import login, text
 
 from engine.desk.casework import complete_task, start_case
+from engine.org import accounts
 from engine.reads import tasklist
 from engine.reads.tasklist import TaskFilter, key_of, task_page
 from engine.runtime.indexes import name_grams
@@ -28,9 +29,22 @@ SORTS = ("newest", "oldest", "deadline", "case")
 
 
 @pytest.fixture
-def many(db, joint, clerk) -> dict[str, str]:
+def many(snapshot) -> dict[str, str]:
     """30 cases of the joint-review demo (three at each instant: ties), six accepted (three reviews each, opened
-    at one instant); a third of the tasks given deadlines, two of them equal. Task id → applicant name."""
+    at one instant); a third of the tasks given deadlines, two of them equal. Task id → applicant name. Built
+    once per run by the engine, copied into each test's database (tests/db_templates.py)."""
+    return snapshot(_many)
+
+
+@pytest.fixture
+def clerk(db, many):
+    """The clerk the cases were opened by (conftest's `clerk`, in the copied database)."""
+    return accounts.actor_for(db, "clerk")
+
+
+def _many(db) -> dict[str, str]:
+    deploy(db, "demo-joint-review")
+    clerk = make_actor(db, "clerk", ALL_GROUPS)
     started = []
     for n in range(30):
         with clock.frozen_at(T0 + timedelta(minutes=n // 3)):
