@@ -24,6 +24,11 @@ from engine.time import clock
 from engine.watch import ratings, supervision
 
 
+def _setting(key: str):
+    """A write any unit of work may make: one watch setting."""
+    return insert(watch_settings).values(key=key, value={"v": 1}, updated_by="admin", updated_at=clock.now())
+
+
 def _count(db, table, *where) -> int:
     with db.reading() as conn:
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
@@ -31,13 +36,12 @@ def _count(db, table, *where) -> int:
 
 def test_a_read_cannot_write_and_never_commits(db):
     """Both databases refuse the statement itself (SQLite's query_only, PostgreSQL's read-only transaction)."""
-    row = {"value": {"v": 1}, "updated_by": "admin", "updated_at": clock.now()}
     with pytest.raises(DBAPIError, match=r"(?i)read.?only|readonly|query_only|attempt to write"), \
             db.reading() as conn:
-        conn.execute(insert(watch_settings).values(key="stray", **row))
+        conn.execute(_setting("stray"))
     assert _count(db, watch_settings, watch_settings.c.key == "stray") == 0
     with db.transaction() as conn:  # the pooled connection writes again in a unit of work
-        conn.execute(insert(watch_settings).values(key="kept", **row))
+        conn.execute(_setting("kept"))
     assert _count(db, watch_settings, watch_settings.c.key == "kept") == 1
 
 
@@ -51,16 +55,15 @@ def test_on_an_sqlite_file_reads_and_writes_never_switch_a_connection(db):
     statements: list[str] = []
     for engine in db.engines:
         event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
-    row = {"value": {"v": 1}, "updated_by": "admin", "updated_at": clock.now()}
     for n in range(3):
         with db.transaction() as conn:
-            conn.execute(insert(watch_settings).values(key=f"k{n}", **row))
+            conn.execute(_setting(f"k{n}"))
         assert _count(db, watch_settings) == n + 1
         assert db.read_row(select(func.count()).select_from(watch_settings), {})[0] == n + 1
     assert not [s for s in statements if "PRAGMA" in s.upper()], statements
     assert len(db.engines) == 2
     with pytest.raises(DBAPIError, match=r"(?i)readonly|attempt to write"), db.reading() as conn:
-        conn.execute(insert(watch_settings).values(key="stray", **row))
+        conn.execute(_setting("stray"))
 
 
 def test_an_in_memory_database_reads_on_its_one_connection_and_still_cannot_write():
@@ -68,14 +71,13 @@ def test_an_in_memory_database_reads_on_its_one_connection_and_still_cannot_writ
     transaction, and are refused a write all the same."""
     scratch = Database("sqlite://")
     metadata.create_all(scratch.engine)
-    row = {"value": {"v": 1}, "updated_by": "admin", "updated_at": clock.now()}
     with scratch.transaction() as conn:
-        conn.execute(insert(watch_settings).values(key="kept", **row))
+        conn.execute(_setting("kept"))
     assert scratch.engines == (scratch.engine,) and _count(scratch, watch_settings) == 1
     with pytest.raises(DBAPIError, match=r"(?i)readonly|attempt to write"), scratch.reading() as conn:
-        conn.execute(insert(watch_settings).values(key="stray", **row))
+        conn.execute(_setting("stray"))
     with scratch.transaction() as conn:
-        conn.execute(insert(watch_settings).values(key="after", **row))
+        conn.execute(_setting("after"))
     assert _count(scratch, watch_settings) == 2
     scratch.dispose()
 
@@ -104,9 +106,8 @@ def test_the_person_behind_a_request_is_read_by_one_statement_outside_any_transa
     assert seen[:2] == [False, False] and seen[-1] is True  # the read transaction's statement is inside one
     with pytest.raises(TypeError, match="one SELECT"):
         db.read_row(insert(watch_settings).values(key="stray"), {})
-    row = {"value": {"v": 1}, "updated_by": "admin", "updated_at": clock.now()}
     with db.transaction() as conn:
-        conn.execute(insert(watch_settings).values(key="after", **row))
+        conn.execute(_setting("after"))
     assert _count(db, watch_settings, watch_settings.c.key == "after") == 1
 
 
