@@ -18,11 +18,13 @@ from engine import settings
 from engine.store.db import Database
 
 from .db import EXTENSION_KEY
+from .routing import LazyBuilderRule
 
 
 def create_app(config: dict[str, Any] | None = None, db: Database | None = None) -> Flask:
     """The app for `config`; `db` lets a caller (tests, the CLI) share a `Database` it already holds."""
     app = Flask(__name__)
+    app.url_rule_class = LazyBuilderRule  # URL builders compiled when first used (webapp/routing.py)
     app.config.update(
         DATABASE_URL=None,
         BABEL_DEFAULT_LOCALE="zh",
