@@ -33,9 +33,12 @@ run: install
 # The suite over every CPU and one worker more (pytest-xdist): each worker has its own databases, browser and
 # ports. A browser walk or a test that starts processes spends part of its time waiting on Chromium or on the
 # processes it started, so one worker per CPU left the CPUs partly idle (bench/README.md, the suite's time).
+# Bytecode is written even where the environment turns it off (PYTHONDONTWRITEBYTECODE, set on these machines):
+# the suite starts some hundred Python processes (xdist workers, one `onewindow` per step of the cold walks,
+# servers), and each compiled the project's modules and rewrote the test files again, ~0.4 s a process.
 TEST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN) + 1 )))
 test: install browser
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .
