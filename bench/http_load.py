@@ -10,10 +10,12 @@ Two measurements, each against a baseline taken in the same run:
 
 - **serial, 1 worker**: one client, one request at a time, approval by approval interleaved with the
   same approval in-process (the engine calls the routes make — `start_case`, `open_tasks`, `claim_task`,
-  `submit_data`, `require_concerned` + `case_detail` — on the same database, from this process). Per
-  request kind, the median HTTP request against the median engine call: the HTTP layer's share (the
-  token's lookup, Flask, gunicorn, the loopback hop). Target: a completion over HTTP ≤ 1.3× in-process.
-  Also the CPU per approval: the worker's over HTTP against this thread's in-process.
+  `submit_data`, `require_concerned` + `case_detail` — on the same database, from this process). Over
+  HTTP twice: with a new connection per request (as under load), and on one kept-alive connection (as an
+  integrating system's HTTP client sends its requests). Per request kind, the median HTTP request against
+  the median engine call: the HTTP layer's share (the token's lookup, Flask, gunicorn, the loopback hop,
+  and for the first also the connection's setup). Target: a completion over HTTP ≤ 1.3× in-process, printed
+  for both. Also the CPU per approval: the worker's over HTTP against this thread's in-process.
 - **load**: `--clients` threads run approvals back to back for `--seconds` (or `--approvals` in all)
   against 1, then 2, then 4 workers, after a warm-up that lets every worker parse the diagram once.
   Printed: approvals/s, p50/p95/p99 per request kind, errors (each with its status and body), the CPU
@@ -103,27 +105,37 @@ class Tally:
 
 
 class ApiClient:
-    """One clerk's client: a new loopback connection per request, so gunicorn spreads them over its workers
-    (a kept-alive connection would stay with one worker for the whole run)."""
+    """One clerk's client. Under load, a new loopback connection per request, so gunicorn spreads them over its
+    workers (a kept-alive connection would stay with one worker for the whole run); `keep_alive` keeps one
+    connection open, as an integrating system's HTTP client does (serial only, where there is one worker)."""
 
-    def __init__(self, port: int, token: str) -> None:
-        self.port = port
+    def __init__(self, port: int, token: str, keep_alive: bool = False) -> None:
+        self.port, self.keep_alive = port, keep_alive
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                        "Connection": "close"}
+                        "Connection": "keep-alive" if keep_alive else "close"}
         self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.conn: http.client.HTTPConnection | None = None
 
     def call(self, kind: str, method: str, path: str, body: dict[str, Any] | None = None,
              expect: int = 200) -> dict[str, Any]:
         began = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        reused = self.conn is not None
+        conn = self.conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             conn.request(method, path, body=None if body is None else json.dumps(body), headers=self.headers)
             response = conn.getresponse()
             payload = response.read()
         except OSError as exc:
-            raise RequestFailed(f"{kind} {method} {path}: {type(exc).__name__}: {exc}") from exc
-        finally:
             conn.close()
+            self.conn = None
+            if reused:  # the server closed an idle kept-alive connection: the request never reached a route
+                return self.call(kind, method, path, body, expect)
+            raise RequestFailed(f"{kind} {method} {path}: {type(exc).__name__}: {exc}") from exc
+        if self.keep_alive and not response.will_close:
+            self.conn = conn
+        else:
+            conn.close()
+            self.conn = None
         self.latencies[kind].append(time.perf_counter() - began)
         if response.status != expect:
             raise RequestFailed(f"{kind} {method} {path}: {response.status} {payload[:300].decode(errors='replace')}")
@@ -399,50 +411,57 @@ class InProcess:
 
 
 def serial(db: Database, server: Server, token: str, pairs: int) -> dict[str, Any]:
-    """`pairs` approvals each way, alternating which goes first; medians per kind and per whole approval, and
+    """`pairs` approvals each way — over HTTP on a new connection per request, over HTTP on one kept-alive
+    connection, and in-process — the order rotating every round; medians per kind and per whole approval, and
     the CPU they took: the server's processes' for those over HTTP, this thread's for those in-process (CPU
     hardly depends on what else the machine runs, which the wall times do)."""
-    api, local = ApiClient(server.port, token), InProcess(db)
+    clients = {"http": ApiClient(server.port, token), "kept": ApiClient(server.port, token, keep_alive=True)}
+    local = InProcess(db)
     pids = [server.proc.pid, *_children(server.proc.pid)]
-    http_whole: list[float] = []
-    local_whole: list[float] = []
-    cpu = {"http": 0.0, "in_process": 0.0}
+    whole: dict[str, list[float]] = {"http": [], "kept": [], "in_process": []}
+    cpu = dict.fromkeys(whole, 0.0)
     errors: list[str] = []
 
-    def over_http() -> None:
-        began, cpu_began = time.perf_counter(), sum(map(_cpu_seconds, pids))
-        try:
-            api.approval()
-        except RequestFailed as exc:
-            errors.append(str(exc))
-            return
-        http_whole.append(time.perf_counter() - began)
-        cpu["http"] += sum(map(_cpu_seconds, pids)) - cpu_began
+    def over_http(way: str) -> Callable[[], None]:
+        def run() -> None:
+            began, cpu_began = time.perf_counter(), sum(map(_cpu_seconds, pids))
+            try:
+                clients[way].approval()
+            except RequestFailed as exc:
+                errors.append(str(exc))
+                return
+            whole[way].append(time.perf_counter() - began)
+            cpu[way] += sum(map(_cpu_seconds, pids)) - cpu_began
+        return run
 
     def in_process() -> None:
         began, cpu_began = time.perf_counter(), time.thread_time()
         local.approval()
-        local_whole.append(time.perf_counter() - began)
+        whole["in_process"].append(time.perf_counter() - began)
         cpu["in_process"] += time.thread_time() - cpu_began
 
-    for _ in range(3):  # warm-up: the worker and this process each parse the diagram once
-        over_http(), in_process()
-    for source in (api.latencies, local.latencies):
+    runs = [over_http("http"), over_http("kept"), in_process]
+    for run in runs * 3:  # warm-up: the worker and this process each parse the diagram once
+        run()
+    for source in (clients["http"].latencies, clients["kept"].latencies, local.latencies, *whole.values()):
         source.clear()
-    http_whole.clear(), local_whole.clear()
-    cpu.update(http=0.0, in_process=0.0)
+    cpu.update(dict.fromkeys(cpu, 0.0))
     for n in range(pairs):
-        for run in ((over_http, in_process) if n % 2 == 0 else (in_process, over_http)):
+        for run in runs[n % 3:] + runs[:n % 3]:
             run()
-    kinds = {kind: {"http_ms": statistics.median(api.latencies[kind]) * 1000,
-                    "in_process_ms": statistics.median(local.latencies[kind]) * 1000} for kind in KINDS}
-    for figures in kinds.values():
-        figures["ratio"] = figures["http_ms"] / figures["in_process_ms"]
-    whole_http, whole_local = statistics.median(http_whole) * 1000, statistics.median(local_whole) * 1000
-    return {"pairs": pairs, "kinds": kinds, "errors": errors, "approval_http_ms": whole_http,
-            "approval_in_process_ms": whole_local, "in_process_approvals_per_s": 1000 / whole_local,
-            "cpu_ms_per_approval": {"worker_http": cpu["http"] * 1000 / max(1, len(http_whole)),
-                                    "in_process": cpu["in_process"] * 1000 / len(local_whole)}}
+    kinds = {}
+    for kind in KINDS:
+        local_ms = statistics.median(local.latencies[kind]) * 1000
+        figures = {f"{way}_ms": statistics.median(client.latencies[kind]) * 1000 for way, client in clients.items()}
+        kinds[kind] = {**figures, "in_process_ms": local_ms, "ratio": figures["http_ms"] / local_ms,
+                       "kept_ratio": figures["kept_ms"] / local_ms}
+    ms = {way: statistics.median(times) * 1000 for way, times in whole.items()}
+    return {"pairs": pairs, "kinds": kinds, "errors": errors, "approval_http_ms": ms["http"],
+            "approval_kept_ms": ms["kept"], "approval_in_process_ms": ms["in_process"],
+            "in_process_approvals_per_s": 1000 / ms["in_process"],
+            "cpu_ms_per_approval": {"worker_http": cpu["http"] * 1000 / max(1, len(whole["http"])),
+                                    "worker_kept": cpu["kept"] * 1000 / max(1, len(whole["kept"])),
+                                    "in_process": cpu["in_process"] * 1000 / len(whole["in_process"])}}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -552,7 +571,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for workers in args.workers:
                 with serving(served, workers, args, log_dir) as server:
                     if workers == 1:
-                        log(f"serial: {args.pairs} approvals over HTTP interleaved with {args.pairs} in-process")
+                        log(f"serial: {args.pairs} approvals each over HTTP, kept-alive HTTP and in-process")
                         result["serial"] = serial(db, server, tokens[0], args.pairs)
                     loads.append(load(server, db, tokens[1:], workers, args))
             result["load"] = loads
@@ -569,6 +588,7 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
     per_s = {entry["workers"]: entry["approvals_per_s"] for entry in result["load"]}
     serial_figures = result.get("serial")
     complete = serial_figures["kinds"]["complete"]["ratio"] if serial_figures else None
+    kept = serial_figures["kinds"]["complete"]["kept_ratio"] if serial_figures else None
     two_vs_one = per_s[2] / per_s[1] if 1 in per_s and 2 in per_s else None
     four_vs_local = per_s[4] / serial_figures["in_process_approvals_per_s"] if 4 in per_s and serial_figures else None
     errors = sum(len(entry["errors"]) for entry in result["load"]) + len(serial_figures["errors"] if serial_figures
@@ -576,6 +596,7 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
     one = next((entry["cpu_ms_per_approval"] for entry in result["load"] if entry["workers"] == 1), None)
     return {
         "http_complete_vs_in_process": {"value": complete, "target": TARGET_HTTP_VS_INPROCESS, "at_most": True},
+        "kept_complete_vs_in_process": {"value": kept, "target": TARGET_HTTP_VS_INPROCESS, "at_most": True},
         "two_workers_vs_one": {"value": two_vs_one, "target": TARGET_TWO_VS_ONE, "at_most": False},
         "two_vs_one_ceiling": {"value": two_vs_one_ceiling(one) if one else None, "target": None},
         "four_workers_vs_in_process": {"value": four_vs_local, "target": None},
@@ -606,17 +627,20 @@ def render(r: dict[str, Any]) -> str:
              f"  bench/data/three-reviews: start, then list + claim + complete for each of 5 user tasks, then "
              f"read the case; {r['clients']} clients, {r['threads']} threads per worker, scheduler on", ""]
     if serial_figures := r.get("serial"):
-        lines += [f"  serial, 1 worker, 1 client: {serial_figures['pairs']} approvals over HTTP interleaved with "
-                  "as many in-process (medians, ms)",
-                  f"  {'kind':<10}{'HTTP':>9}{'in-process':>12}{'ratio':>8}"]
+        lines += [f"  serial, 1 worker, 1 client: {serial_figures['pairs']} approvals each over HTTP (a new connection "
+                  "per request; one kept-alive connection) interleaved with as many in-process (medians, ms)",
+                  f"  {'kind':<10}{'HTTP':>9}{'kept-alive':>12}{'in-process':>12}{'ratio':>8}{'kept':>8}"]
         for kind, f in serial_figures["kinds"].items():
-            lines.append(f"  {kind:<10}{f['http_ms']:>9.2f}{f['in_process_ms']:>12.2f}{f['ratio']:>8.2f}")
-        lines += [f"  {'approval':<10}{serial_figures['approval_http_ms']:>9.1f}"
-                  f"{serial_figures['approval_in_process_ms']:>12.1f}"
-                  f"{serial_figures['approval_http_ms'] / serial_figures['approval_in_process_ms']:>8.2f}"]
+            lines.append(f"  {kind:<10}{f['http_ms']:>9.2f}{f['kept_ms']:>12.2f}{f['in_process_ms']:>12.2f}"
+                         f"{f['ratio']:>8.2f}{f['kept_ratio']:>8.2f}")
+        http_ms, kept_ms = serial_figures["approval_http_ms"], serial_figures["approval_kept_ms"]
+        local_ms = serial_figures["approval_in_process_ms"]
+        lines += [f"  {'approval':<10}{http_ms:>9.1f}{kept_ms:>12.1f}{local_ms:>12.1f}{http_ms / local_ms:>8.2f}"
+                  f"{kept_ms / local_ms:>8.2f}"]
         cpu = serial_figures["cpu_ms_per_approval"]
-        lines += [f"  CPU ms per approval (means): the worker over HTTP {cpu['worker_http']:.1f}, in-process "
-                  f"{cpu['in_process']:.1f} (ratio {cpu['worker_http'] / cpu['in_process']:.2f})", ""]
+        lines += [f"  CPU ms per approval (means): the worker over HTTP {cpu['worker_http']:.1f}, kept-alive "
+                  f"{cpu['worker_kept']:.1f}, in-process {cpu['in_process']:.1f} (ratios "
+                  f"{cpu['worker_http'] / cpu['in_process']:.2f}, {cpu['worker_kept'] / cpu['in_process']:.2f})", ""]
     for entry in r["load"]:
         lines.append(f"  load, {entry['workers']} worker(s): {entry['approvals']} approvals in {entry['seconds']:.1f} s"
                      f" = {entry['approvals_per_s']:.2f} approvals/s ({entry['requests_per_s']:.0f} requests/s), "
@@ -641,6 +665,7 @@ def render(r: dict[str, Any]) -> str:
 
     lines += ["", "  targets",
               line("HTTP complete / in-process complete (1 worker)", "http_complete_vs_in_process"),
+              line("  the same on a kept-alive connection", "kept_complete_vs_in_process"),
               line("approvals/s, 2 workers / 1 worker", "two_workers_vs_one"),
               line("  its ceiling here, from 1 worker's CPU per approval", "two_vs_one_ceiling"),
               line("approvals/s, 4 workers / in-process (serial)", "four_workers_vs_in_process"),
@@ -660,7 +685,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4], help="worker counts (default 1 2 4)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker, as `onewindow serve` (default 4)")
     parser.add_argument("--pairs", type=int, default=40,
-                        help="serial approvals over HTTP and as many in-process, with 1 worker (default 40)")
+                        help="serial approvals each way (HTTP, kept-alive HTTP, in-process), 1 worker (default 40)")
     parser.add_argument("--profile", action="store_true", help="add an untimed load pass on one profiled worker")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
