@@ -32,6 +32,8 @@ from engine.audit.replay import replay_case
 from engine.audit.verify import verify_case
 from engine.catalogue.deployment import deploy_package
 from engine.desk.casework import complete_task, start_case
+from engine.diagrams import specs as specs_module
+from engine.diagrams.lint import main_process_id
 from engine.diagrams.package import load_package
 from engine.diagrams.specs import spec_cache
 from engine.org import orgtree
@@ -124,6 +126,31 @@ def test_cold_gives_every_change_spec_objects_no_earlier_change_touched(db, cold
     assert first.subprocess_specs.keys() == second.subprocess_specs.keys()
     assert all(first.subprocess_specs[k] is not second.subprocess_specs[k] for k in first.subprocess_specs)
     assert len(loads) <= 1  # parsed at most once (not at all if an earlier test of this process parsed it)
+
+
+PLAIN = (dict, list, str, int, float, bool, type(None))
+
+
+def _kinds(value, seen: set) -> set:
+    seen.add(type(value))
+    for part in (value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()):
+        _kinds(part, seen)
+    return seen
+
+
+@pytest.mark.parametrize("folder", [DATA_DIR / "cold-constructs", PROCESSES / "demo-report-up",
+                                    PROCESSES / "catalogue/jinggai/JG-002"], ids=["constructs", "report-up", "JG-002"])
+def test_the_parsed_form_is_plain_data_and_a_restore_leaves_it_as_it_was(folder):
+    """`as_loaded` copies the parsed form with a pickle round trip before SpiffWorkflow restores from it: exact only
+    for plain data, and needed because the restore must not share or change what is restored again later."""
+    package = load_package(folder)
+    wired = specs_module.wire(package.files, main_process_id(package), package.metadata)
+    forms = [wired.spec, *wired.subprocess_specs.values()]
+    assert set().union(*(_kinds(form, set()) for form in forms)) <= set(PLAIN)
+    before = json.dumps(forms, sort_keys=True)
+    first, second = specs_module.restore(wired), specs_module.restore(wired)
+    assert json.dumps(forms, sort_keys=True) == before
+    assert first.spec is not second.spec and set(first.spec.task_specs) == set(second.spec.task_specs)
 
 
 def test_warm_keeps_one_set_of_spec_objects(db):

@@ -14,7 +14,7 @@ workflow has touched, exactly as a worker that has just started builds them.
 
 from __future__ import annotations
 
-import copy
+import pickle
 import sys
 import threading
 from collections import OrderedDict
@@ -146,8 +146,13 @@ def as_loaded(converted: dict[str, Any]) -> BpmnProcessSpec:
     restart, the command line): the last opinion was never merged and the collate step never came.
     Every spec a case runs on comes from the loader, so every process has the same, completely wired
     specs, whatever SpiffWorkflow wires on restore now or in a later release.
+
+    The copy is a pickle round trip, not `copy.deepcopy`: the converted form is plain data (dicts, lists,
+    strings, numbers; tests/test_cold_restore.py checks), which pickle copies as exactly, shared parts
+    included, in a quarter of the time (JG-002's specs: 0.45 against 1.69 ms, a third of a restore). Only
+    what this process just pickled is ever unpickled.
     """
-    return _SPEC_REGISTRY.restore(copy.deepcopy(converted))
+    return _SPEC_REGISTRY.restore(pickle.loads(pickle.dumps(converted, pickle.HIGHEST_PROTOCOL)))
 
 
 def wire(files: dict[str, str], process_id: str, metadata: dict | None = None) -> Wired:
