@@ -7,9 +7,11 @@ functions (issue 18, item 6: most of `create_app`, paid by each of several hundr
 from __future__ import annotations
 
 import pytest
-from werkzeug.routing import IntegerConverter, PathConverter, Rule
+from flask import url_for
+from werkzeug.routing import IntegerConverter, Map, PathConverter, Rule
 
 import webapp
+from webapp import routing
 from webapp.routing import LazyBuilderRule
 
 SAMPLES = {IntegerConverter: 7, PathConverter: "文件/a b&c.pdf"}
@@ -43,7 +45,7 @@ def test_every_rule_builds_the_same_url_as_werkzeugs_own(apps):
             assert _built(lazy, rule, extra) == _built(eager, twin, extra), (rule.rule, extra)
 
 
-def test_making_an_app_compiles_no_builder_and_a_url_compiles_its_own_once(db, monkeypatch):
+def test_making_an_app_compiles_no_builder_and_a_url_is_compiled_once_for_every_app(db, monkeypatch):
     compiled: list[str] = []
     werkzeugs = Rule._compile_builder
 
@@ -52,14 +54,24 @@ def test_making_an_app_compiles_no_builder_and_a_url_compiles_its_own_once(db, m
         return werkzeugs(rule, append_unknown)
 
     monkeypatch.setattr(Rule, "_compile_builder", counting)
-    app = webapp.create_app({"TESTING": True, "SECRET_KEY": "k", "DATABASE_URL": db.url}, db=db)
-    made = list(compiled)
-    assert set(made) <= {"/static/<path:filename>"}, made  # Flask adds its static rule before ours are in use
+    monkeypatch.setattr(routing, "_COMPILED", {})  # nothing an earlier test of this process built
+    config = {"TESTING": True, "SECRET_KEY": "k", "DATABASE_URL": db.url}
+    first_app, second_app = webapp.create_app(config, db=db), webapp.create_app(config, db=db)
+    assert set(compiled) <= {"/static/<path:filename>"}, compiled  # Flask adds its static rule before ours are in use
     compiled.clear()
-    with app.test_request_context():
-        from flask import url_for
+    with first_app.test_request_context():
+        assert url_for("desk.tasks") == "/desk" and compiled == ["/desk"]
+        assert url_for("desk.tasks") == "/desk" and url_for("desk.tasks", q="x") == "/desk?q=x"
+    with second_app.test_request_context():
+        assert url_for("desk.tasks", q="y") == "/desk?q=y" and url_for("cases.case", case_no="2026") \
+            == "/cases/2026"
+    assert compiled == ["/desk", "/cases/<case_no>"]  # the second app reused the first app's /desk
 
-        first = url_for("desk.tasks")
-        assert compiled == ["/desk"]
-        assert url_for("desk.tasks") == first == "/desk" and compiled == ["/desk"]
-        assert url_for("desk.tasks", q="x") == "/desk?q=x" and compiled == ["/desk"]  # Flask builds one way
+
+def test_a_rule_with_a_default_builds_as_werkzeugs_own():
+    def urls(rule_class) -> list[str]:
+        adapter = Map([rule_class("/page/<int:n>", endpoint="page", defaults={"n": 1}),
+                       rule_class("/page/<int:n>/<word>", endpoint="page")]).bind("onewindow.test")
+        return [adapter.build("page", values) for values in ({}, {"n": 1}, {"n": 3, "word": "一"}, {"q": "x"})]
+
+    assert urls(LazyBuilderRule) == urls(Rule) == ["/page/1", "/page/1", "/page/3/%E4%B8%80", "/page/1?q=x"]
