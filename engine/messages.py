@@ -115,9 +115,10 @@ def unkept(record: Any) -> Any:
 
 
 def unkept_or(record: Any, as_sent: str) -> Any:
-    """`unkept(record)` when it says what was sent, else the text as it was sent: a record `kept` did not write —
-    edited by hand or damaged (a template whose values are gone or of the wrong kind) — is shown as the Chinese
-    sentence it was sent as, never as a half-filled template or a page that fails for every message in it."""
+    """`unkept(record)` when it says what was sent, else the text as it was sent: no record (a message from before
+    records were kept), or a record `kept` did not write — edited by hand or damaged (a template whose values are
+    gone or of the wrong kind) — is shown as the Chinese sentence it was sent as, never as a half-filled template
+    or a page that fails for every message in it."""
     try:
         restored = unkept(record)
     except (KeyError, TypeError, ValueError, AttributeError):

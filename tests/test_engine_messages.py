@@ -314,7 +314,8 @@ def test_a_transfer_message_reads_in_the_readers_language_and_an_old_row_as_writ
     {"said": "共 %(n)d 件", "values": {"n": "many"}},  # a value of the wrong kind
     {"listed": ["甲", "乙"]},  # no separator
     {"said": None, "values": None},
-], ids=["values-gone", "no-values", "wrong-kind", "no-separator", "nulls"])
+    None,  # no record at all: a message from before records were kept
+], ids=["values-gone", "no-values", "wrong-kind", "no-separator", "nulls", "none"])
 def test_a_damaged_message_record_shows_as_sent_and_breaks_no_page(client, db, case_no, record):
     """A `said` record `kept` did not write — edited by hand, damaged — must not make the inbox or the auditor's
     dossier fail for every message in it: the reader sees the sentence as it was sent."""

@@ -270,7 +270,7 @@ def dossier(db: Database, case_no: str, requested_by: str | None = None) -> dict
                       for e in events if e["type"] == "task_completed"],
         "warnings": detail["clock"]["warnings"],
         "notifications": [{"recipient": n.recipient, "kind": n.kind, "element_id": n.element_id,
-                           "message": unkept_or(n.said, n.message) if n.said else n.message,
+                           "message": unkept_or(n.said, n.message),
                            "created_at": iso_utc(n.created_at), "read_at": iso_utc(n.read_at)}
                           for n in sent],
         "receipts": [{"kind": "application", "title": said("申请回执"), "case_no": case_no,

@@ -63,7 +63,7 @@ def notices(db: Database, actor: Actor, copies: bool, limit: int = 200) -> list[
     with db.reading() as conn:
         rows = conn.execute(query).all()
     return [{"id": r.id, "case_no": r.case_no, "kind": r.kind, "element_id": r.element_id,
-             "message": unkept_or(r.said, r.message) if r.said else r.message,
+             "message": unkept_or(r.said, r.message),
              "created_at": r.created_at, "read_at": r.read_at, "personal": r.recipient.startswith("user:"),
              "to": r.recipient} for r in rows]
 
