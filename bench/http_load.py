@@ -128,7 +128,8 @@ class ApiClient:
         except OSError as exc:
             conn.close()
             self.conn = None
-            if reused:  # the server closed an idle kept-alive connection: the request never reached a route
+            if reused:  # the server had closed the idle kept-alive connection (a request it did take and then
+                # dropped would come back as a 409 on the retry, an error the run prints)
                 return self.call(kind, method, path, body, expect)
             raise RequestFailed(f"{kind} {method} {path}: {type(exc).__name__}: {exc}") from exc
         if self.keep_alive and not response.will_close:
